@@ -1,0 +1,18 @@
+//! The berth agent: one per container instance. It registers the machine, long-polls the
+//! server for the tasks placed on it, runs them through a container `Runtime` (Docker),
+//! and reports what it observes. Containers carry labels, so a restarted agent adopts
+//! the ones already running instead of starting them again.
+#![forbid(unsafe_code)]
+
+pub mod agent;
+pub mod client;
+pub mod conditions;
+pub mod logs;
+pub mod pause_image;
+pub mod port_book;
+pub mod registration;
+pub mod registry_auth;
+pub mod runtime;
+pub mod simulated;
+pub mod spec;
+pub mod task_runner;

@@ -1,0 +1,75 @@
+//! Credentials for pulling task images from berth's own registry: as the ECS agent
+//! does with ECR, the agent asks the server for a registry token
+//! (GetAuthorizationToken, signed with its own key) when an image's registry is the
+//! server it talks to, and pulls anonymously otherwise.
+
+use crate::client::{ApiClient, ClientError};
+use crate::runtime::RegistryAuth;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use berth_model::generated::ecr::{GetAuthorizationTokenRequest, GetAuthorizationTokenResponse};
+
+const ECR_TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
+
+/// The registry part of an image reference (`host[:port]` before the first `/`), as
+/// docker reads it: only when it looks like a host (has `.` or `:`, or is localhost).
+pub fn registry_of(image: &str) -> Option<&str> {
+    let (first, _) = image.split_once('/')?;
+    (first.contains('.') || first.contains(':') || first == "localhost").then_some(first)
+}
+
+/// `host:port` of an endpoint URL such as `http://127.0.0.1:4566/`.
+fn endpoint_host(endpoint: &str) -> &str {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// Whether `image` lives in the registry of the server at `endpoint`.
+pub fn is_servers_registry(image: &str, endpoint: &str) -> bool {
+    registry_of(image).is_some_and(|r| r.eq_ignore_ascii_case(endpoint_host(endpoint)))
+}
+
+/// The credentials to pull `image` with: a fresh registry token when the image is in
+/// the server's registry, else None.
+pub async fn for_image(client: &ApiClient, image: &str) -> Result<Option<RegistryAuth>, ClientError> {
+    let endpoint = client.config().endpoint.clone();
+    if !is_servers_registry(image, &endpoint) {
+        return Ok(None);
+    }
+    let out: GetAuthorizationTokenResponse =
+        client.call(ECR_TARGET_PREFIX, "GetAuthorizationToken", &GetAuthorizationTokenRequest::default()).await?;
+    let token = out
+        .authorization_data
+        .and_then(|d| d.into_iter().next())
+        .and_then(|d| d.authorization_token)
+        .ok_or_else(|| ClientError::Protocol("GetAuthorizationToken returned no token".into()))?;
+    let decoded = STANDARD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ClientError::Protocol("the registry token is not base64 text".into()))?;
+    let (username, password) =
+        decoded.split_once(':').ok_or_else(|| ClientError::Protocol("the registry token has no ':'".into()))?;
+    Ok(Some(RegistryAuth {
+        username: username.to_string(),
+        password: password.to_string(),
+        server: endpoint_host(&endpoint).to_string(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_the_servers_registry() {
+        let endpoint = "http://127.0.0.1:4566";
+        assert!(is_servers_registry("127.0.0.1:4566/app:1", endpoint));
+        assert!(is_servers_registry("127.0.0.1:4566/team/app@sha256:00", "http://127.0.0.1:4566/"));
+        assert!(!is_servers_registry("127.0.0.1:5000/app:1", endpoint));
+        assert!(!is_servers_registry("busybox:latest", endpoint));
+        assert!(!is_servers_registry("library/busybox", endpoint));
+        assert_eq!(registry_of("localhost/x"), Some("localhost"));
+        assert_eq!(registry_of("ghcr.io/a/b:1"), Some("ghcr.io"));
+    }
+}

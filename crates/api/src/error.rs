@@ -1,0 +1,230 @@
+//! The one place where berth's failures become AWS errors: a code botocore reads, an
+//! HTTP status, and a message a person can act on. The protocol modules only encode
+//! an `AwsError`; handlers only pick one.
+
+use http::StatusCode;
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub status: StatusCode,
+    /// The AWS error code (`__type` in JSON, `<Code>` in query XML).
+    pub code: Cow<'static, str>,
+    pub message: String,
+    /// Query protocol: `Sender` for client faults, `Receiver` for server faults.
+    pub sender_fault: bool,
+}
+
+impl AwsError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code: Cow::Borrowed(code), message: message.into(), sender_fault: status.is_client_error() }
+    }
+
+    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    // ---- protocol-level errors, shared by every service ----
+
+    /// The body is not valid JSON, or a member has the wrong type or an unknown enum value.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::bad_request("SerializationException", message)
+    }
+
+    /// A member the operation requires is absent.
+    pub fn missing_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidParameterException", message)
+    }
+
+    pub fn unknown_operation(target: &str) -> Self {
+        Self::bad_request("UnknownOperationException", format!("Operation '{target}' is not supported by this server."))
+    }
+
+    /// Query protocol: `Action=` is missing or names no operation of the service.
+    pub fn invalid_action(action: &str) -> Self {
+        Self::bad_request("InvalidAction", format!("The action {action} is not valid for this web service."))
+    }
+
+    pub fn missing_action() -> Self {
+        Self::bad_request("MissingAction", "The request must contain the parameter Action.")
+    }
+
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLargeException",
+            format!("Request body is larger than the {limit}-byte limit."),
+        )
+    }
+
+    /// Something failed inside berth; the details go to the log, not to the caller.
+    pub fn internal(code: &'static str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code,
+            "The server encountered an internal error. Try again; the server log has details.",
+        )
+    }
+
+    // ---- ECS ----
+
+    pub fn ecs_client(message: impl Into<String>) -> Self {
+        Self::bad_request("ClientException", message)
+    }
+
+    pub fn ecs_invalid_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidParameterException", message)
+    }
+
+    pub fn ecs_cluster_not_found() -> Self {
+        Self::bad_request("ClusterNotFoundException", "Cluster not found.")
+    }
+
+    pub fn ecs_cluster_contains(code: &'static str, message: impl Into<String>) -> Self {
+        Self::bad_request(code, message)
+    }
+
+    /// StopTask, SubmitTaskStateChange, ReportTaskState... naming a task the cluster does not have.
+    pub fn ecs_task_not_found() -> Self {
+        Self::bad_request("InvalidParameterException", "The referenced task was not found.")
+    }
+
+    /// An operation on one container instance that the cluster does not have.
+    pub fn ecs_instance_not_found() -> Self {
+        Self::bad_request("InvalidParameterException", "The referenced container instance was not found.")
+    }
+
+    /// RunTask in a cluster without an ACTIVE container instance.
+    pub fn ecs_no_container_instances() -> Self {
+        Self::bad_request("InvalidParameterException", "No Container Instances were found in your cluster.")
+    }
+
+    /// PutAttributes/DeleteAttributes naming a target that does not exist.
+    pub fn ecs_target_not_found(message: impl Into<String>) -> Self {
+        Self::bad_request("TargetNotFoundException", message)
+    }
+
+    pub fn ecs_attribute_limit_exceeded(message: impl Into<String>) -> Self {
+        Self::bad_request("AttributeLimitExceededException", message)
+    }
+
+    // ---- CloudWatch Logs ----
+
+    pub fn logs_invalid_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidParameterException", message)
+    }
+
+    pub fn logs_already_exists(message: impl Into<String>) -> Self {
+        Self::bad_request("ResourceAlreadyExistsException", message)
+    }
+
+    pub fn logs_not_found(message: impl Into<String>) -> Self {
+        Self::bad_request("ResourceNotFoundException", message)
+    }
+
+    /// The server runs without a logs engine (never in `berth server`/`up`).
+    pub fn logs_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableException",
+            "CloudWatch Logs is not enabled on this server.",
+        )
+    }
+
+    // ---- ECR ----
+
+    pub fn ecr_invalid_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidParameterException", message)
+    }
+
+    pub fn ecr_lifecycle_policy_not_found(repository: &str, account: &str) -> Self {
+        Self::bad_request(
+            "LifecyclePolicyNotFoundException",
+            format!(
+                "Lifecycle policy does not exist for the repository with name '{repository}' in the registry with id '{account}'"
+            ),
+        )
+    }
+
+    pub fn ecr_lifecycle_preview_not_found(repository: &str) -> Self {
+        Self::bad_request(
+            "LifecyclePolicyPreviewNotFoundException",
+            format!("There is no lifecycle policy preview for the repository with name '{repository}'"),
+        )
+    }
+
+    pub fn ecr_repository_policy_not_found(repository: &str, account: &str) -> Self {
+        Self::bad_request(
+            "RepositoryPolicyNotFoundException",
+            format!(
+                "Repository policy does not exist for the repository with name '{repository}' in the registry with id '{account}'"
+            ),
+        )
+    }
+
+    pub fn ecr_upload_not_found(upload_id: &str) -> Self {
+        Self::bad_request("UploadNotFoundException", format!("The upload with id '{upload_id}' does not exist"))
+    }
+
+    pub fn ecr_invalid_layer_part(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidLayerPartException", message)
+    }
+
+    pub fn ecr_layers_not_found(message: impl Into<String>) -> Self {
+        Self::bad_request("LayersNotFoundException", message)
+    }
+
+    pub fn ecr_layer_already_exists(digest: &str) -> Self {
+        Self::bad_request("LayerAlreadyExistsException", format!("The layer {digest} already exists"))
+    }
+
+    pub fn ecr_image_already_exists(message: &str) -> Self {
+        Self::bad_request("ImageAlreadyExistsException", message)
+    }
+
+    pub fn ecr_invalid_layer(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidLayerException", message)
+    }
+
+    pub fn ecr_invalid_tag_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidTagParameterException", message)
+    }
+
+    /// The registry's failures (shared by the `/v2` endpoints) in ECR's codes.
+    pub fn ecr(e: berth_registry::Error) -> Self {
+        use berth_registry::Error as E;
+        let message = e.to_string();
+        let code = match &e {
+            E::RepositoryNotFound(_) => "RepositoryNotFoundException",
+            E::RepositoryAlreadyExists(_) => "RepositoryAlreadyExistsException",
+            E::RepositoryNotEmpty(_) => "RepositoryNotEmptyException",
+            E::ImageNotFound(_) => "ImageNotFoundException",
+            E::TagAlreadyExists { .. } => "ImageTagAlreadyExistsException",
+            E::ManifestInvalid(_) => "InvalidParameterException",
+            E::ManifestBlobUnknown(_) => "LayersNotFoundException",
+            E::DigestInvalid(_) => "ImageDigestDoesNotMatchException",
+            E::TagInvalid(_) => "InvalidParameterException",
+            E::Internal(_) => {
+                tracing::error!(error = %e, "registry failure");
+                return Self::internal("ServerException");
+            }
+        };
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Store failures are server faults: logged with their cause, answered without it.
+impl From<berth_store::StoreError> for AwsError {
+    fn from(e: berth_store::StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        AwsError::internal("InternalFailure")
+    }
+}

@@ -1,0 +1,28 @@
+//! berth's HTTP front door: the AWS protocols, one error model, and one module per
+//! AWS service. Handlers are thin: they decode a typed input, apply the pure rules of
+//! `berth-model`, commit through the `Store`, and encode a typed output.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+mod context;
+mod docs;
+pub mod error;
+mod front_door;
+pub mod protocol;
+mod services;
+
+pub use context::{Api, Caller, Ctx, Heartbeats};
+pub use front_door::MAX_BODY;
+
+use std::sync::Arc;
+
+/// The router serving every AWS API on one port.
+/// With a registry attached, its OCI distribution endpoints (`/v2/...`) are served too.
+pub fn router(api: Arc<Api>) -> axum::Router {
+    let registry = api.registry().cloned();
+    let router = axum::Router::new().fallback(front_door::handle).with_state(api);
+    match registry {
+        Some(registry) => router.merge(berth_registry::http::router(registry)),
+        None => router,
+    }
+}

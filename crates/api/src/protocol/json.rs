@@ -1,0 +1,119 @@
+//! AWS JSON 1.0/1.1: the request body is a JSON object, the operation is named by
+//! `X-Amz-Target: <Prefix>.<Operation>`, the response is the output shape as JSON and
+//! an error is `{"__type": CODE, "message": ...}` (botocore reads the code only there).
+
+use crate::error::AwsError;
+use serde::{Serialize, de::DeserializeOwned};
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Splits `Prefix.Operation`.
+pub fn split_target(target: &str) -> Option<(&str, &str)> {
+    target.split_once('.').filter(|(p, o)| !p.is_empty() && !o.is_empty())
+}
+
+/// Decodes an operation's input. An empty body means `{}`, as botocore sends for
+/// operations without input. Errors name the member path, so a person can find it:
+/// a missing required member is InvalidParameterException, anything else that does
+/// not fit the shape is SerializationException.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let msg = inner.to_string();
+            if let Some(field) = missing_field(&msg) {
+                let at = if path == "." { String::new() } else { format!(" in {path}") };
+                return Err(AwsError::missing_parameter(format!("The required parameter '{field}' is missing{at}.")));
+            }
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(AwsError::serialization(format!("The request body is not valid JSON: {msg}")));
+            }
+            Err(AwsError::serialization(format!("Invalid value for '{path}': {msg}")))
+        }
+    }
+}
+
+/// serde reports a missing field as "missing field `name` at line .. column ..".
+fn missing_field(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix("missing field `")?;
+    rest.split_once('`').map(|(name, _)| name)
+}
+
+pub fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, AwsError> {
+    serde_json::to_vec(output).map_err(|e| {
+        tracing::error!(error = %e, "response did not serialize");
+        AwsError::internal("InternalFailure")
+    })
+}
+
+pub fn encode_error(err: &AwsError) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "__type": err.code, "message": err.message }))
+        .unwrap_or_else(|_| br#"{"__type":"InternalFailure"}"#.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Input {
+        #[serde(rename = "family")]
+        family: String,
+        #[serde(rename = "count", default)]
+        count: Option<i32>,
+        #[serde(rename = "items", default)]
+        items: Option<Vec<Item>>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        #[serde(rename = "port", default)]
+        port: Option<i32>,
+    }
+
+    #[test]
+    fn splits_targets() {
+        assert_eq!(
+            split_target("AmazonEC2ContainerServiceV20141113.ListClusters"),
+            Some(("AmazonEC2ContainerServiceV20141113", "ListClusters"))
+        );
+        assert_eq!(split_target("NoDot"), None);
+        assert_eq!(split_target(".Op"), None);
+        assert_eq!(split_target("Prefix."), None);
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_object() {
+        let e = decode::<Input>(b"").unwrap_err();
+        assert_eq!(e.code, "InvalidParameterException");
+        assert!(e.message.contains("'family'"), "{}", e.message);
+    }
+
+    #[test]
+    fn wrong_types_name_the_member_path() {
+        let e = decode::<Input>(br#"{"family":"f","items":[{"port":"80"}]}"#).unwrap_err();
+        assert_eq!(e.code, "SerializationException");
+        assert!(e.message.contains("items[0].port"), "{}", e.message);
+    }
+
+    #[test]
+    fn malformed_json_is_a_serialization_error() {
+        for body in [&b"{"[..], b"{\"family\": }", b"[1,2", b"\xff\xfe"] {
+            let e = decode::<Input>(body).unwrap_err();
+            assert_eq!(e.code, "SerializationException", "{:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn errors_encode_with_type_and_message() {
+        let v: serde_json::Value = serde_json::from_slice(&encode_error(&AwsError::ecs_cluster_not_found())).unwrap();
+        assert_eq!(v["__type"], "ClusterNotFoundException");
+        assert_eq!(v["message"], "Cluster not found.");
+    }
+}

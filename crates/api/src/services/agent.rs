@@ -1,0 +1,168 @@
+//! The berth agent protocol (`X-Amz-Target: BerthAgent_V1.<Op>`, see
+//! `berth_model::agent_protocol`): PollTasks, the agent's long poll and heartbeat, and
+//! ReportTaskState, what it observed of a task. Errors use ECS's codes.
+//!
+//! PollTasks is level-triggered: each answer is the whole desired state of the
+//! instance (every task placed on it that has not reported STOPPED, with its exact task
+//! definition revision) and the store revision it was read at. Given that revision back
+//! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
+//! the instance's tasks or the instance itself changes after it, then answers.
+
+use super::ecs::{clusters, instances, names, tasks};
+use crate::context::Ctx;
+use crate::docs;
+use crate::error::AwsError;
+use crate::protocol::json;
+use berth_model::agent_protocol::{
+    MAX_POLL_WAIT_SECONDS, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    TARGET_PREFIX, TaskAssignment,
+};
+use berth_model::arn::EcsResource;
+use berth_model::keys;
+use berth_model::records::{ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord};
+use berth_model::task_lifecycle::TaskStatus;
+use berth_store::{Event, Revision, StoreError};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    match op {
+        "PollTasks" => json::encode(&poll(ctx, json::decode(body)?).await?),
+        "ReportTaskState" => json::encode(&report(ctx, json::decode(body)?).await?),
+        _ => Err(AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}"))),
+    }
+}
+
+async fn poll(ctx: Ctx, req: PollTasksRequest) -> Result<PollTasksResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, Some(&req.cluster))?;
+    // An instance that exists is answered whatever its cluster's state, so that the agent
+    // of a deregistered (INACTIVE) instance learns it even after the cluster is deleted.
+    let instance = match names::instance_id(&ctx, &cluster, &req.container_instance) {
+        Some(id) => ctx.store().get(&keys::instance(&cluster, &id)).await?.map(|_| id),
+        None => None,
+    };
+    let Some(id) = instance else {
+        clusters::active(&ctx, &cluster).await?;
+        return Err(AwsError::ecs_instance_not_found());
+    };
+    let arn = ctx.scope().ecs(&EcsResource::ContainerInstance { cluster: cluster.clone(), id: id.clone() });
+    ctx.api.heartbeats.beat(&arn);
+    if let Some(after) = req.after_revision {
+        let wait = req.wait_seconds.unwrap_or(MAX_POLL_WAIT_SECONDS).min(MAX_POLL_WAIT_SECONDS);
+        if wait > 0 {
+            wait_for_change(&ctx, &cluster, &id, after, Duration::from_secs(wait.into())).await?;
+        }
+    }
+    let state = read_state(&ctx, &cluster, &id).await?;
+    ctx.api.heartbeats.beat(&arn);
+    Ok(state)
+}
+
+async fn report(ctx: Ctx, req: ReportTaskStateRequest) -> Result<ReportTaskStateResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let not_found = || async {
+        // A task the store does not have: say so about the cluster first when it is gone.
+        clusters::active(&ctx, &cluster).await?;
+        Err(AwsError::ecs_task_not_found())
+    };
+    let Some(id) = names::task_id(&ctx, &cluster, &req.task_arn) else { return not_found().await };
+    let revision = match tasks::report(&ctx, &cluster, &id, |_| req.clone()).await {
+        Err(e) if e == AwsError::ecs_task_not_found() => return not_found().await,
+        other => other?,
+    };
+    Ok(ReportTaskStateResponse { revision })
+}
+
+/// Returns when one of the instance's tasks, or the instance record, changed after
+/// `after`, or when `wait` has passed. History the store no longer keeps counts as a
+/// change (the agent gets a fresh state at once).
+async fn wait_for_change(ctx: &Ctx, cluster: &str, id: &str, after: Revision, wait: Duration) -> Result<(), AwsError> {
+    let store = ctx.store();
+    if after > store.revision().await? {
+        // Not a revision of this store (it was reset?): answer with the current state.
+        return Ok(());
+    }
+    let instance_key = keys::instance(cluster, id);
+    let watch = |prefix: String| async move {
+        match store.watch(&prefix, after).await {
+            Ok(rx) => Ok(Some(rx)),
+            Err(StoreError::Compacted { .. }) => Ok(None),
+            Err(e) => Err(AwsError::from(e)),
+        }
+    };
+    let (Some(mut task_events), Some(mut instance_events)) =
+        (watch(keys::tasks_of(cluster)).await?, watch(instance_key.clone()).await?)
+    else {
+        return Ok(());
+    };
+    let deadline = tokio::time::sleep(wait);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = &mut deadline => return Ok(()),
+            _ = ctx.api.shutdown_begun() => return Ok(()),
+            event = task_events.recv() => match event {
+                Some(event) if !concerns(&event, id) => {}
+                // A relevant change, or the watch ended: answer now.
+                _ => return Ok(()),
+            },
+            event = instance_events.recv() => match event {
+                Some(event) if event.key() != instance_key => {}
+                _ => return Ok(()),
+            },
+        }
+    }
+}
+
+/// Whether a change under the cluster's tasks is one of this instance's tasks.
+fn concerns(event: &Event, instance_id: &str) -> bool {
+    match event {
+        Event::Put(kv) => serde_json::from_slice::<TaskRecord>(&kv.value)
+            .map_or(true, |rec| rec.placement.container_instance_id == instance_id),
+        Event::Delete { .. } => true,
+    }
+}
+
+/// The instance's desired state: its status and every task placed on it that has not
+/// reported STOPPED, read at one store revision (tasks first, so that any later change
+/// is after the revision returned).
+async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksResponse, AwsError> {
+    let store = ctx.store();
+    let (kvs, revision) = store.range(&keys::tasks_of(cluster)).await?;
+    let instance = docs::get::<ContainerInstanceRecord>(store, &keys::instance(cluster, id))
+        .await?
+        .ok_or_else(AwsError::ecs_instance_not_found)?;
+    let mut definitions: HashMap<String, TaskDefinitionRecord> = HashMap::new();
+    let mut assignments = vec![];
+    for kv in kvs {
+        let rec: TaskRecord = match serde_json::from_slice(&kv.value) {
+            Ok(rec) => rec,
+            Err(e) => {
+                tracing::error!(key = kv.key, error = %e, "stored task does not decode");
+                return Err(AwsError::internal("ServerException"));
+            }
+        };
+        if rec.placement.container_instance_id != id || TaskStatus::of(&rec.task) == TaskStatus::Stopped {
+            continue;
+        }
+        let td_arn = rec.task.task_definition_arn.clone().unwrap_or_default();
+        if !definitions.contains_key(&td_arn) {
+            let wanted = names::task_definition(ctx, &td_arn)?;
+            let key = keys::taskdef(&wanted.family, wanted.revision.unwrap_or_default());
+            match docs::get::<TaskDefinitionRecord>(store, &key).await? {
+                Some(doc) => definitions.insert(td_arn.clone(), doc.value),
+                None => {
+                    tracing::error!(task = rec.task.task_arn, td_arn, "a task's definition is missing");
+                    continue;
+                }
+            };
+        }
+        assignments
+            .push(TaskAssignment { task: rec.task, task_definition: definitions[&td_arn].task_definition.clone() });
+    }
+    Ok(PollTasksResponse {
+        revision,
+        instance_status: instances::status_of(&instance.value).to_string(),
+        tasks: assignments,
+    })
+}

@@ -1,0 +1,112 @@
+//! Custom attributes on container instances: PutAttributes, DeleteAttributes, ListAttributes.
+//!
+//! Attributes live in the instance's record (`containerInstance.attributes`, beside the
+//! ones its agent registered), so placement and the cluster query language see them.
+
+use super::{clusters, instances, names, paging};
+use crate::context::Ctx;
+use crate::docs::{self, Change};
+use crate::error::AwsError;
+use berth_model::ecs::*;
+use berth_model::records::ContainerInstanceRecord;
+use berth_model::{attributes, keys};
+use std::collections::BTreeMap;
+
+pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    let by_target = targets(&ctx, &cluster, &req.attributes).await?;
+    for (id, attrs) in &by_target {
+        docs::modify(ctx.store(), &keys::instance(&cluster, id), |current: Option<ContainerInstanceRecord>| {
+            let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+            let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
+            attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
+            instances::bump(&mut rec);
+            Ok((Change::Put(rec), ()))
+        })
+        .await?;
+    }
+    Ok(PutAttributesResponse { attributes: Some(req.attributes) })
+}
+
+pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttributesResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    let by_target = targets(&ctx, &cluster, &req.attributes).await?;
+    for (id, attrs) in &by_target {
+        let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
+        docs::modify(ctx.store(), &keys::instance(&cluster, id), |current: Option<ContainerInstanceRecord>| {
+            let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+            let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
+            let before = list.len();
+            attributes::delete(list, &names);
+            if list.len() == before {
+                return Ok((Change::Keep, ()));
+            }
+            instances::bump(&mut rec);
+            Ok((Change::Put(rec), ()))
+        })
+        .await?;
+    }
+    Ok(DeleteAttributesResponse { attributes: Some(req.attributes) })
+}
+
+pub async fn list(ctx: Ctx, req: ListAttributesRequest) -> Result<ListAttributesResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    if req.attribute_value.is_some() && req.attribute_name.is_none() {
+        return Err(AwsError::ecs_invalid_parameter("attributeValue can only be used together with attributeName."));
+    }
+    let mut found = vec![];
+    for doc in instances::load_all(&ctx, &cluster).await? {
+        let rec = doc.value;
+        if instances::is_inactive(&rec) {
+            continue;
+        }
+        let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
+        for a in rec.container_instance.attributes.unwrap_or_default() {
+            if req.attribute_name.as_ref().is_some_and(|n| *n != a.name)
+                || req.attribute_value.as_ref().is_some_and(|v| a.value.as_ref() != Some(v))
+            {
+                continue;
+            }
+            found.push(Attribute {
+                target_type: Some(TargetType::ContainerInstance),
+                target_id: Some(arn.clone()),
+                ..a
+            });
+        }
+    }
+    let key = |a: &Attribute| format!("{}\n{}", a.target_id.as_deref().unwrap_or_default(), a.name);
+    let page = paging::paginate(found, key, false, req.next_token.as_deref(), req.max_results, 100)?;
+    Ok(ListAttributesResponse { attributes: Some(page.items), next_token: page.next_token })
+}
+
+/// Validates the attributes and groups them by the instance id they target; every
+/// target must exist before anything is written.
+async fn targets(ctx: &Ctx, cluster: &str, given: &[Attribute]) -> Result<BTreeMap<String, Vec<Attribute>>, AwsError> {
+    if given.is_empty() || given.len() > attributes::MAX_PER_CALL {
+        return Err(AwsError::ecs_invalid_parameter(format!(
+            "Name 1 to {} attributes per call.",
+            attributes::MAX_PER_CALL
+        )));
+    }
+    let mut out: BTreeMap<String, Vec<Attribute>> = BTreeMap::new();
+    for a in given {
+        attributes::validate(a).map_err(AwsError::ecs_invalid_parameter)?;
+        let target = a.target_id.as_deref().ok_or_else(|| {
+            AwsError::ecs_invalid_parameter(format!(
+                "Attribute '{}' has no targetId: name the container instance (its id or ARN).",
+                a.name
+            ))
+        })?;
+        let doc = instances::load(ctx, cluster, target).await?.filter(|d| !instances::is_inactive(&d.value));
+        let Some(doc) = doc else { return Err(target_not_found(target)) };
+        out.entry(instances::id_of(&doc.value)).or_default().push(attributes::stored(a));
+    }
+    Ok(out)
+}
+
+fn target_not_found(target: &str) -> AwsError {
+    AwsError::ecs_target_not_found(format!("Could not find the container instance '{target}' in the cluster."))
+}

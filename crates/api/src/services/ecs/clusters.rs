@@ -1,0 +1,322 @@
+//! Clusters: CreateCluster, DescribeClusters, ListClusters, DeleteCluster, UpdateCluster,
+//! UpdateClusterSettings, PutClusterCapacityProviders.
+//!
+//! The store keeps the `Cluster` shape as last written, without its counts; counts are
+//! derived from the cluster's instances (not INACTIVE), services and tasks (RUNNING;
+//! pending = not yet RUNNING) whenever a cluster is shown.
+
+use super::{instances, names, paging, tasks};
+use crate::context::Ctx;
+use crate::docs::{self, Change};
+use crate::error::AwsError;
+use berth_model::arn::EcsResource;
+use berth_model::ecs::*;
+use berth_model::task_lifecycle::TaskStatus;
+use berth_model::{keys, tags};
+
+const ACTIVE: &str = "ACTIVE";
+const INACTIVE: &str = "INACTIVE";
+/// Capacity providers every cluster may name without creating them first.
+const BUILT_IN_CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
+
+pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateClusterResponse, AwsError> {
+    let name = names::cluster_name(&ctx, req.cluster_name.as_deref())?;
+    let tags = req.tags.unwrap_or_default();
+    tags::validate(&tags).map_err(AwsError::ecs_invalid_parameter)?;
+    let settings = merge_settings(default_settings(), req.settings.unwrap_or_default())?;
+    let capacity_providers = req.capacity_providers.unwrap_or_default();
+    let strategy = req.default_capacity_provider_strategy.unwrap_or_default();
+    check_capacity_providers(&capacity_providers, &strategy)?;
+
+    let fresh = Cluster {
+        cluster_arn: Some(ctx.scope().ecs(&EcsResource::Cluster(name.clone()))),
+        cluster_name: Some(name.clone()),
+        configuration: req.configuration,
+        status: Some(ACTIVE.into()),
+        tags: Some(tags),
+        settings: Some(settings),
+        capacity_providers: Some(capacity_providers),
+        default_capacity_provider_strategy: Some(strategy),
+        service_connect_defaults: req
+            .service_connect_defaults
+            .map(|d| ClusterServiceConnectDefaults { namespace: Some(d.namespace) }),
+        ..Default::default()
+    };
+    // Creating a cluster that is already ACTIVE returns it unchanged, as ECS does, so
+    // scripts can "ensure" a cluster exists.
+    let cluster = docs::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| {
+        Ok(match current {
+            Some(c) if is_active(&c) => (Change::Keep, c),
+            _ => (Change::Put(fresh.clone()), fresh.clone()),
+        })
+    })
+    .await?;
+    Ok(CreateClusterResponse { cluster: Some(shown(&ctx, cluster, ClusterField::ALL).await?) })
+}
+
+pub async fn describe(ctx: Ctx, req: DescribeClustersRequest) -> Result<DescribeClustersResponse, AwsError> {
+    let wanted = req.clusters.unwrap_or_else(|| vec!["default".into()]);
+    if wanted.len() > 100 {
+        return Err(AwsError::ecs_invalid_parameter("At most 100 clusters can be described at once."));
+    }
+    let include = req.include.unwrap_or_default();
+    let (mut clusters, mut failures) = (vec![], vec![]);
+    for given in wanted {
+        let found = match names::cluster_name(&ctx, Some(&given)) {
+            Ok(name) => docs::get::<Cluster>(ctx.store(), &keys::cluster(&name)).await?,
+            Err(_) => None,
+        };
+        match found {
+            Some(doc) => clusters.push(shown(&ctx, doc.value, &include).await?),
+            None => failures.push(Failure {
+                arn: Some(missing_arn(&ctx, &given)),
+                reason: Some("MISSING".into()),
+                detail: None,
+            }),
+        }
+    }
+    Ok(DescribeClustersResponse { clusters: Some(clusters), failures: Some(failures) })
+}
+
+pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResponse, AwsError> {
+    let arns: Vec<String> = docs::list::<Cluster>(ctx.store(), keys::CLUSTERS)
+        .await?
+        .into_iter()
+        .filter(|d| is_active(&d.value))
+        .filter_map(|d| d.value.cluster_arn)
+        .collect();
+    let page = paging::paginate(arns, String::clone, false, req.next_token.as_deref(), req.max_results, 100)?;
+    Ok(ListClustersResponse { cluster_arns: Some(page.items), next_token: page.next_token })
+}
+
+pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteClusterResponse, AwsError> {
+    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    active(&ctx, &name).await?;
+    let store = ctx.store();
+    if docs::any(store, &keys::services_of(&name)).await? {
+        return Err(AwsError::ecs_cluster_contains(
+            "ClusterContainsServicesException",
+            "The cluster cannot be deleted while services are active. Delete its services (or scale them to 0 and delete them) first.",
+        ));
+    }
+    let live_instances = instances::load_all(&ctx, &name).await?;
+    if live_instances.iter().any(|d| matches!(instances::status_of(&d.value), instances::ACTIVE | instances::DRAINING))
+    {
+        return Err(AwsError::ecs_cluster_contains(
+            "ClusterContainsContainerInstancesException",
+            "The Cluster cannot be deleted while Container Instances are active or draining.",
+        ));
+    }
+    let live_tasks = tasks::load_all(&ctx, &name).await?;
+    if live_tasks.iter().any(|d| TaskStatus::of(&d.value.task) != TaskStatus::Stopped) {
+        return Err(AwsError::ecs_cluster_contains(
+            "ClusterContainsTasksException",
+            "The Cluster cannot be deleted while Tasks are active.",
+        ));
+    }
+    let cluster = change_active(&ctx, &name, |c| {
+        c.status = Some(INACTIVE.into());
+        Ok(())
+    })
+    .await?;
+    Ok(DeleteClusterResponse { cluster: Some(shown(&ctx, cluster, &[]).await?) })
+}
+
+pub async fn update(ctx: Ctx, req: UpdateClusterRequest) -> Result<UpdateClusterResponse, AwsError> {
+    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let cluster = change_active(&ctx, &name, |c| {
+        if let Some(settings) = &req.settings {
+            c.settings = Some(merge_settings(c.settings.take().unwrap_or_default(), settings.clone())?);
+        }
+        if let Some(configuration) = &req.configuration {
+            c.configuration = Some(configuration.clone());
+        }
+        if let Some(defaults) = &req.service_connect_defaults {
+            c.service_connect_defaults =
+                Some(ClusterServiceConnectDefaults { namespace: Some(defaults.namespace.clone()) });
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(UpdateClusterResponse { cluster: Some(shown(&ctx, cluster, ClusterField::ALL).await?) })
+}
+
+pub async fn update_settings(
+    ctx: Ctx,
+    req: UpdateClusterSettingsRequest,
+) -> Result<UpdateClusterSettingsResponse, AwsError> {
+    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let cluster = change_active(&ctx, &name, |c| {
+        c.settings = Some(merge_settings(c.settings.take().unwrap_or_default(), req.settings.clone())?);
+        Ok(())
+    })
+    .await?;
+    Ok(UpdateClusterSettingsResponse { cluster: Some(shown(&ctx, cluster, ClusterField::ALL).await?) })
+}
+
+pub async fn put_capacity_providers(
+    ctx: Ctx,
+    req: PutClusterCapacityProvidersRequest,
+) -> Result<PutClusterCapacityProvidersResponse, AwsError> {
+    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    check_capacity_providers(&req.capacity_providers, &req.default_capacity_provider_strategy)?;
+    let cluster = change_active(&ctx, &name, |c| {
+        c.capacity_providers = Some(req.capacity_providers.clone());
+        c.default_capacity_provider_strategy = Some(req.default_capacity_provider_strategy.clone());
+        Ok(())
+    })
+    .await?;
+    Ok(PutClusterCapacityProvidersResponse { cluster: Some(shown(&ctx, cluster, ClusterField::ALL).await?) })
+}
+
+/// The ACTIVE cluster `name`, or ClusterNotFoundException. Other ECS operations that
+/// act inside a cluster use this too.
+pub async fn active(ctx: &Ctx, name: &str) -> Result<Cluster, AwsError> {
+    match docs::get::<Cluster>(ctx.store(), &keys::cluster(name)).await? {
+        Some(doc) if is_active(&doc.value) => Ok(doc.value),
+        _ => Err(AwsError::ecs_cluster_not_found()),
+    }
+}
+
+/// Applies `change` to the ACTIVE cluster `name` with compare-and-swap.
+async fn change_active(
+    ctx: &Ctx,
+    name: &str,
+    mut change: impl FnMut(&mut Cluster) -> Result<(), AwsError>,
+) -> Result<Cluster, AwsError> {
+    docs::modify(ctx.store(), &keys::cluster(name), |current: Option<Cluster>| match current {
+        Some(mut c) if is_active(&c) => {
+            change(&mut c)?;
+            Ok((Change::Put(c.clone()), c))
+        }
+        _ => Err(AwsError::ecs_cluster_not_found()),
+    })
+    .await
+}
+
+pub fn is_active(c: &Cluster) -> bool {
+    c.status.as_deref() == Some(ACTIVE)
+}
+
+/// The ARN reported for a cluster that was asked for but not found.
+fn missing_arn(ctx: &Ctx, given: &str) -> String {
+    if given.starts_with("arn:") {
+        given.to_string()
+    } else {
+        ctx.scope().ecs(&EcsResource::Cluster(given.to_string()))
+    }
+}
+
+fn default_settings() -> Vec<ClusterSetting> {
+    vec![ClusterSetting { name: Some(ClusterSettingName::ContainerInsights), value: Some("disabled".into()) }]
+}
+
+/// Settings replace earlier ones of the same name.
+fn merge_settings(mut current: Vec<ClusterSetting>, new: Vec<ClusterSetting>) -> Result<Vec<ClusterSetting>, AwsError> {
+    for setting in new {
+        let (Some(name), Some(value)) = (setting.name, setting.value.as_deref()) else {
+            return Err(AwsError::ecs_invalid_parameter("A cluster setting needs both a name and a value."));
+        };
+        if !matches!(value, "enabled" | "disabled" | "enhanced") {
+            return Err(AwsError::ecs_invalid_parameter(format!(
+                "The value '{value}' is not valid for the setting {name}: use enabled, enhanced or disabled."
+            )));
+        }
+        match current.iter_mut().find(|s| s.name == Some(name)) {
+            Some(existing) => existing.value = setting.value,
+            None => current.push(setting),
+        }
+    }
+    Ok(current)
+}
+
+fn check_capacity_providers(providers: &[String], strategy: &[CapacityProviderStrategyItem]) -> Result<(), AwsError> {
+    // Capacity providers backed by auto scaling groups arrive with their own issue;
+    // until then the built-in ones are all a cluster can name.
+    if let Some(unknown) = providers.iter().find(|p| !BUILT_IN_CAPACITY_PROVIDERS.contains(&p.as_str())) {
+        return Err(AwsError::ecs_invalid_parameter(format!(
+            "The capacity provider '{unknown}' does not exist. Known capacity providers: FARGATE, FARGATE_SPOT."
+        )));
+    }
+    for item in strategy {
+        if !providers.contains(&item.capacity_provider) {
+            return Err(AwsError::ecs_invalid_parameter(format!(
+                "The default capacity provider strategy names '{}', which is not one of the cluster's capacity providers.",
+                item.capacity_provider
+            )));
+        }
+        if !(0..=1000).contains(&item.weight.unwrap_or(0)) || !(0..=100_000).contains(&item.base.unwrap_or(0)) {
+            return Err(AwsError::ecs_invalid_parameter(
+                "A capacity provider strategy item's weight must be 0 to 1000 and its base 0 to 100000.",
+            ));
+        }
+    }
+    if strategy.iter().filter(|i| i.base.unwrap_or(0) > 0).count() > 1 {
+        return Err(AwsError::ecs_invalid_parameter(
+            "Only one capacity provider in a strategy can have a base defined.",
+        ));
+    }
+    Ok(())
+}
+
+/// How many instances, services and tasks the cluster has: derived, never stored.
+struct Counts {
+    instances: i32,
+    services: i32,
+    running_tasks: i32,
+    pending_tasks: i32,
+}
+
+async fn counts(ctx: &Ctx, name: &str) -> Result<Counts, AwsError> {
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let statuses: Vec<TaskStatus> =
+        tasks::load_all(ctx, name).await?.iter().map(|d| TaskStatus::of(&d.value.task)).collect();
+    Ok(Counts {
+        instances: count(
+            instances::load_all(ctx, name).await?.iter().filter(|d| !instances::is_inactive(&d.value)).count(),
+        ),
+        services: count(ctx.store().range(&keys::services_of(name)).await?.0.len()),
+        running_tasks: count(statuses.iter().filter(|s| **s == TaskStatus::Running).count()),
+        pending_tasks: count(statuses.iter().filter(|s| s.is_pending()).count()),
+    })
+}
+
+/// The cluster as DescribeClusters shows it: counts filled in, and the optional parts
+/// present only when `include` asks for them (tags and statistics are then empty lists).
+async fn shown(ctx: &Ctx, mut c: Cluster, include: &[ClusterField]) -> Result<Cluster, AwsError> {
+    let name = c.cluster_name.clone().unwrap_or_default();
+    let n = counts(ctx, &name).await?;
+    c.registered_container_instances_count = Some(n.instances);
+    c.active_services_count = Some(n.services);
+    c.running_tasks_count = Some(n.running_tasks);
+    c.pending_tasks_count = Some(n.pending_tasks);
+    let has = |f: ClusterField| include.contains(&f);
+    c.statistics = Some(if has(ClusterField::Statistics) {
+        [
+            ("runningEC2TasksCount", n.running_tasks),
+            ("pendingEC2TasksCount", n.pending_tasks),
+            ("activeEC2ServiceCount", n.services),
+            ("runningFargateTasksCount", 0),
+            ("pendingFargateTasksCount", 0),
+            ("activeFargateServiceCount", 0),
+        ]
+        .into_iter()
+        .map(|(k, v)| KeyValuePair { name: Some(k.into()), value: Some(v.to_string()) })
+        .collect()
+    } else {
+        vec![]
+    });
+    if !has(ClusterField::Tags) {
+        c.tags = Some(vec![]);
+    }
+    if !has(ClusterField::Configurations) {
+        c.configuration = None;
+    }
+    if !has(ClusterField::Attachments) {
+        c.attachments = None;
+        c.attachments_status = None;
+    } else if c.attachments.is_none() {
+        c.attachments = Some(vec![]);
+    }
+    Ok(c)
+}

@@ -1,0 +1,444 @@
+//! Container instances: RegisterContainerInstance (the agent's), DeregisterContainerInstance,
+//! ListContainerInstances, DescribeContainerInstances, UpdateContainerInstancesState.
+//!
+//! The store keeps a `ContainerInstanceRecord` per instance: the API shape as last
+//! written, what it registered, and the reservation of each task placed on it. What
+//! changes with every task (remainingResources, running/pending counts) and with every
+//! poll (agentConnected) is derived when an instance is shown.
+
+use super::{clusters, names, paging, tasks};
+use crate::context::Ctx;
+use crate::docs::{self, Change, Doc};
+use crate::error::AwsError;
+use berth_model::arn::EcsResource;
+use berth_model::cluster_query::{self, Subject};
+use berth_model::ecs::*;
+use berth_model::instance::{self, Registered};
+use berth_model::records::{ContainerInstanceRecord, TaskRecord};
+use berth_model::task_lifecycle::{self, TaskStatus};
+use berth_model::{Timestamp, attributes, keys, tags};
+use berth_scheduler::InstanceSnapshot;
+use berth_store::{Compare, Txn};
+use std::collections::HashMap;
+
+pub const ACTIVE: &str = "ACTIVE";
+pub const DRAINING: &str = "DRAINING";
+pub const INACTIVE: &str = "INACTIVE";
+/// The stop reason of tasks orphaned by a forced deregistration.
+const DEREGISTERED_REASON: &str = "Container instance deregistered";
+
+pub async fn register(
+    ctx: Ctx,
+    req: RegisterContainerInstanceRequest,
+) -> Result<RegisterContainerInstanceResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    let registered = instance::parse_total_resources(req.total_resources.as_deref().unwrap_or_default())
+        .map_err(AwsError::ecs_invalid_parameter)?;
+    let identity = match req.instance_identity_document.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(doc) => instance::parse_identity_document(doc).map_err(AwsError::ecs_invalid_parameter)?,
+        None => Default::default(),
+    };
+    let mut sent = req.attributes.clone().unwrap_or_default();
+    for a in &sent {
+        attributes::validate(a).map_err(AwsError::ecs_invalid_parameter)?;
+    }
+    // ECS reads these two from the identity document.
+    for (name, value) in
+        [("ecs.availability-zone", &identity.availability_zone), ("ecs.instance-type", &identity.instance_type)]
+    {
+        if let Some(value) = value.as_ref().filter(|_| !sent.iter().any(|a| a.name == name)) {
+            sent.push(Attribute { name: name.into(), value: Some(value.clone()), target_type: None, target_id: None });
+        }
+    }
+    if let Some(t) = &req.tags {
+        tags::validate(t).map_err(AwsError::ecs_invalid_parameter)?;
+    }
+
+    // Re-registration: the ARN the agent was given before, or (an agent that lost its
+    // state) the live instance with the same EC2 instance id.
+    let existing = match &req.container_instance_arn {
+        Some(arn) => Some(names::instance_id(&ctx, &cluster, arn).ok_or_else(AwsError::ecs_instance_not_found)?),
+        None => match &identity.instance_id {
+            Some(ec2) => load_all(&ctx, &cluster)
+                .await?
+                .into_iter()
+                .find(|d| !is_inactive(&d.value) && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))
+                .map(|d| id_of(&d.value)),
+            None => None,
+        },
+    };
+    let update = |rec: &mut ContainerInstanceRecord| {
+        let ci = &mut rec.container_instance;
+        ci.registered_resources = Some(instance::registered_resources(&registered));
+        ci.attributes = Some(attributes::reregistered(ci.attributes.as_deref().unwrap_or_default(), &sent));
+        ci.version_info = req.version_info.clone().or(ci.version_info.take());
+        if identity.instance_id.is_some() {
+            ci.ec2_instance_id = identity.instance_id.clone();
+        }
+        if let Some(t) = &req.tags {
+            ci.tags = Some(t.clone());
+        }
+        ci.version = Some(ci.version.unwrap_or(0) + 1);
+        rec.registered = registered.resources.clone();
+        rec.gpus = registered.gpus.clone();
+    };
+    let record = match existing {
+        Some(id) => {
+            docs::modify(ctx.store(), &keys::instance(&cluster, &id), |current: Option<ContainerInstanceRecord>| {
+                let mut rec = current.ok_or_else(AwsError::ecs_instance_not_found)?;
+                if is_inactive(&rec) {
+                    return Err(AwsError::ecs_client(
+                        "The container instance was deregistered (INACTIVE). Register without containerInstanceArn \
+                         to join the cluster as a new instance.",
+                    ));
+                }
+                update(&mut rec);
+                Ok((Change::Put(rec.clone()), rec))
+            })
+            .await?
+        }
+        None => {
+            let id = names::new_id();
+            let mut rec = ContainerInstanceRecord {
+                container_instance: ContainerInstance {
+                    container_instance_arn: Some(
+                        ctx.scope().ecs(&EcsResource::ContainerInstance { cluster: cluster.clone(), id: id.clone() }),
+                    ),
+                    status: Some(ACTIVE.into()),
+                    registered_at: Some(Timestamp::now()),
+                    attachments: Some(vec![]),
+                    tags: Some(vec![]),
+                    version: Some(0),
+                    ..Default::default()
+                },
+                registered: Default::default(),
+                gpus: vec![],
+                reservations: Default::default(),
+            };
+            update(&mut rec);
+            let key = keys::instance(&cluster, &id);
+            let txn = Txn::new().when(Compare::ModRevision(key.clone(), 0)).put(key, docs::encode(&rec)?);
+            if !ctx.store().txn(txn).await?.succeeded {
+                return Err(AwsError::internal("ServerException"));
+            }
+            rec
+        }
+    };
+    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    Ok(RegisterContainerInstanceResponse { container_instance: Some(shown(&ctx, &record, &stats, &[])) })
+}
+
+pub async fn deregister(
+    ctx: Ctx,
+    req: DeregisterContainerInstanceRequest,
+) -> Result<DeregisterContainerInstanceResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    let id =
+        names::instance_id(&ctx, &cluster, &req.container_instance).ok_or_else(AwsError::ecs_instance_not_found)?;
+    let key = keys::instance(&cluster, &id);
+    for _ in 0..docs::MAX_ATTEMPTS {
+        let doc = docs::get::<ContainerInstanceRecord>(ctx.store(), &key)
+            .await?
+            .ok_or_else(AwsError::ecs_instance_not_found)?;
+        let mut rec = doc.value;
+        if is_inactive(&rec) {
+            let stats = tasks::by_instance(&ctx, &cluster).await?;
+            return Ok(DeregisterContainerInstanceResponse {
+                container_instance: Some(shown(&ctx, &rec, &stats, &[])),
+            });
+        }
+        let live: Vec<Doc<TaskRecord>> = tasks::load_all(&ctx, &cluster)
+            .await?
+            .into_iter()
+            .filter(|t| {
+                t.value.placement.container_instance_id == id && TaskStatus::of(&t.value.task) != TaskStatus::Stopped
+            })
+            .collect();
+        if !live.is_empty() && req.force != Some(true) {
+            return Err(AwsError::ecs_invalid_parameter("Found running tasks on the instance."));
+        }
+        // Forced: the tasks are orphaned. ECS no longer accounts for them, so they are
+        // recorded STOPPED (the agent of an INACTIVE instance gets no tasks to run).
+        let now = Timestamp::now();
+        let mut txn = Txn::new();
+        for t in live {
+            let mut task_rec = t.value;
+            let task_id = task_rec.task.task_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or_default();
+            let task_key = keys::task(&cluster, task_id);
+            task_lifecycle::request_stop(
+                &mut task_rec.task,
+                Some(DEREGISTERED_REASON),
+                TaskStopCode::UserInitiated,
+                now,
+            );
+            let report = berth_model::agent_protocol::ReportTaskStateRequest {
+                last_status: TaskStatus::Stopped.as_str().into(),
+                ..Default::default()
+            };
+            task_lifecycle::apply_report(&mut task_rec.task, &report, now)
+                .map_err(|e| AwsError::ecs_invalid_parameter(e.0))?;
+            txn = txn
+                .when(Compare::ModRevision(task_key.clone(), t.mod_revision))
+                .put(task_key, docs::encode(&task_rec)?);
+        }
+        rec.reservations.clear();
+        rec.container_instance.status = Some(INACTIVE.into());
+        bump(&mut rec);
+        txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), docs::encode(&rec)?);
+        if ctx.store().txn(txn).await?.succeeded {
+            let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
+            ctx.api.heartbeats.forget(&arn);
+            let stats = tasks::by_instance(&ctx, &cluster).await?;
+            return Ok(DeregisterContainerInstanceResponse {
+                container_instance: Some(shown(&ctx, &rec, &stats, &[])),
+            });
+        }
+    }
+    Err(AwsError::internal("ServerException"))
+}
+
+pub async fn list(ctx: Ctx, req: ListContainerInstancesRequest) -> Result<ListContainerInstancesResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    let filter = match req.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(f) => Some(cluster_query::parse(f).map_err(|e| AwsError::ecs_invalid_parameter(e.0))?),
+        None => None,
+    };
+    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let wanted = req.status.map(|s| s.as_str());
+    let records: Vec<ContainerInstanceRecord> = load_all(&ctx, &cluster)
+        .await?
+        .into_iter()
+        .map(|d| d.value)
+        .filter(|r| match wanted {
+            Some(status) => status_of(r) == status,
+            None => !is_inactive(r),
+        })
+        .filter(|r| filter.as_ref().is_none_or(|f| f.eval(&|s| subject_values(&ctx, r, &stats, s))))
+        .collect();
+    let arns: Vec<String> =
+        records.iter().filter_map(|r| r.container_instance.container_instance_arn.clone()).collect();
+    let page = paging::paginate(arns, String::clone, false, req.next_token.as_deref(), req.max_results, 100)?;
+    Ok(ListContainerInstancesResponse { container_instance_arns: Some(page.items), next_token: page.next_token })
+}
+
+pub async fn describe(
+    ctx: Ctx,
+    req: DescribeContainerInstancesRequest,
+) -> Result<DescribeContainerInstancesResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    if req.container_instances.is_empty() || req.container_instances.len() > 100 {
+        return Err(AwsError::ecs_invalid_parameter("Name 1 to 100 container instances to describe."));
+    }
+    let include = req.include.unwrap_or_default();
+    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let (mut found, mut failures) = (vec![], vec![]);
+    for given in &req.container_instances {
+        match load(&ctx, &cluster, given).await? {
+            Some(doc) => found.push(shown(&ctx, &doc.value, &stats, &include)),
+            None => failures.push(missing(&ctx, &cluster, given)),
+        }
+    }
+    Ok(DescribeContainerInstancesResponse { container_instances: Some(found), failures: Some(failures) })
+}
+
+pub async fn update_state(
+    ctx: Ctx,
+    req: UpdateContainerInstancesStateRequest,
+) -> Result<UpdateContainerInstancesStateResponse, AwsError> {
+    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    clusters::active(&ctx, &cluster).await?;
+    let status = match req.status {
+        ContainerInstanceStatus::Active => ACTIVE,
+        ContainerInstanceStatus::Draining => DRAINING,
+        other => {
+            return Err(AwsError::ecs_invalid_parameter(format!(
+                "Container instances can only be set to ACTIVE or DRAINING, not {other}."
+            )));
+        }
+    };
+    if req.container_instances.is_empty() || req.container_instances.len() > 10 {
+        return Err(AwsError::ecs_invalid_parameter("Name 1 to 10 container instances to update."));
+    }
+    let (mut updated, mut failures) = (vec![], vec![]);
+    for given in &req.container_instances {
+        let Some(id) = names::instance_id(&ctx, &cluster, given) else {
+            failures.push(missing(&ctx, &cluster, given));
+            continue;
+        };
+        let result =
+            docs::modify(ctx.store(), &keys::instance(&cluster, &id), |current: Option<ContainerInstanceRecord>| {
+                let Some(mut rec) = current else { return Ok((Change::Keep, None)) };
+                if is_inactive(&rec) || status_of(&rec) == status {
+                    return Ok((Change::Keep, Some(rec)));
+                }
+                rec.container_instance.status = Some(status.into());
+                bump(&mut rec);
+                Ok((Change::Put(rec.clone()), Some(rec)))
+            })
+            .await?;
+        match result {
+            None => failures.push(missing(&ctx, &cluster, given)),
+            Some(rec) if is_inactive(&rec) => failures.push(Failure {
+                arn: rec.container_instance.container_instance_arn.clone(),
+                reason: Some(INACTIVE.into()),
+                detail: Some("The container instance is deregistered.".into()),
+            }),
+            Some(rec) => updated.push(rec),
+        }
+    }
+    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    Ok(UpdateContainerInstancesStateResponse {
+        container_instances: Some(updated.iter().map(|r| shown(&ctx, r, &stats, &[])).collect()),
+        failures: Some(failures),
+    })
+}
+
+// ---- shared with tasks, attributes and the agent protocol ----
+
+/// Every instance record of the cluster (any status), in id order.
+pub async fn load_all(ctx: &Ctx, cluster: &str) -> Result<Vec<Doc<ContainerInstanceRecord>>, AwsError> {
+    docs::list(ctx.store(), &keys::instances_of(cluster)).await
+}
+
+/// The instance a caller names by id or ARN, if the cluster has it (any status).
+pub async fn load(ctx: &Ctx, cluster: &str, given: &str) -> Result<Option<Doc<ContainerInstanceRecord>>, AwsError> {
+    match names::instance_id(ctx, cluster, given) {
+        Some(id) => docs::get(ctx.store(), &keys::instance(cluster, &id)).await,
+        None => Ok(None),
+    }
+}
+
+pub fn status_of(rec: &ContainerInstanceRecord) -> &str {
+    rec.container_instance.status.as_deref().unwrap_or(ACTIVE)
+}
+
+pub fn is_inactive(rec: &ContainerInstanceRecord) -> bool {
+    status_of(rec) == INACTIVE
+}
+
+/// The instance's id (the last segment of its ARN).
+pub fn id_of(rec: &ContainerInstanceRecord) -> String {
+    rec.container_instance
+        .container_instance_arn
+        .as_deref()
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or_default()
+        .into()
+}
+
+/// Bumps the version counter: every change a CloudWatch event would report.
+pub fn bump(rec: &mut ContainerInstanceRecord) {
+    let v = &mut rec.container_instance.version;
+    *v = Some(v.unwrap_or(0) + 1);
+}
+
+/// The value of one of the instance's attributes.
+pub fn attribute<'a>(rec: &'a ContainerInstanceRecord, name: &str) -> Option<&'a str> {
+    rec.container_instance.attributes.iter().flatten().find(|a| a.name == name).and_then(|a| a.value.as_deref())
+}
+
+/// The instance as placement sees it.
+pub fn snapshot(
+    ctx: &Ctx,
+    rec: &ContainerInstanceRecord,
+    stats: &HashMap<String, tasks::InstanceTasks>,
+) -> InstanceSnapshot {
+    let ci = &rec.container_instance;
+    let counts = stats.get(&id_of(rec));
+    InstanceSnapshot {
+        gpus: rec.gpus.clone(),
+        ec2_instance_id: ci.ec2_instance_id.clone().unwrap_or_default(),
+        running_tasks_count: counts.map_or(0, |c| u32::try_from(c.running).unwrap_or(0)),
+        agent_connected: connected(ctx, rec),
+        agent_version: ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).unwrap_or_default(),
+        registered_at: ci.registered_at.map(cluster_query::iso8601).unwrap_or_default(),
+        arn: rec.container_instance.container_instance_arn.clone().unwrap_or_default(),
+        active: status_of(rec) == ACTIVE,
+        registered: rec.registered.clone(),
+        reserved: rec.reserved(),
+        attributes: rec
+            .container_instance
+            .attributes
+            .iter()
+            .flatten()
+            .map(|a| (a.name.clone(), a.value.clone()))
+            .collect(),
+        task_groups: stats.get(&id_of(rec)).map(|s| s.groups.clone()).unwrap_or_default(),
+    }
+}
+
+/// The instance as the API shows it: remaining resources, task counts and connectivity
+/// derived; tags and health only when `include` asks for them.
+pub fn shown(
+    ctx: &Ctx,
+    rec: &ContainerInstanceRecord,
+    stats: &HashMap<String, tasks::InstanceTasks>,
+    include: &[ContainerInstanceField],
+) -> ContainerInstance {
+    let mut ci = rec.container_instance.clone();
+    let registered = Registered { resources: rec.registered.clone(), gpus: rec.gpus.clone() };
+    ci.remaining_resources = Some(instance::remaining_resources(&registered, &rec.reserved()));
+    let counts = stats.get(&id_of(rec));
+    ci.running_tasks_count = Some(counts.map_or(0, |c| c.running));
+    ci.pending_tasks_count = Some(counts.map_or(0, |c| c.pending));
+    let connected = connected(ctx, rec);
+    ci.agent_connected = Some(connected);
+    if !include.contains(&ContainerInstanceField::Tags) {
+        ci.tags = Some(vec![]);
+    }
+    ci.health_status = include.contains(&ContainerInstanceField::ContainerInstanceHealth).then(|| {
+        let state = if connected { InstanceHealthCheckState::Ok } else { InstanceHealthCheckState::InsufficientData };
+        ContainerInstanceHealthStatus {
+            overall_status: Some(state),
+            details: Some(vec![InstanceHealthCheckResult {
+                r#type: Some(InstanceHealthCheckType::ContainerRuntime),
+                status: Some(state),
+                ..Default::default()
+            }]),
+        }
+    });
+    ci
+}
+
+fn connected(ctx: &Ctx, rec: &ContainerInstanceRecord) -> bool {
+    !is_inactive(rec)
+        && rec.container_instance.container_instance_arn.as_deref().is_some_and(|a| ctx.api.heartbeats.connected(a))
+}
+
+/// What the cluster query language sees of an instance.
+fn subject_values(
+    ctx: &Ctx,
+    rec: &ContainerInstanceRecord,
+    stats: &HashMap<String, tasks::InstanceTasks>,
+    subject: &Subject,
+) -> Vec<String> {
+    let ci = &rec.container_instance;
+    let counts = stats.get(&id_of(rec));
+    match subject {
+        Subject::AgentConnected => vec![connected(ctx, rec).to_string()],
+        Subject::AgentVersion => ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).into_iter().collect(),
+        Subject::Attribute(name) => ci
+            .attributes
+            .iter()
+            .flatten()
+            .filter(|a| &a.name == name)
+            .map(|a| a.value.clone().unwrap_or_default())
+            .collect(),
+        Subject::Ec2InstanceId => ci.ec2_instance_id.clone().into_iter().collect(),
+        Subject::RegisteredAt => ci.registered_at.map(cluster_query::iso8601).into_iter().collect(),
+        Subject::RunningTasksCount => vec![counts.map_or(0, |c| c.running).to_string()],
+        Subject::TaskGroup => counts.map(|c| c.groups.keys().cloned().collect()).unwrap_or_default(),
+    }
+}
+
+fn missing(ctx: &Ctx, cluster: &str, given: &str) -> Failure {
+    Failure {
+        arn: Some(names::missing_arn(ctx, given, |id| EcsResource::ContainerInstance { cluster: cluster.into(), id })),
+        reason: Some("MISSING".into()),
+        detail: None,
+    }
+}

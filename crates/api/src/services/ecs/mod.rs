@@ -1,0 +1,63 @@
+//! Amazon ECS (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`).
+
+mod attributes;
+pub(crate) mod clusters;
+pub(crate) mod instances;
+pub(crate) mod names;
+pub(crate) mod paging;
+mod tags;
+mod taskdefs;
+pub(crate) mod tasks;
+
+use crate::context::Ctx;
+use crate::error::AwsError;
+use crate::protocol::json;
+
+pub const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
+
+/// Decodes the input of `op`, runs its handler and encodes the output. Each handler is
+/// `async fn(Ctx, <Op>Request) -> Result<<Op>Response, AwsError>`, so the input and
+/// output types come from the handler's signature.
+pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    macro_rules! dispatch {
+        ($($name:literal => $handler:path,)*) => {
+            match op {
+                $($name => json::encode(&$handler(ctx, json::decode(body)?).await?),)*
+                _ => Err(AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}"))),
+            }
+        };
+    }
+    dispatch! {
+        "CreateCluster" => clusters::create,
+        "DescribeClusters" => clusters::describe,
+        "ListClusters" => clusters::list,
+        "DeleteCluster" => clusters::delete,
+        "UpdateCluster" => clusters::update,
+        "UpdateClusterSettings" => clusters::update_settings,
+        "PutClusterCapacityProviders" => clusters::put_capacity_providers,
+        "RegisterTaskDefinition" => taskdefs::register,
+        "DescribeTaskDefinition" => taskdefs::describe,
+        "ListTaskDefinitions" => taskdefs::list,
+        "ListTaskDefinitionFamilies" => taskdefs::list_families,
+        "DeregisterTaskDefinition" => taskdefs::deregister,
+        "DeleteTaskDefinitions" => taskdefs::delete,
+        "TagResource" => tags::tag,
+        "UntagResource" => tags::untag,
+        "ListTagsForResource" => tags::list,
+        "RegisterContainerInstance" => instances::register,
+        "DeregisterContainerInstance" => instances::deregister,
+        "ListContainerInstances" => instances::list,
+        "DescribeContainerInstances" => instances::describe,
+        "UpdateContainerInstancesState" => instances::update_state,
+        "PutAttributes" => attributes::put,
+        "DeleteAttributes" => attributes::delete,
+        "ListAttributes" => attributes::list,
+        "RunTask" => tasks::run,
+        "StartTask" => tasks::start,
+        "StopTask" => tasks::stop,
+        "DescribeTasks" => tasks::describe,
+        "ListTasks" => tasks::list,
+        "SubmitTaskStateChange" => tasks::submit_task_state_change,
+        "SubmitContainerStateChange" => tasks::submit_container_state_change,
+    }
+}

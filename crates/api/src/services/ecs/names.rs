@@ -1,0 +1,130 @@
+//! Turning what a caller names (a name or an ARN) into the names keys are made of.
+
+use crate::context::Ctx;
+use crate::error::AwsError;
+use berth_model::arn::{Arn, EcsResource};
+
+/// Cluster names and task definition families: 1–255 letters, digits, `-` and `_`.
+pub fn is_valid_name(name: &str) -> bool {
+    (1..=255).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A cluster given by name or ARN (absent: `default`, as ECS does). Only checks the form;
+/// whether it exists is the caller's question.
+pub fn cluster_name(ctx: &Ctx, given: Option<&str>) -> Result<String, AwsError> {
+    let given = given.unwrap_or("default");
+    let name = if given.starts_with("arn:") {
+        match Arn::parse(given).and_then(|a| a.ecs_resource().map(|r| (a, r))) {
+            Some((arn, EcsResource::Cluster(name))) if arn.account == ctx.scope().account => name,
+            _ => {
+                return Err(AwsError::ecs_invalid_parameter(format!(
+                    "'{given}' is not a cluster ARN of this account \
+                     (arn:aws:ecs:{}:{}:cluster/NAME).",
+                    ctx.scope().region,
+                    ctx.scope().account
+                )));
+            }
+        }
+    } else {
+        given.to_string()
+    };
+    if !is_valid_name(&name) {
+        return Err(AwsError::ecs_invalid_parameter(format!(
+            "Cluster name '{name}' is invalid: use 1 to 255 letters, numbers, hyphens and underscores."
+        )));
+    }
+    Ok(name)
+}
+
+/// A task definition as `family`, `family:revision` or its full ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDefinitionRef {
+    pub family: String,
+    pub revision: Option<i32>,
+}
+
+pub fn task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRef, AwsError> {
+    let invalid = || {
+        AwsError::ecs_client(format!(
+            "Invalid task definition '{given}': use FAMILY, FAMILY:REVISION or \
+             arn:aws:ecs:{}:{}:task-definition/FAMILY:REVISION.",
+            ctx.scope().region,
+            ctx.scope().account
+        ))
+    };
+    let spec = if given.starts_with("arn:") {
+        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == ctx.scope().account);
+        arn.and_then(|a| a.resource.strip_prefix("task-definition/")).ok_or_else(invalid)?
+    } else {
+        given
+    };
+    let (family, revision) = match spec.rsplit_once(':') {
+        Some((family, rev)) => {
+            let rev: i32 = rev.parse().ok().filter(|r| *r > 0).ok_or_else(invalid)?;
+            (family, Some(rev))
+        }
+        None => (spec, None),
+    };
+    if !is_valid_name(family) {
+        return Err(invalid());
+    }
+    Ok(TaskDefinitionRef { family: family.to_string(), revision })
+}
+
+/// A container instance named by its id or ARN (the cluster-qualified form, or the
+/// older `container-instance/ID`), as the id its key is made of. None when it cannot be
+/// one of `cluster`'s: malformed, or another cluster's or account's ARN.
+pub fn instance_id(ctx: &Ctx, cluster: &str, given: &str) -> Option<String> {
+    object_id(ctx, cluster, given, "container-instance")
+}
+
+/// A task named by its id or ARN, as `instance_id` does for instances.
+pub fn task_id(ctx: &Ctx, cluster: &str, given: &str) -> Option<String> {
+    object_id(ctx, cluster, given, "task")
+}
+
+fn object_id(ctx: &Ctx, cluster: &str, given: &str, kind: &str) -> Option<String> {
+    let id = if given.starts_with("arn:") {
+        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == ctx.scope().account)?;
+        let rest = arn.resource.strip_prefix(kind)?.strip_prefix('/')?;
+        match rest.split_once('/') {
+            Some((c, id)) if c == cluster => id,
+            Some(_) => return None,
+            None => rest,
+        }
+    } else {
+        given
+    };
+    is_valid_id(id).then(|| id.to_string())
+}
+
+/// Ids berth hands out are 32 hex digits; anything of letters, digits and `-` is looked up.
+fn is_valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The ARN a Describe* failure reports for something asked for but not found.
+pub fn missing_arn(ctx: &Ctx, given: &str, resource: impl FnOnce(String) -> EcsResource) -> String {
+    if given.starts_with("arn:") { given.to_string() } else { ctx.scope().ecs(&resource(given.to_string())) }
+}
+
+/// A fresh object id as ECS writes them: 32 lowercase hex digits.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_ecs_charset() {
+        assert!(is_valid_name("web-app_1"));
+        assert!(is_valid_name(&"a".repeat(255)));
+        assert!(!is_valid_name(""));
+        assert!(!is_valid_name(&"a".repeat(256)));
+        for bad in ["a/b", "a b", "a:b", "ü", "a.b"] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+}

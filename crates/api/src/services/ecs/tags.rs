@@ -1,0 +1,86 @@
+//! TagResource, UntagResource, ListTagsForResource on every ECS resource berth holds.
+
+use super::{clusters, names};
+use crate::context::Ctx;
+use crate::docs::{self, Change};
+use crate::error::AwsError;
+use berth_model::arn::{Arn, EcsResource};
+use berth_model::ecs::*;
+use berth_model::records::TaskDefinitionRecord;
+use berth_model::{keys, tags};
+
+pub async fn tag(ctx: Ctx, req: TagResourceRequest) -> Result<TagResourceResponse, AwsError> {
+    tags::validate(&req.tags).map_err(AwsError::ecs_invalid_parameter)?;
+    update(&ctx, &req.resource_arn, |current| tags::merge(current, &req.tags).map_err(AwsError::ecs_invalid_parameter))
+        .await?;
+    Ok(TagResourceResponse {})
+}
+
+pub async fn untag(ctx: Ctx, req: UntagResourceRequest) -> Result<UntagResourceResponse, AwsError> {
+    update(&ctx, &req.resource_arn, |current| {
+        Ok(current.iter().filter(|t| !req.tag_keys.iter().any(|k| t.key.as_deref() == Some(k))).cloned().collect())
+    })
+    .await?;
+    Ok(UntagResourceResponse {})
+}
+
+pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsForResourceResponse, AwsError> {
+    // Reading through `update` with an identity change would write; read instead.
+    let tags = match resource(&ctx, &req.resource_arn)? {
+        EcsResource::Cluster(name) => clusters::active(&ctx, &name).await?.tags.unwrap_or_default(),
+        EcsResource::TaskDefinition { family, revision } => {
+            docs::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&family, revision))
+                .await?
+                .ok_or_else(|| not_found(&req.resource_arn))?
+                .value
+                .tags
+        }
+        _ => return Err(unsupported(&req.resource_arn)),
+    };
+    Ok(ListTagsForResourceResponse { tags: Some(tags) })
+}
+
+/// The ECS resource an ARN names, if it is one of this account's.
+fn resource(ctx: &Ctx, arn: &str) -> Result<EcsResource, AwsError> {
+    let parsed =
+        Arn::parse(arn).filter(|a| a.account == ctx.scope().account).and_then(|a| a.ecs_resource()).ok_or_else(
+            || AwsError::ecs_invalid_parameter(format!("'{arn}' is not the ARN of an ECS resource in this account.")),
+        )?;
+    if let EcsResource::Cluster(name) = &parsed {
+        names::cluster_name(ctx, Some(name))?;
+    }
+    Ok(parsed)
+}
+
+fn not_found(arn: &str) -> AwsError {
+    AwsError::ecs_invalid_parameter(format!("The resource '{arn}' does not exist."))
+}
+
+fn unsupported(arn: &str) -> AwsError {
+    AwsError::ecs_invalid_parameter(format!("The resource '{arn}' does not exist or cannot be tagged."))
+}
+
+/// Replaces the resource's tags with `f(current tags)`, with compare-and-swap.
+async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Tag>, AwsError>) -> Result<(), AwsError> {
+    match resource(ctx, arn)? {
+        EcsResource::Cluster(name) => {
+            docs::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| match current {
+                Some(mut c) if clusters::is_active(&c) => {
+                    c.tags = Some(f(c.tags.as_deref().unwrap_or_default())?);
+                    Ok((Change::Put(c), ()))
+                }
+                _ => Err(AwsError::ecs_cluster_not_found()),
+            })
+            .await
+        }
+        EcsResource::TaskDefinition { family, revision } => {
+            docs::modify(ctx.store(), &keys::taskdef(&family, revision), |current: Option<TaskDefinitionRecord>| {
+                let mut record = current.ok_or_else(|| not_found(arn))?;
+                record.tags = f(&record.tags)?;
+                Ok((Change::Put(record), ()))
+            })
+            .await
+        }
+        _ => Err(unsupported(arn)),
+    }
+}

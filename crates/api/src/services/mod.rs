@@ -1,0 +1,31 @@
+//! One module per AWS service, plus berth's own agent protocol (`agent`). JSON services
+//! are found by their X-Amz-Target prefix, query services by the form's `Version`.
+
+use crate::context::Ctx;
+use crate::error::AwsError;
+use crate::protocol::query::Params;
+
+pub mod agent;
+pub mod ecr;
+pub mod ecs;
+pub mod logs;
+pub mod sts;
+
+pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    match prefix {
+        ecs::TARGET_PREFIX => ecs::call(ctx, op, body).await,
+        ecr::TARGET_PREFIX => ecr::call(ctx, op, body).await,
+        logs::TARGET_PREFIX => logs::call(ctx, op, body).await,
+        berth_model::agent_protocol::TARGET_PREFIX => agent::call(ctx, op, body).await,
+        _ => Err(AwsError::unknown_operation(&format!("{prefix}.{op}"))),
+    }
+}
+
+/// Query services share action names (elbv2 and autoscaling both have DescribeTags),
+/// so the form's `Version` says which service is meant.
+pub async fn call_query(ctx: Ctx, params: &Params) -> Result<String, AwsError> {
+    match params.version() {
+        Some(sts::VERSION) => sts::call(ctx, params).await,
+        _ => Err(AwsError::invalid_action(params.action().unwrap_or_default())),
+    }
+}

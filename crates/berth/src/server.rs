@@ -1,0 +1,135 @@
+//! `berth server` and `berth up`.
+
+use crate::agent_cmd::{self, AgentOptions};
+use crate::credentials;
+use anyhow::Context;
+use berth_api::Api;
+use berth_api::auth::keyring::Keyring;
+use berth_api::auth::sealer::Sealer;
+use berth_model::arn::Scope;
+use berth_store::SqliteStore;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Clone)]
+pub struct ServerArgs {
+    /// Where the AWS API listens (port 0 picks a free port and prints it).
+    #[arg(long, default_value = "127.0.0.1:4566", env = "BERTH_LISTEN")]
+    pub listen: SocketAddr,
+    /// Where berth keeps its state.
+    #[arg(long, default_value = ".berth", env = "BERTH_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// The region written into ARNs.
+    #[arg(long, default_value = "us-east-1", env = "BERTH_REGION")]
+    pub region: String,
+    /// The account id written into ARNs.
+    #[arg(long, default_value = "000000000000", env = "BERTH_ACCOUNT_ID")]
+    pub account_id: String,
+}
+
+#[derive(Args, Clone)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub agent: AgentOptions,
+}
+
+/// The API server plus a local agent for the `default` cluster, in one process.
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    serve(args.server, Some(args.agent)).await
+}
+
+pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
+    let _lock = lock_data_dir(&args.data_dir)?;
+    let store_path = args.data_dir.join("state.db");
+    let store = SqliteStore::open(&store_path)
+        .with_context(|| format!("opening the state store at {}", store_path.display()))?;
+    let sealer = Sealer::load_or_create(&args.data_dir.join("master.key"))?;
+    let store: Arc<dyn berth_store::Store> = Arc::new(store);
+    let api = Api::new(store.clone(), Scope::new(&args.region, &args.account_id), Keyring::new(sealer));
+    let registry = berth_registry::Registry::open(&args.data_dir, store)
+        .with_context(|| format!("opening the image registry in {}", args.data_dir.join("registry").display()))?;
+    registry.spawn_janitor();
+    api.attach_registry(registry);
+    let root = credentials::ensure_root(&api, &args.data_dir).await?;
+    let logs_dir = args.data_dir.join("logs");
+    let logs = berth_logs::LogEngine::open(&logs_dir)
+        .with_context(|| format!("opening the logs engine at {}", logs_dir.display()))?;
+    api.set_logs(Arc::new(logs));
+    tokio::spawn(apply_log_retention(api.clone()));
+
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    // Scripts and the e2e harness read this line to learn the port.
+    println!("berth: listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth API server started");
+
+    tokio::spawn(berth_control::task_reaper::run(
+        api.store.clone(),
+        berth_control::task_reaper::RETENTION,
+        std::time::Duration::from_secs(60),
+    ));
+
+    if let Some(options) = local_agent {
+        let config = agent_cmd::Connection {
+            endpoint: format!("http://{addr}"),
+            access_key_id: root.access_key_id,
+            secret_access_key: root.secret_access_key,
+            region: args.region.clone(),
+        };
+        let data_dir = args.data_dir.join("agent");
+        tokio::spawn(async move {
+            if let Err(e) = agent_cmd::start(config, "default".into(), data_dir, options).await {
+                tracing::error!(error = %e, "the local agent stopped");
+            }
+        });
+    }
+    let stopping = api.clone();
+    let shutdown = async move {
+        crate::shutdown_signal().await;
+        stopping.begin_shutdown();
+    };
+    axum::serve(listener, berth_api::router(api)).with_graceful_shutdown(shutdown).await?;
+    tracing::info!("berth stopped");
+    Ok(())
+}
+
+/// Drops log events past their group's retention, hourly (reads hide them meanwhile).
+async fn apply_log_retention(api: Arc<Api>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let Some(engine) = api.logs().cloned() else { return };
+        match tokio::task::spawn_blocking(move || engine.apply_retention(berth_logs::now_ms())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(events = n, "log retention applied"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "applying log retention failed"),
+            Err(e) => tracing::warn!(error = %e, "applying log retention panicked"),
+        }
+    }
+}
+
+/// Holds an exclusive lock on the data dir for as long as the server runs: a second
+/// server on the same state would not see the first one's commits (watches, caches).
+fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = data_dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            anyhow::bail!("another berth server is already using the data dir {}", data_dir.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+}

@@ -1,0 +1,109 @@
+//! What the berth agent and the server say to each other, beyond ECS's public operations.
+//!
+//! The agent registers with ECS's own `RegisterContainerInstance` and may report with
+//! `SubmitTaskStateChange`; these two operations (JSON 1.1, `X-Amz-Target:
+//! BerthAgent_V1.<Op>`, SigV4-signed like every request) carry what ECS's agent gets
+//! over its private channels: the tasks to run, and everything the agent observed.
+//!
+//! The exchange is level-triggered: every poll answers with the whole desired state of
+//! the instance, so an agent that missed a response, restarted, or reconnected after
+//! an outage simply reconciles against the next one.
+
+use crate::Timestamp;
+use crate::ecs::{Attachment, Container, HealthStatus, Task, TaskDefinition, TaskStopCode};
+use serde::{Deserialize, Serialize};
+
+pub const TARGET_PREFIX: &str = "BerthAgent_V1";
+
+/// The longest a poll may wait for a change before answering with the unchanged state.
+pub const MAX_POLL_WAIT_SECONDS: u32 = 20;
+
+/// `PollTasks`: the agent's long poll, and its heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollTasksRequest {
+    pub cluster: String,
+    /// The container instance ARN `RegisterContainerInstance` returned.
+    #[serde(rename = "containerInstance")]
+    pub container_instance: String,
+    /// The `revision` of the previous response: the server answers as soon as anything
+    /// of this instance changed after it, or after `waitSeconds`. Absent: at once.
+    #[serde(rename = "afterRevision", default, skip_serializing_if = "Option::is_none")]
+    pub after_revision: Option<i64>,
+    #[serde(rename = "waitSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub wait_seconds: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollTasksResponse {
+    /// The store revision this state was read at; pass it back as `afterRevision`.
+    pub revision: i64,
+    /// The container instance's status (ACTIVE, DRAINING, INACTIVE after deregistration:
+    /// an INACTIVE instance's agent stops asking).
+    #[serde(rename = "instanceStatus")]
+    pub instance_status: String,
+    /// Every task placed on the instance that the agent has not yet reported STOPPED.
+    pub tasks: Vec<TaskAssignment>,
+}
+
+/// A task the instance should run (desiredStatus RUNNING) or stop (STOPPED), with the
+/// exact task definition revision it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskAssignment {
+    pub task: Task,
+    #[serde(rename = "taskDefinition")]
+    pub task_definition: TaskDefinition,
+}
+
+/// `ReportTaskState`: what the agent observed of one task. The server keeps what it
+/// owns (desiredStatus, createdAt, overrides...) and takes the rest from the report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportTaskStateRequest {
+    pub cluster: String,
+    #[serde(rename = "taskArn")]
+    pub task_arn: String,
+    /// PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING or STOPPED.
+    #[serde(rename = "lastStatus")]
+    pub last_status: String,
+    #[serde(rename = "stopCode", default, skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<TaskStopCode>,
+    #[serde(rename = "stoppedReason", default, skip_serializing_if = "Option::is_none")]
+    pub stopped_reason: Option<String>,
+    #[serde(rename = "healthStatus", default, skip_serializing_if = "Option::is_none")]
+    pub health_status: Option<HealthStatus>,
+    #[serde(rename = "pullStartedAt", default, skip_serializing_if = "Option::is_none")]
+    pub pull_started_at: Option<Timestamp>,
+    #[serde(rename = "pullStoppedAt", default, skip_serializing_if = "Option::is_none")]
+    pub pull_stopped_at: Option<Timestamp>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    #[serde(rename = "executionStoppedAt", default, skip_serializing_if = "Option::is_none")]
+    pub execution_stopped_at: Option<Timestamp>,
+    /// Each container as observed: name, runtimeId, lastStatus, exitCode, reason,
+    /// networkBindings, networkInterfaces, healthStatus, imageDigest.
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    /// The task's network attachment (awsvpc: its ENI-like interface and IP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<Attachment>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportTaskStateResponse {
+    /// The store revision after the report was applied.
+    pub revision: i64,
+}
+
+/// Docker labels on every container the agent creates. The first five are the ECS
+/// agent's own, so tools that read them keep working; the last two let a restarted
+/// agent find its containers (and no other agent's) again.
+pub mod labels {
+    pub const CLUSTER: &str = "com.amazonaws.ecs.cluster";
+    pub const TASK_ARN: &str = "com.amazonaws.ecs.task-arn";
+    pub const CONTAINER_NAME: &str = "com.amazonaws.ecs.container-name";
+    pub const TASK_DEFINITION_FAMILY: &str = "com.amazonaws.ecs.task-definition-family";
+    pub const TASK_DEFINITION_VERSION: &str = "com.amazonaws.ecs.task-definition-version";
+    /// The container instance ARN the container belongs to.
+    pub const CONTAINER_INSTANCE: &str = "dev.berth.container-instance";
+    /// "pause" on the network-holding container of an awsvpc task; absent otherwise.
+    pub const ROLE: &str = "dev.berth.role";
+}

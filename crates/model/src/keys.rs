@@ -1,0 +1,137 @@
+//! Where each object lives in the store. Every component reads and writes state
+//! through these functions, so the layout is written down once.
+//!
+//! Names that go into keys are validated first (cluster names and task definition
+//! families are `[A-Za-z0-9_-]+`), so a `/` can never make one key look like another.
+
+/// `ecs/clusters/{name}`: the cluster, as the generated `Cluster` shape.
+pub fn cluster(name: &str) -> String {
+    format!("ecs/clusters/{name}")
+}
+
+pub const CLUSTERS: &str = "ecs/clusters/";
+
+/// `ecs/taskdef-families/{family}`: the family's revision counter, so a revision
+/// number is never handed out twice, even after its definition is deleted.
+pub fn taskdef_family(family: &str) -> String {
+    format!("ecs/taskdef-families/{family}")
+}
+
+pub const TASKDEF_FAMILIES: &str = "ecs/taskdef-families/";
+
+/// `ecs/taskdefs/{family}/{revision:010}`: zero-padded so a prefix read of a family
+/// returns its revisions in numeric order.
+pub fn taskdef(family: &str, revision: i32) -> String {
+    format!("ecs/taskdefs/{family}/{revision:010}")
+}
+
+/// Every revision of one family.
+pub fn taskdefs_of(family: &str) -> String {
+    format!("ecs/taskdefs/{family}/")
+}
+
+pub const TASKDEFS: &str = "ecs/taskdefs/";
+
+/// The objects that keep a cluster from being deleted while they exist.
+pub fn services_of(cluster: &str) -> String {
+    format!("ecs/services/{cluster}/")
+}
+
+pub fn instances_of(cluster: &str) -> String {
+    format!("ecs/instances/{cluster}/")
+}
+
+pub fn tasks_of(cluster: &str) -> String {
+    format!("ecs/tasks/{cluster}/")
+}
+
+/// `ecs/instances/{cluster}/{id}`: a container instance (`ContainerInstanceRecord`); the
+/// id is 32 hex digits, so no id is a prefix of another.
+pub fn instance(cluster: &str, id: &str) -> String {
+    format!("ecs/instances/{cluster}/{id}")
+}
+
+/// `ecs/tasks/{cluster}/{id}`: a task (`TaskRecord`), id 32 hex digits.
+/// Every task of every cluster.
+pub const TASKS: &str = "ecs/tasks/";
+
+pub fn task(cluster: &str, id: &str) -> String {
+    format!("ecs/tasks/{cluster}/{id}")
+}
+
+/// `ecs/client-tokens/{cluster}/{hex(token)}`: what a RunTask with that clientToken
+/// answered (`ClientTokenRecord`). The token (any of ASCII 33–126) is hex-encoded so
+/// that a `/` in it stays inside the key's last segment.
+pub fn client_token(cluster: &str, token: &str) -> String {
+    let hex: String = token.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("ecs/client-tokens/{cluster}/{hex}")
+}
+
+/// `iam/access-keys/{id}`: an access key and its sealed secret.
+pub fn access_key(id: &str) -> String {
+    format!("iam/access-keys/{id}")
+}
+
+/// `iam/root-access-key`: the id of the root credential written to `<data-dir>/credentials`.
+pub const ROOT_ACCESS_KEY: &str = "iam/root-access-key";
+
+/// An ECR repository name as it appears in a key: names may contain `/` (`team/app`),
+/// which becomes `+` (not a repository-name character), so that one repository's
+/// prefix never covers another's.
+fn ecr_repo(name: &str) -> String {
+    name.replace('/', "+")
+}
+
+/// `ecr/repositories/{name}`: an ECR repository (`RepositoryRecord` of berth-registry).
+pub fn ecr_repository(name: &str) -> String {
+    format!("ecr/repositories/{}", ecr_repo(name))
+}
+
+pub const ECR_REPOSITORIES: &str = "ecr/repositories/";
+
+/// `ecr/images/{name}/{digest}`: one image (manifest) of a repository.
+pub fn ecr_image(repository: &str, digest: &str) -> String {
+    format!("ecr/images/{}/{digest}", ecr_repo(repository))
+}
+
+pub fn ecr_images_of(repository: &str) -> String {
+    format!("ecr/images/{}/", ecr_repo(repository))
+}
+
+/// `ecr/image-tags/{name}/{tag}`: the digest a tag points at (tags are `[A-Za-z0-9_.-]`).
+pub fn ecr_tag(repository: &str, tag: &str) -> String {
+    format!("ecr/image-tags/{}/{tag}", ecr_repo(repository))
+}
+
+pub fn ecr_tags_of(repository: &str) -> String {
+    format!("ecr/image-tags/{}/", ecr_repo(repository))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_sort_numerically_within_a_family() {
+        let mut keys = vec![taskdef("web", 10), taskdef("web", 9), taskdef("web", 100)];
+        keys.sort();
+        assert_eq!(keys, vec![taskdef("web", 9), taskdef("web", 10), taskdef("web", 100)]);
+        assert!(taskdef("web", 1).starts_with(&taskdefs_of("web")));
+        assert!(!taskdef("web-app", 1).starts_with(&taskdefs_of("web")));
+    }
+
+    #[test]
+    fn objects_live_under_their_cluster_prefix() {
+        assert!(instance("c", "0123").starts_with(&instances_of("c")));
+        assert!(task("c", "0123").starts_with(&tasks_of("c")));
+        assert!(!task("c-2", "0123").starts_with(&tasks_of("c")));
+        assert_eq!(client_token("c", "a/b"), "ecs/client-tokens/c/612f62");
+    }
+
+    #[test]
+    fn ecr_repositories_with_slashes_do_not_share_prefixes() {
+        assert_eq!(ecr_image("team/app", "sha256:ab"), "ecr/images/team+app/sha256:ab");
+        assert!(!ecr_image("a/b", "sha256:ab").starts_with(&ecr_images_of("a")));
+        assert!(ecr_tag("a", "v1").starts_with(&ecr_tags_of("a")));
+    }
+}

@@ -1,0 +1,25 @@
+//! berth's domain types in their AWS shapes.
+//!
+//! `generated` holds the request, response and resource shapes of each AWS service,
+//! generated from botocore's models (tools/gen_shapes.py), so member names and types
+//! follow what AWS clients send and parse. The hand-written modules beside it add
+//! what the models do not say: ARNs, and the validation rules AWS applies.
+#![forbid(unsafe_code)]
+
+pub mod agent_protocol;
+pub mod arn;
+pub mod attributes;
+pub mod cluster_query;
+pub mod demand;
+#[allow(clippy::all)]
+pub mod generated;
+pub mod instance;
+pub mod keys;
+pub mod records;
+pub mod tags;
+pub mod task_lifecycle;
+pub mod taskdef;
+mod timestamp;
+
+pub use generated::ecs;
+pub use timestamp::Timestamp;

@@ -1,0 +1,109 @@
+//! What the store holds for objects whose API shape does not carry everything berth
+//! keeps about them.
+
+use crate::demand::Resources;
+use crate::ecs::{
+    ContainerInstance, Failure, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task, TaskDefinition,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A registered task definition revision and its tags (DescribeTaskDefinition returns
+/// tags beside the definition, not inside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDefinitionRecord {
+    #[serde(rename = "taskDefinition")]
+    pub task_definition: TaskDefinition,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// A task definition family's revision counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyRecord {
+    #[serde(rename = "lastRevision")]
+    pub last_revision: i32,
+}
+
+/// An access key. The secret is sealed (encrypted with the data dir's master key), so
+/// the store alone never reveals it; the API never returns it after creation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessKeyRecord {
+    #[serde(rename = "accessKeyId")]
+    pub access_key_id: String,
+    /// The identity requests signed with this key act as.
+    #[serde(rename = "arn")]
+    pub arn: String,
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    #[serde(rename = "account")]
+    pub account: String,
+    #[serde(rename = "status")]
+    pub status: AccessKeyStatus,
+    #[serde(rename = "createDate")]
+    pub create_date: crate::Timestamp,
+    #[serde(rename = "sealedSecret")]
+    pub sealed_secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessKeyStatus {
+    Active,
+    Inactive,
+}
+
+/// A container instance: the API shape as last written (remainingResources, task counts
+/// and agentConnected are derived when shown), what it registered, and what the tasks
+/// placed on it reserve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerInstanceRecord {
+    #[serde(rename = "containerInstance")]
+    pub container_instance: ContainerInstance,
+    /// Registered CPU and MEMORY, and the host ports (PORTS, PORTS_UDP) kept from tasks.
+    pub registered: Resources,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<String>,
+    /// The reservation of each task placed here that has not reported STOPPED, by task id.
+    /// Placing a task adds its entry and its STOPPED report removes it, each in the same
+    /// transaction as the task's own write.
+    #[serde(default)]
+    pub reservations: BTreeMap<String, Resources>,
+}
+
+impl ContainerInstanceRecord {
+    /// What the instance's tasks hold in total.
+    pub fn reserved(&self) -> Resources {
+        Resources::sum(self.reservations.values())
+    }
+}
+
+/// A task, and what berth keeps about it beyond the API shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub task: Task,
+    pub placement: Placement,
+    /// As given to RunTask (the Task shape has no member for them).
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Vec::is_empty")]
+    pub placement_constraints: Vec<PlacementConstraint>,
+    #[serde(rename = "placementStrategy", default, skip_serializing_if = "Vec::is_empty")]
+    pub placement_strategy: Vec<PlacementStrategy>,
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+}
+
+/// Where a task was placed and what it reserves there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    #[serde(rename = "containerInstanceId")]
+    pub container_instance_id: String,
+    pub reserved: Resources,
+}
+
+/// What a RunTask with a clientToken answered, so that a retry answers the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientTokenRecord {
+    #[serde(rename = "taskArns")]
+    pub task_arns: Vec<String>,
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+}
