@@ -23,6 +23,12 @@ for arg in "$@"; do
   esac
 done
 
+# Test processes start in parallel (nextest, pytest-xdist) and each may call this script:
+# one builds while the others wait, then find the images there (two apt-gets at once fail
+# on dpkg's lock).
+exec 9>"${TMPDIR:-/tmp}/berth-test-images.lock"
+flock 9
+
 if [[ $force -eq 0 ]] && docker image inspect "$IMAGE" "$PAUSE_IMAGE" >/dev/null 2>&1; then
   exit 0
 fi

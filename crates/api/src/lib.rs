@@ -16,6 +16,25 @@ pub use front_door::MAX_BODY;
 
 use std::sync::Arc;
 
+/// Creates the ECS cluster `name` as the account's root unless it is ACTIVE already:
+/// `berth up` makes `default` exist before it answers its first request.
+pub async fn ensure_cluster(api: &Arc<Api>, name: &str) -> Result<(), error::AwsError> {
+    let account = api.scope.account.clone();
+    let ctx = Ctx {
+        api: api.clone(),
+        caller: Caller {
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.clone(),
+            account,
+            access_key_id: None,
+        },
+        request_id: uuid::Uuid::new_v4().to_string(),
+        host: None,
+    };
+    let request = berth_model::ecs::CreateClusterRequest { cluster_name: Some(name.into()), ..Default::default() };
+    services::ecs::clusters::create(ctx, request).await.map(drop)
+}
+
 /// The router serving every AWS API on one port.
 /// With a registry attached, its OCI distribution endpoints (`/v2/...`) are served too.
 pub fn router(api: Arc<Api>) -> axum::Router {

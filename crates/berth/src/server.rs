@@ -63,6 +63,10 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     api.set_logs(Arc::new(logs));
     tokio::spawn(apply_log_retention(api.clone()));
 
+    if local_agent.is_some() {
+        berth_api::ensure_cluster(&api, "default").await.context("creating the cluster `default`")?;
+    }
+
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
