@@ -1,6 +1,7 @@
 //! What every handler is given: the shared server state and who is calling.
 
 use crate::auth::keyring::Keyring;
+use crate::instance_changes::InstanceChanges;
 use berth_model::arn::Scope;
 use berth_store::Store;
 use std::collections::HashMap;
@@ -23,6 +24,8 @@ pub struct Api {
     logs: std::sync::OnceLock<Arc<berth_logs::LogEngine>>,
     /// The image registry (ECR and `/v2`), once the server has opened it.
     registry: OnceLock<Arc<berth_registry::Registry>>,
+    /// What the agents' long polls wait on, started by the first poll.
+    instance_changes: tokio::sync::OnceCell<Arc<InstanceChanges>>,
 }
 
 impl Api {
@@ -36,7 +39,13 @@ impl Api {
             shutting_down,
             logs: std::sync::OnceLock::new(),
             registry: OnceLock::new(),
+            instance_changes: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Which container instances changed when (one store watch for every poll).
+    pub(crate) async fn instance_changes(&self) -> Result<&Arc<InstanceChanges>, berth_store::StoreError> {
+        self.instance_changes.get_or_try_init(|| InstanceChanges::start(self.store.as_ref())).await
     }
 
     /// Serves the CloudWatch Logs API from `engine` (set once, at start-up).

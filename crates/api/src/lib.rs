@@ -8,6 +8,7 @@ mod context;
 mod docs;
 pub mod error;
 mod front_door;
+mod instance_changes;
 pub mod protocol;
 mod services;
 

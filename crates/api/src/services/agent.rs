@@ -21,7 +21,7 @@ use berth_model::arn::EcsResource;
 use berth_model::keys;
 use berth_model::records::{ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord};
 use berth_model::task_lifecycle::TaskStatus;
-use berth_store::{Event, Revision, StoreError};
+use berth_store::Revision;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -74,75 +74,38 @@ async fn report(ctx: Ctx, req: ReportTaskStateRequest) -> Result<ReportTaskState
 }
 
 /// Returns when one of the instance's tasks, or the instance record, changed after
-/// `after`, or when `wait` has passed. History the store no longer keeps counts as a
-/// change (the agent gets a fresh state at once).
+/// `after`, or when `wait` has passed (`InstanceChanges` tells, from one store watch
+/// shared by every poll).
 async fn wait_for_change(ctx: &Ctx, cluster: &str, id: &str, after: Revision, wait: Duration) -> Result<(), AwsError> {
-    let store = ctx.store();
-    if after > store.revision().await? {
+    if after > ctx.store().revision().await? {
         // Not a revision of this store (it was reset?): answer with the current state.
         return Ok(());
     }
-    let instance_key = keys::instance(cluster, id);
-    let watch = |prefix: String| async move {
-        match store.watch(&prefix, after).await {
-            Ok(rx) => Ok(Some(rx)),
-            Err(StoreError::Compacted { .. }) => Ok(None),
-            Err(e) => Err(AwsError::from(e)),
-        }
-    };
-    let (Some(mut task_events), Some(mut instance_events)) =
-        (watch(keys::tasks_of(cluster)).await?, watch(instance_key.clone()).await?)
-    else {
-        return Ok(());
-    };
-    let deadline = tokio::time::sleep(wait);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            _ = &mut deadline => return Ok(()),
-            _ = ctx.api.shutdown_begun() => return Ok(()),
-            event = task_events.recv() => match event {
-                Some(event) if !concerns(&event, id) => {}
-                // A relevant change, or the watch ended: answer now.
-                _ => return Ok(()),
-            },
-            event = instance_events.recv() => match event {
-                Some(event) if event.key() != instance_key => {}
-                _ => return Ok(()),
-            },
-        }
+    let changes = ctx.api.instance_changes().await?;
+    let instance = keys::instance(cluster, id);
+    tokio::select! {
+        _ = changes.changed_after(&instance, after) => {}
+        _ = tokio::time::sleep(wait) => {}
+        _ = ctx.api.shutdown_begun() => {}
     }
-}
-
-/// Whether a change under the cluster's tasks is one of this instance's tasks.
-fn concerns(event: &Event, instance_id: &str) -> bool {
-    match event {
-        Event::Put(kv) => serde_json::from_slice::<TaskRecord>(&kv.value)
-            .map_or(true, |rec| rec.placement.container_instance_id == instance_id),
-        Event::Delete { .. } => true,
-    }
+    Ok(())
 }
 
 /// The instance's desired state: its status and every task placed on it that has not
-/// reported STOPPED, read at one store revision (tasks first, so that any later change
-/// is after the revision returned).
+/// reported STOPPED (the tasks its record reserves for), with the store revision read
+/// before them, so that any later change is after the revision returned.
 async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksResponse, AwsError> {
     let store = ctx.store();
-    let (kvs, revision) = store.range(&keys::tasks_of(cluster)).await?;
+    let revision = store.revision().await?;
     let instance = docs::get::<ContainerInstanceRecord>(store, &keys::instance(cluster, id))
         .await?
         .ok_or_else(AwsError::ecs_instance_not_found)?;
     let mut definitions: HashMap<String, TaskDefinitionRecord> = HashMap::new();
     let mut assignments = vec![];
-    for kv in kvs {
-        let rec: TaskRecord = match serde_json::from_slice(&kv.value) {
-            Ok(rec) => rec,
-            Err(e) => {
-                tracing::error!(key = kv.key, error = %e, "stored task does not decode");
-                return Err(AwsError::internal("ServerException"));
-            }
-        };
-        if rec.placement.container_instance_id != id || TaskStatus::of(&rec.task) == TaskStatus::Stopped {
+    for task_id in instance.value.reservations.keys() {
+        let Some(doc) = docs::get::<TaskRecord>(store, &keys::task(cluster, task_id)).await? else { continue };
+        let rec = doc.value;
+        if TaskStatus::of(&rec.task) == TaskStatus::Stopped {
             continue;
         }
         let td_arn = rec.task.task_definition_arn.clone().unwrap_or_default();
