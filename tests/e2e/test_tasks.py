@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from agent_harness import TEST_IMAGE, AgentProcess, docker, ensure_test_image, http_get
+from agent_harness import TEST_IMAGE, AgentProcess, docker, http_get
 from berth_harness import raises_aws, unique
 
 WAIT = {"Delay": 1, "MaxAttempts": 90}
@@ -22,11 +22,6 @@ def until_stopped(script: str) -> list[str]:
 # Writes its own hostname into the page it serves, so a response tells which container answered.
 HTTPD = until_stopped("hostname > /www/index.html; httpd -f -p 8080 -h /www")
 SLEEP = until_stopped("sleep 600")
-
-
-@pytest.fixture(scope="session")
-def test_image():
-    return ensure_test_image()
 
 
 @pytest.fixture

@@ -160,19 +160,26 @@ pub async fn stop(ctx: Ctx, req: StopTaskRequest) -> Result<StopTaskResponse, Aw
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let id = names::task_id(&ctx, &cluster, &req.task).ok_or_else(AwsError::ecs_task_not_found)?;
-    let task = docs::modify(ctx.store(), &keys::task(&cluster, &id), |current: Option<TaskRecord>| {
+    let task = request_stop(&ctx, &cluster, &id, req.reason.as_deref(), TaskStopCode::UserInitiated).await?;
+    Ok(StopTaskResponse { task: Some(task) })
+}
+
+/// Asks task `id` to stop (its desiredStatus becomes STOPPED; the agent does the rest),
+/// with compare-and-swap. Asking twice changes nothing.
+pub async fn request_stop(
+    ctx: &Ctx,
+    cluster: &str,
+    id: &str,
+    reason: Option<&str>,
+    code: TaskStopCode,
+) -> Result<Task, AwsError> {
+    docs::modify(ctx.store(), &keys::task(cluster, id), |current: Option<TaskRecord>| {
         let mut rec = current.ok_or_else(AwsError::ecs_task_not_found)?;
-        let changed = task_lifecycle::request_stop(
-            &mut rec.task,
-            req.reason.as_deref(),
-            TaskStopCode::UserInitiated,
-            Timestamp::now(),
-        );
+        let changed = task_lifecycle::request_stop(&mut rec.task, reason, code, Timestamp::now());
         let task = rec.task.clone();
         Ok((if changed { docs::Change::Put(rec) } else { docs::Change::Keep }, task))
     })
-    .await?;
-    Ok(StopTaskResponse { task: Some(task) })
+    .await
 }
 
 pub async fn describe(ctx: Ctx, req: DescribeTasksRequest) -> Result<DescribeTasksResponse, AwsError> {
@@ -301,6 +308,148 @@ pub async fn submit_container_state_change(
     })
     .await?;
     Ok(SubmitContainerStateChangeResponse { acknowledgment: Some("ACK".into()) })
+}
+
+// ---- the tasks a service starts (the service controller's placement path) ----
+
+/// What a service's tasks are started with: one deployment's task definition and the
+/// service's launch settings. CreateService/UpdateService check it (`check`) with the
+/// same rules RunTask applies; the service controller starts tasks with it through the
+/// same placement and commit path as RunTask.
+#[derive(Debug, Clone)]
+pub struct ServiceTasks {
+    pub cluster: String,
+    pub service_name: String,
+    pub task_definition: String,
+    /// The deployment id: the tasks' startedBy.
+    pub deployment_id: String,
+    pub launch_type: Option<LaunchType>,
+    pub network_configuration: Option<NetworkConfiguration>,
+    pub placement_constraints: Vec<PlacementConstraint>,
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// The service's tags (given to the tasks with propagateTags SERVICE).
+    pub tags: Vec<Tag>,
+    pub propagate_tags: Option<PropagateTags>,
+    pub enable_ecs_managed_tags: bool,
+    pub enable_execute_command: bool,
+}
+
+/// What starting a service's tasks did: the tasks committed, and why the others could
+/// not be placed.
+#[derive(Debug, Default)]
+pub struct Started {
+    pub tasks: Vec<Task>,
+    pub failures: Vec<PlacementFailure>,
+}
+
+impl ServiceTasks {
+    /// The launch settings of `service` for its deployment `deployment`.
+    pub fn of(cluster: &str, service: &Service, deployment: &Deployment) -> Self {
+        ServiceTasks {
+            cluster: cluster.to_string(),
+            service_name: service.service_name.clone().unwrap_or_default(),
+            task_definition: deployment.task_definition.clone().unwrap_or_default(),
+            deployment_id: deployment.id.clone().unwrap_or_default(),
+            launch_type: service.launch_type,
+            network_configuration: service.network_configuration.clone(),
+            placement_constraints: service.placement_constraints.clone().unwrap_or_default(),
+            placement_strategy: service.placement_strategy.clone().unwrap_or_default(),
+            tags: service.tags.clone().unwrap_or_default(),
+            propagate_tags: service.propagate_tags,
+            enable_ecs_managed_tags: service.enable_ecs_managed_tags.unwrap_or(false),
+            enable_execute_command: service.enable_execute_command.unwrap_or(false),
+        }
+    }
+
+    async fn prepare(&self, ctx: &Ctx) -> Result<(Launch, Policy), AwsError> {
+        let (tags, propagate) = match self.propagate_tags {
+            Some(PropagateTags::Service) => (Some(self.tags.clone()), None),
+            other => (None, other),
+        };
+        let mut spec = prepare(
+            ctx,
+            &self.cluster,
+            Common {
+                task_definition: &self.task_definition,
+                overrides: None,
+                group: Some(berth_model::service::group(&self.service_name)),
+                started_by: Some(self.deployment_id.clone()),
+                tags,
+                network_configuration: self.network_configuration.clone(),
+                enable_ecs_managed_tags: Some(self.enable_ecs_managed_tags),
+                propagate_tags: propagate,
+                enable_execute_command: Some(self.enable_execute_command),
+            },
+            self.launch_type,
+        )
+        .await?;
+        if self.enable_ecs_managed_tags {
+            spec.tags.push(Tag { key: Some("aws:ecs:serviceName".into()), value: Some(self.service_name.clone()) });
+        }
+        let policy = Policy::from_ecs(
+            &self.placement_strategy,
+            &self.placement_constraints,
+            spec.td.placement_constraints.as_deref().unwrap_or_default(),
+        )
+        .map_err(AwsError::ecs_invalid_parameter)?;
+        spec.placement_constraints = self.placement_constraints.clone();
+        spec.placement_strategy = self.placement_strategy.clone();
+        Ok((spec, policy))
+    }
+
+    /// Whether tasks could be started with these settings (the task definition exists and
+    /// is ACTIVE, the network configuration fits its network mode...): CreateService's and
+    /// UpdateService's checks. Returns the task definition.
+    pub async fn check(&self, ctx: &Ctx) -> Result<TaskDefinition, AwsError> {
+        Ok(self.prepare(ctx).await?.0.td)
+    }
+
+    /// Places and commits `count` tasks (REPLICA), as RunTask does.
+    pub async fn start(&self, ctx: &Ctx, count: usize) -> Result<Started, AwsError> {
+        let (spec, mut policy) = self.prepare(ctx).await?;
+        policy.seed = random_seed();
+        let demands = vec![spec.demand.clone(); count];
+        let mut why = vec![];
+        let (tasks, _) = launch(ctx, &spec, None, |_, snapshots| {
+            why.clear();
+            Ok(berth_scheduler::place_in(snapshots, &demands, &policy)
+                .into_iter()
+                .map(|r| {
+                    r.map(|p| (p.instance, p.gpus)).map_err(|f| {
+                        why.push(f.clone());
+                        failure(f)
+                    })
+                })
+                .collect())
+        })
+        .await?;
+        Ok(Started { tasks, failures: why })
+    }
+
+    /// Starts one task on each of the instances `instance_ids` that it fits (DAEMON).
+    pub async fn start_on(&self, ctx: &Ctx, instance_ids: &[String]) -> Result<Started, AwsError> {
+        let (spec, _) = self.prepare(ctx).await?;
+        let mut why = vec![];
+        let (tasks, _) = launch(ctx, &spec, None, |records, snapshots| {
+            why.clear();
+            Ok(instance_ids
+                .iter()
+                .filter_map(|id| records.iter().position(|r| &instances::id_of(&r.value) == id))
+                .map(|i| {
+                    berth_scheduler::place_on(&mut snapshots[i], &spec.demand).map(|gpus| (i, gpus)).map_err(
+                        |shortfall| {
+                            let f =
+                                PlacementFailure::Insufficient { instance_arn: snapshots[i].arn.clone(), shortfall };
+                            why.push(f.clone());
+                            failure(f)
+                        },
+                    )
+                })
+                .collect())
+        })
+        .await?;
+        Ok(Started { tasks, failures: why })
+    }
 }
 
 // ---- shared with instances, clusters and the agent protocol ----
@@ -523,7 +672,7 @@ async fn prepare(ctx: &Ctx, cluster: &str, c: Common<'_>, launch_type: Option<La
 }
 
 /// The task definition RunTask/StartTask names, which must be ACTIVE.
-async fn runnable_task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRecord, AwsError> {
+pub(crate) async fn runnable_task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRecord, AwsError> {
     names::task_definition(ctx, given)?;
     let doc = match taskdefs::find(ctx, given).await {
         Err(e) if e.code == "ClientException" => return Err(AwsError::ecs_client("TaskDefinition not found.")),
@@ -537,7 +686,7 @@ async fn runnable_task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefiniti
 
 /// launchType and capacityProviderStrategy: at most one; a strategy (only the built-in
 /// FARGATE providers exist) means Fargate. Absent both, EC2.
-fn launch_type(
+pub(crate) fn launch_type(
     given: Option<LaunchType>,
     strategy: &[CapacityProviderStrategyItem],
 ) -> Result<(Option<LaunchType>, Option<String>), AwsError> {

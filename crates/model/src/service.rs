@@ -1,0 +1,216 @@
+//! Services' pure rules: what CreateService/UpdateService accept, the defaults ECS fills
+//! in, deployments as ECS shows them, and the event list (newest first, duplicates
+//! suppressed, at most 100).
+
+use crate::Timestamp;
+use crate::ecs::{
+    Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, LaunchType,
+    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, SchedulingStrategy, ServiceEvent,
+};
+
+pub const ACTIVE: &str = "ACTIVE";
+pub const DRAINING: &str = "DRAINING";
+pub const INACTIVE: &str = "INACTIVE";
+/// A deployment's status: the one new tasks are started for, and older ones being
+/// drained.
+pub const PRIMARY: &str = "PRIMARY";
+pub const ACTIVE_DEPLOYMENT: &str = "ACTIVE";
+
+/// A service's task group, as ECS sets it on the tasks it starts.
+pub fn group(service_name: &str) -> String {
+    format!("service:{service_name}")
+}
+
+/// How many events DescribeServices shows.
+pub const MAX_EVENTS: usize = 100;
+/// An event identical to one recorded less than this long ago is not recorded again.
+pub const EVENT_DEDUP_SECS: f64 = 300.0;
+
+/// A deployment id as ECS writes them: `ecs-svc/` and 19 digits.
+pub fn deployment_id(random: u64) -> String {
+    format!("ecs-svc/{:019}", random % 10_000_000_000_000_000_000)
+}
+
+/// Why a service request is refused (InvalidParameterException).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+fn invalid(message: impl Into<String>) -> Invalid {
+    Invalid(message.into())
+}
+
+/// The deployment configuration as ECS stores it: REPLICA defaults to 100/200, DAEMON to
+/// 0/100; the circuit breaker is present and disabled unless given. `current` is what an
+/// UpdateService starts from (its members are kept where `given` leaves them out).
+pub fn deployment_configuration(
+    given: Option<&DeploymentConfiguration>,
+    current: Option<&DeploymentConfiguration>,
+    strategy: SchedulingStrategy,
+) -> Result<DeploymentConfiguration, Invalid> {
+    let (min_default, max_default) = match strategy {
+        SchedulingStrategy::Replica => (100, 200),
+        SchedulingStrategy::Daemon => (0, 100),
+    };
+    let mut out = current.cloned().unwrap_or_default();
+    if let Some(g) = given {
+        if g.minimum_healthy_percent.is_some() {
+            out.minimum_healthy_percent = g.minimum_healthy_percent;
+        }
+        if g.maximum_percent.is_some() {
+            out.maximum_percent = g.maximum_percent;
+        }
+        if g.deployment_circuit_breaker.is_some() {
+            out.deployment_circuit_breaker = g.deployment_circuit_breaker.clone();
+        }
+        if g.alarms.is_some() {
+            out.alarms = g.alarms.clone();
+        }
+        if g.strategy.is_some() {
+            out.strategy = g.strategy;
+        }
+        if g.bake_time_in_minutes.is_some() {
+            out.bake_time_in_minutes = g.bake_time_in_minutes;
+        }
+    }
+    let min = *out.minimum_healthy_percent.get_or_insert(min_default);
+    let max = *out.maximum_percent.get_or_insert(max_default);
+    out.deployment_circuit_breaker.get_or_insert(DeploymentCircuitBreaker {
+        enable: false,
+        rollback: false,
+        reset_on_healthy_task: None,
+        threshold_configuration: None,
+    });
+    if !(0..=100).contains(&min) {
+        return Err(invalid(format!(
+            "deploymentConfiguration.minimumHealthyPercent must be between 0 and 100; got {min}."
+        )));
+    }
+    match strategy {
+        SchedulingStrategy::Replica if !(100..=200).contains(&max) => {
+            Err(invalid(format!("deploymentConfiguration.maximumPercent must be between 100 and 200; got {max}.")))
+        }
+        SchedulingStrategy::Daemon if max != 100 => {
+            Err(invalid("The daemon scheduling strategy does not support a maximumPercent other than 100."))
+        }
+        _ => Ok(out),
+    }
+}
+
+/// The placement strategy a REPLICA service gets when none is given: spread across
+/// availability zones, then across instances. DAEMON services have none.
+pub fn default_placement_strategy(strategy: SchedulingStrategy) -> Vec<PlacementStrategy> {
+    match strategy {
+        SchedulingStrategy::Daemon => vec![],
+        SchedulingStrategy::Replica => ["attribute:ecs.availability-zone", "instanceId"]
+            .into_iter()
+            .map(|field| PlacementStrategy { r#type: Some(PlacementStrategyType::Spread), field: Some(field.into()) })
+            .collect(),
+    }
+}
+
+/// The circuit breaker trips after this many failed tasks: half the desired count,
+/// at least 3 and at most 200.
+pub fn failure_threshold(desired_count: i32) -> i32 {
+    (desired_count / 2 + desired_count % 2).clamp(3, 200)
+}
+
+/// The deployment a new task definition (or forceNewDeployment) begins.
+pub struct NewDeployment<'a> {
+    pub id: String,
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub launch_type: Option<LaunchType>,
+    pub network_configuration: Option<&'a NetworkConfiguration>,
+    pub now: Timestamp,
+}
+
+pub fn new_deployment(d: NewDeployment<'_>) -> Deployment {
+    let reason = format!("ECS deployment {} in progress.", d.id);
+    Deployment {
+        id: Some(d.id),
+        status: Some(PRIMARY.into()),
+        task_definition: Some(d.task_definition),
+        desired_count: Some(d.desired_count),
+        pending_count: Some(0),
+        running_count: Some(0),
+        failed_tasks: Some(0),
+        created_at: Some(d.now),
+        updated_at: Some(d.now),
+        launch_type: d.launch_type,
+        network_configuration: d.network_configuration.cloned(),
+        rollout_state: Some(DeploymentRolloutState::InProgress),
+        rollout_state_reason: Some(reason),
+        ..Default::default()
+    }
+}
+
+/// Records `message` as the newest event, unless the same message was recorded within
+/// `EVENT_DEDUP_SECS`; keeps the newest `MAX_EVENTS`. Returns whether it was recorded.
+pub fn push_event(events: &mut Vec<ServiceEvent>, message: String, now: Timestamp, id: String) -> bool {
+    let recent = events.iter().any(|e| {
+        e.message.as_deref() == Some(message.as_str())
+            && e.created_at.is_some_and(|at| now.as_secs_f64() - at.as_secs_f64() < EVENT_DEDUP_SECS)
+    });
+    if recent {
+        return false;
+    }
+    events.insert(0, ServiceEvent { id: Some(id), created_at: Some(now), message: Some(message) });
+    events.truncate(MAX_EVENTS);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_ids_have_19_digits() {
+        assert_eq!(deployment_id(42), "ecs-svc/0000000000000000042");
+        assert_eq!(deployment_id(u64::MAX).len(), "ecs-svc/".len() + 19);
+    }
+
+    #[test]
+    fn deployment_configuration_defaults_and_limits() {
+        let c = deployment_configuration(None, None, SchedulingStrategy::Replica).unwrap();
+        assert_eq!((c.minimum_healthy_percent, c.maximum_percent), (Some(100), Some(200)));
+        assert_eq!(c.deployment_circuit_breaker.as_ref().map(|b| (b.enable, b.rollback)), Some((false, false)));
+        let d = deployment_configuration(None, None, SchedulingStrategy::Daemon).unwrap();
+        assert_eq!((d.minimum_healthy_percent, d.maximum_percent), (Some(0), Some(100)));
+        let given = DeploymentConfiguration { minimum_healthy_percent: Some(50), ..Default::default() };
+        let u = deployment_configuration(Some(&given), Some(&c), SchedulingStrategy::Replica).unwrap();
+        assert_eq!((u.minimum_healthy_percent, u.maximum_percent), (Some(50), Some(200)));
+        for (min, max) in [(-1, 200), (101, 200), (50, 99), (50, 201)] {
+            let bad = DeploymentConfiguration {
+                minimum_healthy_percent: Some(min),
+                maximum_percent: Some(max),
+                ..Default::default()
+            };
+            assert!(deployment_configuration(Some(&bad), None, SchedulingStrategy::Replica).is_err(), "{min}/{max}");
+        }
+    }
+
+    #[test]
+    fn failure_threshold_is_half_the_desired_count_within_3_and_200() {
+        assert_eq!(failure_threshold(0), 3);
+        assert_eq!(failure_threshold(3), 3);
+        assert_eq!(failure_threshold(9), 5);
+        assert_eq!(failure_threshold(10), 5);
+        assert_eq!(failure_threshold(1000), 200);
+    }
+
+    #[test]
+    fn events_are_newest_first_deduplicated_and_capped() {
+        let mut events = vec![];
+        assert!(push_event(&mut events, "a".into(), Timestamp(1000.0), "1".into()));
+        assert!(!push_event(&mut events, "a".into(), Timestamp(1100.0), "2".into()));
+        assert!(push_event(&mut events, "b".into(), Timestamp(1100.0), "3".into()));
+        assert!(push_event(&mut events, "a".into(), Timestamp(1400.0), "4".into()));
+        let ids: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
+        assert_eq!(ids, ["4", "3", "1"]);
+        for i in 0..200 {
+            push_event(&mut events, format!("m{i}"), Timestamp(2000.0), i.to_string());
+        }
+        assert_eq!(events.len(), MAX_EVENTS);
+        assert_eq!(events[0].message.as_deref(), Some("m199"));
+    }
+}

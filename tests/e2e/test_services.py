@@ -1,0 +1,304 @@
+"""Services: desired count kept by the service controller with real agents and real containers, rolling
+deployments, the circuit breaker with rollback, DAEMON services, deletion, a server restart mid-deployment,
+and ECS's errors for bad input. Driven with the aws CLI (create-service --cli-input-json, update-service,
+wait services-stable) and boto3, as ECS users drive them."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from agent_harness import SLEEP, TEST_IMAGE, AgentProcess, docker
+from berth_harness import raises_aws, unique
+
+STABLE = {"Delay": 1, "MaxAttempts": 120}
+
+
+@pytest.fixture
+def cluster(berth, tmp_path, test_image):
+    """A fresh cluster on the shared server with one agent (4 vCPU, 4 GiB offered)."""
+    name = unique("svc")
+    berth.client("ecs").create_cluster(clusterName=name)
+    agent = AgentProcess(berth, name, tmp_path / "agent").start()
+    yield name, agent
+    agent.close()
+
+
+def register(ecs, family: str, command=None) -> str:
+    c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": command or SLEEP}
+    return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
+        "taskDefinition"
+    ]["taskDefinitionArn"]
+
+
+def describe(ecs, cluster: str, service: str) -> dict:
+    return ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+
+
+def wait_stable(ecs, cluster: str, service: str) -> dict:
+    ecs.get_waiter("services_stable").wait(cluster=cluster, services=[service], WaiterConfig=STABLE)
+    return describe(ecs, cluster, service)
+
+
+def service_tasks(ecs, cluster: str, service: str) -> list[dict]:
+    arns = ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]
+    return ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+
+
+def messages(service: dict) -> list[str]:
+    return [e["message"] for e in service["events"]]
+
+
+def wait_for(predicate, timeout: float = 90.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_create_service_keeps_three_tasks_and_replaces_a_killed_one(berth, cluster):
+    name, agent = cluster
+    ecs = berth.client("ecs")
+    family = unique("web")
+    td = register(ecs, family)
+    service = unique("web")
+    spec = {"cluster": name, "serviceName": service, "taskDefinition": family, "desiredCount": 3}
+    created = berth.aws("ecs", "create-service", "--cli-input-json", json.dumps(spec))["service"]
+    assert created["status"] == "ACTIVE" and created["taskDefinition"] == td
+    assert created["deploymentConfiguration"]["minimumHealthyPercent"] == 100
+    assert created["deploymentConfiguration"]["maximumPercent"] == 200
+    assert created["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": False, "rollback": False}
+    assert created["schedulingStrategy"] == "REPLICA" and created["launchType"] == "EC2"
+    assert created["deploymentController"] == {"type": "ECS"}
+    assert created["placementStrategy"] == [
+        {"type": "spread", "field": "attribute:ecs.availability-zone"},
+        {"type": "spread", "field": "instanceId"},
+    ]
+    (deployment,) = created["deployments"]
+    assert deployment["status"] == "PRIMARY" and deployment["rolloutState"] == "IN_PROGRESS"
+    assert deployment["id"].startswith("ecs-svc/") and len(deployment["id"]) == len("ecs-svc/") + 19
+
+    stable = wait_stable(ecs, name, service)
+    # The CLI's own waiter agrees (it succeeds on its first look).
+    berth.aws("ecs", "wait", "services-stable", "--cluster", name, "--services", service)
+    assert stable["runningCount"] == 3 and stable["pendingCount"] == 0
+    (deployment,) = stable["deployments"]
+    assert deployment["rolloutState"] == "COMPLETED" and deployment["runningCount"] == 3
+    tasks = service_tasks(ecs, name, service)
+    assert len(tasks) == 3
+    assert all(t["startedBy"] == deployment["id"] and t["group"] == f"service:{service}" for t in tasks)
+    assert all(t["lastStatus"] == "RUNNING" for t in tasks)
+    assert f"(service {service}) has reached a steady state." in messages(stable)
+    assert any(m.startswith(f"(service {service}) has started 3 tasks:") for m in messages(stable))
+    assert ecs.describe_clusters(clusters=[name])["clusters"][0]["activeServicesCount"] == 1
+
+    victim = tasks[0]
+    docker("kill", victim["containers"][0]["runtimeId"])
+    old_ids = {t["taskArn"] for t in tasks}
+
+    def replaced():
+        now = service_tasks(ecs, name, service)
+        new = [t for t in now if t["taskArn"] not in old_ids and t["lastStatus"] == "RUNNING"]
+        return new if len(now) == 3 and new else None
+
+    (replacement,) = wait_for(replaced, what="the killed task's replacement")
+    stable = wait_stable(ecs, name, service)
+    assert stable["runningCount"] == 3
+    new_id = replacement["taskArn"].rsplit("/", 1)[1]
+    assert f"(service {service}) has started 1 tasks: (task {new_id})." in messages(stable)
+    stopped = ecs.describe_tasks(cluster=name, tasks=[victim["taskArn"]])["tasks"][0]
+    assert stopped["lastStatus"] == "STOPPED" and stopped["stopCode"] == "EssentialContainerExited"
+    assert stable["deployments"][0]["failedTasks"] == 1
+
+
+def test_rolling_update_to_a_new_revision(berth, cluster):
+    name, _ = cluster
+    ecs = berth.client("ecs")
+    family = unique("roll")
+    v1 = register(ecs, family)
+    service = unique("roll")
+    ecs.create_service(cluster=name, serviceName=service, taskDefinition=v1, desiredCount=3)
+    wait_stable(ecs, name, service)
+    old = {t["taskArn"] for t in service_tasks(ecs, name, service)}
+    v2 = register(ecs, family, ["sh", "-c", "trap 'exit 0' TERM; sleep 601 & wait"])
+    updated = berth.aws(
+        "ecs", "update-service", "--cluster", name, "--service", service, "--task-definition", v2,
+        "--deployment-configuration", "minimumHealthyPercent=50,maximumPercent=200",
+    )["service"]  # fmt: skip
+    assert [d["status"] for d in updated["deployments"]] == ["PRIMARY", "ACTIVE"]
+    assert updated["deploymentConfiguration"]["minimumHealthyPercent"] == 50
+
+    stable = wait_stable(ecs, name, service)
+    (deployment,) = stable["deployments"]
+    assert deployment["taskDefinition"] == v2 and deployment["rolloutState"] == "COMPLETED"
+    assert stable["taskDefinition"] == v2
+    tasks = service_tasks(ecs, name, service)
+    assert len(tasks) == 3 and all(t["taskDefinitionArn"] == v2 for t in tasks)
+    assert not old & {t["taskArn"] for t in tasks}
+    gone = ecs.describe_tasks(cluster=name, tasks=sorted(old))["tasks"]
+    assert all(t["desiredStatus"] == "STOPPED" and t["stopCode"] == "ServiceSchedulerInitiated" for t in gone)
+    assert any(m.startswith(f"(service {service}) has stopped") for m in messages(stable))
+    listed = ecs.list_service_deployments(cluster=name, service=service)["serviceDeployments"]
+    assert {d["status"] for d in listed} == {"SUCCESSFUL"} and len(listed) == 2
+    described = ecs.describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])
+    assert described["serviceDeployments"][0]["serviceArn"] == stable["serviceArn"]
+
+
+def test_the_circuit_breaker_rolls_back_a_broken_revision(berth, cluster):
+    name, _ = cluster
+    ecs = berth.client("ecs")
+    family = unique("cb")
+    good = register(ecs, family)
+    service = unique("cb")
+    ecs.create_service(
+        cluster=name, serviceName=service, taskDefinition=good, desiredCount=2,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+    )  # fmt: skip
+    first = wait_stable(ecs, name, service)["deployments"][0]["id"]
+    broken = register(ecs, family, ["sh", "-c", "exit 1"])
+    failed = ecs.update_service(cluster=name, service=service, taskDefinition=broken)["service"]["deployments"][0]
+
+    def rolled_back():
+        s = describe(ecs, name, service)
+        return s if any(m.endswith("deployment failed: tasks failed to start.") for m in messages(s)) else None
+
+    wait_for(rolled_back, timeout=120, what="the circuit breaker")
+    stable = wait_stable(ecs, name, service)
+    assert stable["taskDefinition"] == good
+    (deployment,) = stable["deployments"]
+    assert deployment["taskDefinition"] == good and deployment["id"] not in (first, failed["id"])
+    events = messages(stable)
+    assert f"(service {service}) (deployment {failed['id']}) deployment failed: tasks failed to start." in events
+    assert f"(service {service}) rolling back to deployment {first}." in events
+    tasks = service_tasks(ecs, name, service)
+    assert len(tasks) == 2 and all(t["taskDefinitionArn"] == good for t in tasks)
+    listed = ecs.list_service_deployments(cluster=name, service=service)["serviceDeployments"]
+    assert "ROLLBACK_SUCCESSFUL" in {d["status"] for d in listed}
+
+
+def test_daemon_runs_one_task_per_instance_including_one_that_joins(berth, tmp_path, test_image):
+    ecs = berth.client("ecs")
+    name = unique("daemon")
+    ecs.create_cluster(clusterName=name)
+    agents = [AgentProcess(berth, name, tmp_path / f"agent-{i}").start() for i in range(2)]
+    try:
+        td = register(ecs, unique("daemon"))
+        service = unique("daemon")
+        created = ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, schedulingStrategy="DAEMON")
+        assert created["service"]["deploymentConfiguration"]["minimumHealthyPercent"] == 0
+        assert created["service"]["deploymentConfiguration"]["maximumPercent"] == 100
+        stable = wait_stable(ecs, name, service)
+        assert stable["desiredCount"] == 2 and stable["runningCount"] == 2
+        placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
+        assert placed == sorted(a.instance_arn for a in agents)
+
+        agents.append(AgentProcess(berth, name, tmp_path / "agent-2").start())
+        wait_for(lambda: describe(ecs, name, service)["desiredCount"] == 3, what="the third instance counted")
+        stable = wait_stable(ecs, name, service)
+        assert stable["runningCount"] == 3
+        placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
+        assert placed == sorted(a.instance_arn for a in agents)
+
+        # A DRAINING instance's daemon task is stopped.
+        ecs.update_container_instances_state(cluster=name, containerInstances=[agents[0].instance_arn], status="DRAINING")
+        stable = wait_for(
+            lambda: (s := describe(ecs, name, service))["runningCount"] == 2 and s["desiredCount"] == 2 and s,
+            what="the draining instance's task stopped",
+        )
+        assert agents[0].instance_arn not in {t["containerInstanceArn"] for t in service_tasks(ecs, name, service)}
+    finally:
+        for agent in agents:
+            agent.close()
+
+
+def test_delete_service_force_drains_to_inactive_and_removes_the_containers(berth, cluster):
+    name, agent = cluster
+    ecs = berth.client("ecs")
+    td = register(ecs, unique("del"))
+    service = unique("del")
+    ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, desiredCount=2)
+    wait_stable(ecs, name, service)
+    assert len(agent.containers(all_=False)) == 2
+    with raises_aws("InvalidParameterException", "scaled above 0"):
+        ecs.delete_service(cluster=name, service=service)
+    with raises_aws("ClusterContainsServicesException"):
+        ecs.delete_cluster(cluster=name)
+    deleted = berth.aws("ecs", "delete-service", "--cluster", name, "--service", service, "--force")["service"]
+    assert deleted["status"] == "DRAINING" and deleted["desiredCount"] == 0
+    wait_for(lambda: describe(ecs, name, service)["status"] == "INACTIVE", what="INACTIVE")
+    wait_for(lambda: agent.containers(all_=False) == [], what="the containers gone")
+    assert service not in "".join(ecs.list_services(cluster=name)["serviceArns"])
+    assert ecs.describe_clusters(clusters=[name])["clusters"][0]["activeServicesCount"] == 0
+    with raises_aws("ServiceNotActiveException"):
+        ecs.update_service(cluster=name, service=service, desiredCount=1)
+    # The name can be used again once the service is INACTIVE.
+    again = ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, desiredCount=0)["service"]
+    assert again["status"] == "ACTIVE"
+
+
+def test_a_deployment_finishes_after_the_server_restarts(fresh_berth, tmp_path, test_image):
+    ecs = fresh_berth.client("ecs")
+    name = unique("restart")
+    ecs.create_cluster(clusterName=name)
+    agent = AgentProcess(fresh_berth, name, tmp_path / "agent").start()
+    try:
+        family = unique("restart")
+        v1 = register(ecs, family)
+        service = unique("restart")
+        ecs.create_service(cluster=name, serviceName=service, taskDefinition=v1, desiredCount=2)
+        wait_stable(ecs, name, service)
+        v2 = register(ecs, family, ["sh", "-c", "trap 'exit 0' TERM; sleep 602 & wait"])
+        ecs.update_service(cluster=name, service=service, taskDefinition=v2)
+        fresh_berth.kill()
+        fresh_berth.restart()
+        ecs = fresh_berth.client("ecs")
+        stable = wait_stable(ecs, name, service)
+        assert stable["taskDefinition"] == v2 and len(stable["deployments"]) == 1
+        tasks = service_tasks(ecs, name, service)
+        assert len(tasks) == 2 and all(t["taskDefinitionArn"] == v2 for t in tasks)
+    finally:
+        agent.close()
+
+
+def test_bad_input_gets_ecs_errors(berth):
+    ecs = berth.client("ecs")
+    name = unique("svc-bad")
+    ecs.create_cluster(clusterName=name)
+    td = register(ecs, unique("bad"))
+    with raises_aws("ClusterNotFoundException"):
+        ecs.create_service(cluster=unique("nope"), serviceName="s", taskDefinition=td, desiredCount=1)
+    with raises_aws("ClientException"):
+        ecs.create_service(cluster=name, serviceName="s", taskDefinition=unique("nope"), desiredCount=1)
+    with raises_aws("InvalidParameterException"):
+        ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=-1)
+    for bad in ({"minimumHealthyPercent": 150}, {"maximumPercent": 50}):
+        with raises_aws("InvalidParameterException"):
+            ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=1, deploymentConfiguration=bad)
+    with raises_aws("InvalidParameterException"):
+        ecs.create_service(cluster=name, serviceName="bad name!", taskDefinition=td, desiredCount=1)
+
+    first = ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=0, clientToken="tok-1")
+    again = ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=0, clientToken="tok-1")
+    assert again["service"]["serviceArn"] == first["service"]["serviceArn"]
+    assert again["service"]["createdAt"] == first["service"]["createdAt"]
+    with raises_aws("InvalidParameterException", "Creation of service was not idempotent."):
+        ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=0)
+
+    missing = ecs.describe_services(cluster=name, services=["s", "ghost"])
+    assert [s["serviceName"] for s in missing["services"]] == ["s"]
+    assert missing["failures"] == [{"arn": f"{berth.arn_prefix}:service/{name}/ghost", "reason": "MISSING"}]
+    with raises_aws("ServiceNotFoundException"):
+        ecs.update_service(cluster=name, service="ghost", desiredCount=1)
+    with raises_aws("ServiceNotFoundException"):
+        ecs.delete_service(cluster=name, service="ghost")
+    with raises_aws("InvalidParameterException"):
+        ecs.update_service(cluster=name, service="s", desiredCount=-2)
+    assert ecs.list_services(cluster=name)["serviceArns"] == [first["service"]["serviceArn"]]
+    # The waiter fails at once on a missing service.
+    result = berth.aws_run("ecs", "wait", "services-stable", "--cluster", name, "--services", "ghost")
+    assert result.returncode != 0
