@@ -26,6 +26,17 @@ def cluster(berth, tmp_path, test_image):
     agent.close()
 
 
+@pytest.fixture
+def two_agents(berth, tmp_path, test_image):
+    """A fresh cluster on the shared server with two agents; a test may append more (all are closed)."""
+    name = unique("svc2")
+    berth.client("ecs").create_cluster(clusterName=name)
+    agents = [AgentProcess(berth, name, tmp_path / f"agent-{i}").start() for i in range(2)]
+    yield name, agents
+    for agent in agents:
+        agent.close()
+
+
 def register(ecs, family: str, command=None) -> str:
     c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": command or SLEEP}
     return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
@@ -181,39 +192,33 @@ def test_the_circuit_breaker_rolls_back_a_broken_revision(berth, cluster):
     assert "ROLLBACK_SUCCESSFUL" in {d["status"] for d in listed}
 
 
-def test_daemon_runs_one_task_per_instance_including_one_that_joins(berth, tmp_path, test_image):
+def test_daemon_runs_one_task_per_instance_including_one_that_joins(berth, two_agents, tmp_path):
+    name, agents = two_agents
     ecs = berth.client("ecs")
-    name = unique("daemon")
-    ecs.create_cluster(clusterName=name)
-    agents = [AgentProcess(berth, name, tmp_path / f"agent-{i}").start() for i in range(2)]
-    try:
-        td = register(ecs, unique("daemon"))
-        service = unique("daemon")
-        created = ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, schedulingStrategy="DAEMON")
-        assert created["service"]["deploymentConfiguration"]["minimumHealthyPercent"] == 0
-        assert created["service"]["deploymentConfiguration"]["maximumPercent"] == 100
-        stable = wait_stable(ecs, name, service)
-        assert stable["desiredCount"] == 2 and stable["runningCount"] == 2
-        placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
-        assert placed == sorted(a.instance_arn for a in agents)
+    td = register(ecs, unique("daemon"))
+    service = unique("daemon")
+    created = ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, schedulingStrategy="DAEMON")
+    assert created["service"]["deploymentConfiguration"]["minimumHealthyPercent"] == 0
+    assert created["service"]["deploymentConfiguration"]["maximumPercent"] == 100
+    stable = wait_stable(ecs, name, service)
+    assert stable["desiredCount"] == 2 and stable["runningCount"] == 2
+    placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
+    assert placed == sorted(a.instance_arn for a in agents)
 
-        agents.append(AgentProcess(berth, name, tmp_path / "agent-2").start())
-        wait_for(lambda: describe(ecs, name, service)["desiredCount"] == 3, what="the third instance counted")
-        stable = wait_stable(ecs, name, service)
-        assert stable["runningCount"] == 3
-        placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
-        assert placed == sorted(a.instance_arn for a in agents)
+    agents.append(AgentProcess(berth, name, tmp_path / "agent-2").start())
+    wait_for(lambda: describe(ecs, name, service)["desiredCount"] == 3, what="the third instance counted")
+    stable = wait_stable(ecs, name, service)
+    assert stable["runningCount"] == 3
+    placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
+    assert placed == sorted(a.instance_arn for a in agents)
 
-        # A DRAINING instance's daemon task is stopped.
-        ecs.update_container_instances_state(cluster=name, containerInstances=[agents[0].instance_arn], status="DRAINING")
-        stable = wait_for(
-            lambda: (s := describe(ecs, name, service))["runningCount"] == 2 and s["desiredCount"] == 2 and s,
-            what="the draining instance's task stopped",
-        )
-        assert agents[0].instance_arn not in {t["containerInstanceArn"] for t in service_tasks(ecs, name, service)}
-    finally:
-        for agent in agents:
-            agent.close()
+    # A DRAINING instance's daemon task is stopped.
+    ecs.update_container_instances_state(cluster=name, containerInstances=[agents[0].instance_arn], status="DRAINING")
+    stable = wait_for(
+        lambda: (s := describe(ecs, name, service))["runningCount"] == 2 and s["desiredCount"] == 2 and s,
+        what="the draining instance's task stopped",
+    )
+    assert agents[0].instance_arn not in {t["containerInstanceArn"] for t in service_tasks(ecs, name, service)}
 
 
 def test_delete_service_force_drains_to_inactive_and_removes_the_containers(berth, cluster):
@@ -302,3 +307,70 @@ def test_bad_input_gets_ecs_errors(berth):
     # The waiter fails at once on a missing service.
     result = berth.aws_run("ecs", "wait", "services-stable", "--cluster", name, "--services", "ghost")
     assert result.returncode != 0
+
+
+def test_health_checked_tasks_count_once_healthy_and_unhealthy_ones_are_replaced(berth, cluster):
+    name, _ = cluster
+    ecs = berth.client("ecs")
+
+    def checked(family: str, check: str) -> str:
+        c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": SLEEP,
+             "healthCheck": {"command": ["CMD-SHELL", check], "interval": 5, "timeout": 2, "retries": 1}}  # fmt: skip
+        return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
+            "taskDefinition"
+        ]["taskDefinitionArn"]
+
+    good = unique("healthy")
+    ecs.create_service(cluster=name, serviceName=good, taskDefinition=checked(good, "exit 0"), desiredCount=1)
+    wait_for(
+        lambda: describe(ecs, name, good)["deployments"][0]["rolloutState"] == "COMPLETED",
+        what="the deployment completed",
+    )
+    (task,) = service_tasks(ecs, name, good)
+    assert task["healthStatus"] == "HEALTHY", "COMPLETED only once the container health check passes"
+    assert f"(service {good}) has reached a steady state." in messages(describe(ecs, name, good))
+
+    bad = unique("sick")
+    td = checked(bad, "exit 1")
+    ecs.create_service(cluster=name, serviceName=bad, taskDefinition=td, desiredCount=1, healthCheckGracePeriodSeconds=0)
+
+    def replaced_unhealthy():
+        arns = ecs.list_tasks(cluster=name, serviceName=bad, desiredStatus="STOPPED")["taskArns"]
+        stopped = ecs.describe_tasks(cluster=name, tasks=arns)["tasks"] if arns else []
+        return [t for t in stopped if t.get("stoppedReason") == "Task failed container health checks."]
+
+    (sick,) = wait_for(replaced_unhealthy, what="the unhealthy task stopped")[:1]
+    assert sick["stopCode"] == "ServiceSchedulerInitiated"
+    s = describe(ecs, name, bad)
+    assert s["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    wait_for(lambda: describe(ecs, name, bad)["deployments"][0]["failedTasks"] >= 1, what="the failure counted")
+
+
+def test_draining_an_instance_moves_replica_tasks_and_unplaceable_tasks_are_reported(berth, two_agents):
+    name, agents = two_agents
+    ecs = berth.client("ecs")
+    service = unique("drain")
+    ecs.create_service(cluster=name, serviceName=service, taskDefinition=register(ecs, unique("drain")), desiredCount=2)
+    wait_stable(ecs, name, service)
+    placed = {t["containerInstanceArn"] for t in service_tasks(ecs, name, service)}
+    assert placed == {a.instance_arn for a in agents}, "spread across instances by default"
+    ecs.update_container_instances_state(cluster=name, containerInstances=[agents[0].instance_arn], status="DRAINING")
+    wait_for(
+        lambda: {t["containerInstanceArn"] for t in service_tasks(ecs, name, service)} == {agents[1].instance_arn},
+        what="the tasks moved off the draining instance",
+    )
+    stable = wait_stable(ecs, name, service)
+    assert stable["runningCount"] == 2
+
+    big = ecs.register_task_definition(
+        family=unique("big"), containerDefinitions=[{"name": "app", "image": TEST_IMAGE, "memory": 8192, "command": SLEEP}]
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    huge = unique("huge")
+    ecs.create_service(cluster=name, serviceName=huge, taskDefinition=big, desiredCount=1)
+    instance_id = agents[1].instance_arn.rsplit("/", 1)[1]
+    expected = (
+        f"(service {huge}) was unable to place a task because no container instance met all of its requirements. "
+        f"The closest matching (container-instance {instance_id}) has insufficient memory available."
+    )
+    wait_for(lambda: expected in messages(describe(ecs, name, huge)), what="the placement failure event")
+    assert messages(describe(ecs, name, huge)).count(expected) == 1, "repeated failures are not repeated events"

@@ -418,9 +418,10 @@ fn check_grace_period(given: Option<i32>) -> Result<(), AwsError> {
     }
 }
 
-/// Whether any container of `td` defines a health check.
+/// Whether an essential container of `td` defines a health check (the task's health
+/// then follows it, as the agent reports it).
 fn has_health_checks(td: &TaskDefinition) -> bool {
-    td.container_definitions.iter().flatten().any(|c| c.health_check.is_some())
+    td.container_definitions.iter().flatten().any(|c| c.essential != Some(false) && c.health_check.is_some())
 }
 
 /// UpdateService's members that are stored as given.
