@@ -374,3 +374,52 @@ def test_draining_an_instance_moves_replica_tasks_and_unplaceable_tasks_are_repo
     )
     wait_for(lambda: expected in messages(describe(ecs, name, huge)), what="the placement failure event")
     assert messages(describe(ecs, name, huge)).count(expected) == 1, "repeated failures are not repeated events"
+
+
+def test_the_seed_walkthrough_create_from_a_file_scale_to_zero_then_delete(berth, tmp_path):
+    """Seed 004's steps: create-service --cluster=NAME --cli-input-json file://..., update-service
+    --desired-count=0, delete-service (no --force needed at 0); loadBalancers and role are stored."""
+    ecs = berth.client("ecs")
+    name = unique("seed")
+    ecs.create_cluster(clusterName=name)
+    family = unique("seed")
+    c = {"name": "web", "image": TEST_IMAGE, "memory": 32, "command": SLEEP, "portMappings": [{"containerPort": 8080, "hostPort": 0}]}
+    ecs.register_task_definition(family=family, containerDefinitions=[c])
+    service = unique("seed")
+    tg = f"arn:aws:elasticloadbalancing:{berth.region}:{berth.account_id}:targetgroup/web/0123456789abcdef"
+    spec = {
+        "serviceName": service, "taskDefinition": f"{family}:1", "desiredCount": 10,
+        "role": f"arn:aws:iam::{berth.account_id}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+        "loadBalancers": [{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+        "tags": [{"key": "team", "value": "a"}],
+    }  # fmt: skip
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(spec))
+    created = berth.aws("ecs", "create-service", f"--cluster={name}", "--cli-input-json", f"file://{path}")["service"]
+    assert created["loadBalancers"] == spec["loadBalancers"] and created["roleArn"] == spec["role"]
+    assert created["desiredCount"] == 10
+
+    # No container instance: the service says why nothing runs.
+    expected = (
+        f"(service {service}) was unable to place a task because no container instance met all of its requirements. "
+        "Reason: No Container Instances were found in your cluster."
+    )
+    wait_for(lambda: expected in messages(describe(ecs, name, service)), what="the placement failure event")
+
+    arn = created["serviceArn"]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "stage", "value": "dev"}])
+    tags = ecs.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert sorted((t["key"], t["value"]) for t in tags) == [("stage", "dev"), ("team", "a")]
+    shown = ecs.describe_services(cluster=name, services=[arn], include=["TAGS"])["services"][0]
+    assert len(shown["tags"]) == 2 and "tags" not in describe(ecs, name, service)
+
+    with raises_aws("InvalidParameterException", "did not have a container port 9090 defined"):
+        ecs.update_service(
+            cluster=name, service=service,
+            loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 9090}],
+        )  # fmt: skip
+    berth.aws("ecs", "update-service", f"--cluster={name}", f"--service={service}", "--desired-count=0")
+    deleted = berth.aws("ecs", "delete-service", f"--cluster={name}", f"--service={service}")["service"]
+    assert deleted["status"] == "DRAINING"
+    wait_for(lambda: describe(ecs, name, service)["status"] == "INACTIVE", what="INACTIVE")
+    ecs.delete_cluster(cluster=name)

@@ -4,8 +4,8 @@
 
 use crate::Timestamp;
 use crate::ecs::{
-    Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, LaunchType,
-    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, SchedulingStrategy, ServiceEvent,
+    Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, LaunchType, LoadBalancer,
+    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, SchedulingStrategy, ServiceEvent, TaskDefinition,
 };
 
 pub const ACTIVE: &str = "ACTIVE";
@@ -108,6 +108,31 @@ pub fn default_placement_strategy(strategy: SchedulingStrategy) -> Vec<Placement
     }
 }
 
+/// A service's loadBalancers (stored for the load-balancer controller): at most 5, each
+/// naming a target group or load balancer and a container of the task definition by a
+/// port it maps.
+pub fn check_load_balancers(td: &TaskDefinition, lbs: &[LoadBalancer]) -> Result<(), Invalid> {
+    if lbs.len() > 5 {
+        return Err(invalid("A service can have at most 5 load balancers (target groups)."));
+    }
+    for lb in lbs {
+        if lb.target_group_arn.is_none() && lb.load_balancer_name.is_none() {
+            return Err(invalid("A load balancer needs a targetGroupArn or a loadBalancerName."));
+        }
+        let (Some(name), Some(port)) = (lb.container_name.as_deref(), lb.container_port) else {
+            return Err(invalid("A load balancer needs a containerName and a containerPort."));
+        };
+        let container = td.container_definitions.iter().flatten().find(|c| c.name.as_deref() == Some(name));
+        let Some(container) = container else {
+            return Err(invalid(format!("The container {name} does not exist in the task definition.")));
+        };
+        if !container.port_mappings.iter().flatten().any(|m| m.container_port == Some(port)) {
+            return Err(invalid(format!("The container {name} did not have a container port {port} defined.")));
+        }
+    }
+    Ok(())
+}
+
 /// The circuit breaker trips after this many failed tasks: half the desired count,
 /// at least 3 and at most 200.
 pub fn failure_threshold(desired_count: i32) -> i32 {
@@ -187,6 +212,32 @@ mod tests {
             };
             assert!(deployment_configuration(Some(&bad), None, SchedulingStrategy::Replica).is_err(), "{min}/{max}");
         }
+    }
+
+    #[test]
+    fn load_balancers_name_a_mapped_container_port() {
+        use crate::ecs::{ContainerDefinition, PortMapping};
+        let td = TaskDefinition {
+            container_definitions: Some(vec![ContainerDefinition {
+                name: Some("web".into()),
+                port_mappings: Some(vec![PortMapping { container_port: Some(8080), ..Default::default() }]),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let lb = |name: &str, port: i32| LoadBalancer {
+            target_group_arn: Some("arn:tg".into()),
+            container_name: Some(name.into()),
+            container_port: Some(port),
+            ..Default::default()
+        };
+        assert!(check_load_balancers(&td, &[lb("web", 8080)]).is_ok());
+        assert_eq!(
+            check_load_balancers(&td, &[lb("web", 80)]),
+            Err(Invalid("The container web did not have a container port 80 defined.".into()))
+        );
+        assert!(check_load_balancers(&td, &[lb("db", 8080)]).is_err());
+        assert!(check_load_balancers(&td, &vec![lb("web", 8080); 6]).is_err());
     }
 
     #[test]

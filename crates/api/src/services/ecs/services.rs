@@ -108,6 +108,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     };
     // Tasks must be startable with these settings: the same checks as RunTask.
     ServiceTasks::of(&cluster, &service, &deployment).check(&ctx).await?;
+    rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
     let mut tracking = berth_model::records::ServiceTracking::default();
     if has_health_checks(&td) {
         tracking.health_checked.insert(deployment.id.clone().unwrap_or_default());
@@ -159,6 +160,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         ..Default::default()
     };
     let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(&ctx).await?;
+    rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
     let health_checked = has_health_checks(&td);
 
     let stored = docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
