@@ -205,12 +205,23 @@ def test_daemon_runs_one_task_per_instance_including_one_that_joins(berth, two_a
     placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
     assert placed == sorted(a.instance_arn for a in agents)
 
-    agents.append(AgentProcess(berth, name, tmp_path / "agent-2").start())
+    agents.append(AgentProcess(berth, name, tmp_path / "agent-2", extra_args=["--attributes", "tier=gold"]).start())
     wait_for(lambda: describe(ecs, name, service)["desiredCount"] == 3, what="the third instance counted")
     stable = wait_stable(ecs, name, service)
     assert stable["runningCount"] == 3
     placed = sorted(t["containerInstanceArn"] for t in service_tasks(ecs, name, service))
     assert placed == sorted(a.instance_arn for a in agents)
+
+    # A daemon with a memberOf constraint runs only on the instances it admits.
+    gold = unique("gold")
+    only_gold = [{"type": "memberOf", "expression": "attribute:tier == gold"}]
+    created = ecs.create_service(
+        cluster=name, serviceName=gold, taskDefinition=td, schedulingStrategy="DAEMON", placementConstraints=only_gold
+    )["service"]
+    assert created["desiredCount"] == 1
+    stable = wait_stable(ecs, name, gold)
+    assert stable["runningCount"] == 1
+    assert [t["containerInstanceArn"] for t in service_tasks(ecs, name, gold)] == [agents[2].instance_arn]
 
     # A DRAINING instance's daemon task is stopped.
     ecs.update_container_instances_state(cluster=name, containerInstances=[agents[0].instance_arn], status="DRAINING")

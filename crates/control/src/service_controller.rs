@@ -11,7 +11,7 @@ use crate::service_plan::{self, Inputs, InstanceView, TaskView};
 use berth_api::service_tasks::{ServiceTasks, request_stop};
 use berth_api::{Api, Ctx};
 use berth_model::Timestamp;
-use berth_model::ecs::TaskStopCode;
+use berth_model::ecs::{SchedulingStrategy, TaskStopCode};
 use berth_model::keys;
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord, TaskRecord};
 use berth_model::service as rules;
@@ -135,6 +135,19 @@ async fn step(
     tasks: &[TaskView],
     instances: &[InstanceView],
 ) -> Result<(), Failure> {
+    // A DAEMON service belongs on the ACTIVE instances its placement constraints admit.
+    let daemon_instances;
+    let instances = match (rec.service.scheduling_strategy, rec.service.deployments.iter().flatten().next()) {
+        (Some(SchedulingStrategy::Daemon), Some(primary)) => {
+            let eligible = ServiceTasks::of(cluster, &rec.service, primary).eligible(ctx).await?;
+            daemon_instances = instances
+                .iter()
+                .map(|i| InstanceView { id: i.id.clone(), active: eligible.contains(&i.id) })
+                .collect::<Vec<_>>();
+            &daemon_instances
+        }
+        _ => instances,
+    };
     let plan = service_plan::plan(
         rec,
         Inputs {

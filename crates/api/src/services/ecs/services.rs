@@ -7,7 +7,7 @@
 //! DRAINING to INACTIVE.
 
 use super::tasks::ServiceTasks;
-use super::{clusters, instances, names, paging, tasks};
+use super::{clusters, names, paging, tasks};
 use crate::context::Ctx;
 use crate::docs::{self, Doc};
 use crate::error::AwsError;
@@ -28,15 +28,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     }
     let strategy = req.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
     check_desired_count(strategy, req.desired_count)?;
-    let desired = match (strategy, req.desired_count) {
-        // One task per ACTIVE instance (the controller keeps it so as instances come and go).
-        (SchedulingStrategy::Daemon, None) => {
-            let live = instances::load_all(&ctx, &cluster).await?;
-            i32::try_from(live.iter().filter(|d| instances::status_of(&d.value) == instances::ACTIVE).count())
-                .unwrap_or(i32::MAX)
-        }
-        (_, n) => n.unwrap_or(0),
-    };
+    let desired = req.desired_count.unwrap_or(0);
     let given_td = req
         .task_definition
         .as_deref()
@@ -107,7 +99,17 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         ..Default::default()
     };
     // Tasks must be startable with these settings: the same checks as RunTask.
-    ServiceTasks::of(&cluster, &service, &deployment).check(&ctx).await?;
+    let launcher = ServiceTasks::of(&cluster, &service, &deployment);
+    launcher.check(&ctx).await?;
+    let mut service = service;
+    if strategy == SchedulingStrategy::Daemon {
+        // One task per instance it belongs on (the controller keeps this as instances come and go).
+        let n = i32::try_from(launcher.eligible(&ctx).await?.len()).unwrap_or(i32::MAX);
+        service.desired_count = Some(n);
+        for d in service.deployments.iter_mut().flatten() {
+            d.desired_count = Some(n);
+        }
+    }
     rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
     let mut tracking = berth_model::records::ServiceTracking::default();
     if has_health_checks(&td) {

@@ -426,6 +426,19 @@ impl ServiceTasks {
         Ok(Started { tasks, failures: why })
     }
 
+    /// The ids of the cluster's ACTIVE instances that satisfy the service's placement
+    /// constraints (and its task definition's): where a DAEMON service runs a task.
+    pub async fn eligible(&self, ctx: &Ctx) -> Result<Vec<String>, AwsError> {
+        let (_, policy) = self.prepare(ctx).await?;
+        let (records, snapshots) = snapshots(ctx, &self.cluster).await?;
+        Ok(records
+            .iter()
+            .zip(&snapshots)
+            .filter(|(_, s)| s.active && policy.admits(s))
+            .map(|(r, _)| instances::id_of(&r.value))
+            .collect())
+    }
+
     /// Starts one task on each of the instances `instance_ids` that it fits (DAEMON).
     pub async fn start_on(&self, ctx: &Ctx, instance_ids: &[String]) -> Result<Started, AwsError> {
         let (spec, _) = self.prepare(ctx).await?;
@@ -772,10 +785,7 @@ async fn launch(
         {
             return answered(ctx, &spec.cluster, earlier.value).await;
         }
-        let records = instances::load_all(ctx, &spec.cluster).await?;
-        let stats = by_instance(ctx, &spec.cluster).await?;
-        let mut snapshots: Vec<InstanceSnapshot> =
-            records.iter().map(|d| instances::snapshot(ctx, &d.value, &stats)).collect();
+        let (records, mut snapshots) = snapshots(ctx, &spec.cluster).await?;
         let decisions = decide(&records, &mut snapshots)?;
 
         let now = Timestamp::now();
@@ -859,6 +869,17 @@ async fn launch(
     }
     tracing::error!(cluster = spec.cluster, "placement gave up after {} conflicting attempts", docs::MAX_ATTEMPTS);
     Err(AwsError::internal("ServerException"))
+}
+
+/// The cluster's instances as stored, and as placement sees them (same order).
+async fn snapshots(
+    ctx: &Ctx,
+    cluster: &str,
+) -> Result<(Vec<Doc<ContainerInstanceRecord>>, Vec<InstanceSnapshot>), AwsError> {
+    let records = instances::load_all(ctx, cluster).await?;
+    let stats = by_instance(ctx, cluster).await?;
+    let snapshots = records.iter().map(|d| instances::snapshot(ctx, &d.value, &stats)).collect();
+    Ok((records, snapshots))
 }
 
 /// The answer stored for a client token, with the tasks as they are now.
