@@ -269,7 +269,13 @@ def test_a_deployment_finishes_after_the_server_restarts(fresh_berth, tmp_path, 
         ecs.create_service(cluster=name, serviceName=service, taskDefinition=v1, desiredCount=2)
         wait_stable(ecs, name, service)
         v2 = register(ecs, family, ["sh", "-c", "trap 'exit 0' TERM; sleep 602 & wait"])
-        ecs.update_service(cluster=name, service=service, taskDefinition=v2)
+        new = ecs.update_service(cluster=name, service=service, taskDefinition=v2)["service"]["deployments"][0]["id"]
+
+        def mid_deployment():
+            s = describe(ecs, name, service)
+            return len(s["deployments"]) == 2 and any(t["startedBy"] == new for t in service_tasks(ecs, name, service))
+
+        wait_for(mid_deployment, what="the deployment under way")
         fresh_berth.kill()
         fresh_berth.restart()
         ecs = fresh_berth.client("ecs")
@@ -315,6 +321,8 @@ def test_bad_input_gets_ecs_errors(berth):
     with raises_aws("InvalidParameterException"):
         ecs.update_service(cluster=name, service="s", desiredCount=-2)
     assert ecs.list_services(cluster=name)["serviceArns"] == [first["service"]["serviceArn"]]
+    with raises_aws("InvalidParameterException"):
+        ecs.create_service(cluster=name, serviceName="t", taskDefinition=td, desiredCount=0, clientToken="x" * 37)
     # The waiter fails at once on a missing service.
     result = berth.aws_run("ecs", "wait", "services-stable", "--cluster", name, "--services", "ghost")
     assert result.returncode != 0
@@ -434,3 +442,22 @@ def test_the_seed_walkthrough_create_from_a_file_scale_to_zero_then_delete(berth
     assert deleted["status"] == "DRAINING"
     wait_for(lambda: describe(ecs, name, service)["status"] == "INACTIVE", what="INACTIVE")
     ecs.delete_cluster(cluster=name)
+
+
+def test_list_services_pages_as_ecs_does(berth):
+    ecs = berth.client("ecs")
+    name = unique("svc-list")
+    ecs.create_cluster(clusterName=name)
+    td = register(ecs, unique("list"))
+    names = sorted(f"s{i:02}" for i in range(12))
+    for n in names:
+        ecs.create_service(cluster=name, serviceName=n, taskDefinition=td, desiredCount=0)
+    ecs.create_service(cluster=name, serviceName="daemon", taskDefinition=td, schedulingStrategy="DAEMON")
+    first = ecs.list_services(cluster=name)
+    assert len(first["serviceArns"]) == 10 and "nextToken" in first
+    everything = berth.aws("ecs", "list-services", "--cluster", name)["serviceArns"]
+    assert len(everything) == 13
+    replicas = ecs.list_services(cluster=name, schedulingStrategy="REPLICA", maxResults=100)["serviceArns"]
+    assert sorted(a.rsplit("/", 1)[1] for a in replicas) == names
+    with raises_aws("InvalidParameterException"):
+        ecs.list_services(cluster=name, maxResults=101)

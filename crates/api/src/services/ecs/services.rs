@@ -26,6 +26,9 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
             "Service name is invalid: use 1 to 255 letters, numbers, hyphens and underscores.",
         ));
     }
+    if let Some(token) = &req.client_token {
+        tasks::check_client_token(token, 36)?;
+    }
     let strategy = req.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
     check_desired_count(strategy, req.desired_count)?;
     let desired = req.desired_count.unwrap_or(0);
@@ -283,7 +286,9 @@ pub async fn list(ctx: Ctx, req: ListServicesRequest) -> Result<ListServicesResp
         .filter(|s| req.scheduling_strategy.is_none_or(|st| s.scheduling_strategy == Some(st)))
         .filter_map(|s| s.service_arn)
         .collect();
-    let page = paging::paginate(arns, String::clone, false, req.next_token.as_deref(), req.max_results, 100)?;
+    // ECS answers 10 services a page unless maxResults says otherwise (at most 100).
+    let max = Some(req.max_results.unwrap_or(10));
+    let page = paging::paginate(arns, String::clone, false, req.next_token.as_deref(), max, 100)?;
     Ok(ListServicesResponse { service_arns: Some(page.items), next_token: page.next_token })
 }
 
@@ -324,7 +329,7 @@ pub async fn list_deployments(
         |b| b.service_deployment_arn.clone().unwrap_or_default(),
         false,
         req.next_token.as_deref(),
-        req.max_results,
+        Some(req.max_results.unwrap_or(20)),
         100,
     )?;
     Ok(ListServiceDeploymentsResponse { service_deployments: Some(page.items), next_token: page.next_token })

@@ -39,7 +39,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
         )));
     }
     if let Some(token) = &req.client_token {
-        check_client_token(token)?;
+        check_client_token(token, 64)?;
     }
     let constraints = req.placement_constraints.clone().unwrap_or_default();
     let strategy = req.placement_strategy.clone().unwrap_or_default();
@@ -724,12 +724,12 @@ pub(crate) fn launch_type(
     }
 }
 
-/// clientToken: up to 64 characters in ASCII 33–126.
-fn check_client_token(token: &str) -> Result<(), AwsError> {
-    if token.is_empty() || token.len() > 64 || !token.bytes().all(|b| (33..=126).contains(&b)) {
-        return Err(AwsError::ecs_invalid_parameter(
-            "clientToken must be 1 to 64 characters in the ASCII range 33-126.",
-        ));
+/// clientToken: 1 to `max` characters in ASCII 33–126 (RunTask 64, CreateService 36).
+pub(crate) fn check_client_token(token: &str, max: usize) -> Result<(), AwsError> {
+    if token.is_empty() || token.len() > max || !token.bytes().all(|b| (33..=126).contains(&b)) {
+        return Err(AwsError::ecs_invalid_parameter(format!(
+            "clientToken must be 1 to {max} characters in the ASCII range 33-126."
+        )));
     }
     Ok(())
 }
@@ -920,10 +920,11 @@ mod tests {
 
     #[test]
     fn client_tokens_are_checked() {
-        assert!(check_client_token("abc-123/x").is_ok());
-        assert!(check_client_token("").is_err());
-        assert!(check_client_token("has space").is_err());
-        assert!(check_client_token(&"x".repeat(65)).is_err());
+        assert!(check_client_token("abc-123/x", 64).is_ok());
+        assert!(check_client_token("", 64).is_err());
+        assert!(check_client_token("has space", 64).is_err());
+        assert!(check_client_token(&"x".repeat(65), 64).is_err());
+        assert!(check_client_token(&"x".repeat(37), 36).is_err());
     }
 
     #[test]
