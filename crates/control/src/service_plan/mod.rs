@@ -319,6 +319,17 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
         completion(&mut rec, &label, &mut events, input.tasks, out.start + out.start_on.len(), now);
     }
 
+    // Health-check bookkeeping only for the deployments still around (and the rollback target).
+    let keep_ids: BTreeSet<String> = rec
+        .service
+        .deployments
+        .iter()
+        .flatten()
+        .chain(rec.tracking.last_completed.as_ref())
+        .filter_map(|d| d.id.clone())
+        .collect();
+    rec.tracking.health_checked.retain(|id| keep_ids.contains(id));
+
     for message in events {
         let id = (input.new_id)();
         rules::push_event(rec.service.events.get_or_insert_with(Vec::new), message, now, id);
@@ -353,7 +364,14 @@ fn circuit_breaker(
     primary.rollout_state_reason = Some("ECS deployment circuit breaker: tasks failed to start.".into());
     primary.updated_at = Some(now);
     events.push(format!("({label}) (deployment {failed_id}) deployment failed: tasks failed to start."));
-    let Some(target) = rec.tracking.last_completed.clone().filter(|_| breaker.rollback) else { return };
+    // A rollback goes back once: a failing deployment of the last completed task
+    // definition (a rollback itself) is left FAILED.
+    let failed_td = primary.task_definition.clone();
+    let Some(target) =
+        rec.tracking.last_completed.clone().filter(|t| breaker.rollback && t.task_definition != failed_td)
+    else {
+        return;
+    };
     let target_id = target.id.clone().unwrap_or_default();
     let id = new_deployment_id();
     let rollback = rules::new_deployment(NewDeployment {

@@ -228,6 +228,36 @@ fn the_circuit_breaker_fails_the_deployment_and_rolls_back() {
 }
 
 #[test]
+fn a_failing_rollback_is_not_rolled_back_again() {
+    let mut rec = service(2, 100, 200, SchedulingStrategy::Replica);
+    rec.service.deployment_configuration.as_mut().unwrap().deployment_circuit_breaker =
+        Some(DeploymentCircuitBreaker {
+            enable: true,
+            rollback: true,
+            reset_on_healthy_task: None,
+            threshold_configuration: None,
+        });
+    // The last completed deployment ran td:1, as the failing one does.
+    let mut completed = rec.service.deployments.as_ref().unwrap()[0].clone();
+    completed.id = Some("ecs-svc/0".into());
+    rec.tracking.last_completed = Some(completed);
+    let failures: Vec<TaskView> = (0..3).map(|i| failed_task(&format!("f{i}"), "ecs-svc/1")).collect();
+    let rec = run(&rec, &failures, &instances(&[("i1", true)])).record.unwrap();
+    let deployments = rec.service.deployments.as_ref().unwrap();
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(deployments[0].rollout_state, Some(DeploymentRolloutState::Failed));
+    assert!(!messages(&rec).iter().any(|m| m.contains("rolling back")));
+}
+
+#[test]
+fn health_check_bookkeeping_is_kept_for_current_deployments_only() {
+    let mut rec = service(0, 100, 200, SchedulingStrategy::Replica);
+    rec.tracking.health_checked = ["ecs-svc/1".to_string(), "ecs-svc/old".to_string()].into();
+    let rec = run(&rec, &[], &instances(&[])).record.unwrap();
+    assert_eq!(rec.tracking.health_checked, ["ecs-svc/1".to_string()].into());
+}
+
+#[test]
 fn a_daemon_runs_one_task_per_active_instance() {
     let rec = service(0, 0, 100, SchedulingStrategy::Daemon);
     let tasks = [
