@@ -196,8 +196,9 @@ fn failed_tasks_are_counted_once_and_back_off() {
     assert_eq!(backoff_secs(40), 60.0);
 }
 
-#[test]
-fn the_circuit_breaker_fails_the_deployment_and_rolls_back() {
+/// A desired-2 service with the circuit breaker and rollback, whose last completed
+/// deployment (ecs-svc/0) ran `last_completed_td`, after 3 failed tasks of ecs-svc/1 (td:1).
+fn three_failures_with_rollback_to(last_completed_td: &str) -> Plan {
     let mut rec = service(2, 100, 200, SchedulingStrategy::Replica);
     rec.service.deployment_configuration.as_mut().unwrap().deployment_circuit_breaker =
         Some(DeploymentCircuitBreaker {
@@ -208,10 +209,15 @@ fn the_circuit_breaker_fails_the_deployment_and_rolls_back() {
         });
     let mut completed = rec.service.deployments.as_ref().unwrap()[0].clone();
     completed.id = Some("ecs-svc/0".into());
-    completed.task_definition = Some("td:0".into());
+    completed.task_definition = Some(last_completed_td.into());
     rec.tracking.last_completed = Some(completed);
     let failures: Vec<TaskView> = (0..3).map(|i| failed_task(&format!("f{i}"), "ecs-svc/1")).collect();
-    let p = run(&rec, &failures, &instances(&[("i1", true)]));
+    run(&rec, &failures, &instances(&[("i1", true)]))
+}
+
+#[test]
+fn the_circuit_breaker_fails_the_deployment_and_rolls_back() {
+    let p = three_failures_with_rollback_to("td:0");
     let rec = p.record.unwrap();
     let deployments = rec.service.deployments.as_ref().unwrap();
     assert_eq!(deployments.len(), 1, "the failed deployment has no task left: it is over");
@@ -229,20 +235,8 @@ fn the_circuit_breaker_fails_the_deployment_and_rolls_back() {
 
 #[test]
 fn a_failing_rollback_is_not_rolled_back_again() {
-    let mut rec = service(2, 100, 200, SchedulingStrategy::Replica);
-    rec.service.deployment_configuration.as_mut().unwrap().deployment_circuit_breaker =
-        Some(DeploymentCircuitBreaker {
-            enable: true,
-            rollback: true,
-            reset_on_healthy_task: None,
-            threshold_configuration: None,
-        });
     // The last completed deployment ran td:1, as the failing one does.
-    let mut completed = rec.service.deployments.as_ref().unwrap()[0].clone();
-    completed.id = Some("ecs-svc/0".into());
-    rec.tracking.last_completed = Some(completed);
-    let failures: Vec<TaskView> = (0..3).map(|i| failed_task(&format!("f{i}"), "ecs-svc/1")).collect();
-    let rec = run(&rec, &failures, &instances(&[("i1", true)])).record.unwrap();
+    let rec = three_failures_with_rollback_to("td:1").record.unwrap();
     let deployments = rec.service.deployments.as_ref().unwrap();
     assert_eq!(deployments.len(), 1);
     assert_eq!(deployments[0].rollout_state, Some(DeploymentRolloutState::Failed));
