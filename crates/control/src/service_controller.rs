@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long changes are gathered after a wake-up before a pass (one pass then covers a
-/// burst of task reports).
+/// burst of task reports): at least this, and at least as long as the last pass took, so
+/// that under a stream of changes the controller leaves half the time to the API.
 const SETTLE: Duration = Duration::from_millis(20);
 
 /// Runs forever: a pass over every service on each store change under `ecs/` and every
@@ -31,11 +32,13 @@ pub async fn run(api: Arc<Api>, tick: Duration) {
     let wake = Arc::new(tokio::sync::Notify::new());
     tokio::spawn(watch(api.store.clone(), wake.clone()));
     loop {
+        let started = std::time::Instant::now();
         if let Err(e) = pass(&ctx).await {
             tracing::warn!(error = %e, "service controller pass failed");
         }
+        let settle = SETTLE.max(started.elapsed());
         tokio::select! {
-            _ = wake.notified() => tokio::time::sleep(SETTLE).await,
+            _ = wake.notified() => tokio::time::sleep(settle).await,
             _ = tokio::time::sleep(tick) => {}
         }
     }

@@ -28,6 +28,11 @@ use std::collections::BTreeSet;
 pub const UNHEALTHY_REASON: &str = "Task failed container health checks.";
 /// How many finished deployments a service remembers.
 const MAX_FINISHED: usize = 20;
+/// Tasks named by one event.
+const TASKS_PER_EVENT: usize = 10;
+/// At most this many tasks are started in one step (one store transaction); the next
+/// step follows at once, so a large service grows without holding the store for long.
+pub const MAX_START_PER_STEP: usize = 500;
 /// The longest back-off between attempts to start a service's tasks.
 const MAX_BACKOFF_SECS: f64 = 60.0;
 
@@ -122,8 +127,16 @@ fn stop_order(tasks: &mut [&TaskView], health_checked: &BTreeSet<String>) {
     });
 }
 
-fn task_list(ids: &[&str]) -> String {
-    ids.iter().map(|id| format!("(task {id})")).collect::<Vec<_>>().join(" ")
+/// "has started / has stopped N tasks" events, one per batch of at most
+/// `TASKS_PER_EVENT` tasks (as ECS launches and stops them 10 at a time).
+/// In ECS's words: "has started N tasks", "has stopped N running tasks".
+fn task_events(label: &str, verb: &str, noun: &str, ids: &[&str]) -> Vec<String> {
+    ids.chunks(TASKS_PER_EVENT)
+        .map(|chunk| {
+            let list = chunk.iter().map(|id| format!("(task {id})")).collect::<Vec<_>>().join(" ");
+            format!("({label}) {verb} {} {noun}: {list}.", chunk.len())
+        })
+        .collect()
 }
 
 /// Decides one step for `rec`. Returns no record when nothing about the service changes.
@@ -217,7 +230,7 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
                 let total = (keep.len() + retire.len()) as i64;
                 let room = (max_total - total).min(desired - keep.len() as i64);
                 if room > 0 && !in_backoff {
-                    out.start = room as usize;
+                    out.start = (room as usize).min(MAX_START_PER_STEP);
                 }
                 if let Some(primary) = rec.service.deployments.iter_mut().flatten().next() {
                     primary.desired_count = Some(desired as i32);
@@ -246,7 +259,8 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
                         .filter(|t| t.instance_id == *instance && deployment_of(t) != primary_id)
                         .collect();
                     if old.is_empty() {
-                        if !in_backoff && !live_tasks.iter().any(|t| t.instance_id == *instance && stopping(t)) {
+                        let clear = !live_tasks.iter().any(|t| t.instance_id == *instance && stopping(t));
+                        if clear && !in_backoff && out.start_on.len() < MAX_START_PER_STEP {
                             out.start_on.push(instance.to_string());
                         }
                         continue;
@@ -271,13 +285,7 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
     let stopping_now: BTreeSet<&str> = stop.iter().map(|(t, _)| t.id.as_str()).collect();
     let scheduler_stops: Vec<&str> =
         stop.iter().filter(|(_, r)| r != UNHEALTHY_REASON).map(|(t, _)| t.id.as_str()).collect();
-    if !scheduler_stops.is_empty() {
-        events.push(format!(
-            "({label}) has stopped {} running tasks: {}.",
-            scheduler_stops.len(),
-            task_list(&scheduler_stops)
-        ));
-    }
+    events.extend(task_events(&label, "has stopped", "running tasks", &scheduler_stops));
     out.stop = stop.iter().map(|(t, r)| (t.id.clone(), r.clone())).collect();
 
     // Counts, and deployments that are over.
@@ -447,9 +455,8 @@ pub fn started(
     let name = rec.service.service_name.clone().unwrap_or_default();
     let events = rec.service.events.get_or_insert_with(Vec::new);
     let mut changed = false;
-    if !task_ids.is_empty() {
-        let ids: Vec<&str> = task_ids.iter().map(String::as_str).collect();
-        let message = format!("(service {name}) has started {} tasks: {}.", ids.len(), task_list(&ids));
+    let ids: Vec<&str> = task_ids.iter().map(String::as_str).collect();
+    for message in task_events(&format!("service {name}"), "has started", "tasks", &ids) {
         changed |= rules::push_event(events, message, now, new_id());
     }
     if let Some(message) = unplaced {

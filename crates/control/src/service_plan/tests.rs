@@ -155,6 +155,24 @@ fn a_rolling_deployment_respects_minimum_and_maximum() {
 }
 
 #[test]
+fn large_services_grow_in_steps_named_ten_tasks_an_event() {
+    let p = run(&service(1200, 100, 200, SchedulingStrategy::Replica), &[], &instances(&[("i1", true)]));
+    assert_eq!(p.start, MAX_START_PER_STEP);
+    let rec = service(12, 100, 200, SchedulingStrategy::Replica);
+    let ids: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+    let mut n = 0;
+    let rec = started(&rec, &ids, None, Timestamp(NOW), &mut || {
+        n += 1;
+        n.to_string()
+    })
+    .unwrap();
+    let events = messages(&rec);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], "(service web) has started 2 tasks: (task t10) (task t11).");
+    assert!(events[1].starts_with("(service web) has started 10 tasks: (task t0) (task t1) "));
+}
+
+#[test]
 fn scale_in_stops_pending_tasks_before_running_ones() {
     let rec = service(1, 100, 200, SchedulingStrategy::Replica);
     let tasks = [task("run", "ecs-svc/1", "RUNNING", "i1"), task("pend", "ecs-svc/1", "PENDING", "i1")];
