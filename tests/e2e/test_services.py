@@ -323,6 +323,20 @@ def test_bad_input_gets_ecs_errors(berth):
     assert ecs.list_services(cluster=name)["serviceArns"] == [first["service"]["serviceArn"]]
     with raises_aws("InvalidParameterException"):
         ecs.create_service(cluster=name, serviceName="t", taskDefinition=td, desiredCount=0, clientToken="x" * 37)
+    # Fargate: awsvpc needs a network configuration, as for RunTask; the platform version shows LATEST.
+    fargate = ecs.register_task_definition(
+        family=unique("fargate"), networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": TEST_IMAGE, "command": SLEEP}],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    with raises_aws("InvalidParameterException", "Network Configuration must be provided"):
+        ecs.create_service(cluster=name, serviceName="f", taskDefinition=fargate, desiredCount=0, launchType="FARGATE")
+    vpc = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}}
+    created = ecs.create_service(
+        cluster=name, serviceName="f", taskDefinition=fargate, desiredCount=0, launchType="FARGATE", networkConfiguration=vpc
+    )["service"]  # fmt: skip
+    assert (created["launchType"], created["platformVersion"]) == ("FARGATE", "LATEST")
+    assert created["deployments"][0]["networkConfiguration"] == vpc
+
     # The waiter fails at once on a missing service.
     result = berth.aws_run("ecs", "wait", "services-stable", "--cluster", name, "--services", "ghost")
     assert result.returncode != 0

@@ -73,7 +73,11 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         pending_count: Some(0),
         launch_type,
         capacity_provider_strategy: req.capacity_provider_strategy.clone(),
-        platform_version: req.platform_version.clone(),
+        // Fargate services show LATEST unless given a version.
+        platform_version: req
+            .platform_version
+            .clone()
+            .or_else(|| (launch_type == Some(LaunchType::Fargate)).then(|| "LATEST".to_string())),
         task_definition: Some(td_arn),
         deployment_configuration: Some(deployment_configuration),
         deployments: Some(vec![deployment.clone()]),

@@ -72,11 +72,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
     policy.seed = random_seed();
     spec.placement_constraints = constraints;
     spec.placement_strategy = strategy;
-    if launch_type == Some(LaunchType::Fargate) {
-        spec.platform_version = Some(
-            req.platform_version.filter(|v| v != "LATEST").unwrap_or_else(|| FARGATE_PLATFORM_VERSION.to_string()),
-        );
-    }
+    spec.platform_version = platform_version(launch_type, req.platform_version);
     let token_key = req.client_token.as_deref().map(|t| keys::client_token(&cluster, t));
     let demands = vec![spec.demand.clone(); count as usize];
     let (tasks, failures) = launch(&ctx, &spec, token_key.as_deref(), |_, snapshots| {
@@ -324,6 +320,7 @@ pub struct ServiceTasks {
     /// The deployment id: the tasks' startedBy.
     pub deployment_id: String,
     pub launch_type: Option<LaunchType>,
+    pub platform_version: Option<String>,
     pub network_configuration: Option<NetworkConfiguration>,
     pub placement_constraints: Vec<PlacementConstraint>,
     pub placement_strategy: Vec<PlacementStrategy>,
@@ -351,6 +348,7 @@ impl ServiceTasks {
             task_definition: deployment.task_definition.clone().unwrap_or_default(),
             deployment_id: deployment.id.clone().unwrap_or_default(),
             launch_type: service.launch_type,
+            platform_version: service.platform_version.clone(),
             network_configuration: service.network_configuration.clone(),
             placement_constraints: service.placement_constraints.clone().unwrap_or_default(),
             placement_strategy: service.placement_strategy.clone().unwrap_or_default(),
@@ -383,6 +381,7 @@ impl ServiceTasks {
             self.launch_type,
         )
         .await?;
+        spec.platform_version = platform_version(self.launch_type, self.platform_version.clone());
         if self.enable_ecs_managed_tags {
             spec.tags.push(Tag { key: Some("aws:ecs:serviceName".into()), value: Some(self.service_name.clone()) });
         }
@@ -722,6 +721,12 @@ pub(crate) fn launch_type(
             Ok((Some(LaunchType::Fargate), chosen.or(strategy.first()).map(|i| i.capacity_provider.clone())))
         }
     }
+}
+
+/// A Fargate task's platform version: the one given, LATEST (or none) being the current one.
+fn platform_version(launch_type: Option<LaunchType>, given: Option<String>) -> Option<String> {
+    (launch_type == Some(LaunchType::Fargate))
+        .then(|| given.filter(|v| v != "LATEST").unwrap_or_else(|| FARGATE_PLATFORM_VERSION.to_string()))
 }
 
 /// clientToken: 1 to `max` characters in ASCII 33–126 (RunTask 64, CreateService 36).
