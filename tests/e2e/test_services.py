@@ -154,6 +154,7 @@ def test_rolling_update_to_a_new_revision(berth, cluster):
     gone = ecs.describe_tasks(cluster=name, tasks=sorted(old))["tasks"]
     assert all(t["desiredStatus"] == "STOPPED" and t["stopCode"] == "ServiceSchedulerInitiated" for t in gone)
     assert any(m.startswith(f"(service {service}) has stopped") for m in messages(stable))
+    assert messages(stable)[0] == f"(service {service}) has reached a steady state.", "steady again after the rollout"
     listed = ecs.list_service_deployments(cluster=name, service=service)["serviceDeployments"]
     assert {d["status"] for d in listed} == {"SUCCESSFUL"} and len(listed) == 2
     described = ecs.describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])

@@ -169,10 +169,12 @@ pub fn new_deployment(d: NewDeployment<'_>) -> Deployment {
     }
 }
 
-/// Records `message` as the newest event, unless the same message was recorded within
-/// `EVENT_DEDUP_SECS`; keeps the newest `MAX_EVENTS`. Returns whether it was recorded.
+/// Records `message` as the newest event, unless it repeats the newest one recorded
+/// within `EVENT_DEDUP_SECS` (a placement failure retried every second is one event; a
+/// steady state reached again after a deployment is a new one); keeps the newest
+/// `MAX_EVENTS`. Returns whether it was recorded.
 pub fn push_event(events: &mut Vec<ServiceEvent>, message: String, now: Timestamp, id: String) -> bool {
-    let recent = events.iter().any(|e| {
+    let recent = events.first().is_some_and(|e| {
         e.message.as_deref() == Some(message.as_str())
             && e.created_at.is_some_and(|at| now.as_secs_f64() - at.as_secs_f64() < EVENT_DEDUP_SECS)
     });
@@ -253,11 +255,12 @@ mod tests {
     fn events_are_newest_first_deduplicated_and_capped() {
         let mut events = vec![];
         assert!(push_event(&mut events, "a".into(), Timestamp(1000.0), "1".into()));
-        assert!(!push_event(&mut events, "a".into(), Timestamp(1100.0), "2".into()));
+        assert!(!push_event(&mut events, "a".into(), Timestamp(1100.0), "2".into()), "repeats the newest");
         assert!(push_event(&mut events, "b".into(), Timestamp(1100.0), "3".into()));
-        assert!(push_event(&mut events, "a".into(), Timestamp(1400.0), "4".into()));
+        assert!(push_event(&mut events, "a".into(), Timestamp(1110.0), "4".into()), "something happened since");
+        assert!(push_event(&mut events, "a".into(), Timestamp(1500.0), "5".into()), "long enough ago");
         let ids: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
-        assert_eq!(ids, ["4", "3", "1"]);
+        assert_eq!(ids, ["5", "4", "3", "1"]);
         for i in 0..200 {
             push_event(&mut events, format!("m{i}"), Timestamp(2000.0), i.to_string());
         }
