@@ -161,6 +161,36 @@ def test_rolling_update_to_a_new_revision(berth, cluster):
     assert described["serviceDeployments"][0]["serviceArn"] == stable["serviceArn"]
 
 
+def test_fixed_host_port_rollout_stops_the_old_task_before_starting_the_new(berth, cluster, unused_port):
+    """minimumHealthyPercent 0 / maximumPercent 100, as a service on a fixed host port is deployed: the old task
+    releases the port before the new one is placed, so no placement ever fails."""
+    name, _ = cluster
+    ecs = berth.client("ecs")
+    family = unique("fixed")
+
+    def revision(seconds: int) -> str:
+        c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True,
+             "command": ["sh", "-c", f"trap 'exit 0' TERM; sleep {seconds} & wait"],
+             "portMappings": [{"containerPort": 8080, "hostPort": unused_port}]}  # fmt: skip
+        return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
+            "taskDefinition"
+        ]["taskDefinitionArn"]
+
+    service = unique("fixed")
+    ecs.create_service(
+        cluster=name, serviceName=service, taskDefinition=revision(600), desiredCount=1,
+        deploymentConfiguration={"minimumHealthyPercent": 0, "maximumPercent": 100},
+    )  # fmt: skip
+    wait_stable(ecs, name, service)
+    v2 = revision(601)
+    ecs.update_service(cluster=name, service=service, taskDefinition=v2)
+    stable = wait_stable(ecs, name, service)
+    (task,) = service_tasks(ecs, name, service)
+    assert task["taskDefinitionArn"] == v2
+    assert task["containers"][0]["networkBindings"][0]["hostPort"] == unused_port
+    assert not [m for m in messages(stable) if "unable to place" in m]
+
+
 def test_the_circuit_breaker_rolls_back_a_broken_revision(berth, cluster):
     name, _ = cluster
     ecs = berth.client("ecs")

@@ -3,8 +3,6 @@ through the aws CLI and boto3 exactly as ECS is."""
 
 from __future__ import annotations
 
-import random
-import socket
 import time
 
 import pytest
@@ -22,17 +20,6 @@ def until_stopped(script: str) -> list[str]:
 # Writes its own hostname into the page it serves, so a response tells which container answered.
 HTTPD = until_stopped("hostname > /www/index.html; httpd -f -p 8080 -h /www")
 SLEEP = until_stopped("sleep 600")
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A host port nothing listens on right now (below the agent's dynamic range)."""
-    for _ in range(50):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no unused port found")
 
 
 @pytest.fixture

@@ -227,7 +227,9 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
                         stop.push((t, scaling_reason.clone()));
                     }
                 }
-                let total = (keep.len() + retire.len()) as i64;
+                // Tasks on their way down still count against the maximum until STOPPED
+                // (they may hold the host ports the new ones need).
+                let total = live_tasks.len() as i64;
                 let room = (max_total - total).min(desired - keep.len() as i64);
                 if room > 0 && !in_backoff {
                     out.start = (room as usize).min(MAX_START_PER_STEP);

@@ -173,6 +173,27 @@ fn large_services_grow_in_steps_named_ten_tasks_an_event() {
 }
 
 #[test]
+fn stopping_tasks_count_against_the_maximum_until_stopped() {
+    // min 0 / max 100 (fixed host ports): the old task is stopped first, the new one
+    // starts only once it is STOPPED.
+    let mut rec = service(1, 0, 100, SchedulingStrategy::Replica);
+    let mut new = rec.service.deployments.as_ref().unwrap()[0].clone();
+    new.id = Some("ecs-svc/2".into());
+    let deployments = rec.service.deployments.as_mut().unwrap();
+    deployments[0].status = Some(rules::ACTIVE_DEPLOYMENT.into());
+    deployments.insert(0, new);
+    let cluster = instances(&[("i1", true)]);
+    let old = task("old", "ecs-svc/1", "RUNNING", "i1");
+    let p = run(&rec, std::slice::from_ref(&old), &cluster);
+    assert_eq!((stopped_ids(&p), p.start), (vec!["old"], 0));
+    let mut stopping = old.clone();
+    stopping.task.desired_status = Some("STOPPED".into());
+    assert_eq!(run(&rec, std::slice::from_ref(&stopping), &cluster).start, 0);
+    stopping.task.last_status = Some("STOPPED".into());
+    assert_eq!(run(&rec, &[stopping], &cluster).start, 1);
+}
+
+#[test]
 fn scale_in_stops_pending_tasks_before_running_ones() {
     let rec = service(1, 100, 200, SchedulingStrategy::Replica);
     let tasks = [task("run", "ecs-svc/1", "RUNNING", "i1"), task("pend", "ecs-svc/1", "PENDING", "i1")];
