@@ -5,7 +5,7 @@
 //! (`service_controller`) reads, calls these, and commits.
 //!
 //! REPLICA, as ECS rolls deployments: with D = desiredCount, at most
-//! ⌊D × maximumPercent / 100⌋ tasks run at once and at least
+//! ⌊D × maximumPercent / 100⌋ tasks are not STOPPED at once and at least
 //! ⌈D × minimumHealthyPercent / 100⌉ stay healthy. Tasks of the PRIMARY deployment on
 //! ACTIVE instances are kept (up to D); every other task (an older deployment's, or on a
 //! DRAINING instance) is retired: unhealthy ones at once, healthy ones as far as the
