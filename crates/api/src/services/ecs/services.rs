@@ -467,11 +467,14 @@ fn apply_settings(s: &mut Service, req: &UpdateServiceRequest) {
 fn service_deployments(ctx: &Ctx, cluster: &str, rec: &ServiceRecord) -> Vec<ServiceDeployment> {
     let service_name = rec.service.service_name.clone().unwrap_or_default();
     let current = rec.service.deployments.iter().flatten().map(|d| {
-        let status = match d.rollout_state {
-            Some(DeploymentRolloutState::Completed) => ServiceDeploymentStatus::Successful,
-            Some(DeploymentRolloutState::Failed) => ServiceDeploymentStatus::RollbackRequested,
-            _ if d.status.as_deref() == Some(rules::PRIMARY) => ServiceDeploymentStatus::InProgress,
-            _ => ServiceDeploymentStatus::StopRequested,
+        let primary = d.status.as_deref() == Some(rules::PRIMARY);
+        let status = match (d.rollout_state, primary) {
+            (Some(DeploymentRolloutState::Completed), _) => ServiceDeploymentStatus::Successful,
+            // Failed and still PRIMARY: no rollback (the service keeps trying).
+            (Some(DeploymentRolloutState::Failed), true) => ServiceDeploymentStatus::Stopped,
+            (Some(DeploymentRolloutState::Failed), false) => ServiceDeploymentStatus::RollbackInProgress,
+            (_, true) => ServiceDeploymentStatus::InProgress,
+            (_, false) => ServiceDeploymentStatus::StopRequested,
         };
         (d, status, None)
     });
