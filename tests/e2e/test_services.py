@@ -334,6 +334,11 @@ def test_bad_input_gets_ecs_errors(berth):
             ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=1, deploymentConfiguration=bad)
     with raises_aws("InvalidParameterException"):
         ecs.create_service(cluster=name, serviceName="bad name!", taskDefinition=td, desiredCount=1)
+    with raises_aws("InvalidParameterException", "DAEMON"):
+        spread = [{"type": "spread", "field": "instanceId"}]
+        ecs.create_service(cluster=name, serviceName="d", taskDefinition=td, schedulingStrategy="DAEMON", placementStrategy=spread)
+    with raises_aws("InvalidParameterException", "deployment controller"):
+        ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, deploymentController={"type": "CODE_DEPLOY"})
 
     first = ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=0, clientToken="tok-1")
     again = ecs.create_service(cluster=name, serviceName="s", taskDefinition=td, desiredCount=0, clientToken="tok-1")

@@ -40,11 +40,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     let deployment_configuration =
         rules::deployment_configuration(req.deployment_configuration.as_ref(), None, strategy).map_err(invalid)?;
     check_grace_period(req.health_check_grace_period_seconds)?;
-    if strategy == SchedulingStrategy::Daemon && req.placement_strategy.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(AwsError::ecs_invalid_parameter(
-            "Placement strategies are not supported with the DAEMON scheduling strategy.",
-        ));
-    }
+    check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
     let (launch_type, _) =
         tasks::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
     let service_tags = req.tags.clone().unwrap_or_default();
@@ -147,6 +143,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     let current = find(&ctx, &cluster, &name).await?.value;
     let strategy = current.service.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
     check_desired_count(strategy, req.desired_count)?;
+    check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
     check_controller(req.deployment_controller.as_ref())?;
     check_grace_period(req.health_check_grace_period_seconds)?;
     let new_td = match &req.task_definition {
@@ -422,6 +419,16 @@ fn check_desired_count(strategy: SchedulingStrategy, given: Option<i32>) -> Resu
         )),
         _ => Ok(()),
     }
+}
+
+/// DAEMON services place one task per instance: no placement strategy.
+fn check_daemon_strategy(strategy: SchedulingStrategy, given: Option<&[PlacementStrategy]>) -> Result<(), AwsError> {
+    if strategy == SchedulingStrategy::Daemon && given.is_some_and(|s| !s.is_empty()) {
+        return Err(AwsError::ecs_invalid_parameter(
+            "Placement strategies are not supported with the DAEMON scheduling strategy.",
+        ));
+    }
+    Ok(())
 }
 
 fn check_grace_period(given: Option<i32>) -> Result<(), AwsError> {
