@@ -78,7 +78,8 @@ def test_create_service_keeps_three_tasks_and_replaces_a_killed_one(berth, clust
     family = unique("web")
     td = register(ecs, family)
     service = unique("web")
-    spec = {"cluster": name, "serviceName": service, "taskDefinition": family, "desiredCount": 3}
+    spec = {"cluster": name, "serviceName": service, "taskDefinition": family, "desiredCount": 3,
+            "tags": [{"key": "team", "value": "web"}], "propagateTags": "SERVICE", "enableECSManagedTags": True}  # fmt: skip
     created = berth.aws("ecs", "create-service", "--cli-input-json", json.dumps(spec))["service"]
     assert created["status"] == "ACTIVE" and created["taskDefinition"] == td
     assert created["deploymentConfiguration"]["minimumHealthyPercent"] == 100
@@ -104,6 +105,10 @@ def test_create_service_keeps_three_tasks_and_replaces_a_killed_one(berth, clust
     assert len(tasks) == 3
     assert all(t["startedBy"] == deployment["id"] and t["group"] == f"service:{service}" for t in tasks)
     assert all(t["lastStatus"] == "RUNNING" for t in tasks)
+    tagged = ecs.describe_tasks(cluster=name, tasks=[tasks[0]["taskArn"]], include=["TAGS"])["tasks"][0]
+    assert {t["key"]: t["value"] for t in tagged["tags"]} == {
+        "team": "web", "aws:ecs:clusterName": name, "aws:ecs:serviceName": service,
+    }  # fmt: skip
     assert f"(service {service}) has reached a steady state." in messages(stable)
     assert any(m.startswith(f"(service {service}) has started 3 tasks:") for m in messages(stable))
     assert ecs.describe_clusters(clusters=[name])["clusters"][0]["activeServicesCount"] == 1
