@@ -471,6 +471,10 @@ def test_the_seed_walkthrough_create_from_a_file_scale_to_zero_then_delete(berth
     path.write_text(json.dumps(spec))
     created = berth.aws("ecs", "create-service", f"--cluster={name}", "--cli-input-json", f"file://{path}")["service"]
     assert created["loadBalancers"] == spec["loadBalancers"] and created["roleArn"] == spec["role"]
+    volumes = [{"name": "data", "managedEBSVolume": {"roleArn": spec["role"], "sizeInGiB": 1}}]
+    updated = ecs.update_service(cluster=name, service=service, volumeConfigurations=volumes)["service"]
+    assert [d["status"] for d in updated["deployments"]] == ["PRIMARY", "ACTIVE"], "new volumes: a new deployment"
+    assert updated["deployments"][0]["volumeConfigurations"] == volumes
     assert created["desiredCount"] == 10
 
     # No container instance: the service says why nothing runs.

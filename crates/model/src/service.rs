@@ -169,6 +169,28 @@ pub fn new_deployment(d: NewDeployment<'_>) -> Deployment {
     }
 }
 
+/// Makes `new` the PRIMARY deployment: the others become ACTIVE (they are drained as
+/// `new` rolls out). Service Connect, volume and VPC Lattice configurations that `new`
+/// was not given are carried over from the previous PRIMARY.
+pub fn begin_deployment(deployments: &mut Vec<Deployment>, mut new: Deployment, now: Timestamp) {
+    if let Some(previous) = deployments.first() {
+        if new.service_connect_configuration.is_none() {
+            new.service_connect_configuration = previous.service_connect_configuration.clone();
+        }
+        if new.volume_configurations.is_none() {
+            new.volume_configurations = previous.volume_configurations.clone();
+        }
+        if new.vpc_lattice_configurations.is_none() {
+            new.vpc_lattice_configurations = previous.vpc_lattice_configurations.clone();
+        }
+    }
+    for d in deployments.iter_mut() {
+        d.status = Some(ACTIVE_DEPLOYMENT.into());
+        d.updated_at = Some(now);
+    }
+    deployments.insert(0, new);
+}
+
 /// Records `message` as the newest event, unless it repeats the newest one recorded
 /// within `EVENT_DEDUP_SECS` (a placement failure retried every second is one event; a
 /// steady state reached again after a deployment is a new one); keeps the newest
@@ -240,6 +262,25 @@ mod tests {
         );
         assert!(check_load_balancers(&td, &[lb("db", 8080)]).is_err());
         assert!(check_load_balancers(&td, &vec![lb("web", 8080); 6]).is_err());
+    }
+
+    #[test]
+    fn a_new_deployment_becomes_primary_and_inherits_what_it_was_not_given() {
+        let first = new_deployment(NewDeployment {
+            id: "ecs-svc/1".into(),
+            task_definition: "td:1".into(),
+            desired_count: 1,
+            launch_type: None,
+            network_configuration: None,
+            now: Timestamp(1.0),
+        });
+        let mut deployments = vec![Deployment { volume_configurations: Some(vec![]), ..first.clone() }];
+        let second = Deployment { id: Some("ecs-svc/2".into()), ..first };
+        begin_deployment(&mut deployments, second, Timestamp(2.0));
+        let statuses: Vec<_> = deployments.iter().map(|d| (d.id.as_deref(), d.status.as_deref())).collect();
+        assert_eq!(statuses, [(Some("ecs-svc/2"), Some(PRIMARY)), (Some("ecs-svc/1"), Some(ACTIVE_DEPLOYMENT))]);
+        assert_eq!(deployments[0].volume_configurations, Some(vec![]));
+        assert_eq!(deployments[1].updated_at, Some(Timestamp(2.0)));
     }
 
     #[test]

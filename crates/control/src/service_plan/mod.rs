@@ -384,7 +384,7 @@ fn circuit_breaker(
     };
     let target_id = target.id.clone().unwrap_or_default();
     let id = new_deployment_id();
-    let rollback = rules::new_deployment(NewDeployment {
+    let mut rollback = rules::new_deployment(NewDeployment {
         id: id.clone(),
         task_definition: target.task_definition.clone().unwrap_or_default(),
         desired_count: desired,
@@ -392,11 +392,10 @@ fn circuit_breaker(
         network_configuration: rec.service.network_configuration.as_ref(),
         now,
     });
-    let deployments = rec.service.deployments.get_or_insert_with(Vec::new);
-    for d in deployments.iter_mut() {
-        d.status = Some(rules::ACTIVE_DEPLOYMENT.into());
-    }
-    deployments.insert(0, rollback);
+    rollback.service_connect_configuration = target.service_connect_configuration.clone();
+    rollback.volume_configurations = target.volume_configurations.clone();
+    rollback.vpc_lattice_configurations = target.vpc_lattice_configurations.clone();
+    rules::begin_deployment(rec.service.deployments.get_or_insert_with(Vec::new), rollback, now);
     rec.service.task_definition = target.task_definition.clone();
     if rec.tracking.health_checked.contains(&target_id) {
         rec.tracking.health_checked.insert(id);

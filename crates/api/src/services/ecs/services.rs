@@ -49,7 +49,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     let td_arn = td.task_definition_arn.clone().unwrap_or_default();
 
     let now = Timestamp::now();
-    let deployment = rules::new_deployment(NewDeployment {
+    let mut deployment = rules::new_deployment(NewDeployment {
         id: new_deployment_id(),
         task_definition: td_arn.clone(),
         desired_count: desired,
@@ -57,6 +57,10 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         network_configuration: req.network_configuration.as_ref(),
         now,
     });
+    // Stored and shown on the deployment (berth runs no Service Connect, EBS or VPC Lattice).
+    deployment.service_connect_configuration = req.service_connect_configuration.clone();
+    deployment.volume_configurations = req.volume_configurations.clone();
+    deployment.vpc_lattice_configurations = req.vpc_lattice_configurations.clone();
     let service = Service {
         service_arn: Some(ctx.scope().ecs(&EcsResource::Service { cluster: cluster.clone(), name: name.clone() })),
         service_name: Some(name.clone()),
@@ -184,11 +188,15 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         if let Some(td) = &new_td {
             s.task_definition = td.task_definition_arn.clone();
         }
-        let changed = before != (s.task_definition.clone(), s.network_configuration.clone(), s.launch_type);
+        // What new tasks are made of changed: a new deployment (as a forced one).
+        let changed = before != (s.task_definition.clone(), s.network_configuration.clone(), s.launch_type)
+            || req.service_connect_configuration.is_some()
+            || req.volume_configurations.is_some()
+            || req.vpc_lattice_configurations.is_some();
         if changed || req.force_new_deployment == Some(true) {
             let now = Timestamp::now();
             let id = probe_deployment.id.clone().unwrap_or_default();
-            let deployment = rules::new_deployment(NewDeployment {
+            let mut deployment = rules::new_deployment(NewDeployment {
                 id: id.clone(),
                 task_definition: s.task_definition.clone().unwrap_or_default(),
                 desired_count: s.desired_count.unwrap_or(0),
@@ -196,12 +204,10 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
                 network_configuration: s.network_configuration.as_ref(),
                 now,
             });
-            let deployments = s.deployments.get_or_insert_with(Vec::new);
-            for d in deployments.iter_mut() {
-                d.status = Some(rules::ACTIVE_DEPLOYMENT.into());
-                d.updated_at = Some(now);
-            }
-            deployments.insert(0, deployment);
+            deployment.service_connect_configuration = req.service_connect_configuration.clone();
+            deployment.volume_configurations = req.volume_configurations.clone();
+            deployment.vpc_lattice_configurations = req.vpc_lattice_configurations.clone();
+            rules::begin_deployment(s.deployments.get_or_insert_with(Vec::new), deployment, now);
             if health_checked {
                 rec.tracking.health_checked.insert(id);
             }
