@@ -275,6 +275,14 @@ def test_delete_service_force_drains_to_inactive_and_removes_the_containers(bert
     service = unique("del")
     ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, desiredCount=2)
     wait_stable(ecs, name, service)
+    # A deregistered (INACTIVE) task definition keeps serving the services that run it, and scales.
+    ecs.deregister_task_definition(taskDefinition=td)
+    ecs.update_service(cluster=name, service=service, desiredCount=3)
+    assert wait_stable(ecs, name, service)["runningCount"] == 3
+    with raises_aws("InvalidParameterException", "inactive"):
+        ecs.create_service(cluster=name, serviceName=unique("late"), taskDefinition=td, desiredCount=1)
+    ecs.update_service(cluster=name, service=service, desiredCount=2)
+    wait_stable(ecs, name, service)
     assert len(agent.containers(all_=False)) == 2
     with raises_aws("InvalidParameterException", "scaled above 0"):
         ecs.delete_service(cluster=name, service=service)
@@ -289,6 +297,7 @@ def test_delete_service_force_drains_to_inactive_and_removes_the_containers(bert
     with raises_aws("ServiceNotActiveException"):
         ecs.update_service(cluster=name, service=service, desiredCount=1)
     # The name can be used again once the service is INACTIVE.
+    td = register(ecs, unique("del"))
     again = ecs.create_service(cluster=name, serviceName=service, taskDefinition=td, desiredCount=0)["service"]
     assert again["status"] == "ACTIVE"
 

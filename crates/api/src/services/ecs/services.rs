@@ -45,7 +45,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         tasks::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
     let service_tags = req.tags.clone().unwrap_or_default();
     tags::validate(&service_tags).map_err(AwsError::ecs_invalid_parameter)?;
-    let td = tasks::runnable_task_definition(&ctx, given_td).await?.task_definition;
+    let td = tasks::runnable_task_definition(&ctx, given_td, false).await?.task_definition;
     let td_arn = td.task_definition_arn.clone().unwrap_or_default();
 
     let now = Timestamp::now();
@@ -151,7 +151,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     check_controller(req.deployment_controller.as_ref())?;
     check_grace_period(req.health_check_grace_period_seconds)?;
     let new_td = match &req.task_definition {
-        Some(given) => Some(tasks::runnable_task_definition(&ctx, given).await?.task_definition),
+        Some(given) => Some(tasks::runnable_task_definition(&ctx, given, false).await?.task_definition),
         None => None,
     };
     let deployment_configuration = rules::deployment_configuration(

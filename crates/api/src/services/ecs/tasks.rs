@@ -52,6 +52,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
         &cluster,
         Common {
             task_definition: &req.task_definition,
+            inactive_definition_ok: false,
             overrides: req.overrides,
             group: req.group,
             started_by: req.started_by,
@@ -99,6 +100,7 @@ pub async fn start(ctx: Ctx, req: StartTaskRequest) -> Result<StartTaskResponse,
         &cluster,
         Common {
             task_definition: &req.task_definition,
+            inactive_definition_ok: false,
             overrides: req.overrides,
             group: req.group,
             started_by: req.started_by,
@@ -369,6 +371,7 @@ impl ServiceTasks {
             &self.cluster,
             Common {
                 task_definition: &self.task_definition,
+                inactive_definition_ok: true,
                 overrides: None,
                 group: Some(berth_model::service::group(&self.service_name)),
                 started_by: Some(self.deployment_id.clone()),
@@ -563,9 +566,12 @@ fn family_of(task: &Task) -> Option<&str> {
 
 // ---- placing tasks ----
 
-/// The members RunTask and StartTask share.
+/// The members RunTask and StartTask share (and a service's tasks).
 struct Common<'a> {
     task_definition: &'a str,
+    /// A service keeps running (and scaling) its deployments' task definitions after they
+    /// are deregistered, as ECS does; RunTask and StartTask need an ACTIVE one.
+    inactive_definition_ok: bool,
     overrides: Option<TaskOverride>,
     group: Option<String>,
     started_by: Option<String>,
@@ -597,7 +603,7 @@ struct Launch {
 }
 
 async fn prepare(ctx: &Ctx, cluster: &str, c: Common<'_>, launch_type: Option<LaunchType>) -> Result<Launch, AwsError> {
-    let record = runnable_task_definition(ctx, c.task_definition).await?;
+    let record = runnable_task_definition(ctx, c.task_definition, c.inactive_definition_ok).await?;
     let td = record.task_definition;
     demand::validate_overrides(&td, c.overrides.as_ref()).map_err(|e| AwsError::ecs_invalid_parameter(e.0))?;
 
@@ -683,14 +689,21 @@ async fn prepare(ctx: &Ctx, cluster: &str, c: Common<'_>, launch_type: Option<La
     })
 }
 
-/// The task definition RunTask/StartTask names, which must be ACTIVE.
-pub(crate) async fn runnable_task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRecord, AwsError> {
+/// The task definition RunTask/StartTask/CreateService names, which must be ACTIVE (or
+/// INACTIVE too, with `inactive_ok`).
+pub(crate) async fn runnable_task_definition(
+    ctx: &Ctx,
+    given: &str,
+    inactive_ok: bool,
+) -> Result<TaskDefinitionRecord, AwsError> {
     names::task_definition(ctx, given)?;
     let doc = match taskdefs::find(ctx, given).await {
         Err(e) if e.code == "ClientException" => return Err(AwsError::ecs_client("TaskDefinition not found.")),
         other => other?,
     };
-    if doc.value.task_definition.status != Some(TaskDefinitionStatus::Active) {
+    let status = doc.value.task_definition.status;
+    if status != Some(TaskDefinitionStatus::Active) && !(inactive_ok && status == Some(TaskDefinitionStatus::Inactive))
+    {
         return Err(AwsError::ecs_invalid_parameter("TaskDefinition is inactive"));
     }
     Ok(doc.value)
