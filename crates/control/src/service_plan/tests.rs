@@ -194,6 +194,31 @@ fn stopping_tasks_count_against_the_maximum_until_stopped() {
 }
 
 #[test]
+fn a_deployment_begun_mid_rollout_retires_both_older_ones() {
+    let mut rec = service(2, 100, 200, SchedulingStrategy::Replica);
+    for id in ["ecs-svc/2", "ecs-svc/3"] {
+        let mut d = rec.service.deployments.as_ref().unwrap()[0].clone();
+        d.id = Some(id.into());
+        rules::begin_deployment(rec.service.deployments.as_mut().unwrap(), d, Timestamp(NOW));
+    }
+    let tasks = [
+        task("a", "ecs-svc/1", "RUNNING", "i1"),
+        task("b", "ecs-svc/1", "RUNNING", "i1"),
+        task("c", "ecs-svc/2", "PENDING", "i1"),
+        task("d", "ecs-svc/3", "RUNNING", "i1"),
+        task("e", "ecs-svc/3", "RUNNING", "i1"),
+    ];
+    let p = run(&rec, &tasks, &instances(&[("i1", true)]));
+    let mut stopped = stopped_ids(&p);
+    stopped.sort();
+    assert_eq!(stopped, ["a", "b", "c"], "the newest deployment runs the desired count: every older task goes");
+    assert_eq!(p.start, 0);
+    let rec = p.record.unwrap();
+    let statuses: Vec<_> = rec.service.deployments.iter().flatten().map(|d| d.status.as_deref()).collect();
+    assert_eq!(statuses, [Some("PRIMARY"), Some("ACTIVE"), Some("ACTIVE")]);
+}
+
+#[test]
 fn scale_in_stops_pending_tasks_before_running_ones() {
     let rec = service(1, 100, 200, SchedulingStrategy::Replica);
     let tasks = [task("run", "ecs-svc/1", "RUNNING", "i1"), task("pend", "ecs-svc/1", "PENDING", "i1")];
