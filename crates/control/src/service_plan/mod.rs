@@ -295,6 +295,7 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
     let mut kept = vec![];
     for (i, mut d) in rec.service.deployments.take().unwrap_or_default().into_iter().enumerate() {
         let mine: Vec<&&TaskView> = live_tasks.iter().filter(|t| Some(deployment_of(t)) == d.id.as_deref()).collect();
+        let counts_before = (d.desired_count, d.running_count, d.pending_count);
         d.running_count = Some(mine.iter().filter(|t| status(t) == TaskStatus::Running).count() as i32);
         d.pending_count = Some(mine.iter().filter(|t| status(t).is_pending()).count() as i32);
         if i > 0 {
@@ -310,6 +311,9 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
                 finished.push(FinishedDeployment { deployment: d, status, finished_at: now });
                 continue;
             }
+        }
+        if counts_before != (d.desired_count, d.running_count, d.pending_count) {
+            d.updated_at = Some(now);
         }
         kept.push(d);
     }

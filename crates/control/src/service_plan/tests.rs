@@ -96,6 +96,7 @@ fn steady_once_the_primary_runs_the_desired_count_alone() {
     let d = &rec.service.deployments.as_ref().unwrap()[0];
     assert_eq!(d.rollout_state, Some(DeploymentRolloutState::Completed));
     assert_eq!((rec.service.running_count, rec.service.pending_count), (Some(2), Some(0)));
+    assert_eq!(d.updated_at, Some(Timestamp(NOW)), "its counts changed");
     assert_eq!(
         messages(&rec),
         ["(service web) has reached a steady state.", "(service web) (deployment ecs-svc/1) deployment completed."]
