@@ -162,6 +162,8 @@ def test_rolling_update_to_a_new_revision(berth, cluster):
     assert messages(stable)[0] == f"(service {service}) has reached a steady state.", "steady again after the rollout"
     listed = ecs.list_service_deployments(cluster=name, service=service)["serviceDeployments"]
     assert {d["status"] for d in listed} == {"SUCCESSFUL"} and len(listed) == 2
+    assert listed[0]["serviceDeploymentArn"] == stable["currentServiceDeployment"]
+    assert listed[0]["serviceDeploymentArn"].endswith(deployment["id"].removeprefix("ecs-svc/"))
     described = ecs.describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])
     assert described["serviceDeployments"][0]["serviceArn"] == stable["serviceArn"]
 

@@ -3,9 +3,11 @@
 //! suppressed, at most 100).
 
 use crate::Timestamp;
+use crate::arn::{Arn, EcsResource, Scope};
 use crate::ecs::{
     Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, LaunchType, LoadBalancer,
-    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, SchedulingStrategy, ServiceEvent, TaskDefinition,
+    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, SchedulingStrategy, Service, ServiceEvent,
+    TaskDefinition,
 };
 
 pub const ACTIVE: &str = "ACTIVE";
@@ -169,10 +171,29 @@ pub fn new_deployment(d: NewDeployment<'_>) -> Deployment {
     }
 }
 
-/// Makes `new` the PRIMARY deployment: the others become ACTIVE (they are drained as
-/// `new` rolls out). Service Connect, volume and VPC Lattice configurations that `new`
-/// was not given are carried over from the previous PRIMARY.
-pub fn begin_deployment(deployments: &mut Vec<Deployment>, mut new: Deployment, now: Timestamp) {
+/// The service deployment ARN (ListServiceDeployments) of deployment `id` of the
+/// service `service_arn`: `...:service-deployment/CLUSTER/SERVICE/DIGITS`.
+pub fn service_deployment_arn(service_arn: &str, id: &str) -> Option<String> {
+    let arn = Arn::parse(service_arn)?;
+    let EcsResource::Service { cluster, name } = arn.ecs_resource()? else { return None };
+    let digits = id.trim_start_matches("ecs-svc/").to_string();
+    Some(Scope::new(arn.region, arn.account).ecs(&EcsResource::ServiceDeployment {
+        cluster,
+        service: name,
+        id: digits,
+    }))
+}
+
+/// Makes `new` the service's PRIMARY deployment (and its currentServiceDeployment): the
+/// others become ACTIVE (they are drained as `new` rolls out). Service Connect, volume
+/// and VPC Lattice configurations that `new` was not given are carried over from the
+/// previous PRIMARY.
+pub fn begin_deployment(service: &mut Service, mut new: Deployment, now: Timestamp) {
+    service.current_service_deployment = service_deployment_arn(
+        service.service_arn.as_deref().unwrap_or_default(),
+        new.id.as_deref().unwrap_or_default(),
+    );
+    let deployments = service.deployments.get_or_insert_with(Vec::new);
     if let Some(previous) = deployments.first() {
         if new.service_connect_configuration.is_none() {
             new.service_connect_configuration = previous.service_connect_configuration.clone();
@@ -274,9 +295,15 @@ mod tests {
             network_configuration: None,
             now: Timestamp(1.0),
         });
-        let mut deployments = vec![Deployment { volume_configurations: Some(vec![]), ..first.clone() }];
+        let mut service = Service {
+            service_arn: Some("arn:aws:ecs:r:1:service/c/web".into()),
+            deployments: Some(vec![Deployment { volume_configurations: Some(vec![]), ..first.clone() }]),
+            ..Default::default()
+        };
         let second = Deployment { id: Some("ecs-svc/2".into()), ..first };
-        begin_deployment(&mut deployments, second, Timestamp(2.0));
+        begin_deployment(&mut service, second, Timestamp(2.0));
+        assert_eq!(service.current_service_deployment.as_deref(), Some("arn:aws:ecs:r:1:service-deployment/c/web/2"));
+        let deployments = service.deployments.unwrap();
         let statuses: Vec<_> = deployments.iter().map(|d| (d.id.as_deref(), d.status.as_deref())).collect();
         assert_eq!(statuses, [(Some("ecs-svc/2"), Some(PRIMARY)), (Some("ecs-svc/1"), Some(ACTIVE_DEPLOYMENT))]);
         assert_eq!(deployments[0].volume_configurations, Some(vec![]));

@@ -399,7 +399,7 @@ fn circuit_breaker(
     rollback.service_connect_configuration = target.service_connect_configuration.clone();
     rollback.volume_configurations = target.volume_configurations.clone();
     rollback.vpc_lattice_configurations = target.vpc_lattice_configurations.clone();
-    rules::begin_deployment(rec.service.deployments.get_or_insert_with(Vec::new), rollback, now);
+    rules::begin_deployment(&mut rec.service, rollback, now);
     rec.service.task_definition = target.task_definition.clone();
     if rec.tracking.health_checked.contains(&target_id) {
         rec.tracking.health_checked.insert(id);

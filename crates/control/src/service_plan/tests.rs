@@ -200,7 +200,7 @@ fn a_deployment_begun_mid_rollout_retires_both_older_ones() {
     for id in ["ecs-svc/2", "ecs-svc/3"] {
         let mut d = rec.service.deployments.as_ref().unwrap()[0].clone();
         d.id = Some(id.into());
-        rules::begin_deployment(rec.service.deployments.as_mut().unwrap(), d, Timestamp(NOW));
+        rules::begin_deployment(&mut rec.service, d, Timestamp(NOW));
     }
     let tasks = [
         task("a", "ecs-svc/1", "RUNNING", "i1"),

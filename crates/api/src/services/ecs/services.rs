@@ -61,8 +61,13 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     deployment.service_connect_configuration = req.service_connect_configuration.clone();
     deployment.volume_configurations = req.volume_configurations.clone();
     deployment.vpc_lattice_configurations = req.vpc_lattice_configurations.clone();
+    let service_arn = ctx.scope().ecs(&EcsResource::Service { cluster: cluster.clone(), name: name.clone() });
     let service = Service {
-        service_arn: Some(ctx.scope().ecs(&EcsResource::Service { cluster: cluster.clone(), name: name.clone() })),
+        current_service_deployment: rules::service_deployment_arn(
+            &service_arn,
+            deployment.id.as_deref().unwrap_or_default(),
+        ),
+        service_arn: Some(service_arn),
         service_name: Some(name.clone()),
         cluster_arn: Some(ctx.scope().ecs(&EcsResource::Cluster(cluster.clone()))),
         load_balancers: Some(req.load_balancers.clone().unwrap_or_default()),
@@ -207,7 +212,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
             deployment.service_connect_configuration = req.service_connect_configuration.clone();
             deployment.volume_configurations = req.volume_configurations.clone();
             deployment.vpc_lattice_configurations = req.vpc_lattice_configurations.clone();
-            rules::begin_deployment(s.deployments.get_or_insert_with(Vec::new), deployment, now);
+            rules::begin_deployment(s, deployment, now);
             if health_checked {
                 rec.tracking.health_checked.insert(id);
             }
@@ -316,7 +321,7 @@ pub async fn list_deployments(
     let name = service_name(&ctx, &cluster, &req.service)?;
     let rec = find(&ctx, &cluster, &name).await?.value;
     let wanted = req.status.unwrap_or_default();
-    let briefs: Vec<ServiceDeploymentBrief> = service_deployments(&ctx, &cluster, &rec)
+    let briefs: Vec<ServiceDeploymentBrief> = service_deployments(&rec)
         .into_iter()
         .filter(|d| wanted.is_empty() || d.status.is_some_and(|s| wanted.contains(&s)))
         .map(|d| ServiceDeploymentBrief {
@@ -357,7 +362,7 @@ pub async fn describe_deployments(
                 if names::is_valid_name(&cluster) && names::is_valid_name(&service) =>
             {
                 docs::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &service)).await?.and_then(|doc| {
-                    service_deployments(&ctx, &cluster, &doc.value)
+                    service_deployments(&doc.value)
                         .into_iter()
                         .find(|d| d.service_deployment_arn.as_deref() == Some(given.as_str()))
                 })
@@ -477,8 +482,7 @@ fn apply_settings(s: &mut Service, req: &UpdateServiceRequest) {
 
 /// The service's deployments as ListServiceDeployments/DescribeServiceDeployments show
 /// them: the current ones, then the finished ones, newest first.
-fn service_deployments(ctx: &Ctx, cluster: &str, rec: &ServiceRecord) -> Vec<ServiceDeployment> {
-    let service_name = rec.service.service_name.clone().unwrap_or_default();
+fn service_deployments(rec: &ServiceRecord) -> Vec<ServiceDeployment> {
     let current = rec.service.deployments.iter().flatten().map(|d| {
         let primary = d.status.as_deref() == Some(rules::PRIMARY);
         let status = match (d.rollout_state, primary) {
@@ -494,32 +498,28 @@ fn service_deployments(ctx: &Ctx, cluster: &str, rec: &ServiceRecord) -> Vec<Ser
     let finished = rec.finished.iter().map(|f| (&f.deployment, f.status, Some(f.finished_at)));
     current
         .chain(finished)
-        .map(|(d, status, finished_at)| {
-            let id = d.id.as_deref().unwrap_or_default();
-            ServiceDeployment {
-                service_deployment_arn: Some(ctx.scope().ecs(&EcsResource::ServiceDeployment {
-                    cluster: cluster.to_string(),
-                    service: service_name.clone(),
-                    id: id.trim_start_matches("ecs-svc/").to_string(),
-                })),
-                service_arn: rec.service.service_arn.clone(),
-                cluster_arn: rec.service.cluster_arn.clone(),
-                created_at: d.created_at,
-                started_at: d.created_at,
-                finished_at,
-                updated_at: d.updated_at,
-                target_service_revision: Some(ServiceRevisionSummary {
-                    arn: d.task_definition.clone(),
-                    requested_task_count: d.desired_count,
-                    running_task_count: d.running_count,
-                    pending_task_count: d.pending_count,
-                    ..Default::default()
-                }),
-                status: Some(status),
-                status_reason: d.rollout_state_reason.clone(),
-                deployment_configuration: rec.service.deployment_configuration.clone(),
+        .map(|(d, status, finished_at)| ServiceDeployment {
+            service_deployment_arn: rules::service_deployment_arn(
+                rec.service.service_arn.as_deref().unwrap_or_default(),
+                d.id.as_deref().unwrap_or_default(),
+            ),
+            service_arn: rec.service.service_arn.clone(),
+            cluster_arn: rec.service.cluster_arn.clone(),
+            created_at: d.created_at,
+            started_at: d.created_at,
+            finished_at,
+            updated_at: d.updated_at,
+            target_service_revision: Some(ServiceRevisionSummary {
+                arn: d.task_definition.clone(),
+                requested_task_count: d.desired_count,
+                running_task_count: d.running_count,
+                pending_task_count: d.pending_count,
                 ..Default::default()
-            }
+            }),
+            status: Some(status),
+            status_reason: d.rollout_state_reason.clone(),
+            deployment_configuration: rec.service.deployment_configuration.clone(),
+            ..Default::default()
         })
         .collect()
 }
