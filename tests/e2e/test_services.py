@@ -11,7 +11,8 @@ import time
 import pytest
 
 from agent_harness import SLEEP, TEST_IMAGE, AgentProcess, docker
-from berth_harness import raises_aws, unique
+from berth_harness import container, raises_aws, unique
+from berth_harness import register as register_definition
 
 STABLE = {"Delay": 1, "MaxAttempts": 120}
 
@@ -37,11 +38,10 @@ def two_agents(berth, tmp_path, test_image):
         agent.close()
 
 
-def register(ecs, family: str, command=None) -> str:
-    c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": command or SLEEP}
-    return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
-        "taskDefinition"
-    ]["taskDefinitionArn"]
+def register(ecs, family: str, command=None, **members) -> str:
+    """A bridge-mode revision of FAMILY running the test image (MEMBERS override the container's); its ARN."""
+    c = container(**{"image": TEST_IMAGE, "memory": 32, "command": command or SLEEP, **members})
+    return register_definition(ecs, family, [c], networkMode="bridge")["taskDefinition"]["taskDefinitionArn"]
 
 
 def describe(ecs, cluster: str, service: str) -> dict:
@@ -176,12 +176,8 @@ def test_fixed_host_port_rollout_stops_the_old_task_before_starting_the_new(bert
     family = unique("fixed")
 
     def revision(seconds: int) -> str:
-        c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True,
-             "command": ["sh", "-c", f"trap 'exit 0' TERM; sleep {seconds} & wait"],
-             "portMappings": [{"containerPort": 8080, "hostPort": unused_port}]}  # fmt: skip
-        return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
-            "taskDefinition"
-        ]["taskDefinitionArn"]
+        command = ["sh", "-c", f"trap 'exit 0' TERM; sleep {seconds} & wait"]
+        return register(ecs, family, command, portMappings=[{"containerPort": 8080, "hostPort": unused_port}])
 
     service = unique("fixed")
     ecs.create_service(
@@ -376,9 +372,9 @@ def test_bad_input_gets_ecs_errors(berth):
     with raises_aws("InvalidParameterException"):
         ecs.create_service(cluster=name, serviceName="t", taskDefinition=td, desiredCount=0, clientToken="x" * 37)
     # Fargate: awsvpc needs a network configuration, as for RunTask; the platform version shows LATEST.
-    fargate = ecs.register_task_definition(
-        family=unique("fargate"), networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=[{"name": "app", "image": TEST_IMAGE, "command": SLEEP}],
+    fargate = register_definition(
+        ecs, unique("fargate"), [container(image=TEST_IMAGE, memory=None, command=SLEEP)],
+        networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
     with raises_aws("InvalidParameterException", "Network Configuration must be provided"):
         ecs.create_service(cluster=name, serviceName="f", taskDefinition=fargate, desiredCount=0, launchType="FARGATE")
@@ -399,11 +395,8 @@ def test_health_checked_tasks_count_once_healthy_and_unhealthy_ones_are_replaced
     ecs = berth.client("ecs")
 
     def checked(family: str, check: str) -> str:
-        c = {"name": "app", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": SLEEP,
-             "healthCheck": {"command": ["CMD-SHELL", check], "interval": 5, "timeout": 2, "retries": 1}}  # fmt: skip
-        return ecs.register_task_definition(family=family, networkMode="bridge", containerDefinitions=[c])[
-            "taskDefinition"
-        ]["taskDefinitionArn"]
+        health = {"command": ["CMD-SHELL", check], "interval": 5, "timeout": 2, "retries": 1}
+        return register(ecs, family, healthCheck=health)
 
     good = unique("healthy")
     ecs.create_service(cluster=name, serviceName=good, taskDefinition=checked(good, "exit 0"), desiredCount=1)
@@ -447,9 +440,7 @@ def test_draining_an_instance_moves_replica_tasks_and_unplaceable_tasks_are_repo
     stable = wait_stable(ecs, name, service)
     assert stable["runningCount"] == 2
 
-    big = ecs.register_task_definition(
-        family=unique("big"), containerDefinitions=[{"name": "app", "image": TEST_IMAGE, "memory": 8192, "command": SLEEP}]
-    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    big = register(ecs, unique("big"), memory=8192)
     huge = unique("huge")
     ecs.create_service(cluster=name, serviceName=huge, taskDefinition=big, desiredCount=1)
     instance_id = agents[1].instance_arn.rsplit("/", 1)[1]
@@ -468,8 +459,7 @@ def test_the_seed_walkthrough_create_from_a_file_scale_to_zero_then_delete(berth
     name = unique("seed")
     ecs.create_cluster(clusterName=name)
     family = unique("seed")
-    c = {"name": "web", "image": TEST_IMAGE, "memory": 32, "command": SLEEP, "portMappings": [{"containerPort": 8080, "hostPort": 0}]}
-    ecs.register_task_definition(family=family, containerDefinitions=[c])
+    register(ecs, family, name="web", portMappings=[{"containerPort": 8080, "hostPort": 0}])
     service = unique("seed")
     tg = f"arn:aws:elasticloadbalancing:{berth.region}:{berth.account_id}:targetgroup/web/0123456789abcdef"
     spec = {
