@@ -344,6 +344,21 @@ fn a_deleted_service_stops_its_tasks_then_goes_inactive() {
 }
 
 #[test]
+fn unhealthy_tasks_are_replaced_only_after_the_grace_period() {
+    let mut rec = service(1, 100, 200, SchedulingStrategy::Replica);
+    rec.service.health_check_grace_period_seconds = Some(60);
+    let mut sick = task("sick", "ecs-svc/1", "RUNNING", "i1");
+    sick.task.health_status = Some(HealthStatus::Unhealthy);
+    let cluster = instances(&[("i1", true)]);
+    // Started 40 s ago: within the 60 s grace period.
+    assert!(run(&rec, std::slice::from_ref(&sick), &cluster).stop.is_empty());
+    rec.service.health_check_grace_period_seconds = Some(30);
+    let p = run(&rec, &[sick], &cluster);
+    assert_eq!(p.stop, [("sick".to_string(), UNHEALTHY_REASON.to_string())]);
+    assert!(!messages(p.record.as_ref().unwrap()).iter().any(|m| m.contains("has stopped")));
+}
+
+#[test]
 fn health_checked_tasks_count_only_once_healthy() {
     let mut t = task("a", "ecs-svc/1", "RUNNING", "i1");
     assert!(healthy(&t, false));
