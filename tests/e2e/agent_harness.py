@@ -18,6 +18,8 @@ from pathlib import Path
 from berth_harness import REPO_ROOT, Berth
 
 TEST_IMAGE = "berth-test/busybox:latest"
+# A shell as PID 1 ignores SIGTERM unless it traps it: this one exits promptly on `docker stop`.
+SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
 REGISTERED_RE = re.compile(r"agent registered")
 START_TIMEOUT = 30.0
 

@@ -4,6 +4,7 @@
   independent of each other: use `unique()` names and never assume a listing holds only your own objects.
 * `fresh_berth`: a server of the test's own (restart/crash tests, the "default" cluster, exact listings).
 * `make_berth`: a factory for servers with other flags (`--region`, `--account-id`, `berth up`).
+* `test_image`: the test image, built offline if missing. `unused_port`: a free host port for fixed mappings.
 * `ecs` / `fresh_ecs`: boto3 ECS clients for those servers.
 
 When a test fails, the part of each server's log written during that test is attached to its report.
@@ -11,8 +12,12 @@ When a test fails, the part of each server's log written during that test is att
 
 from __future__ import annotations
 
+import random
+import socket
+
 import pytest
 
+from agent_harness import ensure_test_image
 from berth_harness import Berth
 
 _LOG_MARKS = pytest.StashKey[dict]()
@@ -42,6 +47,23 @@ def make_berth(tmp_path):
 @pytest.fixture
 def fresh_berth(make_berth) -> Berth:
     return make_berth()
+
+
+@pytest.fixture(scope="session")
+def test_image():
+    """The image the agents' tasks run (built offline once per session)."""
+    return ensure_test_image()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A host port nothing listens on right now (below the agents' dynamic range)."""
+    for _ in range(50):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("no unused port found")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from agent_harness import TEST_IMAGE, AgentProcess, ensure_test_image
+from agent_harness import TEST_IMAGE, AgentProcess
 from berth_harness import raises_aws, unique
 
 WAIT = {"Delay": 1, "MaxAttempts": 120}
@@ -18,11 +18,6 @@ WAIT = {"Delay": 1, "MaxAttempts": 120}
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@pytest.fixture(scope="module")
-def test_image():
-    return ensure_test_image()
 
 
 @pytest.fixture

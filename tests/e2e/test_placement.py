@@ -9,16 +9,10 @@ from collections import Counter
 
 import pytest
 
-from agent_harness import TEST_IMAGE, AgentProcess, ensure_test_image
+from agent_harness import SLEEP, TEST_IMAGE, AgentProcess
 from berth_harness import raises_aws, unique
 
 WAIT = {"Delay": 1, "MaxAttempts": 90}
-SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]
-
-
-@pytest.fixture(scope="session")
-def test_image():
-    return ensure_test_image()
 
 
 @pytest.fixture

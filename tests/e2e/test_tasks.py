@@ -3,13 +3,11 @@ through the aws CLI and boto3 exactly as ECS is."""
 
 from __future__ import annotations
 
-import random
-import socket
 import time
 
 import pytest
 
-from agent_harness import TEST_IMAGE, AgentProcess, docker, ensure_test_image, http_get
+from agent_harness import TEST_IMAGE, AgentProcess, docker, http_get
 from berth_harness import raises_aws, unique
 
 WAIT = {"Delay": 1, "MaxAttempts": 90}
@@ -22,22 +20,6 @@ def until_stopped(script: str) -> list[str]:
 # Writes its own hostname into the page it serves, so a response tells which container answered.
 HTTPD = until_stopped("hostname > /www/index.html; httpd -f -p 8080 -h /www")
 SLEEP = until_stopped("sleep 600")
-
-
-@pytest.fixture(scope="session")
-def test_image():
-    return ensure_test_image()
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A host port nothing listens on right now (below the agent's dynamic range)."""
-    for _ in range(50):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no unused port found")
 
 
 @pytest.fixture

@@ -129,6 +129,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The context berth's own control loops act in: the account's root, no request.
+    pub fn system(api: Arc<Api>) -> Self {
+        let account = api.scope.account.clone();
+        let caller = Caller {
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.clone(),
+            account,
+            access_key_id: None,
+        };
+        Ctx { api, caller, request_id: String::new(), host: None }
+    }
+
     pub fn store(&self) -> &dyn Store {
         self.api.store.as_ref()
     }

@@ -39,11 +39,6 @@ pub async fn list<T: DeserializeOwned>(store: &dyn Store, prefix: &str) -> Resul
     kvs.into_iter().map(|kv| Ok(Doc { value: decode(&kv.key, &kv.value)?, mod_revision: kv.mod_revision })).collect()
 }
 
-/// Whether any key exists under `prefix`.
-pub async fn any(store: &dyn Store, prefix: &str) -> Result<bool, AwsError> {
-    Ok(!store.range(prefix).await?.0.is_empty())
-}
-
 /// What a change function decides for the document it was shown.
 pub enum Change<T> {
     Put(T),

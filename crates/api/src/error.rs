@@ -89,6 +89,21 @@ impl AwsError {
         Self::bad_request("InvalidParameterException", "The referenced task was not found.")
     }
 
+    /// UpdateService, DeleteService... naming a service the cluster does not have.
+    pub fn ecs_service_not_found() -> Self {
+        Self::bad_request("ServiceNotFoundException", "Service not found.")
+    }
+
+    /// UpdateService/DeleteService on a service that is DRAINING or INACTIVE.
+    pub fn ecs_service_not_active() -> Self {
+        Self::bad_request("ServiceNotActiveException", "Service was not ACTIVE.")
+    }
+
+    /// ListServicesByNamespace: berth has no Cloud Map namespaces.
+    pub fn ecs_namespace_not_found() -> Self {
+        Self::bad_request("NamespaceNotFoundException", "Namespace not found.")
+    }
+
     /// An operation on one container instance that the cluster does not have.
     pub fn ecs_instance_not_found() -> Self {
         Self::bad_request("InvalidParameterException", "The referenced container instance was not found.")

@@ -79,6 +79,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         berth_control::task_reaper::RETENTION,
         std::time::Duration::from_secs(60),
     ));
+    tokio::spawn(berth_control::service_controller::run(api.clone(), std::time::Duration::from_secs(1)));
 
     if let Some(options) = local_agent {
         let config = agent_cmd::Connection {

@@ -24,10 +24,28 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EcsResource {
     Cluster(String),
-    TaskDefinition { family: String, revision: i32 },
-    Service { cluster: String, name: String },
-    Task { cluster: String, id: String },
-    ContainerInstance { cluster: String, id: String },
+    TaskDefinition {
+        family: String,
+        revision: i32,
+    },
+    Service {
+        cluster: String,
+        name: String,
+    },
+    /// A service deployment; `id` is the digits of its `ecs-svc/` deployment id.
+    ServiceDeployment {
+        cluster: String,
+        service: String,
+        id: String,
+    },
+    Task {
+        cluster: String,
+        id: String,
+    },
+    ContainerInstance {
+        cluster: String,
+        id: String,
+    },
     CapacityProvider(String),
 }
 
@@ -39,6 +57,9 @@ impl fmt::Display for EcsResource {
                 write!(f, "task-definition/{family}:{revision}")
             }
             EcsResource::Service { cluster, name } => write!(f, "service/{cluster}/{name}"),
+            EcsResource::ServiceDeployment { cluster, service, id } => {
+                write!(f, "service-deployment/{cluster}/{service}/{id}")
+            }
             EcsResource::Task { cluster, id } => write!(f, "task/{cluster}/{id}"),
             EcsResource::ContainerInstance { cluster, id } => {
                 write!(f, "container-instance/{cluster}/{id}")
@@ -95,6 +116,11 @@ impl<'a> Arn<'a> {
                 })
             }
             "service" => pair(rest).map(|(cluster, name)| EcsResource::Service { cluster, name }),
+            "service-deployment" => {
+                let (cluster, rest) = rest.split_once('/')?;
+                let (service, id) = pair(rest)?;
+                Some(EcsResource::ServiceDeployment { cluster: nonempty(cluster)?, service, id })
+            }
             "task" => pair(rest).map(|(cluster, id)| EcsResource::Task { cluster, id }),
             "container-instance" => pair(rest).map(|(cluster, id)| EcsResource::ContainerInstance { cluster, id }),
             "capacity-provider" => Some(EcsResource::CapacityProvider(nonempty(rest)?)),
@@ -127,6 +153,7 @@ mod tests {
             EcsResource::Cluster("c".into()),
             EcsResource::TaskDefinition { family: "f-1_x".into(), revision: 12 },
             EcsResource::Service { cluster: "c".into(), name: "s".into() },
+            EcsResource::ServiceDeployment { cluster: "c".into(), service: "s".into(), id: "123".into() },
             EcsResource::Task { cluster: "c".into(), id: "abc".into() },
             EcsResource::ContainerInstance { cluster: "c".into(), id: "i".into() },
             EcsResource::CapacityProvider("cp".into()),

@@ -162,7 +162,7 @@ pub fn demand(td: &TaskDefinition, overrides: Option<&TaskOverride>) -> Resource
 pub fn gpus(td: &TaskDefinition, overrides: Option<&TaskOverride>) -> Vec<(String, u32)> {
     let count = |reqs: Option<&Vec<ResourceRequirement>>| {
         reqs.and_then(|rs| rs.iter().find(|r| r.r#type == ResourceType::Gpu))
-            .map(|r| r.value.trim().parse::<u32>().unwrap_or(0))
+            .map(|r| r.value.as_deref().unwrap_or_default().trim().parse::<u32>().unwrap_or(0))
     };
     let mut out = vec![];
     for c in td.container_definitions.iter().flatten() {
@@ -189,10 +189,10 @@ pub fn validate_gpus(td: &TaskDefinition, overrides: Option<&TaskOverride>) -> R
         .flatten()
         .filter_map(|co| co.resource_requirements.as_ref());
     for r in definitions.chain(overridden).flatten().filter(|r| r.r#type == ResourceType::Gpu) {
-        if !r.value.trim().parse::<u32>().is_ok_and(|n| (1..=64).contains(&n)) {
+        if !r.value.as_deref().unwrap_or_default().trim().parse::<u32>().is_ok_and(|n| (1..=64).contains(&n)) {
             return Err(InvalidOverride(format!(
                 "The GPU resource requirement '{}' must be a whole number of GPUs from 1 to 64.",
-                r.value
+                r.value.as_deref().unwrap_or_default()
             )));
         }
     }
@@ -304,7 +304,9 @@ mod tests {
 
     #[test]
     fn gpus_per_container_with_overrides() {
-        let gpu = |n: &str| Some(vec![ResourceRequirement { value: n.into(), r#type: ResourceType::Gpu }]);
+        let gpu = |n: &str| {
+            Some(vec![ResourceRequirement { value: Some(n.into()), r#type: ResourceType::Gpu, sharing_strategy: None }])
+        };
         let mut a = container("a", None, Some(64), None);
         a.resource_requirements = gpu("2");
         let b = container("b", None, Some(64), None);

@@ -32,10 +32,19 @@ pub fn taskdefs_of(family: &str) -> String {
 
 pub const TASKDEFS: &str = "ecs/taskdefs/";
 
-/// The objects that keep a cluster from being deleted while they exist.
+/// `ecs/services/{cluster}/{name}`: a service (`ServiceRecord`), ACTIVE, DRAINING or
+/// INACTIVE (kept, as ECS shows deleted services for a while).
+pub fn service(cluster: &str, name: &str) -> String {
+    format!("ecs/services/{cluster}/{name}")
+}
+
+/// Every service of one cluster.
 pub fn services_of(cluster: &str) -> String {
     format!("ecs/services/{cluster}/")
 }
+
+/// Every service of every cluster (what the service controller watches).
+pub const SERVICES: &str = "ecs/services/";
 
 pub fn instances_of(cluster: &str) -> String {
     format!("ecs/instances/{cluster}/")

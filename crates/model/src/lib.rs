@@ -16,6 +16,7 @@ pub mod generated;
 pub mod instance;
 pub mod keys;
 pub mod records;
+pub mod service;
 pub mod tags;
 pub mod task_lifecycle;
 pub mod taskdef;

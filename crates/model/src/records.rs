@@ -1,12 +1,14 @@
 //! What the store holds for objects whose API shape does not carry everything berth
 //! keeps about them.
 
+use crate::Timestamp;
 use crate::demand::Resources;
 use crate::ecs::{
-    ContainerInstance, Failure, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task, TaskDefinition,
+    ContainerInstance, Deployment, Failure, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Service,
+    ServiceDeploymentStatus, Tag, Task, TaskDefinition,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A registered task definition revision and its tags (DescribeTaskDefinition returns
 /// tags beside the definition, not inside it).
@@ -106,4 +108,54 @@ pub struct ClientTokenRecord {
     pub task_arns: Vec<String>,
     #[serde(default)]
     pub failures: Vec<Failure>,
+}
+
+/// A service: the API shape (deployments and events included) and what the API and the
+/// service controller keep beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    pub service: Service,
+    /// The CreateService clientToken, so that a retry with it answers the same service.
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    /// Deployments that left `service.deployments`, newest first (ListServiceDeployments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finished: Vec<FinishedDeployment>,
+    #[serde(default)]
+    pub tracking: ServiceTracking,
+}
+
+/// A deployment that is over, and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishedDeployment {
+    pub deployment: Deployment,
+    pub status: ServiceDeploymentStatus,
+    #[serde(rename = "finishedAt")]
+    pub finished_at: Timestamp,
+}
+
+/// The service controller's bookkeeping, committed with the service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTracking {
+    /// Ids of the service's stopped tasks already counted as failures (each is counted
+    /// once; ids of tasks no longer stored are dropped).
+    #[serde(rename = "countedFailures", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub counted_failures: BTreeSet<String>,
+    /// Failed tasks since the service was last steady: the back-off grows with it.
+    #[serde(rename = "failuresInARow", default)]
+    pub failures_in_a_row: u32,
+    /// No task is started before this (back-off after failures).
+    #[serde(rename = "retryAfter", default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Timestamp>,
+    /// Whether the service was steady when last looked at (the steady-state event is
+    /// recorded when it becomes so).
+    #[serde(default)]
+    pub steady: bool,
+    /// The deployments whose task definition has container health checks (a task of
+    /// one counts as healthy only once HEALTHY).
+    #[serde(rename = "healthChecked", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub health_checked: BTreeSet<String>,
+    /// The last deployment that COMPLETED: where a circuit-breaker rollback goes back to.
+    #[serde(rename = "lastCompleted", default, skip_serializing_if = "Option::is_none")]
+    pub last_completed: Option<Deployment>,
 }

@@ -112,6 +112,15 @@ impl Policy {
         Ok(policy)
     }
 
+    /// Whether `instance` satisfies every memberOf constraint (as it stands; resources and
+    /// distinctInstance aside): the instances a DAEMON service belongs on.
+    pub fn admits(&self, instance: &crate::InstanceSnapshot) -> bool {
+        self.constraints.iter().all(|c| match c {
+            Constraint::DistinctInstance => true,
+            Constraint::MemberOf(e) => e.eval(&|subject| instance.subject_values(subject)),
+        })
+    }
+
     /// Whether any memberOf asks about `task:group`, which changes as tasks are placed.
     pub(crate) fn is_dynamic(expr: &Expr) -> bool {
         match expr {
@@ -156,6 +165,23 @@ fn strategy(s: &PlacementStrategy) -> Result<Strategy, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn admits_checks_member_of_only() {
+        let mut gold = crate::InstanceSnapshot::default();
+        gold.attributes.insert("tier".into(), Some("gold".into()));
+        let silver = crate::InstanceSnapshot::default();
+        let member_of = PlacementConstraint {
+            r#type: Some(PlacementConstraintType::MemberOf),
+            expression: Some("attribute:tier == gold".into()),
+        };
+        let distinct =
+            PlacementConstraint { r#type: Some(PlacementConstraintType::DistinctInstance), expression: None };
+        let policy = Policy::from_ecs(&[], &[member_of, distinct], &[]).unwrap();
+        assert!(policy.admits(&gold));
+        assert!(!policy.admits(&silver));
+        assert!(Policy::default().admits(&silver));
+    }
 
     fn strat(t: PlacementStrategyType, f: Option<&str>) -> PlacementStrategy {
         PlacementStrategy { r#type: Some(t), field: f.map(Into::into) }

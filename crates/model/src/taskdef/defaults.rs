@@ -40,6 +40,7 @@ pub(crate) fn build(req: &RegisterTaskDefinitionRequest, reg: &Registration, che
         ephemeral_storage,
         runtime_platform,
         enable_fault_injection,
+        trusted_execution_configuration,
     } = req;
     let mode = network_mode(req);
     TaskDefinition {
@@ -73,6 +74,7 @@ pub(crate) fn build(req: &RegisterTaskDefinitionRequest, reg: &Registration, che
         registered_by: Some(reg.registered_by.clone()),
         ephemeral_storage: ephemeral_storage.clone(),
         enable_fault_injection: *enable_fault_injection,
+        trusted_execution_configuration: trusted_execution_configuration.clone(),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::arn::EcsResource;
 use berth_model::ecs::*;
+use berth_model::records::ServiceRecord;
 use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
 
@@ -92,8 +93,7 @@ pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResp
 pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteClusterResponse, AwsError> {
     let name = names::cluster_name(&ctx, Some(&req.cluster))?;
     active(&ctx, &name).await?;
-    let store = ctx.store();
-    if docs::any(store, &keys::services_of(&name)).await? {
+    if live_services(&ctx, &name).await? > 0 {
         return Err(AwsError::ecs_cluster_contains(
             "ClusterContainsServicesException",
             "The cluster cannot be deleted while services are active. Delete its services (or scale them to 0 and delete them) first.",
@@ -275,10 +275,16 @@ async fn counts(ctx: &Ctx, name: &str) -> Result<Counts, AwsError> {
         instances: count(
             instances::load_all(ctx, name).await?.iter().filter(|d| !instances::is_inactive(&d.value)).count(),
         ),
-        services: count(ctx.store().range(&keys::services_of(name)).await?.0.len()),
+        services: count(live_services(ctx, name).await?),
         running_tasks: count(statuses.iter().filter(|s| **s == TaskStatus::Running).count()),
         pending_tasks: count(statuses.iter().filter(|s| s.is_pending()).count()),
     })
+}
+
+/// How many of the cluster's services are not INACTIVE (ACTIVE or DRAINING).
+async fn live_services(ctx: &Ctx, name: &str) -> Result<usize, AwsError> {
+    let services = docs::list::<ServiceRecord>(ctx.store(), &keys::services_of(name)).await?;
+    Ok(services.iter().filter(|d| d.value.service.status.as_deref() != Some(berth_model::service::INACTIVE)).count())
 }
 
 /// The cluster as DescribeClusters shows it: counts filled in, and the optional parts

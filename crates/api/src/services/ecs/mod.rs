@@ -5,6 +5,7 @@ pub(crate) mod clusters;
 pub(crate) mod instances;
 pub(crate) mod names;
 pub(crate) mod paging;
+mod services;
 mod tags;
 mod taskdefs;
 pub(crate) mod tasks;
@@ -59,5 +60,13 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "ListTasks" => tasks::list,
         "SubmitTaskStateChange" => tasks::submit_task_state_change,
         "SubmitContainerStateChange" => tasks::submit_container_state_change,
+        "CreateService" => services::create,
+        "UpdateService" => services::update,
+        "DeleteService" => services::delete,
+        "DescribeServices" => services::describe,
+        "ListServices" => services::list,
+        "ListServicesByNamespace" => services::list_by_namespace,
+        "ListServiceDeployments" => services::list_deployments,
+        "DescribeServiceDeployments" => services::describe_deployments,
     }
 }

@@ -6,7 +6,7 @@ use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
-use berth_model::records::TaskDefinitionRecord;
+use berth_model::records::{ServiceRecord, TaskDefinitionRecord};
 use berth_model::{keys, tags};
 
 pub async fn tag(ctx: Ctx, req: TagResourceRequest) -> Result<TagResourceResponse, AwsError> {
@@ -35,6 +35,15 @@ pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsF
                 .value
                 .tags
         }
+        EcsResource::Service { cluster, name } => {
+            docs::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &name))
+                .await?
+                .ok_or_else(|| not_found(&req.resource_arn))?
+                .value
+                .service
+                .tags
+                .unwrap_or_default()
+        }
         _ => return Err(unsupported(&req.resource_arn)),
     };
     Ok(ListTagsForResourceResponse { tags: Some(tags) })
@@ -46,8 +55,17 @@ fn resource(ctx: &Ctx, arn: &str) -> Result<EcsResource, AwsError> {
         Arn::parse(arn).filter(|a| a.account == ctx.scope().account).and_then(|a| a.ecs_resource()).ok_or_else(
             || AwsError::ecs_invalid_parameter(format!("'{arn}' is not the ARN of an ECS resource in this account.")),
         )?;
-    if let EcsResource::Cluster(name) = &parsed {
-        names::cluster_name(ctx, Some(name))?;
+    match &parsed {
+        EcsResource::Cluster(name) => {
+            names::cluster_name(ctx, Some(name))?;
+        }
+        EcsResource::Service { cluster, name } => {
+            names::cluster_name(ctx, Some(cluster))?;
+            if !names::is_valid_name(name) {
+                return Err(not_found(arn));
+            }
+        }
+        _ => {}
     }
     Ok(parsed)
 }
@@ -77,6 +95,14 @@ async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Ta
             docs::modify(ctx.store(), &keys::taskdef(&family, revision), |current: Option<TaskDefinitionRecord>| {
                 let mut record = current.ok_or_else(|| not_found(arn))?;
                 record.tags = f(&record.tags)?;
+                Ok((Change::Put(record), ()))
+            })
+            .await
+        }
+        EcsResource::Service { cluster, name } => {
+            docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
+                let mut record = current.ok_or_else(|| not_found(arn))?;
+                record.service.tags = Some(f(record.service.tags.as_deref().unwrap_or_default())?);
                 Ok((Change::Put(record), ()))
             })
             .await

@@ -39,7 +39,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
         )));
     }
     if let Some(token) = &req.client_token {
-        check_client_token(token)?;
+        check_client_token(token, 64)?;
     }
     let constraints = req.placement_constraints.clone().unwrap_or_default();
     let strategy = req.placement_strategy.clone().unwrap_or_default();
@@ -52,6 +52,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
         &cluster,
         Common {
             task_definition: &req.task_definition,
+            inactive_definition_ok: false,
             overrides: req.overrides,
             group: req.group,
             started_by: req.started_by,
@@ -72,11 +73,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
     policy.seed = random_seed();
     spec.placement_constraints = constraints;
     spec.placement_strategy = strategy;
-    if launch_type == Some(LaunchType::Fargate) {
-        spec.platform_version = Some(
-            req.platform_version.filter(|v| v != "LATEST").unwrap_or_else(|| FARGATE_PLATFORM_VERSION.to_string()),
-        );
-    }
+    spec.platform_version = platform_version(launch_type, req.platform_version);
     let token_key = req.client_token.as_deref().map(|t| keys::client_token(&cluster, t));
     let demands = vec![spec.demand.clone(); count as usize];
     let (tasks, failures) = launch(&ctx, &spec, token_key.as_deref(), |_, snapshots| {
@@ -103,6 +100,7 @@ pub async fn start(ctx: Ctx, req: StartTaskRequest) -> Result<StartTaskResponse,
         &cluster,
         Common {
             task_definition: &req.task_definition,
+            inactive_definition_ok: false,
             overrides: req.overrides,
             group: req.group,
             started_by: req.started_by,
@@ -160,19 +158,26 @@ pub async fn stop(ctx: Ctx, req: StopTaskRequest) -> Result<StopTaskResponse, Aw
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let id = names::task_id(&ctx, &cluster, &req.task).ok_or_else(AwsError::ecs_task_not_found)?;
-    let task = docs::modify(ctx.store(), &keys::task(&cluster, &id), |current: Option<TaskRecord>| {
+    let task = request_stop(&ctx, &cluster, &id, req.reason.as_deref(), TaskStopCode::UserInitiated).await?;
+    Ok(StopTaskResponse { task: Some(task) })
+}
+
+/// Asks task `id` to stop (its desiredStatus becomes STOPPED; the agent does the rest),
+/// with compare-and-swap. Asking twice changes nothing.
+pub async fn request_stop(
+    ctx: &Ctx,
+    cluster: &str,
+    id: &str,
+    reason: Option<&str>,
+    code: TaskStopCode,
+) -> Result<Task, AwsError> {
+    docs::modify(ctx.store(), &keys::task(cluster, id), |current: Option<TaskRecord>| {
         let mut rec = current.ok_or_else(AwsError::ecs_task_not_found)?;
-        let changed = task_lifecycle::request_stop(
-            &mut rec.task,
-            req.reason.as_deref(),
-            TaskStopCode::UserInitiated,
-            Timestamp::now(),
-        );
+        let changed = task_lifecycle::request_stop(&mut rec.task, reason, code, Timestamp::now());
         let task = rec.task.clone();
         Ok((if changed { docs::Change::Put(rec) } else { docs::Change::Keep }, task))
     })
-    .await?;
-    Ok(StopTaskResponse { task: Some(task) })
+    .await
 }
 
 pub async fn describe(ctx: Ctx, req: DescribeTasksRequest) -> Result<DescribeTasksResponse, AwsError> {
@@ -303,6 +308,165 @@ pub async fn submit_container_state_change(
     Ok(SubmitContainerStateChangeResponse { acknowledgment: Some("ACK".into()) })
 }
 
+// ---- the tasks a service starts (the service controller's placement path) ----
+
+/// What a service's tasks are started with: one deployment's task definition and the
+/// service's launch settings. CreateService/UpdateService check it (`check`) with the
+/// same rules RunTask applies; the service controller starts tasks with it through the
+/// same placement and commit path as RunTask.
+#[derive(Debug, Clone)]
+pub struct ServiceTasks {
+    pub cluster: String,
+    pub service_name: String,
+    pub task_definition: String,
+    /// The deployment id: the tasks' startedBy.
+    pub deployment_id: String,
+    pub launch_type: Option<LaunchType>,
+    pub platform_version: Option<String>,
+    pub network_configuration: Option<NetworkConfiguration>,
+    pub placement_constraints: Vec<PlacementConstraint>,
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// The service's tags (given to the tasks with propagateTags SERVICE).
+    pub tags: Vec<Tag>,
+    pub propagate_tags: Option<PropagateTags>,
+    pub enable_ecs_managed_tags: bool,
+    pub enable_execute_command: bool,
+}
+
+/// What starting a service's tasks did: the tasks committed, and why the others could
+/// not be placed.
+#[derive(Debug, Default)]
+pub struct Started {
+    pub tasks: Vec<Task>,
+    pub failures: Vec<PlacementFailure>,
+}
+
+impl ServiceTasks {
+    /// The launch settings of `service` for its deployment `deployment`.
+    pub fn of(cluster: &str, service: &Service, deployment: &Deployment) -> Self {
+        ServiceTasks {
+            cluster: cluster.to_string(),
+            service_name: service.service_name.clone().unwrap_or_default(),
+            task_definition: deployment.task_definition.clone().unwrap_or_default(),
+            deployment_id: deployment.id.clone().unwrap_or_default(),
+            launch_type: service.launch_type,
+            platform_version: service.platform_version.clone(),
+            network_configuration: service.network_configuration.clone(),
+            placement_constraints: service.placement_constraints.clone().unwrap_or_default(),
+            placement_strategy: service.placement_strategy.clone().unwrap_or_default(),
+            tags: service.tags.clone().unwrap_or_default(),
+            propagate_tags: service.propagate_tags,
+            enable_ecs_managed_tags: service.enable_ecs_managed_tags.unwrap_or(false),
+            enable_execute_command: service.enable_execute_command.unwrap_or(false),
+        }
+    }
+
+    async fn prepare(&self, ctx: &Ctx) -> Result<(Launch, Policy), AwsError> {
+        let (tags, propagate) = match self.propagate_tags {
+            Some(PropagateTags::Service) => (Some(self.tags.clone()), None),
+            other => (None, other),
+        };
+        let mut spec = prepare(
+            ctx,
+            &self.cluster,
+            Common {
+                task_definition: &self.task_definition,
+                inactive_definition_ok: true,
+                overrides: None,
+                group: Some(berth_model::service::group(&self.service_name)),
+                started_by: Some(self.deployment_id.clone()),
+                tags,
+                network_configuration: self.network_configuration.clone(),
+                enable_ecs_managed_tags: Some(self.enable_ecs_managed_tags),
+                propagate_tags: propagate,
+                enable_execute_command: Some(self.enable_execute_command),
+            },
+            self.launch_type,
+        )
+        .await?;
+        spec.platform_version = platform_version(self.launch_type, self.platform_version.clone());
+        if self.enable_ecs_managed_tags {
+            spec.tags.push(Tag { key: Some("aws:ecs:serviceName".into()), value: Some(self.service_name.clone()) });
+        }
+        let policy = Policy::from_ecs(
+            &self.placement_strategy,
+            &self.placement_constraints,
+            spec.td.placement_constraints.as_deref().unwrap_or_default(),
+        )
+        .map_err(AwsError::ecs_invalid_parameter)?;
+        spec.placement_constraints = self.placement_constraints.clone();
+        spec.placement_strategy = self.placement_strategy.clone();
+        Ok((spec, policy))
+    }
+
+    /// Whether tasks could be started with these settings (the task definition exists and
+    /// is ACTIVE, the network configuration fits its network mode...): CreateService's and
+    /// UpdateService's checks. Returns the task definition.
+    pub async fn check(&self, ctx: &Ctx) -> Result<TaskDefinition, AwsError> {
+        Ok(self.prepare(ctx).await?.0.td)
+    }
+
+    /// Places and commits `count` tasks (REPLICA), as RunTask does.
+    pub async fn start(&self, ctx: &Ctx, count: usize) -> Result<Started, AwsError> {
+        let (spec, mut policy) = self.prepare(ctx).await?;
+        policy.seed = random_seed();
+        let demands = vec![spec.demand.clone(); count];
+        let mut why = vec![];
+        let (tasks, _) = launch(ctx, &spec, None, |_, snapshots| {
+            why.clear();
+            Ok(berth_scheduler::place_in(snapshots, &demands, &policy)
+                .into_iter()
+                .map(|r| {
+                    r.map(|p| (p.instance, p.gpus)).map_err(|f| {
+                        why.push(f.clone());
+                        failure(f)
+                    })
+                })
+                .collect())
+        })
+        .await?;
+        Ok(Started { tasks, failures: why })
+    }
+
+    /// The ids of the cluster's ACTIVE instances that satisfy the service's placement
+    /// constraints (and its task definition's): where a DAEMON service runs a task.
+    pub async fn eligible(&self, ctx: &Ctx) -> Result<Vec<String>, AwsError> {
+        let (_, policy) = self.prepare(ctx).await?;
+        let (records, snapshots) = snapshots(ctx, &self.cluster).await?;
+        Ok(records
+            .iter()
+            .zip(&snapshots)
+            .filter(|(_, s)| s.active && policy.admits(s))
+            .map(|(r, _)| instances::id_of(&r.value))
+            .collect())
+    }
+
+    /// Starts one task on each of the instances `instance_ids` that it fits (DAEMON).
+    pub async fn start_on(&self, ctx: &Ctx, instance_ids: &[String]) -> Result<Started, AwsError> {
+        let (spec, _) = self.prepare(ctx).await?;
+        let mut why = vec![];
+        let (tasks, _) = launch(ctx, &spec, None, |records, snapshots| {
+            why.clear();
+            Ok(instance_ids
+                .iter()
+                .filter_map(|id| records.iter().position(|r| &instances::id_of(&r.value) == id))
+                .map(|i| {
+                    berth_scheduler::place_on(&mut snapshots[i], &spec.demand).map(|gpus| (i, gpus)).map_err(
+                        |shortfall| {
+                            let f =
+                                PlacementFailure::Insufficient { instance_arn: snapshots[i].arn.clone(), shortfall };
+                            why.push(f.clone());
+                            failure(f)
+                        },
+                    )
+                })
+                .collect())
+        })
+        .await?;
+        Ok(Started { tasks, failures: why })
+    }
+}
+
 // ---- shared with instances, clusters and the agent protocol ----
 
 /// Every task record of the cluster, STOPPED ones included, in id order.
@@ -402,9 +566,12 @@ fn family_of(task: &Task) -> Option<&str> {
 
 // ---- placing tasks ----
 
-/// The members RunTask and StartTask share.
+/// The members RunTask and StartTask share (and a service's tasks).
 struct Common<'a> {
     task_definition: &'a str,
+    /// A service keeps running (and scaling) its deployments' task definitions after they
+    /// are deregistered, as ECS does; RunTask and StartTask need an ACTIVE one.
+    inactive_definition_ok: bool,
     overrides: Option<TaskOverride>,
     group: Option<String>,
     started_by: Option<String>,
@@ -436,7 +603,7 @@ struct Launch {
 }
 
 async fn prepare(ctx: &Ctx, cluster: &str, c: Common<'_>, launch_type: Option<LaunchType>) -> Result<Launch, AwsError> {
-    let record = runnable_task_definition(ctx, c.task_definition).await?;
+    let record = runnable_task_definition(ctx, c.task_definition, c.inactive_definition_ok).await?;
     let td = record.task_definition;
     demand::validate_overrides(&td, c.overrides.as_ref()).map_err(|e| AwsError::ecs_invalid_parameter(e.0))?;
 
@@ -522,14 +689,21 @@ async fn prepare(ctx: &Ctx, cluster: &str, c: Common<'_>, launch_type: Option<La
     })
 }
 
-/// The task definition RunTask/StartTask names, which must be ACTIVE.
-async fn runnable_task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRecord, AwsError> {
+/// The task definition RunTask/StartTask/CreateService names, which must be ACTIVE (or
+/// INACTIVE too, with `inactive_ok`).
+pub(crate) async fn runnable_task_definition(
+    ctx: &Ctx,
+    given: &str,
+    inactive_ok: bool,
+) -> Result<TaskDefinitionRecord, AwsError> {
     names::task_definition(ctx, given)?;
     let doc = match taskdefs::find(ctx, given).await {
         Err(e) if e.code == "ClientException" => return Err(AwsError::ecs_client("TaskDefinition not found.")),
         other => other?,
     };
-    if doc.value.task_definition.status != Some(TaskDefinitionStatus::Active) {
+    let status = doc.value.task_definition.status;
+    if status != Some(TaskDefinitionStatus::Active) && !(inactive_ok && status == Some(TaskDefinitionStatus::Inactive))
+    {
         return Err(AwsError::ecs_invalid_parameter("TaskDefinition is inactive"));
     }
     Ok(doc.value)
@@ -537,7 +711,7 @@ async fn runnable_task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefiniti
 
 /// launchType and capacityProviderStrategy: at most one; a strategy (only the built-in
 /// FARGATE providers exist) means Fargate. Absent both, EC2.
-fn launch_type(
+pub(crate) fn launch_type(
     given: Option<LaunchType>,
     strategy: &[CapacityProviderStrategyItem],
 ) -> Result<(Option<LaunchType>, Option<String>), AwsError> {
@@ -562,12 +736,18 @@ fn launch_type(
     }
 }
 
-/// clientToken: up to 64 characters in ASCII 33–126.
-fn check_client_token(token: &str) -> Result<(), AwsError> {
-    if token.is_empty() || token.len() > 64 || !token.bytes().all(|b| (33..=126).contains(&b)) {
-        return Err(AwsError::ecs_invalid_parameter(
-            "clientToken must be 1 to 64 characters in the ASCII range 33-126.",
-        ));
+/// A Fargate task's platform version: the one given, LATEST (or none) being the current one.
+fn platform_version(launch_type: Option<LaunchType>, given: Option<String>) -> Option<String> {
+    (launch_type == Some(LaunchType::Fargate))
+        .then(|| given.filter(|v| v != "LATEST").unwrap_or_else(|| FARGATE_PLATFORM_VERSION.to_string()))
+}
+
+/// clientToken: 1 to `max` characters in ASCII 33–126 (RunTask 64, CreateService 36).
+pub(crate) fn check_client_token(token: &str, max: usize) -> Result<(), AwsError> {
+    if token.is_empty() || token.len() > max || !token.bytes().all(|b| (33..=126).contains(&b)) {
+        return Err(AwsError::ecs_invalid_parameter(format!(
+            "clientToken must be 1 to {max} characters in the ASCII range 33-126."
+        )));
     }
     Ok(())
 }
@@ -623,10 +803,7 @@ async fn launch(
         {
             return answered(ctx, &spec.cluster, earlier.value).await;
         }
-        let records = instances::load_all(ctx, &spec.cluster).await?;
-        let stats = by_instance(ctx, &spec.cluster).await?;
-        let mut snapshots: Vec<InstanceSnapshot> =
-            records.iter().map(|d| instances::snapshot(ctx, &d.value, &stats)).collect();
+        let (records, mut snapshots) = snapshots(ctx, &spec.cluster).await?;
         let decisions = decide(&records, &mut snapshots)?;
 
         let now = Timestamp::now();
@@ -712,6 +889,17 @@ async fn launch(
     Err(AwsError::internal("ServerException"))
 }
 
+/// The cluster's instances as stored, and as placement sees them (same order).
+async fn snapshots(
+    ctx: &Ctx,
+    cluster: &str,
+) -> Result<(Vec<Doc<ContainerInstanceRecord>>, Vec<InstanceSnapshot>), AwsError> {
+    let records = instances::load_all(ctx, cluster).await?;
+    let stats = by_instance(ctx, cluster).await?;
+    let snapshots = records.iter().map(|d| instances::snapshot(ctx, &d.value, &stats)).collect();
+    Ok((records, snapshots))
+}
+
 /// The answer stored for a client token, with the tasks as they are now.
 async fn answered(ctx: &Ctx, cluster: &str, earlier: ClientTokenRecord) -> Result<(Vec<Task>, Vec<Failure>), AwsError> {
     let mut tasks = vec![];
@@ -750,10 +938,11 @@ mod tests {
 
     #[test]
     fn client_tokens_are_checked() {
-        assert!(check_client_token("abc-123/x").is_ok());
-        assert!(check_client_token("").is_err());
-        assert!(check_client_token("has space").is_err());
-        assert!(check_client_token(&"x".repeat(65)).is_err());
+        assert!(check_client_token("abc-123/x", 64).is_ok());
+        assert!(check_client_token("", 64).is_err());
+        assert!(check_client_token("has space", 64).is_err());
+        assert!(check_client_token(&"x".repeat(65), 64).is_err());
+        assert!(check_client_token(&"x".repeat(37), 36).is_err());
     }
 
     #[test]
