@@ -4,6 +4,7 @@
 
 use crate::runtime::Protocol;
 use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
 
@@ -26,9 +27,18 @@ impl PortBook {
         Self { range, held: Mutex::new(BTreeSet::new()), is_free: Box::new(is_free), next: Mutex::new(start) }
     }
 
-    /// A book over the default range that checks ports by binding them on 0.0.0.0.
+    /// A book over the default range that checks ports by binding them on 0.0.0.0. Its
+    /// search starts at a random port: agents sharing one host (tests, simulations) then
+    /// seldom pick the same port in the moment between the bind test and the container's
+    /// own bind.
     pub fn system() -> Self {
-        Self::new(DEFAULT_RANGE, bind_test)
+        let book = Self::new(DEFAULT_RANGE, bind_test);
+        let (lo, hi) = (u64::from(*DEFAULT_RANGE.start()), u64::from(*DEFAULT_RANGE.end()));
+        let offset = std::hash::RandomState::new().hash_one(std::process::id()) % (hi - lo + 1);
+        if let Ok(mut next) = book.next.lock() {
+            *next = (lo + offset) as u16;
+        }
+        book
     }
 
     /// Picks and holds one free port per requested protocol.
