@@ -479,7 +479,10 @@ impl Shipper {
 
 /// Follows the container's output from after `resume`, numbering each line, until the
 /// container stops; reopens the stream if it breaks while the container runs, and waits
-/// for a created container to start unless the task is stopping.
+/// for a created container to start unless the task is stopping. Once the container has
+/// stopped, one more read without `follow` collects what the followed stream did not
+/// deliver: Docker may end a follow stream at the container's exit while a fast writer's
+/// last lines are still unread.
 async fn read(
     runtime: Arc<dyn Runtime>,
     id: String,
@@ -488,9 +491,10 @@ async fn read(
     stop: watch::Receiver<bool>,
 ) {
     let mut last = resume;
+    let mut follow = true;
     loop {
         let mut numbering = Numbering::new(last);
-        match runtime.logs(&id, since_for(last), true).await {
+        match runtime.logs(&id, since_for(last), follow).await {
             Ok(mut rx) => {
                 while let Some(line) = rx.recv().await {
                     let Some(pos) = numbering.next(line.timestamp_ns) else { continue };
@@ -502,13 +506,17 @@ async fn read(
             }
             Err(e) => tracing::warn!(container = %id, error = %e, "awslogs: cannot read the container's output"),
         }
+        if !follow {
+            return;
+        }
         match runtime.inspect(&id).await {
             Ok(Some(state)) if state.status == Status::Running => tokio::time::sleep(Duration::from_millis(200)).await,
             Ok(Some(state)) if state.status == Status::Created && !*stop.borrow() => {
                 tokio::time::sleep(Duration::from_millis(200)).await
             }
             Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
-            _ => return,
+            Ok(None) => return,
+            Ok(Some(_)) => follow = false,
         }
     }
 }

@@ -97,3 +97,27 @@ fn cursor_round_trips() {
     c.save(&path);
     assert_eq!(Cursor::load(&path), c);
 }
+
+#[tokio::test]
+async fn lines_a_follow_stream_missed_are_read_once_the_container_stops() {
+    use crate::runtime::fake::FakeRuntime;
+    use crate::runtime::{ContainerSpec, NetworkSpec};
+    let fake = FakeRuntime::new();
+    let spec =
+        ContainerSpec { name: "spew".into(), image: "app:1".into(), network: NetworkSpec::None, ..Default::default() };
+    let id = fake.add_container(spec, crate::runtime::Status::Running);
+    for i in 1..=100 {
+        fake.print(&id, &i.to_string());
+    }
+    fake.exit(&id, 0);
+    fake.end_follow_streams_after(40);
+    let (tx, mut rx) = mpsc::channel(1000);
+    let (_stop_tx, stop) = watch::channel(false);
+    let runtime: Arc<dyn Runtime> = Arc::new(fake);
+    tokio::time::timeout(Duration::from_secs(10), read(runtime, id, None, tx, stop)).await.unwrap();
+    let mut got = vec![];
+    while let Ok((_, line)) = rx.try_recv() {
+        got.push(line.text);
+    }
+    assert_eq!(got, (1..=100).map(|i| i.to_string()).collect::<Vec<_>>());
+}

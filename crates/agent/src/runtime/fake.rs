@@ -74,6 +74,9 @@ struct Inner {
     next_id: u64,
     /// What each container printed, by id.
     output: HashMap<String, Vec<LogLine>>,
+    /// Followed log streams end after this many lines, as Docker's may at a fast
+    /// writer's exit.
+    follow_limit: Option<usize>,
 }
 
 /// What a running container reports when `stop` ends it, unless the test says otherwise:
@@ -188,6 +191,12 @@ impl FakeRuntime {
             c.state.oom_killed = true;
             c.state.finished_at = Some(now());
         });
+    }
+
+    /// Followed log streams end after `lines` lines from now on (reads without follow
+    /// still deliver everything).
+    pub fn end_follow_streams_after(&self, lines: usize) {
+        self.lock().follow_limit = Some(lines);
     }
 
     /// The container prints `text` on stdout (a line, stamped now).
@@ -493,19 +502,24 @@ impl Runtime for FakeRuntime {
         let from_ns = since.saturating_mul(1_000_000_000);
         tokio::spawn(async move {
             let mut next = 0;
+            let mut sent = 0;
             loop {
-                let (batch, running) = {
+                let (batch, running, limit) = {
                     let inner = fake.lock();
                     let lines = inner.output.get(&id).map(Vec::as_slice).unwrap_or_default();
                     let batch: Vec<LogLine> = lines[next.min(lines.len())..].to_vec();
                     let running = inner.containers.get(&id).is_some_and(|c| c.state.status != Status::Exited);
-                    (batch, running && inner.unavailable.is_none())
+                    (batch, running && inner.unavailable.is_none(), inner.follow_limit.filter(|_| follow))
                 };
                 next += batch.len();
                 for line in batch.into_iter().filter(|l| l.timestamp_ns >= from_ns) {
+                    if limit.is_some_and(|limit| sent >= limit) {
+                        return;
+                    }
                     if tx.send(line).await.is_err() {
                         return;
                     }
+                    sent += 1;
                 }
                 if !follow || !running {
                     return;
