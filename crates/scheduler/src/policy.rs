@@ -50,14 +50,6 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// ECS's default for services: spread over availability zones, then over instances.
-    pub fn service_default_strategies() -> Vec<Strategy> {
-        vec![
-            Strategy::Spread(SpreadField::Attribute("ecs.availability-zone".into())),
-            Strategy::Spread(SpreadField::Instance),
-        ]
-    }
-
     /// Reads a request's placementStrategy and placementConstraints, and the task
     /// definition's placementConstraints (which always apply too).
     pub fn from_ecs(
