@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 
 import pytest
 
-from berth_harness import Berth, container, paginate, raises_aws, register, tags_dict
+from berth_harness import REPO_ROOT, Berth, container, paginate, raises_aws, register, tags_dict
 
 
 def populate(ecs) -> None:
@@ -135,3 +137,25 @@ def test_a_second_server_on_the_same_data_dir_is_refused(fresh_berth):
         second.close()
     # The first one is unaffected.
     assert fresh_berth.client().list_clusters()["clusterArns"] == []
+
+
+def test_the_readme_start_command_starts_berth(tmp_path):
+    """The README's first command, as written (less --release: the debug build every tier shares), starts berth."""
+    block = (REPO_ROOT / "README.md").read_text().split("```sh\n", 1)[1].split("```", 1)[0]
+    start = block.splitlines()[0].split("#", 1)[0].split()
+    assert start[:2] == ["cargo", "run"] and start[-1] == "up", f"the README should open with the start command: {start}"
+    command = [a for a in start if a != "--release"] + ["--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "data")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if line.startswith("berth: listening on http://127.0.0.1:"):
+                break
+        else:
+            pytest.fail("the README's start command ended without serving:\n" + "".join(seen[-30:]))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert (tmp_path / "data" / "credentials").exists()
