@@ -12,8 +12,8 @@
 //! from there).
 
 use berth_model::keys;
+use berth_model::records::TaskSummary;
 use berth_store::{Event, Revision, Store, StoreError};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
@@ -78,17 +78,7 @@ fn instance_of(event: &Event) -> Option<String> {
     }
     let (cluster, _) = key.strip_prefix(keys::TASKS)?.rsplit_once('/')?;
     let Event::Put(kv) = event else { return None };
-    /// The one member needed of a `TaskRecord`; serde skips the rest unread.
-    #[derive(Deserialize)]
-    struct Placed {
-        placement: PlacedOn,
-    }
-    #[derive(Deserialize)]
-    struct PlacedOn {
-        #[serde(rename = "containerInstanceId")]
-        container_instance_id: String,
-    }
-    let placed: Placed = serde_json::from_slice(&kv.value).ok()?;
+    let placed: TaskSummary = serde_json::from_slice(&kv.value).ok()?;
     Some(keys::instance(cluster, &placed.placement.container_instance_id))
 }
 

@@ -93,6 +93,28 @@ pub struct TaskRecord {
     pub network_configuration: Option<NetworkConfiguration>,
 }
 
+/// The few members of a stored `TaskRecord` that counting and routing need, read
+/// without decoding the rest (serde skips it): what scans over every task of a cluster
+/// decode.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TaskSummary {
+    pub task: TaskSummaryTask,
+    pub placement: TaskSummaryPlacement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TaskSummaryTask {
+    #[serde(rename = "lastStatus")]
+    pub last_status: Option<String>,
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TaskSummaryPlacement {
+    #[serde(rename = "containerInstanceId")]
+    pub container_instance_id: String,
+}
+
 /// Where a task was placed and what it reserves there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {

@@ -18,7 +18,9 @@ use berth_model::agent_protocol::ReportTaskStateRequest;
 use berth_model::arn::EcsResource;
 use berth_model::demand;
 use berth_model::ecs::*;
-use berth_model::records::{ClientTokenRecord, ContainerInstanceRecord, Placement, TaskDefinitionRecord, TaskRecord};
+use berth_model::records::{
+    ClientTokenRecord, ContainerInstanceRecord, Placement, TaskDefinitionRecord, TaskRecord, TaskSummary,
+};
 use berth_model::task_lifecycle::{self, Provision, TaskStatus};
 use berth_model::{Timestamp, keys, tags};
 use berth_scheduler::{Demand, InstanceSnapshot, PlacementFailure, Policy};
@@ -488,19 +490,20 @@ pub struct InstanceTasks {
 /// Each instance's not-yet-STOPPED tasks, by instance id.
 pub async fn by_instance(ctx: &Ctx, cluster: &str) -> Result<HashMap<String, InstanceTasks>, AwsError> {
     let mut out: HashMap<String, InstanceTasks> = HashMap::new();
-    for doc in load_all(ctx, cluster).await? {
-        let status = TaskStatus::of(&doc.value.task);
+    for doc in docs::list::<TaskSummary>(ctx.store(), &keys::tasks_of(cluster)).await? {
+        let TaskSummary { task, placement } = doc.value;
+        let status = task.last_status.as_deref().and_then(TaskStatus::parse).unwrap_or(TaskStatus::Provisioning);
         if status == TaskStatus::Stopped {
             continue;
         }
-        let entry = out.entry(doc.value.placement.container_instance_id.clone()).or_default();
+        let entry = out.entry(placement.container_instance_id).or_default();
         if status == TaskStatus::Running {
             entry.running += 1;
         } else if status.is_pending() {
             entry.pending += 1;
         }
-        if let Some(group) = &doc.value.task.group {
-            *entry.groups.entry(group.clone()).or_default() += 1;
+        if let Some(group) = task.group {
+            *entry.groups.entry(group).or_default() += 1;
         }
     }
     Ok(out)
