@@ -1,0 +1,251 @@
+"""Elastic Load Balancing v2 over the query protocol: load balancers, target groups, listeners, rules, targets
+and tags as the aws CLI and boto3 drive them (seed 004's flow), botocore's waiters, and ELB's error codes for
+bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from berth_harness import assert_cli_error, raises_aws, unique
+
+FAST = {"Delay": 1, "MaxAttempts": 30}
+
+
+@pytest.fixture
+def elbv2(berth):
+    return berth.client("elbv2")
+
+
+@pytest.fixture
+def load_balancer(elbv2):
+    """A fresh application load balancer (deleted afterwards, with its listeners)."""
+    lb = elbv2.create_load_balancer(Name=unique("lb"), Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+    yield lb
+    elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+
+
+def target_group(elbv2, **members) -> dict:
+    args = {"Name": unique("tg"), "Protocol": "HTTP", "Port": 8080, "VpcId": "vpc-1", **members}
+    return elbv2.create_target_group(**args)["TargetGroups"][0]
+
+
+def forward(tg_arn: str) -> list[dict]:
+    return [{"Type": "forward", "TargetGroupArn": tg_arn}]
+
+
+def test_seed_004_flow_with_the_cli(berth):
+    """Target group, load balancer, listener on 80 forwarding to the group, as seed 004 types them."""
+    name = unique("web")
+    tg = berth.aws("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "8080",
+                   "--vpc-id", "vpc-1")["TargetGroups"][0]
+    assert (tg["Protocol"], tg["Port"], tg["TargetType"], tg["HealthCheckPath"]) == ("HTTP", 8080, "instance", "/")
+    assert (tg["HealthCheckIntervalSeconds"], tg["HealthyThresholdCount"], tg["Matcher"]) == (30, 5, {"HttpCode": "200"})
+    lb = berth.aws("elbv2", "create-load-balancer", "--name", name, "--subnets", "s-1", "s-2", "s-3",
+                   "--security-groups", "sg-1")["LoadBalancers"][0]
+    assert lb["State"]["Code"] == "provisioning"
+    assert lb["Type"] == "application" and lb["Scheme"] == "internet-facing"
+    assert [z["SubnetId"] for z in lb["AvailabilityZones"]] == ["s-1", "s-2", "s-3"]
+    assert lb["DNSName"].startswith("127.") and lb["SecurityGroups"] == ["sg-1"]
+    berth.aws("elbv2", "wait", "load-balancer-available", "--load-balancer-arns", lb["LoadBalancerArn"])
+    listener = berth.aws("elbv2", "create-listener", "--protocol", "HTTP", "--port", "80",
+                         f"--load-balancer-arn={lb['LoadBalancerArn']}",
+                         "--default-actions", f"Type=forward,TargetGroupArn={tg['TargetGroupArn']}")["Listeners"][0]
+    assert listener["Port"] == 80 and listener["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+    described = berth.aws("elbv2", "describe-target-groups", "--names", name)["TargetGroups"][0]
+    assert described["LoadBalancerArns"] == [lb["LoadBalancerArn"]]
+    listed = berth.aws("elbv2", "describe-load-balancers")["LoadBalancers"]
+    assert lb["LoadBalancerArn"] in [x["LoadBalancerArn"] for x in listed]
+    # A target group in use cannot go; the load balancer takes its listeners with it.
+    assert_cli_error(berth.aws_run("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"]),
+                     "ResourceInUse")
+    berth.aws("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])
+    berth.aws("elbv2", "wait", "load-balancers-deleted", "--load-balancer-arns", lb["LoadBalancerArn"])
+    berth.aws("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"])
+    assert_cli_error(berth.aws_run("elbv2", "describe-target-groups", "--names", name), "TargetGroupNotFound")
+
+
+def test_two_load_balancers_get_their_own_addresses(elbv2):
+    a = elbv2.create_load_balancer(Name=unique("lba"))["LoadBalancers"][0]
+    b = elbv2.create_load_balancer(Name=unique("lbb"))["LoadBalancers"][0]
+    try:
+        assert a["DNSName"] != b["DNSName"]
+        # The same name with the same settings answers the same load balancer.
+        again = elbv2.create_load_balancer(Name=a["LoadBalancerName"])["LoadBalancers"][0]
+        assert again["LoadBalancerArn"] == a["LoadBalancerArn"]
+        with raises_aws("DuplicateLoadBalancerName"):
+            elbv2.create_load_balancer(Name=a["LoadBalancerName"], Scheme="internal")
+    finally:
+        for lb in (a, b):
+            elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+
+
+def test_listeners_rules_and_priorities(elbv2, load_balancer):
+    api, web = target_group(elbv2), target_group(elbv2)
+    lb_arn = load_balancer["LoadBalancerArn"]
+    weighted = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": web["TargetGroupArn"], "Weight": 90},
+        {"TargetGroupArn": api["TargetGroupArn"], "Weight": 10}]}}]
+    listener = elbv2.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=8081,
+                                     DefaultActions=weighted)["Listeners"][0]
+    l_arn = listener["ListenerArn"]
+    tuples = listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    assert [t["Weight"] for t in tuples] == [90, 10]
+    with raises_aws("DuplicateListener"):
+        elbv2.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=8081, DefaultActions=forward(api["TargetGroupArn"]))
+
+    path = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}
+    r1 = elbv2.create_rule(ListenerArn=l_arn, Priority=10, Conditions=[path],
+                           Actions=forward(api["TargetGroupArn"]))["Rules"][0]
+    host = {"Field": "host-header", "Values": ["static.example.com"]}
+    fixed = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "MessageBody": "gone"}}]
+    r2 = elbv2.create_rule(ListenerArn=l_arn, Priority=5, Conditions=[host], Actions=fixed)["Rules"][0]
+    header = {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["1"]}}
+    query = {"Field": "query-string", "QueryStringConfig": {"Values": [{"Key": "v", "Value": "2"}]}}
+    method = {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET", "HEAD"]}}
+    source = {"Field": "source-ip", "SourceIpConfig": {"Values": ["127.0.0.0/8"]}}
+    redirect = [{"Type": "redirect", "RedirectConfig": {"Path": "/new", "StatusCode": "HTTP_301"}}]
+    r3 = elbv2.create_rule(ListenerArn=l_arn, Priority=20, Conditions=[header, query, method, source],
+                           Actions=redirect)["Rules"][0]
+    assert r3["Conditions"][1]["QueryStringConfig"]["Values"] == [{"Key": "v", "Value": "2"}]
+
+    rules = elbv2.describe_rules(ListenerArn=l_arn)["Rules"]
+    assert [r["Priority"] for r in rules] == ["5", "10", "20", "default"]
+    assert rules[-1]["IsDefault"] and rules[-1]["Actions"] == listener["DefaultActions"]
+
+    with raises_aws("PriorityInUse"):
+        elbv2.create_rule(ListenerArn=l_arn, Priority=10, Conditions=[path], Actions=fixed)
+    with raises_aws("ValidationError"):
+        elbv2.create_rule(ListenerArn=l_arn, Priority=30, Conditions=[{"Field": "cookie", "Values": ["x"]}],
+                          Actions=fixed)
+    with raises_aws("PriorityInUse"):
+        elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": r1["RuleArn"], "Priority": 20}])
+    # Swapping two priorities in one call is fine.
+    swapped = elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": r1["RuleArn"], "Priority": 5},
+                                                        {"RuleArn": r2["RuleArn"], "Priority": 10}])["Rules"]
+    assert [(r["RuleArn"], r["Priority"]) for r in swapped] == [(r1["RuleArn"], "5"), (r2["RuleArn"], "10")]
+    with raises_aws("OperationNotPermitted"):
+        elbv2.delete_rule(RuleArn=rules[-1]["RuleArn"])
+
+    modified = elbv2.modify_rule(RuleArn=r1["RuleArn"], Actions=forward(web["TargetGroupArn"]))["Rules"][0]
+    assert modified["Actions"][0]["TargetGroupArn"] == web["TargetGroupArn"]
+    elbv2.delete_rule(RuleArn=r2["RuleArn"])
+    with raises_aws("RuleNotFound"):
+        elbv2.describe_rules(RuleArns=[r2["RuleArn"]])
+    moved = elbv2.modify_listener(ListenerArn=l_arn, Port=8082, DefaultActions=forward(web["TargetGroupArn"]))
+    assert moved["Listeners"][0]["Port"] == 8082
+    assert elbv2.describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
+    elbv2.delete_listener(ListenerArn=l_arn)
+    with raises_aws("ListenerNotFound"):
+        elbv2.describe_listeners(ListenerArns=[l_arn])
+    with raises_aws("RuleNotFound"):
+        elbv2.describe_rules(RuleArns=[r3["RuleArn"]])
+    for tg in (api, web):
+        elbv2.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
+
+
+def test_targets_register_drain_and_deregister(elbv2, load_balancer):
+    tg = target_group(elbv2, TargetType="ip")
+    arn = tg["TargetGroupArn"]
+    elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.1", "Port": 9}, {"Id": "127.0.0.2"}])
+    health = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    assert sorted((h["Target"]["Id"], h["Target"]["Port"]) for h in health) == [("127.0.0.1", 9), ("127.0.0.2", 8080)]
+    # No listener uses the group yet.
+    assert {h["TargetHealth"]["Reason"] for h in health} == {"Target.NotInUse"}
+    with raises_aws("InvalidTarget"):
+        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": "i-0123456789abcdef0"}])
+
+    attrs = elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "2"},
+        {"Key": "load_balancing.algorithm.type", "Value": "least_outstanding_requests"}])["Attributes"]
+    assert {a["Key"]: a["Value"] for a in attrs}["deregistration_delay.timeout_seconds"] == "2"
+    with raises_aws("ValidationError"):
+        elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "load_balancing.algorithm.type", "Value": "random"}])
+
+    elbv2.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.2"}])
+    draining = elbv2.describe_target_health(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.2"}])
+    assert draining["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "draining"
+    elbv2.get_waiter("target_deregistered").wait(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.2"}], WaiterConfig=FAST)
+    left = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    assert [h["Target"]["Id"] for h in left] == ["127.0.0.1"]
+    elbv2.delete_target_group(TargetGroupArn=arn)
+
+
+def test_attributes_tags_and_limits(elbv2, load_balancer):
+    lb_arn = load_balancer["LoadBalancerArn"]
+    defaults = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=lb_arn)["Attributes"]}
+    assert defaults["deletion_protection.enabled"] == "false" and defaults["idle_timeout.timeout_seconds"] == "60"
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb_arn, Attributes=[
+        {"Key": "deletion_protection.enabled", "Value": "true"}])
+    with raises_aws("OperationNotPermitted"):
+        elbv2.delete_load_balancer(LoadBalancerArn=lb_arn)
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb_arn, Attributes=[
+        {"Key": "deletion_protection.enabled", "Value": "false"}])
+
+    tg = target_group(elbv2, Tags=[{"Key": "team", "Value": "web"}])
+    tg_attrs = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(
+        TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
+    assert tg_attrs["deregistration_delay.timeout_seconds"] == "300"
+    assert tg_attrs["load_balancing.algorithm.type"] == "round_robin"
+    elbv2.add_tags(ResourceArns=[lb_arn, tg["TargetGroupArn"]], Tags=[{"Key": "env", "Value": "test"}])
+    elbv2.remove_tags(ResourceArns=[tg["TargetGroupArn"]], TagKeys=["team"])
+    described = {d["ResourceArn"]: {t["Key"]: t["Value"] for t in d["Tags"]} for d in
+                 elbv2.describe_tags(ResourceArns=[lb_arn, tg["TargetGroupArn"]])["TagDescriptions"]}
+    assert described == {lb_arn: {"env": "test"}, tg["TargetGroupArn"]: {"env": "test"}}
+    with raises_aws("DuplicateTagKeys"):
+        elbv2.add_tags(ResourceArns=[lb_arn], Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}])
+
+    limits = {x["Name"]: x["Max"] for x in elbv2.describe_account_limits()["Limits"]}
+    assert limits["application-load-balancers"] == "50"
+    elbv2.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
+
+
+def test_bad_input_gets_elb_error_codes(elbv2, berth, load_balancer):
+    prefix = f"arn:aws:elasticloadbalancing:{berth.region}:{berth.account_id}"
+    missing_tg = f"{prefix}:targetgroup/nope/0123456789abcdef"
+    missing_lb = f"{prefix}:loadbalancer/app/nope/0123456789abcdef"
+    missing_listener = f"{prefix}:listener/app/nope/0123456789abcdef/0123456789abcdef"
+    with raises_aws("TargetGroupNotFound"):
+        elbv2.describe_target_groups(TargetGroupArns=[missing_tg])
+    with raises_aws("TargetGroupNotFound"):
+        elbv2.describe_target_health(TargetGroupArn=missing_tg)
+    with raises_aws("LoadBalancerNotFound"):
+        elbv2.describe_load_balancers(LoadBalancerArns=[missing_lb])
+    with raises_aws("LoadBalancerNotFound"):
+        elbv2.create_listener(LoadBalancerArn=missing_lb, Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}])
+    with raises_aws("ListenerNotFound"):
+        elbv2.describe_rules(ListenerArn=missing_listener)
+    with raises_aws("TargetGroupNotFound"):
+        elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=forward(missing_tg))
+    with raises_aws("ValidationError"):
+        elbv2.describe_target_groups(TargetGroupArns=["not-an-arn"])
+    with raises_aws("ValidationError"):
+        elbv2.create_target_group(Name="bad_name", Protocol="HTTP", Port=80, VpcId="vpc-1")
+    with raises_aws("ValidationError"):
+        target_group(elbv2, HealthCheckPath="health")
+    with raises_aws("InvalidConfigurationRequest"):
+        target_group(elbv2, HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=10)
+    with raises_aws("UnsupportedProtocol"):
+        target_group(elbv2, Protocol="HTTPS")
+    tg = target_group(elbv2)
+    with raises_aws("DuplicateTargetGroupName"):
+        target_group(elbv2, Name=tg["TargetGroupName"], Port=9090)
+    same = target_group(elbv2, Name=tg["TargetGroupName"])
+    assert same["TargetGroupArn"] == tg["TargetGroupArn"]
+    with raises_aws("InvalidLoadBalancerAction"):
+        elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward"}])
+    with raises_aws("ValidationError"):
+        elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                                  {"TargetGroupArn": tg["TargetGroupArn"], "Weight": 1000}]}}])
+    with raises_aws("ValidationError"):
+        elbv2.create_load_balancer(Name="internal-x")
+    with raises_aws("ValidationError"):
+        elbv2.create_load_balancer(Name="nlb", Type="network")
+    elbv2.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
+    # Deleting what is already gone is no error, as in ELB.
+    elbv2.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
+    elbv2.delete_load_balancer(LoadBalancerArn=missing_lb)
