@@ -4,6 +4,8 @@ bad input."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from berth_harness import assert_cli_error, raises_aws, unique
@@ -226,7 +228,7 @@ def test_bad_input_gets_elb_error_codes(elbv2, berth, load_balancer):
     with raises_aws("ValidationError"):
         target_group(elbv2, HealthCheckPath="health")
     with raises_aws("InvalidConfigurationRequest"):
-        target_group(elbv2, HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=10)
+        target_group(elbv2, HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=20)
     with raises_aws("UnsupportedProtocol"):
         target_group(elbv2, Protocol="HTTPS")
     tg = target_group(elbv2)
@@ -249,3 +251,173 @@ def test_bad_input_gets_elb_error_codes(elbv2, berth, load_balancer):
     # Deleting what is already gone is no error, as in ELB.
     elbv2.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
     elbv2.delete_load_balancer(LoadBalancerArn=missing_lb)
+
+
+# ----- the data plane: listeners really listen on the load balancer's address ---------------------------
+
+
+class Backend:
+    """A loopback HTTP server answering its name (and the X-Forwarded-* headers it got); /health answers
+    `health_status`."""
+
+    def __init__(self, name: str):
+        import http.server
+        import threading
+
+        backend = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                if self.path == "/health":
+                    status, body = backend.health_status, b"health"
+                else:
+                    fwd = ",".join(self.headers.get(h, "") for h in
+                                   ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"))
+                    status, body = 200, f"{backend.name} {fwd}".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.name, self.health_status = name, 200
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def backends():
+    made: list[Backend] = []
+
+    def make(name: str) -> Backend:
+        made.append(Backend(name))
+        return made[-1]
+
+    yield make
+    for b in made:
+        b.close()
+
+
+def ip_group(elbv2, backends_: list[Backend]) -> str:
+    """An ip target group of BACKENDS with fast health checks (every 5 s, healthy after 2); its ARN."""
+    arn = target_group(elbv2, TargetType="ip", HealthCheckPath="/health", HealthCheckIntervalSeconds=5,
+                       HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroupArn"]
+    if backends_:
+        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.1", "Port": b.port} for b in backends_])
+    return arn
+
+
+def wait_healthy(elbv2, arn: str):
+    elbv2.get_waiter("target_in_service").wait(TargetGroupArn=arn, WaiterConfig=FAST)
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, str]:
+    import requests
+
+    r = requests.get(url, headers=headers or {}, timeout=10, allow_redirects=False)
+    return r.status_code, r.text
+
+
+def test_listener_routes_by_rules_and_weights(elbv2, load_balancer, backends):
+    blue, green, api = backends("blue"), backends("green"), backends("api")
+    blue_tg, green_tg, api_tg = ip_group(elbv2, [blue]), ip_group(elbv2, [green]), ip_group(elbv2, [api])
+    weighted = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": blue_tg, "Weight": 90}, {"TargetGroupArn": green_tg, "Weight": 10}]}}]
+    listener = elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                     DefaultActions=weighted)["Listeners"][0]
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Actions=forward(api_tg),
+                      Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}])
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=2, Conditions=[
+        {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Teapot", "Values": ["yes"]}}],
+        Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "MessageBody": "teapot"}}])
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=3, Conditions=[
+        {"Field": "path-pattern", "Values": ["/old"]}],
+        Actions=[{"Type": "redirect", "RedirectConfig": {"Path": "/new", "StatusCode": "HTTP_301"}}])
+    for arn in (blue_tg, green_tg, api_tg):
+        wait_healthy(elbv2, arn)
+    base = f"http://{load_balancer['DNSName']}:80"
+
+    status, body = get(f"{base}/api/users")
+    assert status == 200 and body.startswith("api ")
+    assert body.split(" ", 1)[1] == "127.0.0.1,http,80"  # X-Forwarded-For, -Proto, -Port
+    assert get(f"{base}/", {"X-Teapot": "yes"}) == (418, "teapot")
+    import requests
+
+    moved = requests.get(f"{base}/old", timeout=10, allow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/new")
+
+    counts = {"blue": 0, "green": 0}
+    with requests.Session() as s:  # one keep-alive connection
+        for _ in range(1000):
+            r = s.get(f"{base}/", timeout=10)
+            assert r.status_code == 200
+            counts[r.text.split(" ")[0]] += 1
+    assert 850 <= counts["blue"] <= 950, counts
+
+
+def test_unhealthy_targets_fail_open_and_errors(elbv2, load_balancer, backends):
+    a, b = backends("a"), backends("b")
+    tg = ip_group(elbv2, [a, b])
+    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=forward(tg))
+    wait_healthy(elbv2, tg)
+    base = f"http://{load_balancer['DNSName']}:80"
+    assert {get(f"{base}/")[1].split(" ")[0] for _ in range(6)} == {"a", "b"}
+
+    b.health_status = 500
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        states = {d["Target"]["Port"]: d["TargetHealth"] for d in
+                  elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+        if states[b.port]["State"] == "unhealthy":
+            break
+        time.sleep(1)
+    assert states[b.port] == {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch",
+                              "Description": "Health checks failed with these codes: [500]"}
+    assert {get(f"{base}/")[1].split(" ")[0] for _ in range(6)} == {"a"}
+
+    # Every target unhealthy: ALB fails open and sends to all of them.
+    a.health_status = 500
+    deadline = time.time() + 30
+    while time.time() < deadline and any(d["TargetHealth"]["State"] != "unhealthy" for d in
+                                         elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]):
+        time.sleep(1)
+    assert {get(f"{base}/")[1].split(" ")[0] for _ in range(6)} == {"a", "b"}
+
+    # A target that refuses connections: 502.
+    elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "0"}])
+    elbv2.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": p} for p in (a.port, b.port)])
+    refusing = free_port()
+    elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": refusing}])
+    assert eventually(lambda: get(f"{base}/")[0], want=502) == 502
+    # No target at all: 503.
+    elbv2.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": refusing}])
+    assert eventually(lambda: get(f"{base}/")[0], want=503) == 503
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(probe, want, seconds: float = 10):
+    """PROBE's value once it equals WANT, or its last value after SECONDS."""
+    deadline = time.time() + seconds
+    value = probe()
+    while time.time() < deadline and value != want:
+        time.sleep(0.2)
+        value = probe()
+    return value

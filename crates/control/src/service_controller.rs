@@ -30,7 +30,7 @@ const SETTLE: Duration = Duration::from_millis(20);
 pub async fn run(api: Arc<Api>, tick: Duration) {
     let ctx = Ctx::system(api.clone());
     let wake = Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(watch(api.store.clone(), wake.clone()));
+    tokio::spawn(berth_store::notify_on_changes(api.store.clone(), "ecs/", wake.clone()));
     loop {
         let started = std::time::Instant::now();
         if let Err(e) = pass(&ctx).await {
@@ -41,23 +41,6 @@ pub async fn run(api: Arc<Api>, tick: Duration) {
             _ = wake.notified() => tokio::time::sleep(settle).await,
             _ = tokio::time::sleep(tick) => {}
         }
-    }
-}
-
-/// Wakes the controller on every change under `ecs/` (re-watching from the current
-/// revision when the stream ends).
-async fn watch(store: Arc<dyn Store>, wake: Arc<tokio::sync::Notify>) {
-    loop {
-        let after = store.revision().await.unwrap_or(0);
-        match store.watch("ecs/", after).await {
-            Ok(mut events) => {
-                while events.recv().await.is_some() {
-                    wake.notify_one();
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "service controller watch failed"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

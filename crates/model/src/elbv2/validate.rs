@@ -232,9 +232,9 @@ pub fn health_check(tg: &TargetGroup) -> Result<(), Invalid> {
     range("Healthy threshold count", tg.healthy_threshold_count, 2, 10)?;
     range("Unhealthy threshold count", tg.unhealthy_threshold_count, 2, 10)?;
     if let (Some(t), Some(i)) = (tg.health_check_timeout_seconds, tg.health_check_interval_seconds)
-        && t >= i
+        && t > i
     {
-        return Err(Invalid::Configuration("Health check timeout must be smaller than the interval".into()));
+        return Err(Invalid::Configuration("Health check timeout must not be longer than the interval".into()));
     }
     if tg.health_check_path.as_ref().is_some_and(|p| !p.starts_with('/') || p.len() > 1024) {
         return Err(validation("Health check path must begin with '/' and be at most 1024 characters"));
@@ -357,7 +357,7 @@ mod tests {
         let mut tg = TargetGroup::default();
         health_check_defaults(&mut tg);
         assert!(health_check(&tg).is_ok());
-        assert!(health_check(&TargetGroup { health_check_timeout_seconds: Some(30), ..tg.clone() }).is_err());
+        assert!(health_check(&TargetGroup { health_check_timeout_seconds: Some(60), ..tg.clone() }).is_err());
         assert!(health_check(&TargetGroup { health_check_path: Some("x".into()), ..tg.clone() }).is_err());
         assert!(health_check(&TargetGroup { healthy_threshold_count: Some(1), ..tg.clone() }).is_err());
         let matcher = |c: &str| Some(Matcher { http_code: Some(c.into()), grpc_code: None });

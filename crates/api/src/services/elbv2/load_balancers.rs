@@ -33,10 +33,26 @@ pub struct CreateInput {
     tags: Vec<Tag>,
 }
 
-/// The `n`th load balancer address (n from 0): 127.1.0.1, 127.1.0.2, ... 127.1.0.254,
-/// 127.1.1.1, ... (never .0 or .255), all on the loopback network.
+/// How many load balancer addresses there are: 127.64.0.1 to 127.127.255.254.
+const ADDRESSES: u32 = 64 * 256 * 254;
+
+/// The `n`th load balancer address (n below `ADDRESSES`): 127.64.0.1, ... 127.64.0.254,
+/// 127.64.1.1, ... (never .0 or .255), all on the loopback network. A new load balancer
+/// takes a random free one, so that several berth servers on one machine (each with its
+/// own store) are unlikely ever to pick the same.
 pub fn address_for(n: u32) -> String {
-    format!("127.{}.{}.{}", 1 + n / (254 * 256), (n / 254) % 256, 1 + n % 254)
+    let n = n % ADDRESSES;
+    format!("127.{}.{}.{}", 64 + n / (254 * 256), (n / 254) % 256, 1 + n % 254)
+}
+
+fn random_address(taken: &[&str]) -> String {
+    loop {
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        let candidate = address_for(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+        if !taken.contains(&candidate.as_str()) {
+            return candidate;
+        }
+    }
 }
 
 /// How long a new load balancer shows `provisioning` before `active`.
@@ -89,9 +105,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
             return Err(AwsError::elbv2("TooManyLoadBalancers", "The account has 50 load balancers already"));
         }
         let taken: Vec<&str> = taken.iter().map(|kv| kv.key.trim_start_matches(keys::LB_ADDRESSES)).collect();
-        let Some(address) = (0..u32::MAX).map(address_for).find(|a| !taken.contains(&a.as_str())) else {
-            return Err(AwsError::elbv2("TooManyLoadBalancers", "No load balancer address is free"));
-        };
+        let address = random_address(&taken);
         let record = new_record(&ctx, name, &input, scheme.clone(), ip_address_type.clone(), address.clone());
         let txn = Txn::new()
             .when(Compare::ModRevision(key.clone(), 0))
@@ -253,11 +267,14 @@ mod tests {
 
     #[test]
     fn addresses_are_distinct_loopback_hosts() {
-        assert_eq!(address_for(0), "127.1.0.1");
-        assert_eq!(address_for(253), "127.1.0.254");
-        assert_eq!(address_for(254), "127.1.1.1");
+        assert_eq!(address_for(0), "127.64.0.1");
+        assert_eq!(address_for(253), "127.64.0.254");
+        assert_eq!(address_for(254), "127.64.1.1");
+        assert_eq!(address_for(ADDRESSES - 1), "127.127.255.254");
+        assert_eq!(address_for(ADDRESSES), "127.64.0.1");
         let all: std::collections::HashSet<String> = (0..100_000).map(address_for).collect();
         assert_eq!(all.len(), 100_000);
         assert!(all.iter().all(|a| !a.ends_with(".0") && !a.ends_with(".255")));
+        assert_ne!(random_address(&["127.64.0.1"]), "127.64.0.1");
     }
 }
