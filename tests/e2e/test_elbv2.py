@@ -421,3 +421,157 @@ def eventually(probe, want, seconds: float = 10):
         time.sleep(0.2)
         value = probe()
     return value
+
+
+# ----- ECS services behind a load balancer: real containers, real HTTP ------------------------------------
+
+# Writes its own hostname into the page it serves, so a response tells which task answered.
+HTTPD = ["sh", "-c", "trap 'exit 0' TERM; hostname > /www/index.html; httpd -f -p 8080 -h /www & wait"]
+
+
+@pytest.fixture
+def cluster(berth, tmp_path, test_image):
+    """A fresh cluster on the shared server with one real agent."""
+    from agent_harness import AgentProcess
+
+    name = unique("lbc")
+    berth.client("ecs").create_cluster(clusterName=name)
+    agent = AgentProcess(berth, name, tmp_path / "agent").start()
+    yield name
+    agent.close()
+
+
+def web_definition(ecs, family: str) -> str:
+    from agent_harness import TEST_IMAGE
+    from berth_harness import container
+    from berth_harness import register as register_definition
+
+    c = container(name="web", image=TEST_IMAGE, memory=32, command=HTTPD,
+                  portMappings=[{"containerPort": 8080, "hostPort": 0}])
+    return register_definition(ecs, family, [c], networkMode="bridge")["taskDefinition"]["taskDefinitionArn"]
+
+
+def web_service(berth, elbv2, cluster: str, load_balancer: dict, count: int, **group_args) -> tuple[str, str]:
+    """Target group + listener on 80 + a service of COUNT bridge tasks (hostPort 0) behind it: (service, group)."""
+    ecs = berth.client("ecs")
+    args = {"HealthCheckIntervalSeconds": 5, "HealthCheckTimeoutSeconds": 2, "HealthyThresholdCount": 2,
+            "UnhealthyThresholdCount": 2, **group_args}
+    tg = target_group(elbv2, **args)["TargetGroupArn"]
+    elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "3"}])
+    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=forward(tg))
+    name = unique("web")
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=web_definition(ecs, name), desiredCount=count,
+                       loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+                       deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200})
+    return name, tg
+
+
+def events(ecs, cluster: str, service: str) -> list[str]:
+    return [e["message"] for e in ecs.describe_services(cluster=cluster, services=[service])["services"][0]["events"]]
+
+
+def wait_in_service(elbv2, tg: str, count: int):
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if len(elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]) >= count:
+            break
+        time.sleep(1)
+    elbv2.get_waiter("target_in_service").wait(TargetGroupArn=tg, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+
+def test_seed_004_service_tasks_behind_the_load_balancer(berth, elbv2, cluster, load_balancer):
+    ecs = berth.client("ecs")
+    service, tg = web_service(berth, elbv2, cluster, load_balancer, 10)
+    wait_in_service(elbv2, tg, 10)
+    targets = elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    assert len(targets) == 10 and len({t["Target"]["Port"] for t in targets}) == 10
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"])
+    host_ports = {t["containers"][0]["networkBindings"][0]["hostPort"] for t in tasks["tasks"]}
+    assert host_ports == {t["Target"]["Port"] for t in targets}
+    import requests
+
+    seen = set()
+    with requests.Session() as s:
+        for _ in range(100):
+            r = s.get(f"http://{load_balancer['DNSName']}:80/", timeout=10)
+            assert r.status_code == 200
+            seen.add(r.text.strip())
+    assert len(seen) == 10, seen
+    messages = events(ecs, cluster, service)
+    # ECS's words (identical events in a row are recorded once, as ECS does).
+    assert any(m.startswith(f"(service {service}) registered ") and m.endswith(f"targets in (target-group {tg})")
+               for m in messages), messages
+    # The target group is in use by the service: it cannot be deleted.
+    with raises_aws("ResourceInUse"):
+        elbv2.delete_target_group(TargetGroupArn=tg)
+    ecs.delete_service(cluster=cluster, service=service, force=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]:
+        time.sleep(1)
+    assert elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] == []
+    assert any("has begun draining connections on" in m for m in events(ecs, cluster, service))
+
+
+def test_task_failing_elb_health_checks_is_replaced(berth, elbv2, cluster, load_balancer):
+    ecs = berth.client("ecs")
+    service, tg = web_service(berth, elbv2, cluster, load_balancer, 1, HealthCheckPath="/health")
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        failed = [m for m in events(ecs, cluster, service) if "failed ELB health checks in (target-group" in m]
+        if failed:
+            break
+        time.sleep(1)
+    assert failed and failed[0].startswith(f"(service {service}) (task ") and tg in failed[0]
+    deadline = time.time() + 60
+    stopped = []
+    while time.time() < deadline and not stopped:
+        arns = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED")["taskArns"]
+        stopped = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+        time.sleep(1)
+    assert stopped[0]["stoppedReason"].startswith("Task failed ELB health checks in (target-group ")
+    ecs.delete_service(cluster=cluster, service=service, force=True)
+
+
+def test_rolling_deploy_behind_the_load_balancer_drops_nothing(berth, elbv2, cluster, load_balancer):
+    import threading
+
+    import requests
+
+    ecs = berth.client("ecs")
+    service, tg = web_service(berth, elbv2, cluster, load_balancer, 2)
+    wait_in_service(elbv2, tg, 2)
+    statuses: list[int] = []
+    hosts: set[str] = set()
+    stop = threading.Event()
+
+    def load():
+        with requests.Session() as s:
+            while not stop.is_set():
+                try:
+                    r = s.get(f"http://{load_balancer['DNSName']}:80/", timeout=10)
+                    statuses.append(r.status_code)
+                    hosts.add(r.text.strip())
+                except requests.RequestException:
+                    statuses.append(0)
+                time.sleep(0.02)
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        before = set(ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"])
+        ecs.update_service(cluster=cluster, service=service, forceNewDeployment=True)
+        ecs.get_waiter("services_stable").wait(cluster=cluster, services=[service],
+                                               WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+        after = set(ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"])
+        time.sleep(1)
+    finally:
+        stop.set()
+        worker.join()
+    assert before.isdisjoint(after)
+    assert len(statuses) > 100
+    bad = [s for s in statuses if not 200 <= s < 300]
+    assert bad == [], f"{len(bad)} of {len(statuses)} requests failed: {sorted(set(bad))}"
+    assert len(hosts) >= 4  # old and new tasks both answered
+    ecs.delete_service(cluster=cluster, service=service, force=True)

@@ -33,6 +33,63 @@ pub struct TargetGroupRecord {
     pub targets: Vec<RegisteredTarget>,
 }
 
+impl TargetGroupRecord {
+    /// Registers `(id, port)` targets (a draining one is registered afresh), dropping
+    /// deregistered targets whose delay has passed.
+    pub fn register(&mut self, targets: &[(String, i32)], now: Timestamp) {
+        self.targets.retain(|t| !t.gone_at(now));
+        for (id, port) in targets {
+            match self.targets.iter_mut().find(|t| t.is(id, *port)) {
+                Some(t) if t.draining_until.is_some() => {
+                    t.draining_until = None;
+                    t.registered_at = now;
+                    t.health = initial_health();
+                }
+                Some(_) => {}
+                None => self.targets.push(RegisteredTarget {
+                    id: id.clone(),
+                    port: *port,
+                    availability_zone: None,
+                    registered_at: now,
+                    health: initial_health(),
+                    draining_until: None,
+                }),
+            }
+        }
+    }
+
+    /// The group's deregistration delay in seconds.
+    pub fn deregistration_delay(&self) -> f64 {
+        super::attributes::value(
+            super::attributes::TARGET_GROUP,
+            &self.attributes,
+            "deregistration_delay.timeout_seconds",
+        )
+        .parse()
+        .unwrap_or(300.0)
+    }
+
+    /// Starts draining `(id, port)` targets for the deregistration delay.
+    pub fn deregister(&mut self, targets: &[(String, i32)], now: Timestamp) {
+        let until = Timestamp(now.as_secs_f64() + self.deregistration_delay());
+        for t in self.targets.iter_mut().filter(|t| targets.iter().any(|(id, port)| t.is(id, *port))) {
+            if t.draining_until.is_none() {
+                t.draining_until = Some(until);
+            }
+        }
+        self.targets.retain(|t| !t.gone_at(now));
+    }
+}
+
+/// A newly registered target's health, until the first health check verdict.
+pub fn initial_health() -> TargetHealth {
+    TargetHealth {
+        state: "initial".into(),
+        reason: Some("Elb.RegistrationInProgress".into()),
+        description: Some("Target registration is in progress".into()),
+    }
+}
+
 /// One registered target (an instance id or IP address and a port) and its health.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisteredTarget {

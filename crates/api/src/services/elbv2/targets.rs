@@ -8,7 +8,6 @@ use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::Timestamp;
 use berth_model::elbv2::arn::{self, Resource};
-use berth_model::elbv2::attributes::{self, TARGET_GROUP};
 use berth_model::elbv2::records::{RegisteredTarget, TargetGroupRecord};
 use berth_model::elbv2::{TargetDescription, TargetHealth, TargetHealthDescription};
 use berth_model::keys;
@@ -17,11 +16,6 @@ use serde_json::{Value, json};
 
 fn health(state: &str, reason: Option<&str>, description: Option<&str>) -> TargetHealth {
     TargetHealth { state: state.into(), reason: reason.map(Into::into), description: description.map(Into::into) }
-}
-
-/// A newly registered target's health, until the first health check verdict.
-pub fn initial() -> TargetHealth {
-    health("initial", Some("Elb.RegistrationInProgress"), Some("Target registration is in progress"))
 }
 
 /// The health DescribeTargetHealth shows for a target at `now`.
@@ -97,26 +91,7 @@ pub async fn register(ctx: Ctx, input: TargetsInput) -> Result<Value, AwsError> 
         let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.target_group.target_group_arn == arn) else {
             return Err(AwsError::elbv2_tg_not_found());
         };
-        let now = Timestamp::now();
-        record.targets.retain(|t| !t.gone_at(now));
-        for (id, port) in &wanted {
-            match record.targets.iter_mut().find(|t| t.is(id, *port)) {
-                Some(t) if t.draining_until.is_some() => {
-                    t.draining_until = None;
-                    t.registered_at = now;
-                    t.health = initial();
-                }
-                Some(_) => {}
-                None => record.targets.push(RegisteredTarget {
-                    id: id.clone(),
-                    port: *port,
-                    availability_zone: None,
-                    registered_at: now,
-                    health: initial(),
-                    draining_until: None,
-                }),
-            }
-        }
+        record.register(&wanted, Timestamp::now());
         if record.targets.len() > 1000 {
             return Err(AwsError::elbv2("TooManyTargets", "A target group can have at most 1000 targets"));
         }
@@ -135,17 +110,7 @@ pub async fn deregister(ctx: Ctx, input: TargetsInput) -> Result<Value, AwsError
         let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.target_group.target_group_arn == arn) else {
             return Err(AwsError::elbv2_tg_not_found());
         };
-        let delay: f64 = attributes::value(TARGET_GROUP, &record.attributes, "deregistration_delay.timeout_seconds")
-            .parse()
-            .unwrap_or(300.0);
-        let now = Timestamp::now();
-        let until = Timestamp(now.as_secs_f64() + delay);
-        for t in record.targets.iter_mut().filter(|t| wanted.iter().any(|(id, port)| t.is(id, *port))) {
-            if t.draining_until.is_none() {
-                t.draining_until = Some(until);
-            }
-        }
-        record.targets.retain(|t| !t.gone_at(now));
+        record.deregister(&wanted, Timestamp::now());
         Ok((Change::Put(record), ()))
     })
     .await?;
