@@ -575,3 +575,54 @@ def test_rolling_deploy_behind_the_load_balancer_drops_nothing(berth, elbv2, clu
     assert bad == [], f"{len(bad)} of {len(statuses)} requests failed: {sorted(set(bad))}"
     assert len(hosts) >= 4  # old and new tasks both answered
     ecs.delete_service(cluster=cluster, service=service, force=True)
+
+
+def test_awsvpc_tasks_behind_an_ip_target_group(berth, elbv2, cluster, load_balancer):
+    from agent_harness import TEST_IMAGE
+
+    ecs = berth.client("ecs")
+    tg = target_group(elbv2, TargetType="ip", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                      HealthyThresholdCount=2)["TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=forward(tg))
+    family = unique("vpcweb")
+    td = ecs.register_task_definition(family=family, networkMode="awsvpc", containerDefinitions=[
+        {"name": "web", "image": TEST_IMAGE, "memory": 32, "command": HTTPD, "portMappings": [{"containerPort": 8080}]}
+    ])["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster=cluster, serviceName=family, taskDefinition=td, desiredCount=2,
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-berth"]}},
+                       loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}])
+    wait_in_service(elbv2, tg, 2)
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=ecs.list_tasks(cluster=cluster, serviceName=family)["taskArns"])
+    ips = {t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in tasks["tasks"]}
+    targets = elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    assert {(t["Target"]["Id"], t["Target"]["Port"]) for t in targets} == {(ip, 8080) for ip in ips}
+    seen = {get(f"http://{load_balancer['DNSName']}/")[1].strip() for _ in range(10)}
+    assert len(seen) == 2
+    ecs.delete_service(cluster=cluster, service=family, force=True)
+
+
+def test_listeners_come_back_after_a_server_restart(fresh_berth, backends):
+    elbv2 = fresh_berth.client("elbv2")
+    backend = backends("kept")
+    tg = ip_group(elbv2, [backend])
+    lb = elbv2.create_load_balancer(Name=unique("lbr"))["LoadBalancers"][0]
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=forward(tg))
+    wait_healthy(elbv2, tg)
+    url = f"http://{lb['DNSName']}/"
+    assert get(url)[1].startswith("kept ")
+    fresh_berth.restart()
+    assert eventually(lambda: get_or_none(url), want=200) == 200
+    # Deleting the load balancer closes its listener.
+    fresh_berth.client("elbv2").delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert eventually(lambda: get_or_none(url), want=None) is None
+
+
+def get_or_none(url: str) -> int | None:
+    """The status of GET URL, or None when nothing listens there."""
+    import requests
+
+    try:
+        return get(url)[0]
+    except requests.ConnectionError:
+        return None
