@@ -228,6 +228,42 @@ impl AwsError {
     }
 }
 
+/// Elastic Load Balancing v2: every code is a 400 with the model's error code.
+impl AwsError {
+    pub fn elbv2(code: &'static str, message: impl Into<String>) -> Self {
+        Self::bad_request(code, message)
+    }
+
+    pub fn elbv2_invalid(invalid: berth_model::elbv2::validate::Invalid) -> Self {
+        use berth_model::elbv2::validate::Invalid;
+        match invalid {
+            Invalid::Validation(m) => Self::bad_request("ValidationError", m),
+            Invalid::Configuration(m) => Self::bad_request("InvalidConfigurationRequest", m),
+            Invalid::Action(m) => Self::bad_request("InvalidLoadBalancerAction", m),
+        }
+    }
+
+    pub fn elbv2_validation(message: impl Into<String>) -> Self {
+        Self::bad_request("ValidationError", message)
+    }
+
+    pub fn elbv2_lb_not_found() -> Self {
+        Self::bad_request("LoadBalancerNotFound", "One or more load balancers not found")
+    }
+
+    pub fn elbv2_tg_not_found() -> Self {
+        Self::bad_request("TargetGroupNotFound", "One or more target groups not found")
+    }
+
+    pub fn elbv2_listener_not_found() -> Self {
+        Self::bad_request("ListenerNotFound", "One or more listeners not found")
+    }
+
+    pub fn elbv2_rule_not_found() -> Self {
+        Self::bad_request("RuleNotFound", "One or more rules not found")
+    }
+}
+
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

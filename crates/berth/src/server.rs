@@ -80,6 +80,8 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         std::time::Duration::from_secs(60),
     ));
     tokio::spawn(berth_control::service_controller::run(api.clone(), std::time::Duration::from_secs(1)));
+    // The load balancers' listeners, on their own loopback addresses (docs/architecture.md).
+    tokio::spawn(berth_lb::run(api.store.clone()));
 
     if let Some(options) = local_agent {
         let config = agent_cmd::Connection {

@@ -7,16 +7,19 @@
 //! them (stopCode ServiceSchedulerInitiated). Everything it needs is in the store, so
 //! after a restart it carries on where it was.
 
-use crate::service_plan::{self, Inputs, InstanceView, TaskView};
+use crate::service_plan::targets::{self, GroupFacts};
+use crate::service_plan::{self, ElbHealth, Inputs, InstanceView, TaskView};
 use berth_api::service_tasks::{ServiceTasks, request_stop};
 use berth_api::{Api, Ctx};
 use berth_model::Timestamp;
 use berth_model::ecs::{SchedulingStrategy, TaskStopCode};
+use berth_model::elbv2::arn::{self, Resource};
+use berth_model::elbv2::records::TargetGroupRecord;
 use berth_model::keys;
-use berth_model::records::{ContainerInstanceRecord, ServiceRecord, TaskRecord};
+use berth_model::records::{ContainerInstanceRecord, ServiceRecord, ServiceTarget, TaskRecord};
 use berth_model::service as rules;
 use berth_store::{Compare, KeyValue, Revision, Store, Txn};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +33,7 @@ const SETTLE: Duration = Duration::from_millis(20);
 pub async fn run(api: Arc<Api>, tick: Duration) {
     let ctx = Ctx::system(api.clone());
     let wake = Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(watch(api.store.clone(), wake.clone()));
+    tokio::spawn(berth_store::notify_on_changes(api.store.clone(), "ecs/", wake.clone()));
     loop {
         let started = std::time::Instant::now();
         if let Err(e) = pass(&ctx).await {
@@ -41,23 +44,6 @@ pub async fn run(api: Arc<Api>, tick: Duration) {
             _ = wake.notified() => tokio::time::sleep(settle).await,
             _ = tokio::time::sleep(tick) => {}
         }
-    }
-}
-
-/// Wakes the controller on every change under `ecs/` (re-watching from the current
-/// revision when the stream ends).
-async fn watch(store: Arc<dyn Store>, wake: Arc<tokio::sync::Notify>) {
-    loop {
-        let after = store.revision().await.unwrap_or(0);
-        match store.watch("ecs/", after).await {
-            Ok(mut events) => {
-                while events.recv().await.is_some() {
-                    wake.notify_one();
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "service controller watch failed"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -73,7 +59,10 @@ fn decode<T: serde::de::DeserializeOwned>(kv: &KeyValue) -> Option<T> {
 pub async fn pass(ctx: &Ctx) -> Result<(), Failure> {
     let store = ctx.store();
     let (kvs, _) = store.range(keys::SERVICES).await?;
-    let mut clusters: HashMap<String, (Vec<TaskView>, Vec<InstanceView>)> = HashMap::new();
+    let mut clusters: HashMap<String, ClusterView> = HashMap::new();
+    // Target groups, read once per pass when a service has load balancers.
+    let mut groups: Option<BTreeMap<String, GroupFacts>> = None;
+    let no_groups = BTreeMap::new();
     for kv in kvs {
         let Some(rec) = decode::<ServiceRecord>(&kv) else { continue };
         if rec.service.status.as_deref() == Some(rules::INACTIVE) {
@@ -85,38 +74,129 @@ pub async fn pass(ctx: &Ctx) -> Result<(), Failure> {
         if !clusters.contains_key(cluster) {
             clusters.insert(cluster.to_string(), observe(store, cluster).await?);
         }
-        let (tasks, instances) = &clusters[cluster];
+        let view = &clusters[cluster];
         let group = rules::group(rec.service.service_name.as_deref().unwrap_or_default());
-        let mine: Vec<TaskView> = tasks.iter().filter(|t| t.task.group.as_deref() == Some(&group)).cloned().collect();
-        if let Err(e) = step(ctx, cluster, &kv.key, kv.mod_revision, &rec, &mine, instances).await {
+        let behind = rec.service.load_balancers.as_ref().is_some_and(|l| !l.is_empty());
+        if behind && groups.is_none() {
+            groups = Some(target_groups(store).await?);
+        }
+        let groups_now = groups.as_ref().unwrap_or(&no_groups);
+        let mine: Vec<TaskView> = view
+            .tasks
+            .iter()
+            .filter(|t| t.task.group.as_deref() == Some(&group))
+            .map(|t| TaskView {
+                elb: if behind {
+                    targets::elb_health(rec.tracking.lb_targets.get(&t.id), groups_now)
+                } else {
+                    ElbHealth::NotBehind
+                },
+                ..t.clone()
+            })
+            .collect();
+        let seen = Seen {
+            tasks: &mine,
+            instances: &view.instances,
+            groups: groups_now,
+            instance_targets: &view.instance_targets,
+        };
+        if let Err(e) = step(ctx, cluster, &kv.key, kv.mod_revision, &rec, seen).await {
             tracing::warn!(service = %kv.key, error = %e, "service step failed");
         }
     }
     Ok(())
 }
 
+/// What a pass knows of one cluster: its tasks, its instances, and the target id each
+/// instance has in instance target groups (its ec2InstanceId, else its id).
+struct ClusterView {
+    tasks: Vec<TaskView>,
+    instances: Vec<InstanceView>,
+    instance_targets: BTreeMap<String, String>,
+}
+
 /// The cluster's tasks and instances.
-async fn observe(store: &dyn Store, cluster: &str) -> Result<(Vec<TaskView>, Vec<InstanceView>), Failure> {
+async fn observe(store: &dyn Store, cluster: &str) -> Result<ClusterView, Failure> {
     let (task_kvs, _) = store.range(&keys::tasks_of(cluster)).await?;
     let tasks = task_kvs
         .iter()
         .filter_map(|kv| {
             let rec = decode::<TaskRecord>(kv)?;
             let id = kv.key.rsplit('/').next()?.to_string();
-            Some(TaskView { id, task: rec.task, instance_id: rec.placement.container_instance_id })
+            Some(TaskView {
+                id,
+                task: rec.task,
+                instance_id: rec.placement.container_instance_id,
+                elb: ElbHealth::NotBehind,
+            })
         })
         .collect();
     let (instance_kvs, _) = store.range(&keys::instances_of(cluster)).await?;
+    let mut instance_targets = BTreeMap::new();
     let instances = instance_kvs
         .iter()
         .filter_map(|kv| {
             let rec = decode::<ContainerInstanceRecord>(kv)?;
             let id = kv.key.rsplit('/').next()?.to_string();
             let active = rec.container_instance.status.as_deref() == Some("ACTIVE");
+            let target = rec.container_instance.ec2_instance_id.clone().filter(|e| !e.is_empty());
+            instance_targets.insert(id.clone(), target.unwrap_or_else(|| id.clone()));
             Some(InstanceView { id, active })
         })
         .collect();
-    Ok((tasks, instances))
+    Ok(ClusterView { tasks, instances, instance_targets })
+}
+
+/// Every target group: its type, deregistration delay and targets' health.
+async fn target_groups(store: &dyn Store) -> Result<BTreeMap<String, GroupFacts>, Failure> {
+    let (kvs, _) = store.range(keys::TARGET_GROUPS).await?;
+    Ok(kvs
+        .iter()
+        .filter_map(decode::<TargetGroupRecord>)
+        .map(|g| {
+            let facts = GroupFacts {
+                target_type: g.target_group.target_type.clone().unwrap_or_else(|| "instance".into()),
+                delay_secs: g.deregistration_delay(),
+                states: g.targets.iter().map(|t| ((t.id.clone(), t.port), t.health.state.clone())).collect(),
+            };
+            (g.target_group.target_group_arn, facts)
+        })
+        .collect())
+}
+
+/// Registers and deregisters targets in their groups' records (compare-and-swap per group).
+async fn apply_targets(
+    store: &dyn Store,
+    register: &[ServiceTarget],
+    deregister: &[ServiceTarget],
+) -> Result<(), Failure> {
+    let mut groups: Vec<&str> = register.iter().chain(deregister).map(|t| t.target_group_arn.as_str()).collect();
+    groups.sort();
+    groups.dedup();
+    let of = |list: &[ServiceTarget], group: &str| -> Vec<(String, i32)> {
+        list.iter().filter(|t| t.target_group_arn == group).map(|t| (t.id.clone(), t.port)).collect()
+    };
+    for group in groups {
+        let Some(Resource::TargetGroup { name, .. }) = arn::parse(group) else { continue };
+        let key = keys::target_group(&name);
+        let (add, remove) = (of(register, group), of(deregister, group));
+        for _ in 0..16 {
+            let Some(kv) = store.get(&key).await? else { break };
+            let Some(mut tg) = decode::<TargetGroupRecord>(&kv).filter(|g| g.target_group.target_group_arn == group)
+            else {
+                break;
+            };
+            let now = Timestamp::now();
+            tg.register(&add, now);
+            tg.deregister(&remove, now);
+            let txn =
+                Txn::new().when(Compare::ModRevision(key.clone(), kv.mod_revision)).put(&key, serde_json::to_vec(&tg)?);
+            if store_txn(store, txn).await? {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn new_id() -> String {
@@ -127,17 +207,27 @@ fn new_deployment_id() -> String {
     rules::deployment_id(uuid::Uuid::new_v4().as_u64_pair().0)
 }
 
-/// Plans one service, commits the plan's record (only if the service is unchanged since
-/// it was read), then stops and starts what the plan says and records what starting did.
+/// What a step sees around a service: its tasks, the cluster's instances, and for its
+/// load balancers the target groups and each instance's target id.
+struct Seen<'a> {
+    tasks: &'a [TaskView],
+    instances: &'a [InstanceView],
+    groups: &'a BTreeMap<String, GroupFacts>,
+    instance_targets: &'a BTreeMap<String, String>,
+}
+
+/// Plans one service, registers and deregisters its tasks' targets, commits the plan's
+/// record (only if the service is unchanged since it was read), then stops (the tasks
+/// whose targets have drained) and starts what the plan says and records what starting did.
 async fn step(
     ctx: &Ctx,
     cluster: &str,
     key: &str,
     mod_revision: Revision,
     rec: &ServiceRecord,
-    tasks: &[TaskView],
-    instances: &[InstanceView],
+    seen: Seen<'_>,
 ) -> Result<(), Failure> {
+    let (tasks, instances) = (seen.tasks, seen.instances);
     // A DAEMON service belongs on the ACTIVE instances its placement constraints admit.
     let daemon_instances;
     let instances = match (rec.service.scheduling_strategy, rec.service.deployments.iter().flatten().next()) {
@@ -161,6 +251,20 @@ async fn step(
             new_deployment_id: &mut new_deployment_id,
         },
     );
+    let mut plan = plan;
+    let now = Timestamp::now();
+    let mut updated = plan.record.clone().unwrap_or_else(|| rec.clone());
+    let stops = std::mem::take(&mut plan.stop);
+    let (targets_plan, events) =
+        targets::reconcile(&mut updated, tasks, stops, seen.groups, seen.instance_targets, now);
+    for message in events {
+        rules::push_event(updated.service.events.get_or_insert_with(Vec::new), message, now, new_id());
+    }
+    plan.stop = targets_plan.stop;
+    if updated != *rec {
+        plan.record = Some(updated);
+    }
+    apply_targets(ctx.store(), &targets_plan.register, &targets_plan.deregister).await?;
     let mut txn = Txn::new().when(Compare::ModRevision(key.to_string(), mod_revision));
     if let Some(updated) = &plan.record {
         txn = txn.put(key, serde_json::to_vec(updated)?);

@@ -116,6 +116,51 @@ pub fn ecr_tags_of(repository: &str) -> String {
     format!("ecr/image-tags/{}/", ecr_repo(repository))
 }
 
+/// `elbv2/load-balancers/{name}`: an application load balancer (`LoadBalancerRecord`).
+/// Names are `[A-Za-z0-9-]`, unique per region, as in ARNs.
+pub fn load_balancer(name: &str) -> String {
+    format!("elbv2/load-balancers/{name}")
+}
+
+pub const LOAD_BALANCERS: &str = "elbv2/load-balancers/";
+
+/// `elbv2/addresses/{ip}`: the loopback address a load balancer's listeners bind,
+/// claimed in the transaction that creates it so that no two share one.
+pub fn lb_address(ip: &str) -> String {
+    format!("elbv2/addresses/{ip}")
+}
+
+pub const LB_ADDRESSES: &str = "elbv2/addresses/";
+
+/// `elbv2/target-groups/{name}`: a target group with its targets (`TargetGroupRecord`).
+pub fn target_group(name: &str) -> String {
+    format!("elbv2/target-groups/{name}")
+}
+
+pub const TARGET_GROUPS: &str = "elbv2/target-groups/";
+
+/// `elbv2/listeners/{load balancer id}/{listener id}` (`ListenerRecord`); ids are 16 hex digits.
+pub fn listener(lb_id: &str, id: &str) -> String {
+    format!("elbv2/listeners/{lb_id}/{id}")
+}
+
+pub fn listeners_of(lb_id: &str) -> String {
+    format!("elbv2/listeners/{lb_id}/")
+}
+
+pub const LISTENERS: &str = "elbv2/listeners/";
+
+/// `elbv2/rules/{listener id}/{rule id}`: a listener's non-default rule (`RuleRecord`).
+pub fn rule(listener_id: &str, id: &str) -> String {
+    format!("elbv2/rules/{listener_id}/{id}")
+}
+
+pub fn rules_of(listener_id: &str) -> String {
+    format!("elbv2/rules/{listener_id}/")
+}
+
+pub const RULES: &str = "elbv2/rules/";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ pub mod arn;
 pub mod attributes;
 pub mod cluster_query;
 pub mod demand;
+pub mod elbv2;
 #[allow(clippy::all)]
 pub mod generated;
 pub mod instance;

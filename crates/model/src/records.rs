@@ -180,4 +180,20 @@ pub struct ServiceTracking {
     /// The last deployment that COMPLETED: where a circuit-breaker rollback goes back to.
     #[serde(rename = "lastCompleted", default, skip_serializing_if = "Option::is_none")]
     pub last_completed: Option<Deployment>,
+    /// The load balancer targets registered for each task (task id → targets), so that
+    /// they are deregistered before the task stops.
+    #[serde(rename = "lbTargets", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lb_targets: BTreeMap<String, Vec<ServiceTarget>>,
+    /// Tasks deregistered from their target groups and draining: stopped at that time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub draining: BTreeMap<String, Timestamp>,
+}
+
+/// A target a service registered for one of its tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTarget {
+    #[serde(rename = "targetGroupArn")]
+    pub target_group_arn: String,
+    pub id: String,
+    pub port: i32,
 }

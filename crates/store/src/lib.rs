@@ -129,3 +129,24 @@ pub trait Store: Send + Sync + 'static {
     /// receiver is dropped or the store shuts down.
     async fn watch(&self, prefix: &str, after: Revision) -> Result<mpsc::Receiver<Event>>;
 }
+
+/// Runs forever: notifies `wake` on every change under `prefix` (re-watching from the
+/// current revision when the stream ends or fails). What the control loops wait on.
+pub async fn notify_on_changes(
+    store: std::sync::Arc<dyn Store>,
+    prefix: &'static str,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+) {
+    loop {
+        let after = store.revision().await.unwrap_or(0);
+        match store.watch(prefix, after).await {
+            Ok(mut events) => {
+                while events.recv().await.is_some() {
+                    wake.notify_one();
+                }
+            }
+            Err(e) => tracing::warn!(prefix, error = %e, "store watch failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}

@@ -43,6 +43,68 @@ impl Params {
         items.sort_by_key(|(i, _)| *i);
         items.into_iter().map(|(_, v)| v).collect()
     }
+
+    /// The whole form as a JSON tree, for typed decoding with serde: `A.B=x` nests,
+    /// `A.member.N...` becomes a list (in index order), `A.entry.N.key`/`.value` a map.
+    /// Every scalar stays a string: the query protocol does not say which are numbers,
+    /// so numeric and boolean members decode through `berth_model::elbv2::lenient`.
+    pub fn tree(&self) -> serde_json::Value {
+        let mut root = Node::default();
+        for (k, v) in &self.0 {
+            root.insert(&k.split('.').collect::<Vec<_>>(), v);
+        }
+        root.into_value()
+    }
+}
+
+/// A form parameter tree under construction: children by name (or list index) until
+/// it is turned into JSON.
+#[derive(Default)]
+struct Node {
+    text: Option<String>,
+    children: std::collections::BTreeMap<String, Node>,
+}
+
+impl Node {
+    fn insert(&mut self, path: &[&str], value: &str) {
+        match path.split_first() {
+            None => self.text = Some(value.to_string()),
+            Some((head, rest)) => self.children.entry((*head).to_string()).or_default().insert(rest, value),
+        }
+    }
+
+    fn into_value(self) -> serde_json::Value {
+        use serde_json::Value;
+        if self.children.is_empty() {
+            return match self.text {
+                // `Name=` is how an empty list is sent; as a scalar it is the empty string.
+                Some(t) => Value::String(t),
+                None => Value::Null,
+            };
+        }
+        let mut children = self.children;
+        if let Some(members) = children.remove("member") {
+            return Value::Array(indexed(members).map(Node::into_value).collect());
+        }
+        if let Some(entries) = children.remove("entry") {
+            let map = indexed(entries)
+                .filter_map(|mut e| {
+                    let key = e.children.remove("key")?.text?;
+                    Some((key, e.children.remove("value").map_or(Value::Null, Node::into_value)))
+                })
+                .collect();
+            return Value::Object(map);
+        }
+        Value::Object(children.into_iter().map(|(k, n)| (k, n.into_value())).collect())
+    }
+}
+
+/// The children of a `member`/`entry` node in numeric index order (non-numeric indexes dropped).
+fn indexed(node: Node) -> impl Iterator<Item = Node> {
+    let mut items: Vec<(u32, Node)> =
+        node.children.into_iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect();
+    items.sort_by_key(|(i, _)| *i);
+    items.into_iter().map(|(_, n)| n)
 }
 
 /// Writes XML elements with their text escaped.
@@ -70,6 +132,39 @@ impl XmlWriter {
         self.open(tag);
         escape_into(&mut self.buf, text);
         self.close(tag)
+    }
+
+    /// A JSON value as query-protocol XML: an object's members become child elements
+    /// (nulls omitted), an array's items `<member>` elements, scalars escaped text.
+    pub fn value(&mut self, tag: &str, value: &serde_json::Value) -> &mut Self {
+        use serde_json::Value;
+        match value {
+            Value::Null => self,
+            Value::Object(_) => {
+                self.open(tag);
+                self.members(value);
+                self.close(tag)
+            }
+            Value::Array(items) => {
+                self.open(tag);
+                for item in items {
+                    self.value("member", item);
+                }
+                self.close(tag)
+            }
+            Value::String(s) => self.leaf(tag, s),
+            other => self.leaf(tag, &other.to_string()),
+        }
+    }
+
+    /// The members of a JSON object as sibling elements (what goes inside `<OpResult>`).
+    pub fn members(&mut self, value: &serde_json::Value) -> &mut Self {
+        if let serde_json::Value::Object(members) = value {
+            for (k, v) in members {
+                self.value(k, v);
+            }
+        }
+        self
     }
 
     pub fn finish(self) -> String {
@@ -126,6 +221,33 @@ mod tests {
         assert_eq!(p.list("Subnets"), vec!["a+x", "b"]);
         assert!(p.list("Empty").is_empty());
         assert_eq!(Params::parse(b"Action=").action(), None);
+    }
+
+    #[test]
+    fn forms_become_trees() {
+        let p = Params::parse(
+            b"Action=CreateListener&Port=80&DefaultActions.member.2.Type=fixed-response\
+              &DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.Weight=9\
+              &DefaultActions.member.1.Type=forward&Tags.entry.1.key=k&Tags.entry.1.value=v&Empty=",
+        );
+        assert_eq!(
+            p.tree(),
+            serde_json::json!({
+                "Action": "CreateListener", "Port": "80", "Empty": "",
+                "DefaultActions": [
+                    {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"Weight": "9"}]}},
+                    {"Type": "fixed-response"}
+                ],
+                "Tags": {"k": "v"}
+            })
+        );
+    }
+
+    #[test]
+    fn json_values_become_xml() {
+        let mut w = XmlWriter::default();
+        w.members(&serde_json::json!({"A": [{"B": 1, "C": null}], "D": true, "E": []}));
+        assert_eq!(w.finish(), "<A><member><B>1</B></member></A><D>true</D><E></E>");
     }
 
     #[test]

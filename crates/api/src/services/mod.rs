@@ -8,6 +8,7 @@ use crate::protocol::query::Params;
 pub mod agent;
 pub mod ecr;
 pub mod ecs;
+pub mod elbv2;
 pub mod logs;
 pub mod sts;
 
@@ -26,6 +27,7 @@ pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<
 pub async fn call_query(ctx: Ctx, params: &Params) -> Result<String, AwsError> {
     match params.version() {
         Some(sts::VERSION) => sts::call(ctx, params).await,
+        Some(elbv2::VERSION) => elbv2::call(ctx, params).await,
         _ => Err(AwsError::invalid_action(params.action().unwrap_or_default())),
     }
 }

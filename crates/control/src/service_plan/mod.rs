@@ -23,9 +23,14 @@ use berth_model::records::{FinishedDeployment, ServiceRecord};
 use berth_model::service::{self as rules, NewDeployment};
 use berth_model::task_lifecycle::{DESIRED_STOPPED, TaskStatus};
 use std::collections::BTreeSet;
+pub use targets::ElbHealth;
+
+pub mod targets;
 
 /// The stoppedReason of a task stopped for failing its container health checks.
 pub const UNHEALTHY_REASON: &str = "Task failed container health checks.";
+/// How the stoppedReason of a task stopped for failing its load balancer's health checks begins.
+pub const ELB_UNHEALTHY_REASON: &str = "Task failed ELB health checks";
 /// How many finished deployments a service remembers.
 const MAX_FINISHED: usize = 20;
 /// Tasks named by one event.
@@ -42,6 +47,8 @@ pub struct TaskView {
     pub id: String,
     pub task: Task,
     pub instance_id: String,
+    /// What its load balancer targets say (services with loadBalancers).
+    pub elb: ElbHealth,
 }
 
 /// One container instance of the cluster.
@@ -93,11 +100,12 @@ fn stopping(t: &TaskView) -> bool {
     t.task.desired_status.as_deref() == Some(DESIRED_STOPPED) || status(t).is_stopping()
 }
 
-/// RUNNING, and HEALTHY where its task definition has container health checks (never
-/// UNHEALTHY).
+/// RUNNING, HEALTHY where its task definition has container health checks (never
+/// UNHEALTHY), and with every load balancer target healthy where the service has any.
 pub fn healthy(t: &TaskView, health_checked: bool) -> bool {
     let health = t.task.health_status.unwrap_or(HealthStatus::Unknown);
     status(t) == TaskStatus::Running
+        && matches!(t.elb, ElbHealth::NotBehind | ElbHealth::Healthy)
         && health != HealthStatus::Unhealthy
         && (!health_checked || health == HealthStatus::Healthy)
 }
@@ -107,7 +115,8 @@ pub fn healthy(t: &TaskView, health_checked: bool) -> bool {
 pub fn failed(t: &TaskView) -> bool {
     status(t) == TaskStatus::Stopped
         && (matches!(t.task.stop_code, Some(TaskStopCode::TaskFailedToStart | TaskStopCode::EssentialContainerExited))
-            || t.task.stopped_reason.as_deref() == Some(UNHEALTHY_REASON))
+            || t.task.stopped_reason.as_deref() == Some(UNHEALTHY_REASON)
+            || t.task.stopped_reason.as_deref().is_some_and(|r| r.starts_with(ELB_UNHEALTHY_REASON)))
 }
 
 /// How long to wait before starting tasks again after `failures` failed tasks in a row:
@@ -193,8 +202,14 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
         // Tasks failing their health checks after the grace period are replaced.
         for t in live_tasks.iter().filter(|t| !stopping(t)) {
             let started = t.task.started_at.map_or(now.as_secs_f64(), |s| s.as_secs_f64());
-            if t.task.health_status == Some(HealthStatus::Unhealthy) && now.as_secs_f64() - started >= grace {
+            let past_grace = now.as_secs_f64() - started >= grace;
+            if t.task.health_status == Some(HealthStatus::Unhealthy) && past_grace {
                 stop.push((t, UNHEALTHY_REASON.to_string()));
+            } else if let ElbHealth::Unhealthy(group) = &t.elb
+                && past_grace
+            {
+                stop.push((t, format!("{ELB_UNHEALTHY_REASON} in (target-group {group})")));
+                events.push(format!("({label}) (task {}) failed ELB health checks in (target-group {group})", t.id));
             }
         }
         let candidates: Vec<&TaskView> =
@@ -285,8 +300,11 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
     }
 
     let stopping_now: BTreeSet<&str> = stop.iter().map(|(t, _)| t.id.as_str()).collect();
-    let scheduler_stops: Vec<&str> =
-        stop.iter().filter(|(_, r)| r != UNHEALTHY_REASON).map(|(t, _)| t.id.as_str()).collect();
+    let scheduler_stops: Vec<&str> = stop
+        .iter()
+        .filter(|(_, r)| r != UNHEALTHY_REASON && !r.starts_with(ELB_UNHEALTHY_REASON))
+        .map(|(t, _)| t.id.as_str())
+        .collect();
     events.extend(task_events(&label, "has stopped", "running tasks", &scheduler_stops));
     out.stop = stop.iter().map(|(t, r)| (t.id.clone(), r.clone())).collect();
 

@@ -47,6 +47,7 @@ fn task(id: &str, deployment: &str, status: &str, instance: &str) -> TaskView {
             ..Default::default()
         },
         instance_id: instance.into(),
+        elb: ElbHealth::NotBehind,
     }
 }
 

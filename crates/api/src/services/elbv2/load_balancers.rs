@@ -1,0 +1,280 @@
+//! CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer and their attributes.
+//! Each load balancer gets its own loopback address (`address_for`), which is its
+//! DNSName: its listeners bind there, so two load balancers can both listen on port 80.
+
+use super::{Ctx, load_balancer, new_id, page, required, to_value};
+use crate::docs;
+use crate::error::AwsError;
+use berth_model::Timestamp;
+use berth_model::elbv2::arn::{self, Resource};
+use berth_model::elbv2::attributes::{self, LOAD_BALANCER};
+use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord};
+use berth_model::elbv2::{Attribute, AvailabilityZone, LoadBalancer, LoadBalancerState, Tag, validate};
+use berth_model::keys;
+use berth_store::{Compare, Txn};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize)]
+pub struct CreateInput {
+    #[serde(rename = "Name", default)]
+    name: String,
+    #[serde(rename = "Subnets", default)]
+    subnets: Vec<String>,
+    #[serde(rename = "SecurityGroups", default)]
+    security_groups: Vec<String>,
+    #[serde(rename = "Scheme")]
+    scheme: Option<String>,
+    #[serde(rename = "Type")]
+    kind: Option<String>,
+    #[serde(rename = "IpAddressType")]
+    ip_address_type: Option<String>,
+    #[serde(rename = "Tags", default)]
+    tags: Vec<Tag>,
+}
+
+/// How many load balancer addresses there are: 127.64.0.1 to 127.127.255.254.
+const ADDRESSES: u32 = 64 * 256 * 254;
+
+/// The `n`th load balancer address (n below `ADDRESSES`): 127.64.0.1, ... 127.64.0.254,
+/// 127.64.1.1, ... (never .0 or .255), all on the loopback network. A new load balancer
+/// takes a random free one, so that several berth servers on one machine (each with its
+/// own store) are unlikely ever to pick the same.
+pub fn address_for(n: u32) -> String {
+    let n = n % ADDRESSES;
+    format!("127.{}.{}.{}", 64 + n / (254 * 256), (n / 254) % 256, 1 + n % 254)
+}
+
+fn random_address(taken: &[&str]) -> String {
+    loop {
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        let candidate = address_for(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+        if !taken.contains(&candidate.as_str()) {
+            return candidate;
+        }
+    }
+}
+
+/// How long a new load balancer shows `provisioning` before `active`.
+const PROVISIONING_SECONDS: f64 = 1.0;
+
+/// The load balancer as described at `now`: provisioning for its first moment, then active.
+pub fn shown(record: &LoadBalancerRecord, now: Timestamp) -> LoadBalancer {
+    let mut lb = record.load_balancer.clone();
+    let code = if now.as_secs_f64() - record.created_at.as_secs_f64() < PROVISIONING_SECONDS {
+        "provisioning"
+    } else {
+        "active"
+    };
+    lb.state = LoadBalancerState { code: code.into(), reason: None };
+    lb
+}
+
+pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
+    let name = required(&input.name, "Name")?;
+    validate::name("Load balancer", name).map_err(AwsError::elbv2_invalid)?;
+    match input.kind.as_deref() {
+        None | Some("application") => {}
+        Some(other) => {
+            return Err(AwsError::elbv2_validation(format!(
+                "Load balancer type '{other}' is not supported; berth serves application load balancers"
+            )));
+        }
+    }
+    let scheme = input.scheme.clone().unwrap_or_else(|| "internet-facing".into());
+    if !matches!(scheme.as_str(), "internet-facing" | "internal") {
+        return Err(AwsError::elbv2("InvalidScheme", format!("Scheme '{scheme}' must be internet-facing or internal")));
+    }
+    let ip_address_type = input.ip_address_type.clone().unwrap_or_else(|| "ipv4".into());
+    if !matches!(ip_address_type.as_str(), "ipv4" | "dualstack") {
+        return Err(AwsError::elbv2_validation(format!("IpAddressType '{ip_address_type}' must be ipv4 or dualstack")));
+    }
+    let store = ctx.api.store.as_ref();
+    let key = keys::load_balancer(name);
+    for _ in 0..docs::MAX_ATTEMPTS {
+        if let Some(existing) = docs::get::<LoadBalancerRecord>(store, &key).await? {
+            let lb = &existing.value.load_balancer;
+            let same = lb.scheme == scheme && lb.security_groups == input.security_groups;
+            if !same {
+                return Err(AwsError::elbv2("DuplicateLoadBalancerName", "A load balancer with the same name exists"));
+            }
+            return Ok(json!({"LoadBalancers": [to_value(&shown(&existing.value, Timestamp::now()))?]}));
+        }
+        let (taken, _) = store.range(keys::LB_ADDRESSES).await?;
+        if taken.len() >= 50 {
+            return Err(AwsError::elbv2("TooManyLoadBalancers", "The account has 50 load balancers already"));
+        }
+        let taken: Vec<&str> = taken.iter().map(|kv| kv.key.trim_start_matches(keys::LB_ADDRESSES)).collect();
+        let address = random_address(&taken);
+        let record = new_record(&ctx, name, &input, scheme.clone(), ip_address_type.clone(), address.clone());
+        let txn = Txn::new()
+            .when(Compare::ModRevision(key.clone(), 0))
+            .when(Compare::ModRevision(keys::lb_address(&address), 0))
+            .put(&key, docs::encode(&record)?)
+            .put(keys::lb_address(&address), docs::encode(&name)?);
+        if store.txn(txn).await?.succeeded {
+            return Ok(json!({"LoadBalancers": [to_value(&shown(&record, record.created_at))?]}));
+        }
+    }
+    Err(AwsError::internal("InternalFailure"))
+}
+
+fn new_record(
+    ctx: &Ctx,
+    name: &str,
+    input: &CreateInput,
+    scheme: String,
+    ip_address_type: String,
+    address: String,
+) -> LoadBalancerRecord {
+    let region = &ctx.api.scope.region;
+    let zone = |i: usize| format!("{region}{}", char::from(b'a' + (i % 26) as u8));
+    let availability_zones = if input.subnets.is_empty() {
+        vec![AvailabilityZone { zone_name: zone(0), subnet_id: None }]
+    } else {
+        input
+            .subnets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| AvailabilityZone { zone_name: zone(i), subnet_id: Some(s.clone()) })
+            .collect()
+    };
+    let created_at = Timestamp::now();
+    let resource = Resource::LoadBalancer { name: name.into(), id: new_id() };
+    LoadBalancerRecord {
+        load_balancer: LoadBalancer {
+            load_balancer_arn: arn::arn(&ctx.api.scope, &resource),
+            dns_name: address,
+            canonical_hosted_zone_id: "ZBERTHLOOPBACK".into(),
+            created_time: super::iso8601(created_at),
+            load_balancer_name: name.into(),
+            scheme,
+            vpc_id: "vpc-berth".into(),
+            state: LoadBalancerState { code: "provisioning".into(), reason: None },
+            kind: "application".into(),
+            availability_zones,
+            security_groups: input.security_groups.clone(),
+            ip_address_type,
+        },
+        created_at,
+        attributes: attributes::defaults(LOAD_BALANCER),
+        tags: input.tags.clone(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DescribeInput {
+    #[serde(rename = "LoadBalancerArns", default)]
+    arns: Vec<String>,
+    #[serde(rename = "Names", default)]
+    names: Vec<String>,
+    #[serde(rename = "Marker")]
+    marker: Option<String>,
+    #[serde(rename = "PageSize", default, deserialize_with = "berth_model::elbv2::lenient::opt_i32")]
+    page_size: Option<i32>,
+}
+
+pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
+    if !input.arns.is_empty() && !input.names.is_empty() {
+        return Err(AwsError::elbv2_validation("LoadBalancerArns and Names cannot be used together"));
+    }
+    let mut records = Vec::new();
+    for arn in &input.arns {
+        records.push(load_balancer(&ctx, arn).await?.value);
+    }
+    for name in &input.names {
+        let doc = docs::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(name)).await?;
+        let valid = validate::name("Load balancer", name).is_ok();
+        records.push(doc.filter(|_| valid).ok_or_else(AwsError::elbv2_lb_not_found)?.value);
+    }
+    if input.arns.is_empty() && input.names.is_empty() {
+        records =
+            docs::list(ctx.api.store.as_ref(), keys::LOAD_BALANCERS).await?.into_iter().map(|d| d.value).collect();
+    }
+    let now = Timestamp::now();
+    let (records, next) =
+        page(records, |r| r.load_balancer.load_balancer_name.clone(), input.marker.as_deref(), input.page_size)?;
+    let shown: Vec<LoadBalancer> = records.iter().map(|r| shown(r, now)).collect();
+    Ok(json!({"LoadBalancers": to_value(&shown)?, "NextMarker": next}))
+}
+
+#[derive(Deserialize)]
+pub struct ArnInput {
+    #[serde(rename = "LoadBalancerArn", default)]
+    arn: String,
+}
+
+/// Deletes the load balancer with its listeners and their rules. A load balancer that
+/// does not exist (any more) is no error, as in ELB.
+pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
+    let arn = required(&input.arn, "LoadBalancerArn")?;
+    let doc = match load_balancer(&ctx, arn).await {
+        Ok(doc) => doc,
+        Err(e) if e.code == "LoadBalancerNotFound" => return Ok(json!({})),
+        Err(e) => return Err(e),
+    };
+    if attributes::value(LOAD_BALANCER, &doc.value.attributes, "deletion_protection.enabled") == "true" {
+        return Err(AwsError::elbv2(
+            "OperationNotPermitted",
+            format!("Load balancer '{arn}' cannot be deleted because deletion protection is enabled"),
+        ));
+    }
+    let Some(Resource::LoadBalancer { name, id }) = arn::parse(arn) else {
+        return Err(AwsError::elbv2_lb_not_found());
+    };
+    let store = ctx.api.store.as_ref();
+    let listeners = docs::list::<ListenerRecord>(store, &keys::listeners_of(&id)).await?;
+    let mut txn = Txn::new()
+        .when(Compare::ModRevision(keys::load_balancer(&name), doc.mod_revision))
+        .delete(keys::load_balancer(&name))
+        .delete(keys::lb_address(&doc.value.load_balancer.dns_name));
+    for l in &listeners {
+        let Some(Resource::Listener { id: listener_id, .. }) = arn::parse(&l.value.listener.listener_arn) else {
+            continue;
+        };
+        txn = txn.delete(keys::listener(&id, &listener_id));
+        let (rules, _) = store.range(&keys::rules_of(&listener_id)).await?;
+        for r in rules {
+            txn = txn.delete(r.key);
+        }
+    }
+    store.txn(txn).await?;
+    Ok(json!({}))
+}
+
+pub async fn describe_attributes(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
+    let doc = load_balancer(&ctx, required(&input.arn, "LoadBalancerArn")?).await?;
+    Ok(json!({"Attributes": to_value(&doc.value.attributes)?}))
+}
+
+#[derive(Deserialize)]
+pub struct ModifyAttributesInput {
+    #[serde(rename = "LoadBalancerArn", default)]
+    arn: String,
+    #[serde(rename = "Attributes", default)]
+    attributes: Vec<Attribute>,
+}
+
+pub async fn modify_attributes(ctx: Ctx, input: ModifyAttributesInput) -> Result<Value, AwsError> {
+    let arn = required(&input.arn, "LoadBalancerArn")?;
+    let is_kind = |r: &Resource| matches!(r, Resource::LoadBalancer { .. });
+    super::modify_attributes(&ctx, arn, is_kind, LOAD_BALANCER, &input.attributes).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_distinct_loopback_hosts() {
+        assert_eq!(address_for(0), "127.64.0.1");
+        assert_eq!(address_for(253), "127.64.0.254");
+        assert_eq!(address_for(254), "127.64.1.1");
+        assert_eq!(address_for(ADDRESSES - 1), "127.127.255.254");
+        assert_eq!(address_for(ADDRESSES), "127.64.0.1");
+        let all: std::collections::HashSet<String> = (0..100_000).map(address_for).collect();
+        assert_eq!(all.len(), 100_000);
+        assert!(all.iter().all(|a| !a.ends_with(".0") && !a.ends_with(".255")));
+        assert_ne!(random_address(&["127.64.0.1"]), "127.64.0.1");
+    }
+}

@@ -1,0 +1,96 @@
+//! berth's load balancer data plane (ELBv2's application load balancers), run by
+//! `berth server` / `berth up`. A control loop reads the elbv2 state from the store on
+//! every change under `elbv2/` (and every second), binds a socket for each listener on
+//! its load balancer's loopback address (its DNSName) and closes those of deleted
+//! listeners, and runs the health checks. The decisions are pure: `routing` (rules,
+//! weights), `balance` (which target), `health` (state transitions).
+#![forbid(unsafe_code)]
+
+pub mod balance;
+pub mod checker;
+pub mod health;
+pub mod proxy;
+pub mod routing;
+pub mod snapshot;
+
+use berth_store::Store;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use proxy::Shared;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Runs forever: reconciles the bound listeners with the store and checks targets.
+pub async fn run(store: Arc<dyn Store>) {
+    let shared = Shared::new();
+    let wake = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(berth_store::notify_on_changes(store.clone(), "elbv2/", wake.clone()));
+    let mut bound: HashMap<SocketAddr, JoinHandle<()>> = HashMap::new();
+    let mut checker = checker::Checker::default();
+    let mut checks: Option<JoinHandle<checker::Checker>> = None;
+    loop {
+        match snapshot::load(store.as_ref()).await {
+            Ok(snap) => {
+                shared.set_snapshot(snap);
+                let snap = shared.snapshot();
+                bound.retain(|addr, task| {
+                    let keep = snap.listeners.contains_key(addr);
+                    if !keep {
+                        task.abort();
+                        tracing::info!(%addr, "listener closed");
+                    }
+                    keep
+                });
+                for addr in snap.listeners.keys() {
+                    if !bound.contains_key(addr) {
+                        match tokio::net::TcpListener::bind(addr).await {
+                            Ok(socket) => {
+                                tracing::info!(%addr, "listener bound");
+                                bound.insert(*addr, tokio::spawn(serve(socket, *addr, shared.clone())));
+                            }
+                            Err(e) => tracing::warn!(%addr, error = %e, "cannot bind listener; retrying"),
+                        }
+                    }
+                }
+                // One health check pass at a time, beside the loop.
+                if checks.as_ref().is_none_or(JoinHandle::is_finished) {
+                    if let Some(done) = checks.take() {
+                        checker = done.await.unwrap_or_default();
+                    }
+                    let (store, snap) = (store.clone(), snap.clone());
+                    let mut mine = std::mem::take(&mut checker);
+                    checks = Some(tokio::spawn(async move {
+                        for (group, id, port, health) in mine.pass(&snap).await {
+                            checker::record(&store, &group, &id, port, health).await;
+                        }
+                        mine
+                    }));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "load balancer state unreadable"),
+        }
+        tokio::select! {
+            _ = wake.notified() => tokio::time::sleep(Duration::from_millis(20)).await,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Accepts connections on one listener; each is served by hyper (HTTP/1.1 keep-alive).
+async fn serve(socket: tokio::net::TcpListener, local: SocketAddr, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, peer)) = socket.accept().await else { continue };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| proxy::handle(shared.clone(), local, peer, req));
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "client connection ended");
+            }
+        });
+    }
+}

@@ -1,0 +1,152 @@
+//! What the data plane serves, read from the store in one pass: every listener (by the
+//! address and port it binds) with its rules in priority order, and every target group
+//! with its targets and settings.
+
+use berth_model::Timestamp;
+use berth_model::elbv2::attributes::{self, TARGET_GROUP};
+use berth_model::elbv2::matching::parse_matcher;
+use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
+use berth_model::elbv2::{Action, Rule};
+use berth_model::keys;
+use berth_store::{KeyValue, Store, StoreError};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub listeners: HashMap<SocketAddr, ListenerView>,
+    pub groups: HashMap<String, GroupView>,
+}
+
+#[derive(Debug)]
+pub struct ListenerView {
+    pub rules: Vec<Rule>,
+    pub default_actions: Vec<Action>,
+}
+
+#[derive(Debug)]
+pub struct GroupView {
+    pub arn: String,
+    pub targets: Vec<TargetView>,
+    pub algorithm: crate::balance::Algorithm,
+    /// Whether a listener forwards to it (only then is it health checked).
+    pub in_use: bool,
+    pub check: HealthCheck,
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthCheck {
+    pub enabled: bool,
+    /// None: the target's own port.
+    pub port: Option<u16>,
+    pub path: String,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    pub matcher: Vec<(u16, u16)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetView {
+    pub id: String,
+    pub port: i32,
+    pub addr: SocketAddr,
+    pub state: String,
+    pub draining: bool,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(kv: &KeyValue) -> Option<T> {
+    serde_json::from_slice(&kv.value)
+        .map_err(|e| tracing::error!(key = %kv.key, error = %e, "stored document does not decode; skipped"))
+        .ok()
+}
+
+async fn all<T: serde::de::DeserializeOwned>(store: &dyn Store, prefix: &str) -> Result<Vec<T>, StoreError> {
+    Ok(store.range(prefix).await?.0.iter().filter_map(decode).collect())
+}
+
+/// Where a target is reached: an ip target at its address; an instance target on this
+/// machine's loopback (berth's load balancer runs beside `berth up`'s agent).
+pub fn target_addr(target_type: Option<&str>, id: &str, port: i32) -> Option<SocketAddr> {
+    let ip: IpAddr = match target_type {
+        Some("ip") => id.parse().ok()?,
+        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    Some(SocketAddr::new(ip, u16::try_from(port).ok()?))
+}
+
+pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
+    let lbs: Vec<LoadBalancerRecord> = all(store, keys::LOAD_BALANCERS).await?;
+    let listeners: Vec<ListenerRecord> = all(store, keys::LISTENERS).await?;
+    let rules: Vec<RuleRecord> = all(store, keys::RULES).await?;
+    let groups: Vec<TargetGroupRecord> = all(store, keys::TARGET_GROUPS).await?;
+    let mut snapshot = Snapshot::default();
+    let mut used: Vec<String> = Vec::new();
+    for l in listeners {
+        let listener = l.listener;
+        let Some(lb) = lbs.iter().find(|lb| lb.load_balancer.load_balancer_arn == listener.load_balancer_arn) else {
+            continue;
+        };
+        let (Ok(ip), Ok(port)) = (lb.load_balancer.dns_name.parse::<IpAddr>(), u16::try_from(listener.port)) else {
+            continue;
+        };
+        let prefix = listener.listener_arn.replace(":listener/", ":listener-rule/") + "/";
+        let mut own: Vec<Rule> =
+            rules.iter().filter(|r| r.rule.rule_arn.starts_with(&prefix)).map(|r| r.rule.clone()).collect();
+        own.sort_by_key(|r| r.priority.parse::<i32>().unwrap_or(i32::MAX));
+        let actions: Vec<Action> =
+            listener.default_actions.iter().chain(own.iter().flat_map(|r| &r.actions)).cloned().collect();
+        used.extend(berth_model::elbv2::validate::target_groups_of(&actions));
+        snapshot
+            .listeners
+            .insert(SocketAddr::new(ip, port), ListenerView { rules: own, default_actions: listener.default_actions });
+    }
+    let now = Timestamp::now();
+    for g in groups {
+        let tg = &g.target_group;
+        let targets = g
+            .targets
+            .iter()
+            .filter(|t| !t.gone_at(now))
+            .filter_map(|t| {
+                Some(TargetView {
+                    id: t.id.clone(),
+                    port: t.port,
+                    addr: target_addr(tg.target_type.as_deref(), &t.id, t.port)?,
+                    state: t.health.state.clone(),
+                    draining: t.draining_until.is_some(),
+                })
+            })
+            .collect();
+        let secs = |v: Option<i32>, d: u64| Duration::from_secs(v.map_or(d, |v| v.max(1) as u64));
+        let check = HealthCheck {
+            enabled: tg.health_check_enabled.unwrap_or(true),
+            port: tg.health_check_port.as_deref().and_then(|p| p.parse().ok()),
+            path: tg.health_check_path.clone().unwrap_or_else(|| "/".into()),
+            interval: secs(tg.health_check_interval_seconds, 30),
+            timeout: secs(tg.health_check_timeout_seconds, 5),
+            healthy_threshold: tg.healthy_threshold_count.unwrap_or(5).max(1) as u32,
+            unhealthy_threshold: tg.unhealthy_threshold_count.unwrap_or(2).max(1) as u32,
+            matcher: tg
+                .matcher
+                .as_ref()
+                .and_then(|m| m.http_code.as_deref())
+                .and_then(parse_matcher)
+                .unwrap_or(vec![(200, 200)]),
+        };
+        let algorithm = attributes::value(TARGET_GROUP, &g.attributes, "load_balancing.algorithm.type");
+        snapshot.groups.insert(
+            tg.target_group_arn.clone(),
+            GroupView {
+                arn: tg.target_group_arn.clone(),
+                targets,
+                algorithm: crate::balance::Algorithm::from_attribute(algorithm),
+                in_use: used.contains(&tg.target_group_arn),
+                check,
+            },
+        );
+    }
+    Ok(snapshot)
+}
