@@ -626,3 +626,18 @@ def get_or_none(url: str) -> int | None:
         return get(url)[0]
     except requests.ConnectionError:
         return None
+
+
+def test_listeners_bind_the_configured_interface_address(make_berth, unused_port):
+    """`--lb-listen-address`: listeners bind that address (a real interface in production, loopback here)."""
+    server = make_berth(extra_args=("--lb-listen-address", "127.0.0.1"))
+    elbv2 = server.client("elbv2")
+    port = unused_port
+    lb = elbv2.create_load_balancer(Name=unique("lbi"))["LoadBalancers"][0]
+    body = {"StatusCode": "200", "ContentType": "text/plain", "MessageBody": "on the interface"}
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+                          DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": body}])  # fmt: skip
+    assert eventually(lambda: get_or_none(f"http://127.0.0.1:{port}/"), want=200) == 200
+    assert get(f"http://127.0.0.1:{port}/") == (200, "on the interface")
+    # Not on the load balancer's own loopback address.
+    assert get_or_none(f"http://{lb['DNSName']}:{port}/") is None

@@ -27,6 +27,11 @@ pub struct ServerArgs {
     /// The account id written into ARNs.
     #[arg(long, default_value = "000000000000", env = "BERTH_ACCOUNT_ID")]
     pub account_id: String,
+    /// Where load balancer listeners bind, for example 0.0.0.0 to serve other machines.
+    /// By default each load balancer listens on its own loopback address (its DNSName);
+    /// with this, all share the address, so listener ports must differ between them.
+    #[arg(long, env = "BERTH_LB_LISTEN_ADDRESS")]
+    pub lb_listen_address: Option<std::net::IpAddr>,
 }
 
 #[derive(Args, Clone)]
@@ -81,7 +86,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     ));
     tokio::spawn(berth_control::service_controller::run(api.clone(), std::time::Duration::from_secs(1)));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md).
-    tokio::spawn(berth_lb::run(api.store.clone()));
+    tokio::spawn(berth_lb::run(api.store.clone(), args.lb_listen_address));
 
     if let Some(options) = local_agent {
         let config = agent_cmd::Connection {

@@ -18,13 +18,16 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use proxy::Shared;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// Runs forever: reconciles the bound listeners with the store and checks targets.
-pub async fn run(store: Arc<dyn Store>) {
+/// Listeners bind their load balancer's own loopback address, or `listen_on` when it is
+/// given (a real interface, to serve other machines; listener ports must then differ
+/// across load balancers, since they share that address).
+pub async fn run(store: Arc<dyn Store>, listen_on: Option<IpAddr>) {
     let shared = Shared::new();
     let wake = Arc::new(tokio::sync::Notify::new());
     tokio::spawn(berth_store::notify_on_changes(store.clone(), "elbv2/", wake.clone()));
@@ -46,12 +49,13 @@ pub async fn run(store: Arc<dyn Store>) {
                 });
                 for addr in snap.listeners.keys() {
                     if !bound.contains_key(addr) {
-                        match tokio::net::TcpListener::bind(addr).await {
+                        let at = listen_on.map_or(*addr, |ip| SocketAddr::new(ip, addr.port()));
+                        match tokio::net::TcpListener::bind(at).await {
                             Ok(socket) => {
-                                tracing::info!(%addr, "listener bound");
+                                tracing::info!(%addr, %at, "listener bound");
                                 bound.insert(*addr, tokio::spawn(serve(socket, *addr, shared.clone())));
                             }
-                            Err(e) => tracing::warn!(%addr, error = %e, "cannot bind listener; retrying"),
+                            Err(e) => tracing::warn!(%addr, %at, error = %e, "cannot bind listener; retrying"),
                         }
                     }
                 }
