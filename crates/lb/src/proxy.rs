@@ -75,9 +75,17 @@ impl Shared {
         };
         let turn = {
             let mut turns = self.turns.lock().unwrap_or_else(PoisonError::into_inner);
-            let turn = turns.entry(group.arn.clone()).or_insert(0);
-            *turn = turn.wrapping_add(1);
-            *turn
+            // get_mut first: the group's ARN is cloned once, not on every request.
+            match turns.get_mut(&group.arn) {
+                Some(turn) => {
+                    *turn = turn.wrapping_add(1);
+                    *turn
+                }
+                None => {
+                    turns.insert(group.arn.clone(), 1);
+                    1
+                }
+            }
         };
         balance::pick(&candidates, group.algorithm, turn).map(|i| group.targets[i].addr)
     }
