@@ -85,8 +85,15 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         std::time::Duration::from_secs(60),
     ));
     tokio::spawn(berth_control::service_controller::run(api.clone(), std::time::Duration::from_secs(1)));
-    // The load balancers' listeners, on their own loopback addresses (docs/architecture.md).
-    tokio::spawn(berth_lb::run(api.store.clone(), args.lb_listen_address));
+    // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
+    // on a runtime of their own with one thread: a proxied request then never hops between
+    // threads (listener task, pooled target connection), which costs more than the proxying.
+    let (lb_store, lb_listen) = (api.store.clone(), args.lb_listen_address);
+    let data_plane = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new()
+        .name("berth-lb".into())
+        .spawn(move || data_plane.block_on(berth_lb::run(lb_store, lb_listen)))
+        .context("starting the load balancers' thread")?;
 
     if let Some(options) = local_agent {
         let config = agent_cmd::Connection {
