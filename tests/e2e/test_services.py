@@ -454,14 +454,28 @@ def test_draining_an_instance_moves_replica_tasks_and_unplaceable_tasks_are_repo
 
 def test_the_seed_walkthrough_create_from_a_file_scale_to_zero_then_delete(berth, tmp_path):
     """Seed 004's steps: create-service --cluster=NAME --cli-input-json file://..., update-service
-    --desired-count=0, delete-service (no --force needed at 0); loadBalancers and role are stored."""
-    ecs = berth.client("ecs")
+    --desired-count=0, delete-service (no --force needed at 0); loadBalancers and role are stored. The target group
+    must exist and a listener must forward to it, as ECS checks."""
+    ecs, elbv2 = berth.client("ecs"), berth.client("elbv2")
     name = unique("seed")
     ecs.create_cluster(clusterName=name)
     family = unique("seed")
     register(ecs, family, name="web", portMappings=[{"containerPort": 8080, "hostPort": 0}])
     service = unique("seed")
-    tg = f"arn:aws:elasticloadbalancing:{berth.region}:{berth.account_id}:targetgroup/web/0123456789abcdef"
+    tg = elbv2.create_target_group(Name=unique("web"), Protocol="HTTP", Port=80)["TargetGroups"][0]["TargetGroupArn"]
+    missing = f"arn:aws:elasticloadbalancing:{berth.region}:{berth.account_id}:targetgroup/web/0123456789abcdef"
+    web = {"containerName": "web", "containerPort": 8080}
+    with raises_aws("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn"):
+        ecs.create_service(cluster=name, serviceName=service, taskDefinition=f"{family}:1",
+                           loadBalancers=[{"targetGroupArn": missing, **web}])  # fmt: skip
+    with raises_aws("InvalidParameterException",
+                    f"The target group with targetGroupArn {tg} does not have an associated load balancer."):
+        ecs.create_service(cluster=name, serviceName=service, taskDefinition=f"{family}:1",
+                           loadBalancers=[{"targetGroupArn": tg, **web}])  # fmt: skip
+    assert ecs.describe_services(cluster=name, services=[service])["services"] == [], "nothing was created"
+    lb = elbv2.create_load_balancer(Name=unique("web"))["LoadBalancers"][0]
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])  # fmt: skip
     spec = {
         "serviceName": service, "taskDefinition": f"{family}:1", "desiredCount": 10,
         "role": f"arn:aws:iam::{berth.account_id}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",

@@ -3,6 +3,7 @@
 
 use berth_model::ecs::{Attribute, RegisterContainerInstanceRequest, Resource, VersionInfo};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 /// Ports ECS's agent always reserves on an instance (ssh, docker, the ECS agent itself).
 pub const RESERVED_PORTS: [u16; 5] = [22, 2375, 2376, 51678, 51679];
@@ -19,6 +20,8 @@ pub struct MachineProfile {
     pub cpu_architecture: String,
     /// Extra attributes given on the command line.
     pub attributes: BTreeMap<String, String>,
+    /// The address other machines (load balancers) reach this one's host ports at.
+    pub private_ip: Option<IpAddr>,
 }
 
 /// Memory left to the operating system and Docker rather than offered to tasks.
@@ -68,12 +71,15 @@ pub fn request(cluster: &str, profile: &MachineProfile, existing: Option<&str>) 
     for (k, v) in &profile.attributes {
         attributes.insert(k.clone(), Some(v.clone()));
     }
-    let identity = serde_json::json!({
+    let mut identity = serde_json::json!({
         "instanceId": profile.instance_id,
         "instanceType": profile.instance_type,
         "availabilityZone": profile.availability_zone,
         "architecture": profile.cpu_architecture,
     });
+    if let Some(ip) = profile.private_ip {
+        identity["privateIp"] = ip.to_string().into();
+    }
     RegisterContainerInstanceRequest {
         cluster: Some(cluster.into()),
         instance_identity_document: Some(identity.to_string()),
@@ -141,6 +147,7 @@ mod tests {
             availability_zone: "us-east-1a".into(),
             cpu_architecture: "x86_64".into(),
             attributes: [("team".to_string(), "core".to_string())].into(),
+            private_ip: Some("10.0.3.7".parse().unwrap()),
         };
         let req = request("web", &profile, Some("arn:aws:ecs:us-east-1:0:container-instance/web/x"));
         let resources = req.total_resources.unwrap();
@@ -153,5 +160,7 @@ mod tests {
         assert_eq!(get("team"), Some(Some("core".into())));
         assert_eq!(get("ecs.capability.task-eni"), Some(None));
         assert!(req.container_instance_arn.is_some());
+        let identity = berth_model::instance::parse_identity_document(&req.instance_identity_document.unwrap());
+        assert_eq!(identity.unwrap().private_ip, profile.private_ip);
     }
 }

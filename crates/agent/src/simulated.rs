@@ -67,6 +67,7 @@ impl Simulation {
             availability_zone: format!("{}{zone}", self.region),
             cpu_architecture: std::env::consts::ARCH.to_string(),
             attributes,
+            private_ip: None,
         }
     }
 }

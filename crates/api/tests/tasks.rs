@@ -157,6 +157,36 @@ async fn run_task_places_count_tasks_and_reserves_their_resources() {
 }
 
 #[tokio::test]
+async fn an_instance_keeps_the_private_ip_of_its_identity_document() {
+    let s = start().await;
+    cluster(s.addr, "c").await;
+    let registration = |ip: &str| {
+        json!({
+            "cluster": "c",
+            "instanceIdentityDocument": json!({"instanceId": "i-2", "privateIp": ip}).to_string(),
+            "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 1024},
+                               {"name": "MEMORY", "type": "INTEGER", "integerValue": 1000}],
+        })
+    };
+    let bad = ecs(s.addr, "RegisterContainerInstance", registration("10.0.3.x")).await;
+    let (code, message) = error(&bad);
+    assert_eq!(code, "InvalidParameterException");
+    assert!(message.contains("instanceIdentityDocument"), "{message}");
+    let (stored, _) = s.store.range("ecs/instances/c/").await.unwrap();
+    assert!(stored.is_empty(), "a refused registration stores nothing");
+
+    let arn = ok(&ecs(s.addr, "RegisterContainerInstance", registration("10.0.3.7")).await)["containerInstance"]
+        ["containerInstanceArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = arn.rsplit('/').next().unwrap();
+    let kv = s.store.get(&format!("ecs/instances/c/{id}")).await.unwrap().unwrap();
+    let record: Value = serde_json::from_slice(&kv.value).unwrap();
+    assert_eq!(record["privateIp"], "10.0.3.7", "where load balancers reach its instance targets");
+}
+
+#[tokio::test]
 async fn placement_failures_name_the_instance_and_the_resource() {
     let s = start().await;
     cluster(s.addr, "c").await;

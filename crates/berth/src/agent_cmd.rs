@@ -8,6 +8,7 @@ use berth_agent::registration::{MachineProfile, detect_resources};
 use berth_agent::runtime::docker::DockerRuntime;
 use clap::Args;
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -62,6 +63,10 @@ pub struct AgentOptions {
     /// The Docker bridge network awsvpc tasks get their own addresses on.
     #[arg(long, default_value = "berth-awsvpc")]
     pub awsvpc_network: String,
+    /// The address load balancers reach this machine's tasks' host ports at (instance
+    /// targets). Default: the machine's address on the route to the server.
+    #[arg(long, value_name = "IP")]
+    pub advertise_address: Option<IpAddr>,
 }
 
 /// How the agent reaches and signs for the server.
@@ -107,6 +112,7 @@ pub async fn start(
         availability_zone: options.availability_zone.unwrap_or_else(|| format!("{}a", connection.region)),
         cpu_architecture: std::env::consts::ARCH.to_string(),
         attributes,
+        private_ip: options.advertise_address.or_else(|| address_toward(&connection.endpoint)),
     };
     let client = ApiClient::new(ClientConfig {
         endpoint: connection.endpoint,
@@ -125,6 +131,18 @@ pub async fn start(
     let arn = Agent::new(config, client, Arc::new(runtime), PortBook::system()).run().await?;
     tracing::info!(instance = %arn, "agent finished");
     Ok(())
+}
+
+/// This machine's address on the route to the server at `endpoint` (a URL): connecting
+/// a UDP socket picks the source address and sends nothing.
+fn address_toward(endpoint: &str) -> Option<IpAddr> {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let authority = rest.split('/').next()?;
+    let server = authority.to_socket_addrs().or_else(|_| (authority, 80).to_socket_addrs()).ok()?.next()?;
+    let any: IpAddr = if server.is_ipv4() { Ipv4Addr::UNSPECIFIED.into() } else { Ipv6Addr::UNSPECIFIED.into() };
+    let socket = UdpSocket::bind((any, 0)).ok()?;
+    socket.connect(server).ok()?;
+    Some(socket.local_addr().ok()?.ip())
 }
 
 /// Runs `count` simulated container instances in this process, sharing one client.
@@ -193,4 +211,17 @@ fn instance_id(data_dir: &Path) -> anyhow::Result<String> {
     let id: String = format!("i-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())[..19].to_string();
     std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_toward_a_loopback_server_is_loopback() {
+        let local: IpAddr = Ipv4Addr::LOCALHOST.into();
+        assert_eq!(address_toward("http://127.0.0.1:4566"), Some(local));
+        assert_eq!(address_toward("http://127.0.0.1:4566/"), Some(local));
+        assert_eq!(address_toward("127.0.0.1:4566"), Some(local));
+    }
 }

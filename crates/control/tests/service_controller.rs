@@ -80,6 +80,7 @@ async fn setup(store: &dyn Store) {
             registered: serde_json::from_value(json!({"cpu": 1024, "memory": 1024})).unwrap(),
             gpus: vec![],
             reservations: Default::default(),
+            private_ip: None,
         };
         put(store, &keys::instance("c", &id), instance).await;
     }

@@ -22,20 +22,23 @@ impl Algorithm {
     }
 }
 
-/// The index of the chosen target; `turn` is the group's request counter.
-pub fn pick(candidates: &[Candidate], algorithm: Algorithm, turn: usize) -> Option<usize> {
-    let healthy: Vec<usize> =
-        (0..candidates.len()).filter(|i| candidates[*i].healthy && !candidates[*i].draining).collect();
-    let pool =
-        if healthy.is_empty() { (0..candidates.len()).filter(|i| !candidates[*i].draining).collect() } else { healthy };
-    if pool.is_empty() {
+/// The index of the chosen target among `n`, each seen through `candidate`; `turn` is
+/// the group's request counter. Allocates nothing: it runs on every request.
+pub fn pick(n: usize, candidate: impl Fn(usize) -> Candidate, algorithm: Algorithm, turn: usize) -> Option<usize> {
+    let any_healthy = (0..n).map(&candidate).any(|c| c.healthy && !c.draining);
+    let eligible = |i: &usize| {
+        let c = candidate(*i);
+        !c.draining && (c.healthy || !any_healthy)
+    };
+    let size = (0..n).filter(eligible).count();
+    if size == 0 {
         return None;
     }
-    let start = turn % pool.len();
-    let rotated = pool[start..].iter().chain(&pool[..start]).copied();
+    let start = turn % size;
+    let mut rotated = (0..n).filter(eligible).skip(start).chain((0..n).filter(eligible).take(start));
     match algorithm {
-        Algorithm::RoundRobin => Some(pool[start]),
-        Algorithm::LeastOutstandingRequests => rotated.min_by_key(|i| candidates[*i].in_flight),
+        Algorithm::RoundRobin => rotated.next(),
+        Algorithm::LeastOutstandingRequests => rotated.min_by_key(|i| candidate(*i).in_flight),
     }
 }
 
@@ -50,24 +53,24 @@ mod tests {
     #[test]
     fn round_robin_over_healthy_targets() {
         let cs = [c(true, false, 0), c(false, false, 0), c(true, false, 0)];
-        let picks: Vec<_> = (0..4).map(|t| pick(&cs, Algorithm::RoundRobin, t).unwrap()).collect();
+        let picks: Vec<_> = (0..4).map(|t| pick(cs.len(), |i| cs[i], Algorithm::RoundRobin, t).unwrap()).collect();
         assert_eq!(picks, vec![0, 2, 0, 2]);
     }
 
     #[test]
     fn fails_open_but_never_to_draining_targets() {
         let cs = [c(false, false, 0), c(false, true, 0), c(false, false, 0)];
-        let picks: Vec<_> = (0..4).map(|t| pick(&cs, Algorithm::RoundRobin, t).unwrap()).collect();
+        let picks: Vec<_> = (0..4).map(|t| pick(cs.len(), |i| cs[i], Algorithm::RoundRobin, t).unwrap()).collect();
         assert_eq!(picks, vec![0, 2, 0, 2]);
-        assert_eq!(pick(&[c(true, true, 0)], Algorithm::RoundRobin, 0), None);
-        assert_eq!(pick(&[], Algorithm::RoundRobin, 0), None);
+        assert_eq!(pick(1, |_| c(true, true, 0), Algorithm::RoundRobin, 0), None);
+        assert_eq!(pick(0, |_| unreachable!(), Algorithm::RoundRobin, 0), None);
     }
 
     #[test]
     fn least_outstanding_prefers_the_idle_target() {
         let cs = [c(true, false, 3), c(true, false, 1), c(true, false, 2)];
-        assert_eq!(pick(&cs, Algorithm::LeastOutstandingRequests, 0), Some(1));
+        assert_eq!(pick(cs.len(), |i| cs[i], Algorithm::LeastOutstandingRequests, 0), Some(1));
         let tied = [c(true, false, 0), c(true, false, 0)];
-        assert_eq!(pick(&tied, Algorithm::LeastOutstandingRequests, 1), Some(1));
+        assert_eq!(pick(tied.len(), |i| tied[i], Algorithm::LeastOutstandingRequests, 1), Some(1));
     }
 }

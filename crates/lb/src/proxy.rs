@@ -5,10 +5,11 @@
 
 use crate::balance::{self, Candidate};
 use crate::routing::{self, RequestView};
-use crate::snapshot::{GroupView, Snapshot};
+use crate::snapshot::{GroupView, Snapshot, TargetView};
 use berth_model::elbv2::Action;
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::uri::{PathAndQuery, Scheme};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
@@ -17,7 +18,7 @@ use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -27,13 +28,19 @@ pub type Body = BoxBody<Bytes, hyper::Error>;
 const TARGET_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What every listener shares: the current snapshot, the connection pool to targets,
-/// and the balancer's counters.
+/// and the balancer's counters (which outlive any one snapshot).
 pub struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
     client: Client<HttpConnector, Incoming>,
-    in_flight: Mutex<HashMap<SocketAddr, usize>>,
-    turns: Mutex<HashMap<String, usize>>,
+    counters: Mutex<Counters>,
     rolls: AtomicU64,
+}
+
+/// Round robin's turn per target group, requests in flight per target address.
+#[derive(Default)]
+struct Counters {
+    turns: HashMap<String, Arc<AtomicUsize>>,
+    in_flight: HashMap<SocketAddr, Arc<AtomicUsize>>,
 }
 
 impl Shared {
@@ -45,8 +52,7 @@ impl Shared {
         Arc::new(Self {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             client,
-            in_flight: Mutex::default(),
-            turns: Mutex::default(),
+            counters: Mutex::default(),
             rolls: AtomicU64::new(0),
         })
     }
@@ -55,45 +61,49 @@ impl Shared {
         self.snapshot.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    pub fn set_snapshot(&self, snapshot: Snapshot) {
+    /// Serves `snapshot` from now on, its groups and targets keeping their counters.
+    pub fn set_snapshot(&self, mut snapshot: Snapshot) {
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let Counters { turns, in_flight } = &mut *counters;
+        turns.retain(|arn, _| snapshot.groups.contains_key(arn));
+        in_flight.retain(|addr, _| snapshot.groups.values().any(|g| g.targets.iter().any(|t| t.addr == *addr)));
+        for group in snapshot.groups.values_mut() {
+            group.turn = turns.entry(group.arn.clone()).or_default().clone();
+            for target in &mut group.targets {
+                target.in_flight = in_flight.entry(target.addr).or_default().clone();
+            }
+        }
+        drop(counters);
         *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
     }
+}
 
-    /// The target of `group` the next request goes to.
-    fn choose(&self, group: &GroupView) -> Option<SocketAddr> {
-        let candidates: Vec<Candidate> = {
-            let in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-            group
-                .targets
-                .iter()
-                .map(|t| Candidate {
-                    healthy: t.state == "healthy",
-                    draining: t.draining,
-                    in_flight: in_flight.get(&t.addr).copied().unwrap_or(0),
-                })
-                .collect()
-        };
-        let turn = {
-            let mut turns = self.turns.lock().unwrap_or_else(PoisonError::into_inner);
-            // get_mut first: the group's ARN is cloned once, not on every request.
-            match turns.get_mut(&group.arn) {
-                Some(turn) => {
-                    *turn = turn.wrapping_add(1);
-                    *turn
-                }
-                None => {
-                    turns.insert(group.arn.clone(), 1);
-                    1
-                }
-            }
-        };
-        balance::pick(&candidates, group.algorithm, turn).map(|i| group.targets[i].addr)
+/// The target of `group` the next request goes to.
+fn choose(group: &GroupView) -> Option<&TargetView> {
+    let targets = &group.targets;
+    let candidate = |i: usize| Candidate {
+        healthy: targets[i].state == "healthy",
+        draining: targets[i].draining,
+        in_flight: targets[i].in_flight.load(Ordering::Relaxed),
+    };
+    let turn = group.turn.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+    balance::pick(targets.len(), candidate, group.algorithm, turn).map(|i| &targets[i])
+}
+
+/// Counts a request in flight to a target until dropped (also when the client goes away
+/// mid-request and its future is dropped).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn start(target: &TargetView) -> Self {
+        target.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self(target.in_flight.clone())
     }
+}
 
-    fn count(&self, addr: SocketAddr, delta: isize) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = in_flight.entry(addr).or_insert(0);
-        *n = n.saturating_add_signed(delta);
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -122,13 +132,11 @@ pub async fn handle(
     let Some(listener) = snapshot.listeners.get(&local) else {
         return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
     };
-    let host_header = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
-    let host = host_header.rsplit_once(':').map_or(host_header.as_str(), |(h, _)| h);
     let view = RequestView {
         method: req.method().as_str(),
         path: req.uri().path(),
         query: req.uri().query().unwrap_or_default(),
-        host,
+        host: host(&req),
         headers: req.headers(),
         source: peer.ip(),
     };
@@ -137,10 +145,16 @@ pub async fn handle(
     };
     let response = match action.kind.as_str() {
         "fixed-response" => fixed(action),
-        "redirect" => redirect(action, host, local.port(), &req),
+        "redirect" => redirect(action, local.port(), &req),
         _ => forward(&shared, &snapshot, action, local, peer, req).await,
     };
     Ok(response)
+}
+
+/// The Host header without its port.
+fn host(req: &Request<Incoming>) -> &str {
+    let header = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    header.rsplit_once(':').map_or(header, |(h, _)| h)
 }
 
 fn fixed(action: &Action) -> Response<Body> {
@@ -151,8 +165,9 @@ fn fixed(action: &Action) -> Response<Body> {
 
 /// A redirect's Location, with ALB's `#{protocol}`, `#{host}`, `#{port}`, `#{path}` and
 /// `#{query}` placeholders filled from the request.
-fn redirect(action: &Action, host: &str, port: u16, req: &Request<Incoming>) -> Response<Body> {
+fn redirect(action: &Action, port: u16, req: &Request<Incoming>) -> Response<Body> {
     let Some(c) = &action.redirect_config else { return error_page(StatusCode::SERVICE_UNAVAILABLE) };
+    let host = host(req);
     let fill = |template: &Option<String>, default: &str| {
         template
             .as_deref()
@@ -179,6 +194,16 @@ fn redirect(action: &Action, host: &str, port: u16, req: &Request<Incoming>) -> 
     r
 }
 
+/// Headers that belong to one connection, not to the request: not passed on.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
 async fn forward(
     shared: &Arc<Shared>,
     snapshot: &Snapshot,
@@ -187,45 +212,47 @@ async fn forward(
     peer: SocketAddr,
     mut req: Request<Incoming>,
 ) -> Response<Body> {
-    let weights = routing::weights(action);
     let roll = shared.rolls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    let Some(group) = routing::pick_weighted(&weights, roll).and_then(|arn| snapshot.groups.get(arn)) else {
+    let Some(group) = routing::target_group(action, roll).and_then(|arn| snapshot.groups.get(arn)) else {
         return error_page(StatusCode::SERVICE_UNAVAILABLE);
     };
-    let Some(target) = shared.choose(group) else {
+    let Some(target) = choose(group) else {
         return error_page(StatusCode::SERVICE_UNAVAILABLE);
     };
-    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let Ok(uri) = format!("http://{target}{path}").parse() else {
+    let mut uri = std::mem::take(req.uri_mut()).into_parts();
+    uri.scheme = Some(Scheme::HTTP);
+    uri.authority = Some(target.authority.clone());
+    uri.path_and_query = uri.path_and_query.or(Some(PathAndQuery::from_static("/")));
+    let Ok(uri) = Uri::from_parts(uri) else {
         return error_page(StatusCode::BAD_REQUEST);
     };
     *req.uri_mut() = uri;
     let headers = req.headers_mut();
-    for hop in ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"] {
+    for hop in HOP_BY_HOP {
         headers.remove(hop);
     }
-    let forwarded_for = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(prior) => format!("{prior}, {}", peer.ip()),
-        None => peer.ip().to_string(),
+    let forwarded_for = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prior) => HeaderValue::from_str(&format!("{prior}, {}", peer.ip())),
+        None => HeaderValue::from_str(&peer.ip().to_string()),
     };
-    for (name, value) in [
-        ("x-forwarded-for", forwarded_for),
-        ("x-forwarded-proto", "http".into()),
-        ("x-forwarded-port", local.port().to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
+    if let Ok(v) = forwarded_for {
+        headers.insert(X_FORWARDED_FOR, v);
     }
-    shared.count(target, 1);
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(local.port()));
+    let in_flight = InFlight::start(target);
     let answer = tokio::time::timeout(TARGET_TIMEOUT, shared.client.request(req)).await;
-    shared.count(target, -1);
+    drop(in_flight);
     match answer {
         Ok(Ok(resp)) => resp.map(BodyExt::boxed),
         Ok(Err(e)) => {
-            tracing::debug!(%target, error = %e, "target failed");
+            tracing::debug!(target = %target.addr, error = %e, "target failed");
             error_page(StatusCode::BAD_GATEWAY)
         }
         Err(_) => error_page(StatusCode::GATEWAY_TIMEOUT),
     }
 }
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");

@@ -98,30 +98,26 @@ pub fn select<'a>(rules: &'a [Rule], default: &'a [Action], req: &RequestView) -
         .map_or(default, |r| r.actions.as_slice())
 }
 
-/// A forward action's target groups and weights (a lone TargetGroupArn weighs 1; a
-/// weight left out is 1).
-pub fn weights(action: &Action) -> Vec<(String, u32)> {
-    match action.forward_config.as_ref().and_then(|f| f.target_groups.as_ref()) {
-        Some(tuples) if !tuples.is_empty() => tuples
-            .iter()
-            .filter_map(|t| Some((t.target_group_arn.clone()?, t.weight.unwrap_or(1).max(0) as u32)))
-            .collect(),
-        _ => action.target_group_arn.iter().map(|a| (a.clone(), 1)).collect(),
-    }
-}
-
-/// The target group a roll in `0..total weight` lands on (None when every weight is 0).
-pub fn pick_weighted(weights: &[(String, u32)], roll: u64) -> Option<&str> {
-    let total: u64 = weights.iter().map(|(_, w)| u64::from(*w)).sum();
+/// The target group a forward action sends a request to, for a roll of the dice: a lone
+/// TargetGroupArn, or one of ForwardConfig's groups by weight (a weight left out is 1).
+/// None when every weight is 0.
+pub fn target_group(action: &Action, roll: u64) -> Option<&str> {
+    let groups = match action.forward_config.as_ref().and_then(|f| f.target_groups.as_deref()) {
+        Some(groups) if !groups.is_empty() => groups,
+        _ => return action.target_group_arn.as_deref(),
+    };
+    let weighted =
+        || groups.iter().filter_map(|t| Some((t.target_group_arn.as_deref()?, t.weight.unwrap_or(1).max(0) as u64)));
+    let total: u64 = weighted().map(|(_, w)| w).sum();
     if total == 0 {
         return None;
     }
     let mut at = roll % total;
-    for (arn, w) in weights {
-        if at < u64::from(*w) {
+    for (arn, w) in weighted() {
+        if at < w {
             return Some(arn);
         }
-        at -= u64::from(*w);
+        at -= w;
     }
     None
 }
@@ -220,11 +216,29 @@ mod tests {
 
     #[test]
     fn weighted_choice_follows_the_weights() {
-        let w = vec![("a".to_string(), 90), ("b".to_string(), 10)];
-        let hits = (0..1000).filter(|i| pick_weighted(&w, *i) == Some("a")).count();
+        let forward = |groups: &[(&str, Option<i32>)]| Action {
+            kind: "forward".into(),
+            forward_config: Some(ForwardActionConfig {
+                target_groups: Some(
+                    groups
+                        .iter()
+                        .map(|(arn, weight)| TargetGroupTuple {
+                            target_group_arn: Some(arn.to_string()),
+                            weight: *weight,
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let split = forward(&[("a", Some(90)), ("b", Some(10))]);
+        let hits = (0..1000).filter(|i| target_group(&split, *i) == Some("a")).count();
         assert_eq!(hits, 900);
-        assert_eq!(pick_weighted(&[("a".into(), 0)], 5), None);
+        let even = forward(&[("a", None), ("b", None)]);
+        assert_eq!([0, 1].map(|i| target_group(&even, i)), [Some("a"), Some("b")]);
+        assert_eq!(target_group(&forward(&[("a", Some(0))]), 5), None);
         let single = Action { kind: "forward".into(), target_group_arn: Some("t".into()), ..Default::default() };
-        assert_eq!(weights(&single), vec![("t".to_string(), 1)]);
+        assert_eq!(target_group(&single, 7), Some("t"));
     }
 }

@@ -9,8 +9,11 @@ use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord
 use berth_model::elbv2::{Action, Rule};
 use berth_model::keys;
 use berth_store::{KeyValue, Store, StoreError};
+use http::uri::Authority;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 #[derive(Debug, Default)]
@@ -30,6 +33,8 @@ pub struct GroupView {
     pub arn: String,
     pub targets: Vec<TargetView>,
     pub algorithm: crate::balance::Algorithm,
+    /// Requests so far (round robin's turn); kept across snapshots by `proxy::Shared`.
+    pub turn: Arc<AtomicUsize>,
     /// Whether a listener forwards to it (only then is it health checked).
     pub in_use: bool,
     pub check: HealthCheck,
@@ -53,6 +58,10 @@ pub struct TargetView {
     pub id: String,
     pub port: i32,
     pub addr: SocketAddr,
+    /// `addr` as a URI's authority, made once rather than per request.
+    pub authority: Authority,
+    /// Requests in flight to `addr`; kept across snapshots by `proxy::Shared`.
+    pub in_flight: Arc<AtomicUsize>,
     pub state: String,
     pub draining: bool,
 }
@@ -67,14 +76,53 @@ async fn all<T: serde::de::DeserializeOwned>(store: &dyn Store, prefix: &str) ->
     Ok(store.range(prefix).await?.0.iter().filter_map(decode).collect())
 }
 
-/// Where a target is reached: an ip target at its address; an instance target on this
-/// machine's loopback (berth's load balancer runs beside `berth up`'s agent).
-pub fn target_addr(target_type: Option<&str>, id: &str, port: i32) -> Option<SocketAddr> {
+/// Where a target is reached: an ip target at its address; an instance target at its
+/// container instance's address (`instances`), else on this machine's loopback.
+pub fn target_addr(
+    target_type: Option<&str>,
+    id: &str,
+    port: i32,
+    instances: &HashMap<String, IpAddr>,
+) -> Option<SocketAddr> {
     let ip: IpAddr = match target_type {
         Some("ip") => id.parse().ok()?,
-        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        _ => instances.get(id).copied().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
     };
     Some(SocketAddr::new(ip, u16::try_from(port).ok()?))
+}
+
+/// The parts of a container instance record an instance target needs.
+#[derive(serde::Deserialize)]
+struct InstanceAddress {
+    #[serde(rename = "containerInstance")]
+    container_instance: InstanceIds,
+    #[serde(rename = "privateIp")]
+    private_ip: Option<IpAddr>,
+}
+
+#[derive(serde::Deserialize)]
+struct InstanceIds {
+    #[serde(rename = "containerInstanceArn")]
+    arn: Option<String>,
+    #[serde(rename = "ec2InstanceId")]
+    ec2_instance_id: Option<String>,
+}
+
+/// Every container instance's address, by the ids its instance targets may have (its
+/// ec2InstanceId, else its own id, as the service controller registers them).
+async fn instance_addresses(store: &dyn Store) -> Result<HashMap<String, IpAddr>, StoreError> {
+    let mut addresses = HashMap::new();
+    for i in all::<InstanceAddress>(store, keys::INSTANCES).await? {
+        let Some(ip) = i.private_ip else { continue };
+        let ids = [
+            i.container_instance.ec2_instance_id,
+            i.container_instance.arn.and_then(|a| Some(a.rsplit('/').next()?.to_string())),
+        ];
+        for id in ids.into_iter().flatten().filter(|id| !id.is_empty()) {
+            addresses.insert(id, ip);
+        }
+    }
+    Ok(addresses)
 }
 
 pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
@@ -103,6 +151,11 @@ pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
             .listeners
             .insert(SocketAddr::new(ip, port), ListenerView { rules: own, default_actions: listener.default_actions });
     }
+    // Instance targets need the instances' addresses: read only when there are some.
+    let instance_targets = groups
+        .iter()
+        .any(|g| g.target_group.target_type.as_deref().is_none_or(|t| t == "instance") && !g.targets.is_empty());
+    let instances = if instance_targets { instance_addresses(store).await? } else { HashMap::new() };
     let now = Timestamp::now();
     for g in groups {
         let tg = &g.target_group;
@@ -111,10 +164,13 @@ pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
             .iter()
             .filter(|t| !t.gone_at(now))
             .filter_map(|t| {
+                let addr = target_addr(tg.target_type.as_deref(), &t.id, t.port, &instances)?;
                 Some(TargetView {
                     id: t.id.clone(),
                     port: t.port,
-                    addr: target_addr(tg.target_type.as_deref(), &t.id, t.port)?,
+                    addr,
+                    authority: Authority::try_from(addr.to_string()).ok()?,
+                    in_flight: Arc::default(),
                     state: t.health.state.clone(),
                     draining: t.draining_until.is_some(),
                 })
@@ -143,10 +199,69 @@ pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
                 arn: tg.target_group_arn.clone(),
                 targets,
                 algorithm: crate::balance::Algorithm::from_attribute(algorithm),
+                turn: Arc::default(),
                 in_use: used.contains(&tg.target_group_arn),
                 check,
             },
         );
     }
     Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_store::{SqliteStore, Txn};
+    use serde_json::json;
+
+    async fn put(store: &dyn Store, key: String, value: serde_json::Value) {
+        store.txn(Txn::new().put(key, serde_json::to_vec(&value).unwrap())).await.unwrap();
+    }
+
+    fn group(name: &str, target_type: &str, targets: &[(&str, i32)]) -> serde_json::Value {
+        json!({
+            "targetGroup": {
+                "TargetGroupArn": format!("arn:aws:elasticloadbalancing:us-east-1:0:targetgroup/{name}/1"),
+                "TargetGroupName": name, "TargetType": target_type,
+            },
+            "targets": targets.iter().map(|(id, port)| json!({
+                "id": id, "port": port, "registeredAt": 0.0,
+                "health": {"State": "healthy"},
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    #[tokio::test]
+    async fn instance_targets_are_reached_at_their_instance_address() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let id = "a".repeat(32);
+        put(
+            &store,
+            keys::instance("c", &id),
+            json!({
+                "containerInstance": {
+                    "containerInstanceArn": format!("arn:aws:ecs:us-east-1:0:container-instance/c/{id}"),
+                    "ec2InstanceId": "i-0remote",
+                },
+                "registered": {"cpu": 1024, "memory": 1024},
+                "privateIp": "10.0.3.7",
+            }),
+        )
+        .await;
+        put(
+            &store,
+            keys::target_group("web"),
+            group("web", "instance", &[("i-0remote", 32768), (&id, 80), ("i-0unknown", 81)]),
+        )
+        .await;
+        put(&store, keys::target_group("api"), group("api", "ip", &[("172.18.0.5", 8080)])).await;
+        let snapshot = load(&store).await.unwrap();
+        let addrs = |name: &str| -> Vec<String> {
+            let g = snapshot.groups.values().find(|g| g.arn.contains(&format!("/{name}/"))).unwrap();
+            g.targets.iter().map(|t| t.addr.to_string()).collect()
+        };
+        // By ec2InstanceId or container instance id; an unknown instance on this machine.
+        assert_eq!(addrs("web"), ["10.0.3.7:32768", "10.0.3.7:80", "127.0.0.1:81"]);
+        assert_eq!(addrs("api"), ["172.18.0.5:8080"]);
+    }
 }

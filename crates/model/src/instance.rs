@@ -122,8 +122,8 @@ pub fn remaining_resources(r: &Registered, reserved: &Resources) -> Vec<Resource
 }
 
 /// The parts of an instance identity document berth uses. The berth agent writes
-/// `{"instanceId", "availabilityZone", "instanceType"}`; EC2's own documents have the
-/// same members.
+/// `{"instanceId", "availabilityZone", "instanceType", "privateIp"}`; EC2's own
+/// documents have the same members.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct IdentityDocument {
     #[serde(rename = "instanceId", default)]
@@ -132,6 +132,9 @@ pub struct IdentityDocument {
     pub availability_zone: Option<String>,
     #[serde(rename = "instanceType", default)]
     pub instance_type: Option<String>,
+    /// Where load balancers reach the tasks' host ports on this instance.
+    #[serde(rename = "privateIp", default)]
+    pub private_ip: Option<std::net::IpAddr>,
 }
 
 pub fn parse_identity_document(text: &str) -> Result<IdentityDocument, String> {

@@ -46,6 +46,9 @@ pub fn services_of(cluster: &str) -> String {
 /// Every service of every cluster (what the service controller watches).
 pub const SERVICES: &str = "ecs/services/";
 
+/// Every container instance of every cluster.
+pub const INSTANCES: &str = "ecs/instances/";
+
 pub fn instances_of(cluster: &str) -> String {
     format!("ecs/instances/{cluster}/")
 }

@@ -70,6 +70,10 @@ pub struct ContainerInstanceRecord {
     /// transaction as the task's own write.
     #[serde(default)]
     pub reservations: BTreeMap<String, Resources>,
+    /// The instance's address (its identity document's privateIp): where load balancers
+    /// reach its tasks' host ports as instance targets.
+    #[serde(rename = "privateIp", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<std::net::IpAddr>,
 }
 
 impl ContainerInstanceRecord {

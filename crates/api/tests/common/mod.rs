@@ -10,7 +10,7 @@ use berth_api::Api;
 use berth_api::auth::keyring::{Keyring, ensure_root};
 use berth_api::auth::sealer::Sealer;
 use berth_model::arn::Scope;
-use berth_store::SqliteStore;
+use berth_store::{SqliteStore, Store};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,19 +22,21 @@ pub const SECRET: &str = "integration-test-secret";
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// The server's store, to check what a request left there.
+    pub store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
 
 pub async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("state.db")).unwrap());
     let sealer = Sealer::load_or_create(&dir.path().join("master.key")).unwrap();
-    let api = Api::new(Arc::new(store), Scope::new("us-east-1", "000000000000"), Keyring::new(sealer));
+    let api = Api::new(store.clone(), Scope::new("us-east-1", "000000000000"), Keyring::new(sealer));
     ensure_root(&api.keyring, api.store.as_ref(), &api.scope, Some((AKID.into(), SECRET.into()))).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, berth_api::router(api)).await.unwrap() });
-    Server { addr, _dir: dir }
+    Server { addr, store, _dir: dir }
 }
 
 pub struct Reply {

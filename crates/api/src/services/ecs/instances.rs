@@ -76,6 +76,9 @@ pub async fn register(
         if identity.instance_id.is_some() {
             ci.ec2_instance_id = identity.instance_id.clone();
         }
+        if identity.private_ip.is_some() {
+            rec.private_ip = identity.private_ip;
+        }
         if let Some(t) = &req.tags {
             ci.tags = Some(t.clone());
         }
@@ -115,6 +118,7 @@ pub async fn register(
                 registered: Default::default(),
                 gpus: vec![],
                 reservations: Default::default(),
+                private_ip: None,
             };
             update(&mut rec);
             let key = keys::instance(&cluster, &id);

@@ -11,6 +11,7 @@ use super::{clusters, names, paging, tasks};
 use crate::context::Ctx;
 use crate::docs::{self, Doc};
 use crate::error::AwsError;
+use crate::services::elbv2;
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
@@ -123,6 +124,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         }
     }
     rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
+    check_target_groups(&ctx, service.load_balancers.as_deref().unwrap_or_default()).await?;
     let mut tracking = berth_model::records::ServiceTracking::default();
     if has_health_checks(&td) {
         tracking.health_checked.insert(deployment.id.clone().unwrap_or_default());
@@ -143,6 +145,28 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         })
         .await?;
     Ok(CreateServiceResponse { service: Some(stored.service) })
+}
+
+/// Each target group exists and a listener forwards to it, as ECS checks (in its words:
+/// Terraform users meet the second message when the listener is made after the service).
+async fn check_target_groups(ctx: &Ctx, lbs: &[LoadBalancer]) -> Result<(), AwsError> {
+    for arn in lbs.iter().filter_map(|lb| lb.target_group_arn.as_deref()) {
+        match elbv2::load_balancers_forwarding_to(ctx, arn).await? {
+            None => {
+                return Err(AwsError::ecs_invalid_parameter(format!(
+                    "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS \
+                     service role being passed has the proper permissions. (No target group {arn} exists.)"
+                )));
+            }
+            Some(lbs) if lbs.is_empty() => {
+                return Err(AwsError::ecs_invalid_parameter(format!(
+                    "The target group with targetGroupArn {arn} does not have an associated load balancer."
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateServiceResponse, AwsError> {
@@ -176,6 +200,9 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     };
     let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(&ctx).await?;
     rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
+    if let Some(lbs) = &req.load_balancers {
+        check_target_groups(&ctx, lbs).await?;
+    }
     let health_checked = has_health_checks(&td);
 
     let stored = docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {

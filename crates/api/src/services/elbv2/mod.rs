@@ -154,6 +154,16 @@ async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, 
     doc.filter(|d| d.value.listener.listener_arn == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
 }
 
+/// For ECS services: the load balancers that forward to the target group `tg_arn`, or
+/// None when there is no such group.
+pub(crate) async fn load_balancers_forwarding_to(ctx: &Ctx, tg_arn: &str) -> Result<Option<Vec<String>>, AwsError> {
+    if target_group(ctx, tg_arn).await.is_err() {
+        return Ok(None);
+    }
+    let (listeners, rules) = (all_listeners(ctx).await?, all_rules(ctx).await?);
+    Ok(Some(target_groups::load_balancers_of(tg_arn, &listeners, &rules)))
+}
+
 /// Every listener, and every non-default rule, of every load balancer.
 async fn all_listeners(ctx: &Ctx) -> Result<Vec<ListenerRecord>, AwsError> {
     Ok(docs::list(ctx.api.store.as_ref(), keys::LISTENERS).await?.into_iter().map(|d| d.value).collect())
