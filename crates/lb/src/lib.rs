@@ -33,9 +33,10 @@ pub async fn run(store: Arc<dyn Store>, listen_on: Option<IpAddr>) {
     tokio::spawn(berth_store::notify_on_changes(store.clone(), "elbv2/", wake.clone()));
     let mut bound: HashMap<SocketAddr, JoinHandle<()>> = HashMap::new();
     let mut checker = checker::Checker::default();
+    let mut instances = snapshot::InstanceAddresses::default();
     let mut checks: Option<JoinHandle<checker::Checker>> = None;
     loop {
-        match snapshot::load(store.as_ref()).await {
+        match snapshot::load(store.as_ref(), &mut instances).await {
             Ok(snap) => {
                 shared.set_snapshot(snap);
                 let snap = shared.snapshot();

@@ -11,10 +11,11 @@ use berth_model::keys;
 use berth_store::{KeyValue, Store, StoreError};
 use http::uri::Authority;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -108,9 +109,33 @@ struct InstanceIds {
     ec2_instance_id: Option<String>,
 }
 
-/// Every container instance's address, by the ids its instance targets may have (its
-/// ec2InstanceId, else its own id, as the service controller registers them).
-async fn instance_addresses(store: &dyn Store) -> Result<HashMap<String, IpAddr>, StoreError> {
+/// Container instances' addresses, by the ids their instance targets may have (its
+/// ec2InstanceId, else its own id, as the service controller registers them). The
+/// records are big and the data plane's thread decodes them, so they are read again
+/// only when an instance target names an instance not looked up yet, or after
+/// `REREAD` (an instance's address changes only when it registers again).
+#[derive(Default)]
+pub struct InstanceAddresses {
+    by_id: HashMap<String, IpAddr>,
+    looked_up: HashSet<String>,
+    read_at: Option<Instant>,
+}
+
+const REREAD: Duration = Duration::from_secs(30);
+
+impl InstanceAddresses {
+    async fn of(&mut self, store: &dyn Store, wanted: HashSet<String>) -> Result<&HashMap<String, IpAddr>, StoreError> {
+        let stale = self.read_at.is_none_or(|at| at.elapsed() >= REREAD);
+        if !wanted.is_empty() && (stale || !wanted.is_subset(&self.looked_up)) {
+            self.by_id = read_instance_addresses(store).await?;
+            self.looked_up = wanted;
+            self.read_at = Some(Instant::now());
+        }
+        Ok(&self.by_id)
+    }
+}
+
+async fn read_instance_addresses(store: &dyn Store) -> Result<HashMap<String, IpAddr>, StoreError> {
     let mut addresses = HashMap::new();
     for i in all::<InstanceAddress>(store, keys::INSTANCES).await? {
         let Some(ip) = i.private_ip else { continue };
@@ -125,7 +150,7 @@ async fn instance_addresses(store: &dyn Store) -> Result<HashMap<String, IpAddr>
     Ok(addresses)
 }
 
-pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
+pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Result<Snapshot, StoreError> {
     let lbs: Vec<LoadBalancerRecord> = all(store, keys::LOAD_BALANCERS).await?;
     let listeners: Vec<ListenerRecord> = all(store, keys::LISTENERS).await?;
     let rules: Vec<RuleRecord> = all(store, keys::RULES).await?;
@@ -151,11 +176,12 @@ pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
             .listeners
             .insert(SocketAddr::new(ip, port), ListenerView { rules: own, default_actions: listener.default_actions });
     }
-    // Instance targets need the instances' addresses: read only when there are some.
     let instance_targets = groups
         .iter()
-        .any(|g| g.target_group.target_type.as_deref().is_none_or(|t| t == "instance") && !g.targets.is_empty());
-    let instances = if instance_targets { instance_addresses(store).await? } else { HashMap::new() };
+        .filter(|g| g.target_group.target_type.as_deref().is_none_or(|t| t == "instance"))
+        .flat_map(|g| g.targets.iter().map(|t| t.id.clone()))
+        .collect();
+    let instances = instances.of(store, instance_targets).await?;
     let now = Timestamp::now();
     for g in groups {
         let tg = &g.target_group;
@@ -164,7 +190,7 @@ pub async fn load(store: &dyn Store) -> Result<Snapshot, StoreError> {
             .iter()
             .filter(|t| !t.gone_at(now))
             .filter_map(|t| {
-                let addr = target_addr(tg.target_type.as_deref(), &t.id, t.port, &instances)?;
+                let addr = target_addr(tg.target_type.as_deref(), &t.id, t.port, instances)?;
                 Some(TargetView {
                     id: t.id.clone(),
                     port: t.port,
@@ -255,7 +281,8 @@ mod tests {
         )
         .await;
         put(&store, keys::target_group("api"), group("api", "ip", &[("172.18.0.5", 8080)])).await;
-        let snapshot = load(&store).await.unwrap();
+        let mut instances = InstanceAddresses::default();
+        let snapshot = load(&store, &mut instances).await.unwrap();
         let addrs = |name: &str| -> Vec<String> {
             let g = snapshot.groups.values().find(|g| g.arn.contains(&format!("/{name}/"))).unwrap();
             g.targets.iter().map(|t| t.addr.to_string()).collect()
@@ -263,5 +290,22 @@ mod tests {
         // By ec2InstanceId or container instance id; an unknown instance on this machine.
         assert_eq!(addrs("web"), ["10.0.3.7:32768", "10.0.3.7:80", "127.0.0.1:81"]);
         assert_eq!(addrs("api"), ["172.18.0.5:8080"]);
+
+        // Known instances are not read again; a target naming a new one is.
+        put(
+            &store,
+            keys::instance("c", &"b".repeat(32)),
+            json!({
+                "containerInstance": {"ec2InstanceId": "i-0later"}, "registered": {"cpu": 1, "memory": 1},
+                "privateIp": "10.0.3.8",
+            }),
+        )
+        .await;
+        assert_eq!(load(&store, &mut instances).await.unwrap().groups.len(), 2);
+        assert!(!instances.by_id.contains_key("i-0later"), "no new instance target: not read again");
+        put(&store, keys::target_group("web"), group("web", "instance", &[("i-0later", 8000)])).await;
+        let snapshot = load(&store, &mut instances).await.unwrap();
+        let web = snapshot.groups.values().find(|g| g.arn.contains("/web/")).unwrap();
+        assert_eq!(web.targets[0].addr.to_string(), "10.0.3.8:8000");
     }
 }
