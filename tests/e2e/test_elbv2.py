@@ -589,6 +589,15 @@ def test_awsvpc_tasks_behind_an_ip_target_group(berth, elbv2, cluster, load_bala
     td = ecs.register_task_definition(family=family, networkMode="awsvpc", containerDefinitions=[
         {"name": "web", "image": TEST_IMAGE, "memory": 32, "command": HTTPD, "portMappings": [{"containerPort": 8080}]}
     ])["taskDefinition"]["taskDefinitionArn"]
+    # An instance target group does not suit awsvpc tasks, as ECS says.
+    instance_tg = target_group(elbv2)["TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=8081,
+                          DefaultActions=forward(instance_tg))
+    with raises_aws("InvalidParameterException", f"The provided target group {instance_tg} has target type instance, "
+                    "which is incompatible with the awsvpc network mode specified in the task definition."):
+        ecs.create_service(cluster=cluster, serviceName=family, taskDefinition=td, desiredCount=2,
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-berth"]}},
+                           loadBalancers=[{"targetGroupArn": instance_tg, "containerName": "web", "containerPort": 8080}])
     ecs.create_service(cluster=cluster, serviceName=family, taskDefinition=td, desiredCount=2,
                        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-berth"]}},
                        loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}])

@@ -124,7 +124,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         }
     }
     rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
-    check_target_groups(&ctx, service.load_balancers.as_deref().unwrap_or_default()).await?;
+    check_target_groups(&ctx, &td, service.load_balancers.as_deref().unwrap_or_default()).await?;
     let mut tracking = berth_model::records::ServiceTracking::default();
     if has_health_checks(&td) {
         tracking.health_checked.insert(deployment.id.clone().unwrap_or_default());
@@ -147,23 +147,40 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     Ok(CreateServiceResponse { service: Some(stored.service) })
 }
 
-/// Each target group exists and a listener forwards to it, as ECS checks (in its words:
-/// Terraform users meet the second message when the listener is made after the service).
-async fn check_target_groups(ctx: &Ctx, lbs: &[LoadBalancer]) -> Result<(), AwsError> {
+/// Each target group exists, a listener forwards to it, and its target type suits the
+/// task definition's network mode (awsvpc tasks are ip targets, bridge and host tasks
+/// instance targets), as ECS checks, in its words (Terraform users meet the second
+/// message when the listener is made after the service).
+async fn check_target_groups(ctx: &Ctx, td: &TaskDefinition, lbs: &[LoadBalancer]) -> Result<(), AwsError> {
+    let mode = td.network_mode.unwrap_or(NetworkMode::Bridge);
     for arn in lbs.iter().filter_map(|lb| lb.target_group_arn.as_deref()) {
-        match elbv2::load_balancers_forwarding_to(ctx, arn).await? {
+        match elbv2::target_group_use(ctx, arn).await? {
             None => {
                 return Err(AwsError::ecs_invalid_parameter(format!(
                     "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS \
                      service role being passed has the proper permissions. (No target group {arn} exists.)"
                 )));
             }
-            Some(lbs) if lbs.is_empty() => {
+            Some(group) if group.load_balancers.is_empty() => {
                 return Err(AwsError::ecs_invalid_parameter(format!(
                     "The target group with targetGroupArn {arn} does not have an associated load balancer."
                 )));
             }
-            Some(_) => {}
+            Some(group) => {
+                let fits = match mode {
+                    NetworkMode::Awsvpc => group.target_type == "ip",
+                    NetworkMode::Bridge | NetworkMode::Host => group.target_type != "ip",
+                    NetworkMode::None => true,
+                };
+                if !fits {
+                    return Err(AwsError::ecs_invalid_parameter(format!(
+                        "The provided target group {arn} has target type {}, which is incompatible with the {} \
+                         network mode specified in the task definition.",
+                        group.target_type,
+                        mode.as_str()
+                    )));
+                }
+            }
         }
     }
     Ok(())
@@ -200,8 +217,8 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     };
     let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(&ctx).await?;
     rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
-    if let Some(lbs) = &req.load_balancers {
-        check_target_groups(&ctx, lbs).await?;
+    if req.load_balancers.is_some() || new_td.is_some() {
+        check_target_groups(&ctx, &td, probe.load_balancers.as_deref().unwrap_or_default()).await?;
     }
     let health_checked = has_health_checks(&td);
 

@@ -154,14 +154,21 @@ async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, 
     doc.filter(|d| d.value.listener.listener_arn == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
 }
 
-/// For ECS services: the load balancers that forward to the target group `tg_arn`, or
-/// None when there is no such group.
-pub(crate) async fn load_balancers_forwarding_to(ctx: &Ctx, tg_arn: &str) -> Result<Option<Vec<String>>, AwsError> {
-    if target_group(ctx, tg_arn).await.is_err() {
-        return Ok(None);
-    }
+/// What ECS checks of a service's target group: its target type and the load balancers
+/// that forward to it.
+pub(crate) struct GroupUse {
+    pub target_type: String,
+    pub load_balancers: Vec<String>,
+}
+
+/// For ECS services: how the target group `tg_arn` is used, or None when there is no such group.
+pub(crate) async fn target_group_use(ctx: &Ctx, tg_arn: &str) -> Result<Option<GroupUse>, AwsError> {
+    let Ok(group) = target_group(ctx, tg_arn).await else { return Ok(None) };
     let (listeners, rules) = (all_listeners(ctx).await?, all_rules(ctx).await?);
-    Ok(Some(target_groups::load_balancers_of(tg_arn, &listeners, &rules)))
+    Ok(Some(GroupUse {
+        target_type: group.value.target_group.target_type.unwrap_or_else(|| "instance".into()),
+        load_balancers: target_groups::load_balancers_of(tg_arn, &listeners, &rules),
+    }))
 }
 
 /// Every listener, and every non-default rule, of every load balancer.
