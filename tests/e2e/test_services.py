@@ -465,9 +465,10 @@ def test_the_seed_walkthrough_create_from_a_file_scale_to_zero_then_delete(berth
     tg = elbv2.create_target_group(Name=unique("web"), Protocol="HTTP", Port=80)["TargetGroups"][0]["TargetGroupArn"]
     missing = f"arn:aws:elasticloadbalancing:{berth.region}:{berth.account_id}:targetgroup/web/0123456789abcdef"
     web = {"containerName": "web", "containerPort": 8080}
-    with raises_aws("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn"):
-        ecs.create_service(cluster=name, serviceName=service, taskDefinition=f"{family}:1",
-                           loadBalancers=[{"targetGroupArn": missing, **web}])  # fmt: skip
+    for not_there in (missing, "web"):  # a group that does not exist; a name where the ARN belongs
+        with raises_aws("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn"):
+            ecs.create_service(cluster=name, serviceName=service, taskDefinition=f"{family}:1",
+                               loadBalancers=[{"targetGroupArn": not_there, **web}])  # fmt: skip
     with raises_aws("InvalidParameterException",
                     f"The target group with targetGroupArn {tg} does not have an associated load balancer."):
         ecs.create_service(cluster=name, serviceName=service, taskDefinition=f"{family}:1",

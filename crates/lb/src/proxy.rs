@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -65,8 +65,10 @@ impl Shared {
     pub fn set_snapshot(&self, mut snapshot: Snapshot) {
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         let Counters { turns, in_flight } = &mut *counters;
+        let addrs: HashSet<SocketAddr> =
+            snapshot.groups.values().flat_map(|g| g.targets.iter().map(|t| t.addr)).collect();
         turns.retain(|arn, _| snapshot.groups.contains_key(arn));
-        in_flight.retain(|addr, _| snapshot.groups.values().any(|g| g.targets.iter().any(|t| t.addr == *addr)));
+        in_flight.retain(|addr, _| addrs.contains(addr));
         for group in snapshot.groups.values_mut() {
             group.turn = turns.entry(group.arn.clone()).or_default().clone();
             for target in &mut group.targets {

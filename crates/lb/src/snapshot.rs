@@ -124,11 +124,11 @@ pub struct InstanceAddresses {
 const REREAD: Duration = Duration::from_secs(30);
 
 impl InstanceAddresses {
-    async fn of(&mut self, store: &dyn Store, wanted: HashSet<String>) -> Result<&HashMap<String, IpAddr>, StoreError> {
+    async fn of(&mut self, store: &dyn Store, wanted: HashSet<&str>) -> Result<&HashMap<String, IpAddr>, StoreError> {
         let stale = self.read_at.is_none_or(|at| at.elapsed() >= REREAD);
-        if !wanted.is_empty() && (stale || !wanted.is_subset(&self.looked_up)) {
+        if !wanted.is_empty() && (stale || !wanted.iter().all(|id| self.looked_up.contains(*id))) {
             self.by_id = read_instance_addresses(store).await?;
-            self.looked_up = wanted;
+            self.looked_up = wanted.into_iter().map(str::to_owned).collect();
             self.read_at = Some(Instant::now());
         }
         Ok(&self.by_id)
@@ -179,7 +179,7 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
     let instance_targets = groups
         .iter()
         .filter(|g| g.target_group.target_type.as_deref().is_none_or(|t| t == "instance"))
-        .flat_map(|g| g.targets.iter().map(|t| t.id.clone()))
+        .flat_map(|g| g.targets.iter().map(|t| t.id.as_str()))
         .collect();
     let instances = instances.of(store, instance_targets).await?;
     let now = Timestamp::now();

@@ -139,11 +139,17 @@ async fn load_balancer(ctx: &Ctx, lb_arn: &str) -> Result<Doc<LoadBalancerRecord
 }
 
 async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>, AwsError> {
-    let Some(Resource::TargetGroup { name, .. }) = arn::parse(tg_arn) else {
+    if !matches!(arn::parse(tg_arn), Some(Resource::TargetGroup { .. })) {
         return Err(AwsError::elbv2_validation(format!("'{tg_arn}' is not a valid target group ARN")));
-    };
+    }
+    find_target_group(ctx, tg_arn).await?.ok_or_else(AwsError::elbv2_tg_not_found)
+}
+
+/// The target group an ARN names, if there is one (None for an ARN of anything else).
+async fn find_target_group(ctx: &Ctx, tg_arn: &str) -> Result<Option<Doc<TargetGroupRecord>>, AwsError> {
+    let Some(Resource::TargetGroup { name, .. }) = arn::parse(tg_arn) else { return Ok(None) };
     let doc = docs::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(&name)).await?;
-    doc.filter(|d| d.value.target_group.target_group_arn == tg_arn).ok_or_else(AwsError::elbv2_tg_not_found)
+    Ok(doc.filter(|d| d.value.target_group.target_group_arn == tg_arn))
 }
 
 async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, AwsError> {
@@ -161,9 +167,10 @@ pub(crate) struct GroupUse {
     pub load_balancers: Vec<String>,
 }
 
-/// For ECS services: how the target group `tg_arn` is used, or None when there is no such group.
+/// For ECS services: how the target group `tg_arn` is used, or None when there is no such
+/// group (a store failure is an error, not a missing group).
 pub(crate) async fn target_group_use(ctx: &Ctx, tg_arn: &str) -> Result<Option<GroupUse>, AwsError> {
-    let Ok(group) = target_group(ctx, tg_arn).await else { return Ok(None) };
+    let Some(group) = find_target_group(ctx, tg_arn).await? else { return Ok(None) };
     let (listeners, rules) = (all_listeners(ctx).await?, all_rules(ctx).await?);
     Ok(Some(GroupUse {
         target_type: group.value.target_group.target_type.unwrap_or_else(|| "instance".into()),
