@@ -2,20 +2,20 @@
 //! `berth server` / `berth up`. A control loop reads the elbv2 state from the store on
 //! every change under `elbv2/` (and every second), binds a socket for each listener on
 //! its load balancer's loopback address (its DNSName) and closes those of deleted
-//! listeners, and runs the health checks. The decisions are pure: `routing` (rules,
+//! listeners, and runs the health checks. `proxy` serves the listeners' connections.
+//! The decisions are pure: `http1` (HTTP/1.x framing and heads), `routing` (rules,
 //! weights), `balance` (which target), `health` (state transitions).
 #![forbid(unsafe_code)]
 
 pub mod balance;
 pub mod checker;
 pub mod health;
+pub mod http1;
 pub mod proxy;
 pub mod routing;
 pub mod snapshot;
 
 use berth_store::Store;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use proxy::Shared;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -84,18 +84,10 @@ pub async fn run(store: Arc<dyn Store>, listen_on: Option<IpAddr>) {
     }
 }
 
-/// Accepts connections on one listener; each is served by hyper (HTTP/1.1 keep-alive).
+/// Accepts connections on one listener; each is served by `proxy::serve`.
 async fn serve(socket: tokio::net::TcpListener, local: SocketAddr, shared: Arc<Shared>) {
     loop {
         let Ok((stream, peer)) = socket.accept().await else { continue };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| proxy::handle(shared.clone(), local, peer, req));
-            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "client connection ended");
-            }
-        });
+        tokio::spawn(proxy::serve(shared.clone(), local, peer, stream));
     }
 }

@@ -1,37 +1,41 @@
-//! The listeners' HTTP service: route a request by the listener's rules, then answer a
-//! fixed response, a redirect, or forward it to a target over a pooled keep-alive
-//! connection with X-Forwarded-* headers. 502 when the target fails, 504 when it takes
-//! longer than the idle timeout, 503 when the group has no target to send to.
+//! The listeners' HTTP/1.1 proxy. A client connection's requests are read one after
+//! another (pipelined ones too), each routed by the listener's rules and answered with a
+//! fixed response, a redirect, or forwarded to a target over a pooled keep-alive
+//! connection with X-Forwarded-* headers. Heads are parsed in place and passed on with
+//! only the hop-by-hop headers changed; bodies are relayed as they arrive, by their
+//! framing (`http1`). 502 when the target fails, 504 when it does not answer within the
+//! idle timeout, 503 when the group has no target to send to.
 
 use crate::balance::{self, Candidate};
+use crate::http1::{self, Body, Forwarded, Framing, Reject};
 use crate::routing::{self, RequestView};
 use crate::snapshot::{GroupView, Snapshot, TargetView};
 use berth_model::elbv2::Action;
-use bytes::Bytes;
-use http::uri::{PathAndQuery, Scheme};
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use bytes::{Buf, BytesMut};
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
 
-pub type Body = BoxBody<Bytes, hyper::Error>;
+/// How long a client connection may idle, and a target take to answer before the client
+/// gets 504 (ALB's default idle timeout).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle connection to a target is kept for reuse, and how many per target.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+const POOL_PER_TARGET: usize = 256;
+const BUFFER: usize = 16 * 1024;
 
-/// How long a target may take to answer before the client gets 504 (ALB's default idle timeout).
-const TARGET_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What every listener shares: the current snapshot, the connection pool to targets,
+/// What every listener shares: the current snapshot, the idle connections to targets,
 /// and the balancer's counters (which outlive any one snapshot).
 pub struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
-    client: Client<HttpConnector, Incoming>,
+    pool: Pool,
     counters: Mutex<Counters>,
     rolls: AtomicU64,
 }
@@ -45,13 +49,9 @@ struct Counters {
 
 impl Shared {
     pub fn new() -> Arc<Self> {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
         Arc::new(Self {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
-            client,
+            pool: Pool::default(),
             counters: Mutex::default(),
             rolls: AtomicU64::new(0),
         })
@@ -61,7 +61,8 @@ impl Shared {
         self.snapshot.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Serves `snapshot` from now on, its groups and targets keeping their counters.
+    /// Serves `snapshot` from now on, its groups and targets keeping their counters;
+    /// idle connections to targets no longer in it are closed.
     pub fn set_snapshot(&self, mut snapshot: Snapshot) {
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         let Counters { turns, in_flight } = &mut *counters;
@@ -69,6 +70,7 @@ impl Shared {
             snapshot.groups.values().flat_map(|g| g.targets.iter().map(|t| t.addr)).collect();
         turns.retain(|arn, _| snapshot.groups.contains_key(arn));
         in_flight.retain(|addr, _| addrs.contains(addr));
+        self.pool.retain(&addrs);
         for group in snapshot.groups.values_mut() {
             group.turn = turns.entry(group.arn.clone()).or_default().clone();
             for target in &mut group.targets {
@@ -77,6 +79,41 @@ impl Shared {
         }
         drop(counters);
         *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+    }
+}
+
+/// Idle keep-alive connections to targets; the most recently used goes out first.
+#[derive(Default)]
+struct Pool(Mutex<HashMap<SocketAddr, Vec<(TcpStream, Instant)>>>);
+
+impl Pool {
+    fn take(&self, addr: SocketAddr) -> Option<TcpStream> {
+        let mut idle = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let conns = idle.get_mut(&addr)?;
+        while let Some((stream, since)) = conns.pop() {
+            // A target that closed an idle connection made it readable: reading gives EOF.
+            let open = matches!(stream.try_read(&mut [0; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+            if open && since.elapsed() < POOL_IDLE {
+                return Some(stream);
+            }
+        }
+        None
+    }
+
+    fn put(&self, addr: SocketAddr, stream: TcpStream) {
+        let now = Instant::now();
+        let mut idle = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let conns = idle.entry(addr).or_default();
+        // Oldest first: those idle too long are a prefix.
+        let stale = conns.partition_point(|(_, since)| now.duration_since(*since) >= POOL_IDLE);
+        conns.drain(..stale);
+        if conns.len() < POOL_PER_TARGET {
+            conns.push((stream, now));
+        }
+    }
+
+    fn retain(&self, addrs: &HashSet<SocketAddr>) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).retain(|addr, _| addrs.contains(addr));
     }
 }
 
@@ -109,76 +146,419 @@ impl Drop for InFlight {
     }
 }
 
-pub fn full(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.into()).map_err(|never| match never {}).boxed());
-    *r.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    r
+/// What to do with one request, decided from its head.
+struct Plan {
+    head_len: usize,
+    body: Framing,
+    /// Whether the client keeps the connection open after this exchange.
+    keep_alive: bool,
+    http10: bool,
+    to_head: bool,
+    expect_continue: bool,
+    /// The target it is forwarded to (its head is in `to_target`), or None when the
+    /// proxy answers itself (the whole response is in `to_client`).
+    forward: Option<(SocketAddr, InFlight)>,
 }
 
-fn error_page(status: StatusCode) -> Response<Body> {
-    let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or_default());
-    full(status, "text/plain; charset=utf-8", text)
-}
-
-/// Serves one request that arrived at listener `local` from `peer`.
-pub async fn handle(
+/// The listener a client connection came to, and the client's address.
+struct Origin {
     shared: Arc<Shared>,
     local: SocketAddr,
     peer: SocketAddr,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let snapshot = shared.snapshot();
-    let Some(listener) = snapshot.listeners.get(&local) else {
-        return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
-    };
-    let view = RequestView {
-        method: req.method().as_str(),
-        path: req.uri().path(),
-        query: req.uri().query().unwrap_or_default(),
-        host: host(&req),
-        headers: req.headers(),
-        source: peer.ip(),
-    };
-    let Some(action) = routing::select(&listener.rules, &listener.default_actions, &view).first() else {
-        return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE));
-    };
-    let response = match action.kind.as_str() {
-        "fixed-response" => fixed(action),
-        "redirect" => redirect(action, local.port(), &req),
-        _ => forward(&shared, &snapshot, action, local, peer, req).await,
-    };
-    Ok(response)
 }
 
-/// The Host header without its port.
-fn host(req: &Request<Incoming>) -> &str {
-    let header = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    header.rsplit_once(':').map_or(header, |(h, _)| h)
+/// One client connection and its buffers, reused from request to request.
+struct Connection {
+    at: Origin,
+    client: TcpStream,
+    /// Bytes read from the client not yet passed on.
+    inbound: BytesMut,
+    /// Bytes read from the target not yet passed on.
+    from_target: BytesMut,
+    to_target: Vec<u8>,
+    to_client: Vec<u8>,
 }
 
-fn fixed(action: &Action) -> Response<Body> {
-    let Some(c) = &action.fixed_response_config else { return error_page(StatusCode::SERVICE_UNAVAILABLE) };
-    let status = c.status_code.parse().ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
-    full(status, c.content_type.as_deref().unwrap_or("text/plain"), c.message_body.clone().unwrap_or_default())
+/// Serves one client connection of listener `local` until it closes, idles out or errs.
+pub async fn serve(shared: Arc<Shared>, local: SocketAddr, peer: SocketAddr, client: TcpStream) {
+    let _ = client.set_nodelay(true);
+    let mut conn = Connection {
+        at: Origin { shared, local, peer },
+        client,
+        inbound: BytesMut::with_capacity(BUFFER),
+        from_target: BytesMut::with_capacity(BUFFER),
+        to_target: Vec::with_capacity(BUFFER),
+        to_client: Vec::with_capacity(BUFFER),
+    };
+    loop {
+        match conn.exchange().await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                tracing::debug!(peer = %conn.at.peer, error = %e, "client connection ended");
+                break;
+            }
+        }
+    }
+}
+
+fn invalid(_: http1::Malformed) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "malformed chunked body")
+}
+
+/// Moves what of `from` belongs to `body` into `to`: as it came, or only the payload
+/// when `decode` (a chunked body to an HTTP/1.0 client).
+fn take_body(from: &mut BytesMut, to: &mut Vec<u8>, body: &mut Body, decode: bool) -> io::Result<()> {
+    let n = if decode {
+        body.advance(from, &mut |payload| to.extend_from_slice(payload)).map_err(invalid)?
+    } else {
+        let n = body.advance(from, &mut |_| {}).map_err(invalid)?;
+        to.extend_from_slice(&from[..n]);
+        n
+    };
+    from.advance(n);
+    Ok(())
+}
+
+/// How the target's response is passed on, decided from its head.
+struct ResponsePlan {
+    head_len: usize,
+    /// An interim (1xx) response, not passed on: the proxy answered Expect itself.
+    interim: bool,
+    body: Framing,
+    decode: bool,
+    close_client: bool,
+    target_keeps_alive: bool,
+}
+
+/// Reads the target's response head into `buf` (skipping interim responses) and writes
+/// the head for the client into `out`. Err(true) when the target closed the connection
+/// before sending anything.
+async fn response_head(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    out: &mut Vec<u8>,
+    plan: &Plan,
+) -> Result<ResponsePlan, bool> {
+    loop {
+        if !buf.is_empty() {
+            match response_plan(buf, out, plan) {
+                Ok(Some(r)) if r.interim => {
+                    buf.advance(r.head_len);
+                    continue;
+                }
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) if buf.len() >= http1::MAX_HEAD => return Err(false),
+                Ok(None) => {}
+                Err(http1::Malformed) => return Err(false),
+            }
+        }
+        match stream.read_buf(buf).await {
+            Ok(0) | Err(_) if buf.is_empty() => return Err(true),
+            Ok(0) | Err(_) => return Err(false),
+            Ok(_) => {}
+        }
+    }
+}
+
+fn response_plan(input: &[u8], out: &mut Vec<u8>, plan: &Plan) -> Result<Option<ResponsePlan>, http1::Malformed> {
+    let mut headers = [httparse::EMPTY_HEADER; http1::MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut headers);
+    let head_len = match resp.parse(input) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(http1::Malformed),
+    };
+    let status = resp.code.unwrap_or_default();
+    let headers: &[httparse::Header] = resp.headers;
+    if status == 101 {
+        return Err(http1::Malformed); // Upgrade is not passed on, so no target may switch protocols.
+    }
+    let interim = (100..200).contains(&status);
+    let body = http1::response_framing(status, plan.to_head, headers)?;
+    let decode = plan.http10 && body == Framing::Chunked;
+    let close_client = !plan.keep_alive || body == Framing::UntilClose || decode;
+    if !interim {
+        http1::write_response_head(out, status, resp.reason.unwrap_or_default(), headers, decode, close_client);
+    }
+    let target_keeps_alive = http1::keeps_alive(resp.version.unwrap_or(1), headers);
+    Ok(Some(ResponsePlan { head_len, interim, body, decode, close_client, target_keeps_alive }))
+}
+
+impl Connection {
+    /// One request and its response; whether the connection stays open for another.
+    async fn exchange(&mut self) -> io::Result<bool> {
+        let mut looked_at = 0;
+        let plan = loop {
+            if http1::head_ended(&self.inbound, looked_at) {
+                self.to_target.clear();
+                self.to_client.clear();
+                let snapshot = self.at.shared.snapshot();
+                match plan(&self.inbound, &self.at, &snapshot, &mut self.to_target, &mut self.to_client) {
+                    Ok(Some(plan)) => break plan,
+                    Ok(None) => {}
+                    Err(reject) => return self.reject(reject).await,
+                }
+            }
+            if self.inbound.len() >= http1::MAX_HEAD {
+                return self.reject(Reject::HeadTooLarge).await;
+            }
+            looked_at = self.inbound.len();
+            match timeout(IDLE_TIMEOUT, self.client.read_buf(&mut self.inbound)).await {
+                Ok(Ok(0)) | Err(_) => return Ok(false),
+                Ok(result) => result?,
+            };
+        };
+        match plan.forward {
+            Some((addr, _)) => self.forward(&plan, addr).await,
+            None => {
+                self.client.write_all(&self.to_client).await?;
+                self.inbound.advance(plan.head_len);
+                Ok(plan.keep_alive)
+            }
+        }
+    }
+
+    async fn reject(&mut self, reject: Reject) -> io::Result<bool> {
+        self.to_client.clear();
+        own_response(&mut self.to_client, reject.status(), &[], reject.reason().as_bytes(), true, false);
+        self.client.write_all(&self.to_client).await?;
+        Ok(false)
+    }
+
+    /// Answers an error status when forwarding failed; the connection stays open only if
+    /// the whole request was read.
+    async fn fail(&mut self, plan: &Plan, status: (u16, &str), whole: bool) -> io::Result<bool> {
+        let close = !(plan.keep_alive && whole);
+        self.to_client.clear();
+        error_page(&mut self.to_client, status, close, plan.to_head);
+        self.client.write_all(&self.to_client).await?;
+        Ok(!close)
+    }
+
+    async fn forward(&mut self, plan: &Plan, addr: SocketAddr) -> io::Result<bool> {
+        let mut body = Body::new(plan.body);
+        self.inbound.advance(plan.head_len);
+        take_body(&mut self.inbound, &mut self.to_target, &mut body, false)?;
+        let whole = body.is_done();
+        let mut attempt = 0;
+        let (mut target, response) = loop {
+            attempt += 1;
+            // A pooled connection the target closed meanwhile fails without an answer;
+            // the request is then sent again on a new one, if it is all at hand.
+            let pooled = if attempt == 1 { self.at.shared.pool.take(addr) } else { None };
+            let reused = pooled.is_some();
+            let mut target = match pooled {
+                Some(stream) => stream,
+                None => match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(target = %addr, error = %e, "target refused");
+                        return self.fail(plan, (502, "Bad Gateway"), whole).await;
+                    }
+                    Err(_) => return self.fail(plan, (504, "Gateway Timeout"), whole).await,
+                },
+            };
+            let _ = target.set_nodelay(true);
+            if target.write_all(&self.to_target).await.is_err() {
+                if reused && whole {
+                    continue;
+                }
+                return self.fail(plan, (502, "Bad Gateway"), whole).await;
+            }
+            if !whole {
+                if plan.expect_continue {
+                    self.client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+                }
+                while !body.is_done() {
+                    match timeout(IDLE_TIMEOUT, self.client.read_buf(&mut self.inbound)).await {
+                        Ok(Ok(0)) | Err(_) => return Ok(false),
+                        Ok(result) => result?,
+                    };
+                    self.to_target.clear();
+                    take_body(&mut self.inbound, &mut self.to_target, &mut body, false)?;
+                    if target.write_all(&self.to_target).await.is_err() {
+                        return self.fail(plan, (502, "Bad Gateway"), body.is_done()).await;
+                    }
+                }
+            }
+            self.from_target.clear();
+            self.to_client.clear();
+            let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan);
+            match timeout(IDLE_TIMEOUT, head).await {
+                Ok(Ok(response)) => break (target, response),
+                Ok(Err(true)) if reused && whole => continue,
+                Ok(Err(_)) => {
+                    tracing::debug!(target = %addr, "target closed or answered malformed");
+                    return self.fail(plan, (502, "Bad Gateway"), true).await;
+                }
+                Err(_) => return self.fail(plan, (504, "Gateway Timeout"), true).await,
+            }
+        };
+        let mut body = Body::new(response.body);
+        self.from_target.advance(response.head_len);
+        take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
+        self.client.write_all(&self.to_client).await?;
+        while !body.is_done() {
+            self.from_target.clear();
+            match timeout(IDLE_TIMEOUT, target.read_buf(&mut self.from_target)).await {
+                // The end of a body that lasts until close, or one cut short: either way the
+                // client's connection closes too, which tells it the body ended.
+                Ok(Ok(0) | Err(_)) | Err(_) => return Ok(false),
+                Ok(Ok(_)) => {}
+            }
+            self.to_client.clear();
+            take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
+            self.client.write_all(&self.to_client).await?;
+        }
+        if response.target_keeps_alive && self.from_target.is_empty() {
+            self.at.shared.pool.put(addr, target);
+        }
+        Ok(!response.close_client)
+    }
+}
+
+/// Decides what to do with the request at the start of `input`, writing the head to
+/// forward or the whole response into `conn`'s buffers. None while the head is incomplete.
+fn plan(
+    input: &[u8],
+    at: &Origin,
+    snapshot: &Snapshot,
+    to_target: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<Option<Plan>, Reject> {
+    let mut headers = [httparse::EMPTY_HEADER; http1::MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let head_len = match req.parse(input) {
+        Ok(httparse::Status::Complete(n)) if n > http1::MAX_HEAD => return Err(Reject::HeadTooLarge),
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(Reject::HeadTooLarge),
+        Err(_) => return Err(Reject::BadRequest("the request head is malformed")),
+    };
+    let (method, target, version) = (req.method.unwrap_or_default(), req.path.unwrap_or_default(), req.version);
+    let headers: &[httparse::Header] = req.headers;
+    if method == "CONNECT" {
+        return Err(Reject::BadRequest("CONNECT is not supported"));
+    }
+    let body = http1::request_framing(headers)?;
+    let (origin, authority) = http1::split_target(target);
+    let host_header = headers.iter().find(|h| h.name.eq_ignore_ascii_case("host")).map(|h| h.value);
+    let host = host_header.and_then(|h| std::str::from_utf8(h).ok()).or(authority).unwrap_or_default();
+    let (path, query) = origin.split_once('?').unwrap_or((origin, ""));
+    let view = RequestView { method, path, query, host: without_port(host), headers, source: at.peer.ip() };
+    let mut plan = Plan {
+        head_len,
+        body,
+        keep_alive: http1::keeps_alive(version.unwrap_or(1), headers),
+        http10: version == Some(0),
+        to_head: method == "HEAD",
+        expect_continue: http1::expects_continue(headers),
+        forward: None,
+    };
+    // Answering without reading a body leaves the connection unusable after it.
+    let close = !plan.keep_alive || body != Framing::Empty;
+    let action =
+        snapshot.listeners.get(&at.local).and_then(|l| routing::select(&l.rules, &l.default_actions, &view).first());
+    match action.map(|a| (a, a.kind.as_str())) {
+        Some((action, "fixed-response")) => fixed(out, action, close, plan.to_head),
+        Some((action, "redirect")) => redirect(out, action, &view, at.local.port(), close, plan.to_head),
+        Some((action, _)) => match target_for(&at.shared, snapshot, action) {
+            Some(target) => {
+                let fwd = Forwarded { client: at.peer.ip(), listener_port: at.local.port() };
+                http1::write_request_head(to_target, method, origin, headers, &target.addr, fwd);
+                plan.forward = Some((target.addr, InFlight::start(target)));
+            }
+            None => error_page(out, (503, "Service Unavailable"), close, plan.to_head),
+        },
+        None => error_page(out, (503, "Service Unavailable"), close, plan.to_head),
+    }
+    if plan.forward.is_none() {
+        plan.keep_alive &= !close;
+    }
+    Ok(Some(plan))
+}
+
+/// The target a forward action sends the next request to: a group by weight, then a
+/// target of it by the group's algorithm.
+fn target_for<'s>(shared: &Shared, snapshot: &'s Snapshot, action: &Action) -> Option<&'s TargetView> {
+    let roll = shared.rolls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    routing::target_group(action, roll).and_then(|arn| snapshot.groups.get(arn)).and_then(choose)
+}
+
+/// A Host header's host, without its port (`[::1]:80` → `[::1]`).
+fn without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port)) if !port.contains(']') => h,
+        _ => host,
+    }
+}
+
+/// A response of the proxy's own, its body left out when answering HEAD.
+fn own_response(
+    out: &mut Vec<u8>,
+    status: (u16, &str),
+    extra: &[(&str, &str)],
+    body: &[u8],
+    close: bool,
+    to_head: bool,
+) {
+    http1::write_response(out, status, extra, body, close);
+    if to_head {
+        out.truncate(out.len() - body.len());
+    }
+}
+
+fn error_page(out: &mut Vec<u8>, status: (u16, &str), close: bool, to_head: bool) {
+    let text = format!("{} {}\n", status.0, status.1);
+    own_response(out, status, &[("Content-Type", "text/plain; charset=utf-8")], text.as_bytes(), close, to_head);
+}
+
+fn fixed(out: &mut Vec<u8>, action: &Action, close: bool, to_head: bool) {
+    let Some(c) = &action.fixed_response_config else {
+        return error_page(out, (503, "Service Unavailable"), close, to_head);
+    };
+    let status = c.status_code.parse().ok().filter(|s| (200..600).contains(s)).unwrap_or(200);
+    let content_type = c.content_type.as_deref().unwrap_or("text/plain");
+    let body = c.message_body.as_deref().unwrap_or_default();
+    own_response(out, (status, reason(status)), &[("Content-Type", content_type)], body.as_bytes(), close, to_head);
+}
+
+/// The standard reason phrase of a status ALB's fixed responses and redirects use.
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
 }
 
 /// A redirect's Location, with ALB's `#{protocol}`, `#{host}`, `#{port}`, `#{path}` and
 /// `#{query}` placeholders filled from the request.
-fn redirect(action: &Action, port: u16, req: &Request<Incoming>) -> Response<Body> {
-    let Some(c) = &action.redirect_config else { return error_page(StatusCode::SERVICE_UNAVAILABLE) };
-    let host = host(req);
+fn redirect(out: &mut Vec<u8>, action: &Action, req: &RequestView, port: u16, close: bool, to_head: bool) {
+    let Some(c) = &action.redirect_config else {
+        return error_page(out, (503, "Service Unavailable"), close, to_head);
+    };
     let fill = |template: &Option<String>, default: &str| {
         template
             .as_deref()
             .unwrap_or(default)
             .replace("#{protocol}", "http")
-            .replace("#{host}", host)
+            .replace("#{host}", req.host)
             .replace("#{port}", &port.to_string())
-            .replace("#{path}", req.uri().path().trim_start_matches('/'))
-            .replace("#{query}", req.uri().query().unwrap_or_default())
+            .replace("#{path}", req.path.trim_start_matches('/'))
+            .replace("#{query}", req.query)
     };
     let protocol = fill(&c.protocol, "#{protocol}").to_lowercase();
     let location_port = fill(&c.port, "#{port}");
@@ -188,73 +568,7 @@ fn redirect(action: &Action, port: u16, req: &Request<Incoming>) -> Response<Bod
     if !query.is_empty() {
         location = format!("{location}?{query}");
     }
-    let status = if c.status_code == "HTTP_301" { StatusCode::MOVED_PERMANENTLY } else { StatusCode::FOUND };
-    let mut r = full(status, "text/plain", "");
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
+    let status = if c.status_code == "HTTP_301" { 301 } else { 302 };
+    let extra = [("Location", location.as_str()), ("Content-Type", "text/plain")];
+    own_response(out, (status, reason(status)), &extra, b"", close, to_head);
 }
-
-/// Headers that belong to one connection, not to the request: not passed on.
-const HOP_BY_HOP: [HeaderName; 6] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TE,
-    header::TRAILER,
-    header::UPGRADE,
-];
-
-async fn forward(
-    shared: &Arc<Shared>,
-    snapshot: &Snapshot,
-    action: &Action,
-    local: SocketAddr,
-    peer: SocketAddr,
-    mut req: Request<Incoming>,
-) -> Response<Body> {
-    let roll = shared.rolls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    let Some(group) = routing::target_group(action, roll).and_then(|arn| snapshot.groups.get(arn)) else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
-    };
-    let Some(target) = choose(group) else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
-    };
-    let mut uri = std::mem::take(req.uri_mut()).into_parts();
-    uri.scheme = Some(Scheme::HTTP);
-    uri.authority = Some(target.authority.clone());
-    uri.path_and_query = uri.path_and_query.or(Some(PathAndQuery::from_static("/")));
-    let Ok(uri) = Uri::from_parts(uri) else {
-        return error_page(StatusCode::BAD_REQUEST);
-    };
-    *req.uri_mut() = uri;
-    let headers = req.headers_mut();
-    for hop in HOP_BY_HOP {
-        headers.remove(hop);
-    }
-    let forwarded_for = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prior) => HeaderValue::from_str(&format!("{prior}, {}", peer.ip())),
-        None => HeaderValue::from_str(&peer.ip().to_string()),
-    };
-    if let Ok(v) = forwarded_for {
-        headers.insert(X_FORWARDED_FOR, v);
-    }
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-    headers.insert(X_FORWARDED_PORT, HeaderValue::from(local.port()));
-    let in_flight = InFlight::start(target);
-    let answer = tokio::time::timeout(TARGET_TIMEOUT, shared.client.request(req)).await;
-    drop(in_flight);
-    match answer {
-        Ok(Ok(resp)) => resp.map(BodyExt::boxed),
-        Ok(Err(e)) => {
-            tracing::debug!(target = %target.addr, error = %e, "target failed");
-            error_page(StatusCode::BAD_GATEWAY)
-        }
-        Err(_) => error_page(StatusCode::GATEWAY_TIMEOUT),
-    }
-}
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");

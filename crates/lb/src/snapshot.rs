@@ -9,7 +9,6 @@ use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord
 use berth_model::elbv2::{Action, Rule};
 use berth_model::keys;
 use berth_store::{KeyValue, Store, StoreError};
-use http::uri::Authority;
 use std::collections::HashMap;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -59,8 +58,6 @@ pub struct TargetView {
     pub id: String,
     pub port: i32,
     pub addr: SocketAddr,
-    /// `addr` as a URI's authority, made once rather than per request.
-    pub authority: Authority,
     /// Requests in flight to `addr`; kept across snapshots by `proxy::Shared`.
     pub in_flight: Arc<AtomicUsize>,
     pub state: String,
@@ -195,7 +192,6 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
                     id: t.id.clone(),
                     port: t.port,
                     addr,
-                    authority: Authority::try_from(addr.to_string()).ok()?,
                     in_flight: Arc::default(),
                     state: t.health.state.clone(),
                     draining: t.draining_until.is_some(),

@@ -1,0 +1,372 @@
+//! The proxy over real loopback sockets: a raw client before it, scripted targets behind
+//! it, for what HTTP/1.1 clients and servers do that the e2e tests' `requests` and
+//! Python's http.server do not: chunked bodies both ways, pipelining, HTTP/1.0,
+//! Expect: 100-continue, interim responses, bodies that end at close, targets that close
+//! idle connections, and requests that could be read two ways.
+
+use berth_lb::balance::Algorithm;
+use berth_lb::http1::{self, Body, Framing};
+use berth_lb::proxy::{self, Shared};
+use berth_lb::snapshot::{GroupView, HealthCheck, ListenerView, Snapshot, TargetView};
+use berth_model::elbv2::Action;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What a scripted target saw of one request.
+#[derive(Debug, Clone)]
+struct Seen {
+    head: String,
+    body: Vec<u8>,
+    connection: usize,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
+
+/// Reads one request (head and body by its framing) from `stream`; None at EOF.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        if let Ok(httparse::Status::Complete(n)) = req.parse(buf) {
+            let mut body = Body::new(http1::request_framing(req.headers).unwrap());
+            let head = String::from_utf8(buf[..n].to_vec()).unwrap();
+            buf.drain(..n);
+            let mut payload = Vec::new();
+            loop {
+                let used = body.advance(buf, &mut |p| payload.extend_from_slice(p)).unwrap();
+                buf.drain(..used);
+                if body.is_done() {
+                    return Some((head, payload));
+                }
+                read_more(stream, buf).await?;
+            }
+        }
+        read_more(stream, buf).await?;
+    }
+}
+
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+    let mut chunk = [0u8; 16384];
+    let n = stream.read(&mut chunk).await.ok()?;
+    buf.extend_from_slice(&chunk[..n]);
+    (n > 0).then_some(())
+}
+
+/// A target answering each request with `reply(request head)`, then closing the
+/// connection if `close_after` or the answer says `Connection: close`.
+async fn target(reply: fn(&str) -> Vec<u8>, close_after: bool) -> (SocketAddr, Log) {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let log = Log::default();
+    let seen = log.clone();
+    tokio::spawn(async move {
+        for connection in 0.. {
+            let (mut stream, _) = socket.accept().await.unwrap();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                while let Some((head, body)) = read_request(&mut stream, &mut buf).await {
+                    let answer = reply(&head);
+                    seen.lock().unwrap().push(Seen { head, body, connection });
+                    let says_close = answer.windows(17).any(|w| w == b"Connection: close");
+                    if stream.write_all(&answer).await.is_err() || close_after || says_close {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (addr, log)
+}
+
+fn ok(body: &str) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+/// A listener on a loopback port forwarding to `targets` (all healthy, round robin).
+async fn proxy(targets: &[SocketAddr]) -> SocketAddr {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = socket.local_addr().unwrap();
+    let forward = Action { kind: "forward".into(), target_group_arn: Some("tg".into()), ..Default::default() };
+    let group = GroupView {
+        arn: "tg".into(),
+        targets: targets
+            .iter()
+            .map(|addr| TargetView {
+                id: addr.ip().to_string(),
+                port: addr.port().into(),
+                addr: *addr,
+                in_flight: Arc::default(),
+                state: "healthy".into(),
+                draining: false,
+            })
+            .collect(),
+        algorithm: Algorithm::RoundRobin,
+        turn: Arc::default(),
+        in_use: true,
+        check: HealthCheck {
+            enabled: false,
+            port: None,
+            path: "/".into(),
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            healthy_threshold: 5,
+            unhealthy_threshold: 2,
+            matcher: vec![(200, 200)],
+        },
+    };
+    let mut snapshot = Snapshot::default();
+    snapshot.listeners.insert(local, ListenerView { rules: vec![], default_actions: vec![forward] });
+    snapshot.groups.insert("tg".into(), group);
+    let shared = Shared::new();
+    shared.set_snapshot(snapshot);
+    tokio::spawn(async move {
+        loop {
+            let (stream, peer) = socket.accept().await.unwrap();
+            tokio::spawn(proxy::serve(shared.clone(), local, peer, stream));
+        }
+    });
+    local
+}
+
+/// A response as the client got it: status line and headers, and the body by its framing.
+struct Got {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Got {
+    fn status(&self) -> &str {
+        &self.head[9..12]
+    }
+}
+
+/// Reads one response to a request of `method`; the body of one without framing runs to EOF.
+async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>, method: &str) -> Got {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        if let Ok(httparse::Status::Complete(n)) = resp.parse(buf) {
+            let framing = http1::response_framing(resp.code.unwrap(), method == "HEAD", resp.headers).unwrap();
+            let head = String::from_utf8(buf[..n].to_vec()).unwrap();
+            buf.drain(..n);
+            let mut body = Body::new(framing);
+            let mut raw = Vec::new();
+            loop {
+                let used = body.advance(buf, &mut |_| {}).unwrap();
+                raw.extend(buf.drain(..used));
+                if body.is_done() || (read_more(stream, buf).await.is_none() && framing == Framing::UntilClose) {
+                    return Got { head, body: raw };
+                }
+            }
+        }
+        assert!(read_more(stream, buf).await.is_some(), "connection closed before a response: {buf:?}");
+    }
+}
+
+/// Whether the proxy closed the connection (EOF within a second, nothing more sent).
+async fn closed(stream: &mut TcpStream) -> bool {
+    let mut rest = [0u8; 64];
+    matches!(tokio::time::timeout(Duration::from_secs(1), stream.read(&mut rest)).await, Ok(Ok(0)))
+}
+
+async fn connect(addr: SocketAddr) -> (TcpStream, Vec<u8>) {
+    (TcpStream::connect(addr).await.unwrap(), Vec::new())
+}
+
+/// A target, a listener forwarding to it, and a client connection to the listener.
+struct Rig {
+    target: SocketAddr,
+    log: Log,
+    client: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// See `target` for `reply` and `close_after`.
+async fn rig(reply: fn(&str) -> Vec<u8>, close_after: bool) -> Rig {
+    let (target, log) = self::target(reply, close_after).await;
+    let (client, buf) = connect(proxy(&[target]).await).await;
+    Rig { target, log, client, buf }
+}
+
+impl Rig {
+    async fn send(&mut self, bytes: &[u8]) {
+        self.client.write_all(bytes).await.unwrap();
+    }
+
+    async fn response(&mut self, method: &str) -> Got {
+        read_response(&mut self.client, &mut self.buf, method).await
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn chunked_bodies_both_ways_and_pipelined_requests_pass_intact_and_in_order() {
+    let mut rig = rig(
+        |head| match head.starts_with("POST") {
+            true => b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n".to_vec(),
+            false => ok(head.split(' ').nth(1).unwrap()),
+        },
+        false,
+    )
+    .await;
+    rig.send(
+        b"POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n\
+          GET /second HTTP/1.1\r\nHost: app\r\n\r\nGET /third HTTP/1.1\r\nHost: app\r\n\r\n",
+    )
+    .await;
+    let first = rig.response("POST").await;
+    assert_eq!(first.status(), "201");
+    assert_eq!(first.body, b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n");
+    assert_eq!(rig.response("GET").await.body, b"/second");
+    assert_eq!(rig.response("GET").await.body, b"/third");
+    let seen = rig.seen();
+    assert_eq!(seen[0].body, b"wikipedia");
+    assert!(seen[0].head.contains("Transfer-Encoding: chunked\r\n"));
+    assert!(seen.iter().all(|s| s.connection == 0), "one pooled connection to the target: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_request_that_could_be_read_two_ways_is_refused_and_never_forwarded() {
+    let (t, log) = target(|_| ok("hi"), false).await;
+    let lb = proxy(&[t]).await;
+    for smuggling in [
+        &b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n"[..],
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nbody",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+    ] {
+        let (mut c, mut buf) = connect(lb).await;
+        c.write_all(smuggling).await.unwrap();
+        let got = read_response(&mut c, &mut buf, "POST").await;
+        assert!(["400", "501"].contains(&got.status()), "{}", got.head);
+        assert!(got.head.contains("Connection: close"));
+        assert!(closed(&mut c).await);
+    }
+    assert!(log.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_http_1_0_client_gets_a_chunked_body_decoded_then_the_connection_closes() {
+    let mut rig = rig(
+        |head| match head.contains("/chunked") {
+            true => {
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".to_vec()
+            }
+            false => ok("sized"),
+        },
+        false,
+    )
+    .await;
+    // HTTP/1.0 with keep-alive, and no Host: the target still gets one.
+    rig.send(b"GET /sized HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    let sized = rig.response("GET").await;
+    assert_eq!(sized.body, b"sized");
+    assert!(sized.head.contains("Connection: keep-alive"));
+    rig.send(b"GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    let chunked = rig.response("GET").await;
+    assert!(!chunked.head.to_lowercase().contains("transfer-encoding"), "{}", chunked.head);
+    assert!(chunked.head.contains("Connection: close"));
+    assert_eq!(chunked.body, b"hello world");
+    assert!(rig.seen()[0].head.contains(&format!("Host: {}\r\n", rig.target)));
+}
+
+#[tokio::test]
+async fn expect_continue_is_answered_before_the_body_is_sent() {
+    let mut rig =
+        rig(|_| [&b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"[..], &ok("stored")].concat(), false).await;
+    rig.send(b"PUT /object HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n").await;
+    let mut interim = [0u8; 25];
+    rig.client.read_exact(&mut interim).await.unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    rig.send(b"hello world").await;
+    let got = rig.response("PUT").await;
+    // The target's own interim response (103) is not passed on; its final one is.
+    assert_eq!((got.status(), got.body.as_slice()), ("200", &b"stored"[..]));
+    let seen = rig.seen()[0].clone();
+    assert_eq!(seen.body, b"hello world");
+    assert!(!seen.head.contains("Expect"));
+}
+
+#[tokio::test]
+async fn head_responses_have_no_body_and_the_connection_goes_on() {
+    let mut rig = rig(
+        |head| match head.starts_with("HEAD") {
+            true => b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec(),
+            false => ok("after"),
+        },
+        false,
+    )
+    .await;
+    rig.send(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").await;
+    let head = rig.response("HEAD").await;
+    assert!(head.head.contains("Content-Length: 1000") && head.body.is_empty());
+    assert_eq!(rig.response("GET").await.body, b"after");
+}
+
+#[tokio::test]
+async fn large_bodies_and_bodies_that_end_at_close_are_relayed_whole() {
+    let mut rig = rig(
+        |head| match head.contains("/large") {
+            true => {
+                let body = "0123456789".repeat(300_000);
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+            }
+            false => b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end".to_vec(),
+        },
+        false,
+    )
+    .await;
+    rig.send(b"GET /large HTTP/1.1\r\nHost: a\r\n\r\n").await;
+    let large = rig.response("GET").await;
+    assert_eq!(large.body.len(), 3_000_000);
+    assert!(large.body.chunks(10).all(|c| c == b"0123456789"));
+    rig.send(b"GET /eof HTTP/1.1\r\nHost: a\r\n\r\n").await;
+    let eof = rig.response("GET").await;
+    assert_eq!(eof.body, b"until the end");
+    assert!(eof.head.contains("Connection: close"));
+}
+
+#[tokio::test]
+async fn a_connection_the_target_closed_while_pooled_is_not_reused() {
+    // The target closes each connection after answering, without saying so.
+    let mut rig = rig(|_| ok("fresh"), true).await;
+    for _ in 0..3 {
+        rig.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert_eq!(rig.response("GET").await.body, b"fresh");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let connections: Vec<usize> = rig.seen().iter().map(|s| s.connection).collect();
+    assert_eq!(connections, [0, 1, 2]);
+}
+
+#[tokio::test]
+async fn targets_that_refuse_or_answer_garbage_get_502_and_the_client_connection_survives() {
+    let refused = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap(); // closed at once
+    let (garbage, _) = target(|_| b"SMTP ready\r\n\r\n".to_vec(), false).await;
+    for t in [refused, garbage] {
+        let (mut c, mut buf) = connect(proxy(&[t]).await).await;
+        for _ in 0..2 {
+            c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+            let got = read_response(&mut c, &mut buf, "GET").await;
+            assert_eq!(got.status(), "502", "{t}");
+            assert!(got.head.contains("Connection: keep-alive"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_head_larger_than_64_kib_gets_431() {
+    let mut rig = rig(|_| ok("hi"), false).await;
+    let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n", "x".repeat(70_000));
+    // The proxy may answer and close before reading it all; what it answers is the test.
+    let _ = rig.client.write_all(big.as_bytes()).await;
+    assert_eq!(rig.response("GET").await.status(), "431");
+    assert!(rig.seen().is_empty());
+}
