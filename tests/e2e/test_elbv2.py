@@ -258,7 +258,7 @@ def test_bad_input_gets_elb_error_codes(elbv2, berth, load_balancer):
 
 class Backend:
     """A loopback HTTP server answering its name (and the X-Forwarded-* headers it got); /health answers
-    `health_status`."""
+    `health_status`; /slow answers after 3 s."""
 
     def __init__(self, name: str):
         import http.server
@@ -272,6 +272,9 @@ class Backend:
             def do_GET(self):  # noqa: N802 (http.server's name)
                 if self.path == "/health":
                     status, body = backend.health_status, b"health"
+                elif self.path == "/slow":
+                    time.sleep(3)
+                    status, body = 200, b"slow"
                 else:
                     fwd = ",".join(self.headers.get(h, "") for h in
                                    ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"))
@@ -403,6 +406,18 @@ def test_unhealthy_targets_fail_open_and_errors(elbv2, load_balancer, backends):
     # No target at all: 503.
     elbv2.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": refusing}])
     assert eventually(lambda: get(f"{base}/")[0], want=503) == 503
+
+
+def test_the_idle_timeout_attribute_bounds_a_slow_target(elbv2, load_balancer, backends):
+    tg = ip_group(elbv2, [backends("slow")])
+    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=forward(tg))
+    wait_healthy(elbv2, tg)
+    base = f"http://{load_balancer['DNSName']}:80"
+    assert get(f"{base}/slow") == (200, "slow")  # 3 s, within the default 60 s
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=load_balancer["LoadBalancerArn"], Attributes=[
+        {"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+    assert eventually(lambda: get(f"{base}/slow")[0], want=504) == 504
 
 
 def free_port() -> int:

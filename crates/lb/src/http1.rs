@@ -154,6 +154,12 @@ pub fn keeps_alive(minor_version: u8, headers: &[Header]) -> bool {
     }
 }
 
+/// Whether a request asks to switch protocols (WebSocket): an Upgrade header, and
+/// Connection naming it.
+pub fn wants_upgrade(headers: &[Header]) -> bool {
+    named(headers, "upgrade").next().is_some() && has_token(headers, "connection", "upgrade")
+}
+
 /// Whether a request asks for `100 Continue` before sending its body.
 pub fn expects_continue(headers: &[Header]) -> bool {
     named(headers, "expect").any(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
@@ -193,17 +199,44 @@ pub struct Forwarded {
     pub listener_port: u16,
 }
 
+/// What becomes of a connection after a response, as its Connection header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    KeepAlive,
+    Close,
+    /// Both sides switch to the protocol the Upgrade header names; the proxy then
+    /// relays bytes both ways until either side closes.
+    Upgrade,
+}
+
+impl After {
+    fn connection_line(self) -> &'static [u8] {
+        match self {
+            Self::KeepAlive => b"Connection: keep-alive\r\n",
+            Self::Close => b"Connection: close\r\n",
+            Self::Upgrade => b"Connection: Upgrade\r\n",
+        }
+    }
+
+    /// Whether the header `name` passes: hop-by-hop headers do not, except Upgrade
+    /// when upgrading.
+    fn passes(self, name: &str, headers: &[Header]) -> bool {
+        !hop_by_hop(name, headers) || (self == Self::Upgrade && name.eq_ignore_ascii_case("upgrade"))
+    }
+}
+
 /// The head passed to a target: the request line in origin-form as HTTP/1.1, the
 /// client's headers less the hop-by-hop ones and Expect (the proxy answers that itself),
 /// X-Forwarded-For with the client appended, X-Forwarded-Proto and -Port replaced, and a
-/// Host when the client sent none.
+/// Host when the client sent none. `after` is `Upgrade` for a request to switch
+/// protocols, which keeps its Upgrade header; `KeepAlive` otherwise.
 pub fn write_request_head(
     out: &mut Vec<u8>,
-    method: &str,
-    origin: &str,
+    (method, origin): (&str, &str),
     headers: &[Header],
     default_host: &dyn std::fmt::Display,
     fwd: Forwarded,
+    after: After,
 ) {
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
@@ -215,7 +248,7 @@ pub fn write_request_head(
     let mut has_host = false;
     for h in headers {
         const REPLACED: [&str; 4] = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "expect"];
-        if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r)) || hop_by_hop(h.name, headers) {
+        if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r)) || !after.passes(h.name, headers) {
             continue;
         }
         has_host |= h.name.eq_ignore_ascii_case("host");
@@ -230,31 +263,34 @@ pub fn write_request_head(
         out.extend_from_slice(b", ");
     }
     out.extend_from_slice(
-        format!("{}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: {}\r\n\r\n", fwd.client, fwd.listener_port)
-            .as_bytes(),
+        format!("{}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: {}\r\n", fwd.client, fwd.listener_port).as_bytes(),
     );
+    if after == After::Upgrade {
+        out.extend_from_slice(after.connection_line());
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The head passed back to the client: the target's status and headers less the
-/// hop-by-hop ones, as HTTP/1.1, saying whether the connection stays open. With
+/// hop-by-hop ones, as HTTP/1.1, saying what becomes of the connection. With
 /// `dechunk` (an HTTP/1.0 client, a chunked body) the body is sent decoded, so
-/// Transfer-Encoding is left out and the connection closes after it.
+/// Transfer-Encoding is left out (and the connection closes after it).
 pub fn write_response_head(
     out: &mut Vec<u8>,
-    status: u16,
-    reason: &str,
+    (status, reason): (u16, &str),
     headers: &[Header],
     dechunk: bool,
-    close: bool,
+    after: After,
 ) {
     out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
     for h in headers {
-        if hop_by_hop(h.name, headers) || (dechunk && h.name.eq_ignore_ascii_case("transfer-encoding")) {
+        if !after.passes(h.name, headers) || (dechunk && h.name.eq_ignore_ascii_case("transfer-encoding")) {
             continue;
         }
         header(out, h.name, h.value);
     }
-    out.extend_from_slice(if close { b"Connection: close\r\n\r\n" } else { b"Connection: keep-alive\r\n\r\n" });
+    out.extend_from_slice(after.connection_line());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// A whole response of the proxy's own (fixed-response, redirect, error pages).
@@ -270,7 +306,8 @@ pub fn write_response(
         header(out, name, value.as_bytes());
     }
     out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-    out.extend_from_slice(if close { b"Connection: close\r\n\r\n" } else { b"Connection: keep-alive\r\n\r\n" });
+    out.extend_from_slice(if close { After::Close } else { After::KeepAlive }.connection_line());
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
 }
 
@@ -480,7 +517,7 @@ mod tests {
     fn request_head(origin: &str, headers: &[(&str, &str)]) -> String {
         let mut out = Vec::new();
         let fwd = Forwarded { client: "10.0.0.9".parse().unwrap(), listener_port: 80 };
-        write_request_head(&mut out, "POST", origin, &h(headers), &"10.1.1.1:8080", fwd);
+        write_request_head(&mut out, ("POST", origin), &h(headers), &"10.1.1.1:8080", fwd, After::KeepAlive);
         String::from_utf8(out).unwrap()
     }
 
@@ -521,13 +558,13 @@ mod tests {
     fn the_response_head_says_whether_the_connection_stays() {
         let headers = h(&[("Connection", "keep-alive"), ("Transfer-Encoding", "chunked"), ("ETag", "\"1\"")]);
         let mut out = Vec::new();
-        write_response_head(&mut out, 200, "OK", &headers, false, false);
+        write_response_head(&mut out, (200, "OK"), &headers, false, After::KeepAlive);
         assert_eq!(
             out,
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: \"1\"\r\nConnection: keep-alive\r\n\r\n"
         );
         out.clear();
-        write_response_head(&mut out, 404, "Not Found", &headers, true, true);
+        write_response_head(&mut out, (404, "Not Found"), &headers, true, After::Close);
         assert_eq!(out, b"HTTP/1.1 404 Not Found\r\nETag: \"1\"\r\nConnection: close\r\n\r\n");
         out.clear();
         write_response(&mut out, (503, "Service Unavailable"), &[("Content-Type", "text/plain")], b"no", true);
@@ -536,6 +573,25 @@ mod tests {
             b"HTTP/1.1 503 Service Unavailable\r\nServer: awselb/2.0\r\nContent-Type: text/plain\r\n\
               Content-Length: 2\r\nConnection: close\r\n\r\nno"
         );
+    }
+
+    #[test]
+    fn an_upgrade_keeps_its_upgrade_header_both_ways() {
+        let headers =
+            h(&[("Host", "a"), ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", "k")]);
+        assert!(wants_upgrade(&headers));
+        assert!(!wants_upgrade(&headers[2..]), "Upgrade without Connection naming it");
+        let mut out = Vec::new();
+        let fwd = Forwarded { client: "10.0.0.9".parse().unwrap(), listener_port: 80 };
+        write_request_head(&mut out, ("GET", "/ws"), &headers, &"t", fwd, After::Upgrade);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nX-Forwarded-For: 10.0.0.9\r\n\
+             X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nConnection: Upgrade\r\n\r\n"
+        );
+        let mut out = Vec::new();
+        write_response_head(&mut out, (101, "Switching Protocols"), &headers[1..3], false, After::Upgrade);
+        assert_eq!(out, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
     }
 
     /// Feeds `input` to a body in pieces of `step` bytes: (bytes consumed, payload, done).

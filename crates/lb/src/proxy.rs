@@ -7,7 +7,7 @@
 //! idle timeout, 503 when the group has no target to send to.
 
 use crate::balance::{self, Candidate};
-use crate::http1::{self, Body, Forwarded, Framing, Reject};
+use crate::http1::{self, After, Body, Forwarded, Framing, Reject};
 use crate::routing::{self, RequestView};
 use crate::snapshot::{GroupView, Snapshot, TargetView};
 use berth_model::elbv2::Action;
@@ -22,9 +22,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// How long a client connection may idle, and a target take to answer before the client
-/// gets 504 (ALB's default idle timeout).
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// ALB's default idle timeout, for a connection to a listener that is gone.
+const DEFAULT_IDLE: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long an idle connection to a target is kept for reuse, and how many per target.
 const POOL_IDLE: Duration = Duration::from_secs(30);
@@ -155,6 +154,10 @@ struct Plan {
     http10: bool,
     to_head: bool,
     expect_continue: bool,
+    /// A request to switch protocols (WebSocket) without a body.
+    upgrade: bool,
+    /// The listener's load balancer's idle timeout.
+    idle: Duration,
     /// The target it is forwarded to (its head is in `to_target`), or None when the
     /// proxy answers itself (the whole response is in `to_client`).
     forward: Option<(SocketAddr, InFlight)>,
@@ -171,6 +174,9 @@ struct Origin {
 struct Connection {
     at: Origin,
     client: TcpStream,
+    /// How long the client may idle and a target take to answer before the client gets
+    /// 504: the load balancer's idle_timeout.timeout_seconds, as of the last request.
+    idle: Duration,
     /// Bytes read from the client not yet passed on.
     inbound: BytesMut,
     /// Bytes read from the target not yet passed on.
@@ -182,9 +188,11 @@ struct Connection {
 /// Serves one client connection of listener `local` until it closes, idles out or errs.
 pub async fn serve(shared: Arc<Shared>, local: SocketAddr, peer: SocketAddr, client: TcpStream) {
     let _ = client.set_nodelay(true);
+    let idle = shared.snapshot().listeners.get(&local).map_or(DEFAULT_IDLE, |l| l.idle_timeout);
     let mut conn = Connection {
         at: Origin { shared, local, peer },
         client,
+        idle,
         inbound: BytesMut::with_capacity(BUFFER),
         from_target: BytesMut::with_capacity(BUFFER),
         to_target: Vec::with_capacity(BUFFER),
@@ -227,7 +235,8 @@ struct ResponsePlan {
     interim: bool,
     body: Framing,
     decode: bool,
-    close_client: bool,
+    /// For the client's connection.
+    after: After,
     target_keeps_alive: bool,
 }
 
@@ -271,18 +280,25 @@ fn response_plan(input: &[u8], out: &mut Vec<u8>, plan: &Plan) -> Result<Option<
     };
     let status = resp.code.unwrap_or_default();
     let headers: &[httparse::Header] = resp.headers;
-    if status == 101 {
-        return Err(http1::Malformed); // Upgrade is not passed on, so no target may switch protocols.
+    let switching = status == 101;
+    if switching && !plan.upgrade {
+        return Err(http1::Malformed); // a switch nobody asked for
     }
-    let interim = (100..200).contains(&status);
+    let interim = (100..200).contains(&status) && !switching;
     let body = http1::response_framing(status, plan.to_head, headers)?;
     let decode = plan.http10 && body == Framing::Chunked;
-    let close_client = !plan.keep_alive || body == Framing::UntilClose || decode;
+    let after = if switching {
+        After::Upgrade
+    } else if !plan.keep_alive || body == Framing::UntilClose || decode {
+        After::Close
+    } else {
+        After::KeepAlive
+    };
     if !interim {
-        http1::write_response_head(out, status, resp.reason.unwrap_or_default(), headers, decode, close_client);
+        http1::write_response_head(out, (status, resp.reason.unwrap_or_default()), headers, decode, after);
     }
-    let target_keeps_alive = http1::keeps_alive(resp.version.unwrap_or(1), headers);
-    Ok(Some(ResponsePlan { head_len, interim, body, decode, close_client, target_keeps_alive }))
+    let target_keeps_alive = !switching && http1::keeps_alive(resp.version.unwrap_or(1), headers);
+    Ok(Some(ResponsePlan { head_len, interim, body, decode, after, target_keeps_alive }))
 }
 
 impl Connection {
@@ -295,7 +311,10 @@ impl Connection {
                 self.to_client.clear();
                 let snapshot = self.at.shared.snapshot();
                 match plan(&self.inbound, &self.at, &snapshot, &mut self.to_target, &mut self.to_client) {
-                    Ok(Some(plan)) => break plan,
+                    Ok(Some(plan)) => {
+                        self.idle = plan.idle;
+                        break plan;
+                    }
                     Ok(None) => {}
                     Err(reject) => return self.reject(reject).await,
                 }
@@ -304,7 +323,7 @@ impl Connection {
                 return self.reject(Reject::HeadTooLarge).await;
             }
             looked_at = self.inbound.len();
-            match timeout(IDLE_TIMEOUT, self.client.read_buf(&mut self.inbound)).await {
+            match timeout(self.idle, self.client.read_buf(&mut self.inbound)).await {
                 Ok(Ok(0)) | Err(_) => return Ok(false),
                 Ok(result) => result?,
             };
@@ -371,7 +390,7 @@ impl Connection {
                     self.client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
                 }
                 while !body.is_done() {
-                    match timeout(IDLE_TIMEOUT, self.client.read_buf(&mut self.inbound)).await {
+                    match timeout(self.idle, self.client.read_buf(&mut self.inbound)).await {
                         Ok(Ok(0)) | Err(_) => return Ok(false),
                         Ok(result) => result?,
                     };
@@ -385,7 +404,7 @@ impl Connection {
             self.from_target.clear();
             self.to_client.clear();
             let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan);
-            match timeout(IDLE_TIMEOUT, head).await {
+            match timeout(self.idle, head).await {
                 Ok(Ok(response)) => break (target, response),
                 Ok(Err(true)) if reused && whole => continue,
                 Ok(Err(_)) => {
@@ -395,13 +414,16 @@ impl Connection {
                 Err(_) => return self.fail(plan, (504, "Gateway Timeout"), true).await,
             }
         };
-        let mut body = Body::new(response.body);
         self.from_target.advance(response.head_len);
+        if response.after == After::Upgrade {
+            return self.relay_switched(target).await;
+        }
+        let mut body = Body::new(response.body);
         take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
         self.client.write_all(&self.to_client).await?;
         while !body.is_done() {
             self.from_target.clear();
-            match timeout(IDLE_TIMEOUT, target.read_buf(&mut self.from_target)).await {
+            match timeout(self.idle, target.read_buf(&mut self.from_target)).await {
                 // The end of a body that lasts until close, or one cut short: either way the
                 // client's connection closes too, which tells it the body ended.
                 Ok(Ok(0) | Err(_)) | Err(_) => return Ok(false),
@@ -414,7 +436,17 @@ impl Connection {
         if response.target_keeps_alive && self.from_target.is_empty() {
             self.at.shared.pool.put(addr, target);
         }
-        Ok(!response.close_client)
+        Ok(response.after == After::KeepAlive)
+    }
+
+    /// After a target switched protocols: what either side sent early, then bytes both
+    /// ways until one side closes. The client's connection ends with it.
+    async fn relay_switched(&mut self, mut target: TcpStream) -> io::Result<bool> {
+        self.to_client.extend_from_slice(&self.from_target);
+        self.client.write_all(&self.to_client).await?;
+        target.write_all(&self.inbound).await?;
+        tokio::io::copy_bidirectional(&mut self.client, &mut target).await?;
+        Ok(false)
     }
 }
 
@@ -454,19 +486,23 @@ fn plan(
         http10: version == Some(0),
         to_head: method == "HEAD",
         expect_continue: http1::expects_continue(headers),
+        upgrade: body == Framing::Empty && http1::wants_upgrade(headers),
+        idle: DEFAULT_IDLE,
         forward: None,
     };
     // Answering without reading a body leaves the connection unusable after it.
     let close = !plan.keep_alive || body != Framing::Empty;
-    let action =
-        snapshot.listeners.get(&at.local).and_then(|l| routing::select(&l.rules, &l.default_actions, &view).first());
+    let listener = snapshot.listeners.get(&at.local);
+    plan.idle = listener.map_or(DEFAULT_IDLE, |l| l.idle_timeout);
+    let action = listener.and_then(|l| routing::select(&l.rules, &l.default_actions, &view).first());
     match action.map(|a| (a, a.kind.as_str())) {
         Some((action, "fixed-response")) => fixed(out, action, close, plan.to_head),
         Some((action, "redirect")) => redirect(out, action, &view, at.local.port(), close, plan.to_head),
         Some((action, _)) => match target_for(&at.shared, snapshot, action) {
             Some(target) => {
                 let fwd = Forwarded { client: at.peer.ip(), listener_port: at.local.port() };
-                http1::write_request_head(to_target, method, origin, headers, &target.addr, fwd);
+                let after = if plan.upgrade { After::Upgrade } else { After::KeepAlive };
+                http1::write_request_head(to_target, (method, origin), headers, &target.addr, fwd, after);
                 plan.forward = Some((target.addr, InFlight::start(target)));
             }
             None => error_page(out, (503, "Service Unavailable"), close, plan.to_head),

@@ -3,7 +3,7 @@
 //! with its targets and settings.
 
 use berth_model::Timestamp;
-use berth_model::elbv2::attributes::{self, TARGET_GROUP};
+use berth_model::elbv2::attributes::{self, LOAD_BALANCER, TARGET_GROUP};
 use berth_model::elbv2::matching::parse_matcher;
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
 use berth_model::elbv2::{Action, Rule};
@@ -26,6 +26,8 @@ pub struct Snapshot {
 pub struct ListenerView {
     pub rules: Vec<Rule>,
     pub default_actions: Vec<Action>,
+    /// The load balancer's idle_timeout.timeout_seconds.
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug)]
@@ -169,9 +171,13 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
         let actions: Vec<Action> =
             listener.default_actions.iter().chain(own.iter().flat_map(|r| &r.actions)).cloned().collect();
         used.extend(berth_model::elbv2::validate::target_groups_of(&actions));
-        snapshot
-            .listeners
-            .insert(SocketAddr::new(ip, port), ListenerView { rules: own, default_actions: listener.default_actions });
+        let idle = attributes::value(LOAD_BALANCER, &lb.attributes, "idle_timeout.timeout_seconds");
+        let view = ListenerView {
+            rules: own,
+            default_actions: listener.default_actions,
+            idle_timeout: Duration::from_secs(idle.parse().unwrap_or(60)),
+        };
+        snapshot.listeners.insert(SocketAddr::new(ip, port), view);
     }
     let instance_targets = groups
         .iter()

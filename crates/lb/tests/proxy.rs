@@ -25,6 +25,9 @@ struct Seen {
 
 type Log = Arc<Mutex<Vec<Seen>>>;
 
+/// ALB's default idle timeout.
+const ALB_IDLE: Duration = Duration::from_secs(60);
+
 /// Reads one request (head and body by its framing) from `stream`; None at EOF.
 async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
     loop {
@@ -86,8 +89,9 @@ fn ok(body: &str) -> Vec<u8> {
     format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}", body.len()).into_bytes()
 }
 
-/// A listener on a loopback port forwarding to `targets` (all healthy, round robin).
-async fn proxy(targets: &[SocketAddr]) -> SocketAddr {
+/// A listener on a loopback port forwarding to `targets` (all healthy, round robin),
+/// its load balancer's idle timeout `idle`.
+async fn proxy(targets: &[SocketAddr], idle: Duration) -> SocketAddr {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let local = socket.local_addr().unwrap();
     let forward = Action { kind: "forward".into(), target_group_arn: Some("tg".into()), ..Default::default() };
@@ -119,7 +123,9 @@ async fn proxy(targets: &[SocketAddr]) -> SocketAddr {
         },
     };
     let mut snapshot = Snapshot::default();
-    snapshot.listeners.insert(local, ListenerView { rules: vec![], default_actions: vec![forward] });
+    snapshot
+        .listeners
+        .insert(local, ListenerView { rules: vec![], default_actions: vec![forward], idle_timeout: idle });
     snapshot.groups.insert("tg".into(), group);
     let shared = Shared::new();
     shared.set_snapshot(snapshot);
@@ -188,7 +194,7 @@ struct Rig {
 /// See `target` for `reply` and `close_after`.
 async fn rig(reply: fn(&str) -> Vec<u8>, close_after: bool) -> Rig {
     let (target, log) = self::target(reply, close_after).await;
-    let (client, buf) = connect(proxy(&[target]).await).await;
+    let (client, buf) = connect(proxy(&[target], ALB_IDLE).await).await;
     Rig { target, log, client, buf }
 }
 
@@ -235,7 +241,7 @@ async fn chunked_bodies_both_ways_and_pipelined_requests_pass_intact_and_in_orde
 #[tokio::test]
 async fn a_request_that_could_be_read_two_ways_is_refused_and_never_forwarded() {
     let (t, log) = target(|_| ok("hi"), false).await;
-    let lb = proxy(&[t]).await;
+    let lb = proxy(&[t], ALB_IDLE).await;
     for smuggling in [
         &b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n"[..],
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nbody",
@@ -351,7 +357,7 @@ async fn targets_that_refuse_or_answer_garbage_get_502_and_the_client_connection
     let refused = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap(); // closed at once
     let (garbage, _) = target(|_| b"SMTP ready\r\n\r\n".to_vec(), false).await;
     for t in [refused, garbage] {
-        let (mut c, mut buf) = connect(proxy(&[t]).await).await;
+        let (mut c, mut buf) = connect(proxy(&[t], ALB_IDLE).await).await;
         for _ in 0..2 {
             c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
             let got = read_response(&mut c, &mut buf, "GET").await;
@@ -369,4 +375,57 @@ async fn a_head_larger_than_64_kib_gets_431() {
     let _ = rig.client.write_all(big.as_bytes()).await;
     assert_eq!(rig.response("GET").await.status(), "431");
     assert!(rig.seen().is_empty());
+}
+
+#[tokio::test]
+async fn a_websocket_upgrade_relays_bytes_both_ways_once_the_target_switches() {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = socket.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let (head, _) = read_request(&mut stream, &mut buf).await.unwrap();
+        assert!(head.contains("Upgrade: websocket\r\n") && head.contains("Connection: Upgrade\r\n"), "{head}");
+        let switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhello";
+        stream.write_all(switch).await.unwrap();
+        // Then an echo in capitals, starting with what the client sent right after its head.
+        stream.write_all(&buf.to_ascii_uppercase()).await.unwrap();
+        let mut chunk = [0u8; 64];
+        while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+            stream.write_all(&chunk[..n].to_ascii_uppercase()).await.unwrap();
+        }
+    });
+    let (mut c, _) = connect(proxy(&[t], ALB_IDLE).await).await;
+    c.write_all(b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nearly")
+        .await
+        .unwrap();
+    let want = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhelloEARLY";
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
+    c.write_all(b"ping").await.unwrap();
+    let mut pong = [0u8; 4];
+    c.read_exact(&mut pong).await.unwrap();
+    assert_eq!(&pong, b"PING");
+}
+
+#[tokio::test]
+async fn the_load_balancers_idle_timeout_bounds_a_silent_target_and_an_idle_client() {
+    // A target that reads requests and never answers.
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = socket.accept().await.unwrap();
+            tokio::spawn(async move { while read_request(&mut stream, &mut Vec::new()).await.is_some() {} });
+        }
+    });
+    let (mut c, mut buf) = connect(proxy(&[t], Duration::from_secs(1)).await).await;
+    c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(30), read_response(&mut c, &mut buf, "GET")).await.unwrap();
+    assert_eq!(got.status(), "504");
+    // Then the client idles: the connection is closed after the idle timeout.
+    let mut rest = [0u8; 1];
+    let idle = tokio::time::timeout(Duration::from_secs(30), c.read(&mut rest)).await.unwrap();
+    assert_eq!(idle.unwrap(), 0);
 }
