@@ -90,19 +90,33 @@ fn content_length(headers: &[Header]) -> Result<Option<u64>, Malformed> {
     Ok(length)
 }
 
-/// Whether the transfer codings end in chunked (and name it only there); None without
-/// a Transfer-Encoding header.
-fn chunked_last(headers: &[Header]) -> Option<bool> {
-    let mut codings = tokens(headers, "transfer-encoding").peekable();
-    codings.peek()?;
+/// What the Transfer-Encoding headers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codings {
+    Absent,
+    /// Present but naming no coding.
+    Empty,
+    /// Ending in chunked, named only there.
+    ChunkedLast,
+    Other,
+}
+
+fn codings(headers: &[Header]) -> Codings {
+    if named(headers, "transfer-encoding").next().is_none() {
+        return Codings::Absent;
+    }
     let (mut chunked_at, mut count) = (None, 0);
-    for (i, coding) in codings.enumerate() {
+    for (i, coding) in tokens(headers, "transfer-encoding").enumerate() {
         if coding.eq_ignore_ascii_case(b"chunked") {
             chunked_at = chunked_at.or(Some(i));
         }
         count = i + 1;
     }
-    Some(chunked_at == Some(count - 1))
+    match count {
+        0 => Codings::Empty,
+        _ if chunked_at == Some(count - 1) => Codings::ChunkedLast,
+        _ => Codings::Other,
+    }
 }
 
 /// Whether `buf` holds the blank line that ends a head, looking only at what came
@@ -116,18 +130,33 @@ pub fn head_ended(buf: &[u8], from: usize) -> bool {
         .any(|(i, w)| w == b"\n\n" || (w == b"\r\n" && start + i >= 2 && buf[start + i - 1] == b'\n'))
 }
 
-/// A request body's framing (RFC 9112 §6.3). Anything a target might read differently
-/// from the proxy (the ground of request smuggling) is rejected rather than repaired.
-pub fn request_framing(headers: &[Header]) -> Result<Framing, Reject> {
+/// A request body's framing (RFC 9112 §6.3) for a request of HTTP/1.`minor`. Anything
+/// a target might read differently from the proxy (the ground of request smuggling) is
+/// rejected rather than repaired; the framing passed on is written anew
+/// (`write_request_head`), never the client's lines.
+pub fn request_framing(minor: u8, headers: &[Header]) -> Result<Framing, Reject> {
     let length =
         content_length(headers).map_err(|Malformed| Reject::BadRequest("the Content-Length header is not valid"))?;
-    match chunked_last(headers) {
-        Some(_) if length.is_some() => {
+    match codings(headers) {
+        Codings::Absent => Ok(length.map_or(Framing::Empty, Framing::Length)),
+        _ if length.is_some() => {
             Err(Reject::BadRequest("a request may not have both Content-Length and Transfer-Encoding"))
         }
-        Some(true) => Ok(Framing::Chunked),
-        Some(false) => Err(Reject::NotImplemented("only the chunked transfer coding, last, is supported")),
-        None => Ok(length.map_or(Framing::Empty, Framing::Length)),
+        _ if minor == 0 => Err(Reject::BadRequest("an HTTP/1.0 request may not have Transfer-Encoding")),
+        Codings::Empty => Err(Reject::BadRequest("the Transfer-Encoding header names no coding")),
+        Codings::ChunkedLast => Ok(Framing::Chunked),
+        Codings::Other => Err(Reject::NotImplemented("only the chunked transfer coding, last, is supported")),
+    }
+}
+
+/// The Host header of a request of HTTP/1.`minor`: there must be one in HTTP/1.1 and
+/// never more than one, or a target might see another host than the rules did.
+pub fn request_host<'b>(minor: u8, headers: &[Header<'b>]) -> Result<Option<&'b [u8]>, Reject> {
+    let mut hosts = named(headers, "host");
+    match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => Err(Reject::BadRequest("a request may have only one Host header")),
+        (None, _) if minor == 1 => Err(Reject::BadRequest("an HTTP/1.1 request must have a Host header")),
+        (host, _) => Ok(host),
     }
 }
 
@@ -136,10 +165,10 @@ pub fn response_framing(status: u16, to_head: bool, headers: &[Header]) -> Resul
     if to_head || (100..200).contains(&status) || status == 204 || status == 304 {
         return Ok(Framing::Empty);
     }
-    match chunked_last(headers) {
-        Some(true) => Ok(Framing::Chunked),
-        Some(false) => Ok(Framing::UntilClose),
-        None => Ok(content_length(headers)?.map_or(Framing::UntilClose, Framing::Length)),
+    match codings(headers) {
+        Codings::ChunkedLast => Ok(Framing::Chunked),
+        Codings::Empty | Codings::Other => Ok(Framing::UntilClose),
+        Codings::Absent => Ok(content_length(headers)?.map_or(Framing::UntilClose, Framing::Length)),
     }
 }
 
@@ -154,10 +183,16 @@ pub fn keeps_alive(minor_version: u8, headers: &[Header]) -> bool {
     }
 }
 
-/// Whether a request asks to switch protocols (WebSocket): an Upgrade header, and
-/// Connection naming it.
-pub fn wants_upgrade(headers: &[Header]) -> bool {
-    named(headers, "upgrade").next().is_some() && has_token(headers, "connection", "upgrade")
+/// Whether a request asks to switch to WebSocket: an HTTP/1.1 GET with Upgrade naming
+/// websocket and Connection naming Upgrade. No other protocol is switched to, so no
+/// client can tunnel past the listener's rules (h2c smuggling).
+pub fn wants_websocket(method: &str, minor: u8, headers: &[Header]) -> bool {
+    method == "GET" && minor == 1 && switches_to_websocket(headers) && has_token(headers, "connection", "upgrade")
+}
+
+/// Whether a message's Upgrade header names websocket.
+pub fn switches_to_websocket(headers: &[Header]) -> bool {
+    has_token(headers, "upgrade", "websocket")
 }
 
 /// Whether a request asks for `100 Continue` before sending its body.
@@ -185,7 +220,10 @@ fn header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 /// A request's target less the scheme and authority of an absolute-form target
 /// (`http://host/path?q` → `/path?q`), and that authority.
 pub fn split_target(target: &str) -> (&str, Option<&str>) {
-    let Some(rest) = target.strip_prefix("http://").or_else(|| target.strip_prefix("https://")) else {
+    let scheme = ["http://", "https://"]
+        .into_iter()
+        .find(|s| target.get(..s.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(s)));
+    let Some(rest) = scheme.map(|s| &target[s.len()..]) else {
         return (target, None);
     };
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -225,66 +263,82 @@ impl After {
     }
 }
 
-/// The head passed to a target: the request line in origin-form as HTTP/1.1, the
-/// client's headers less the hop-by-hop ones and Expect (the proxy answers that itself),
-/// X-Forwarded-For with the client appended, X-Forwarded-Proto and -Port replaced, and a
-/// Host when the client sent none. `after` is `Upgrade` for a request to switch
-/// protocols, which keeps its Upgrade header; `KeepAlive` otherwise.
-pub fn write_request_head(
-    out: &mut Vec<u8>,
-    (method, origin): (&str, &str),
-    headers: &[Header],
-    default_host: &dyn std::fmt::Display,
-    fwd: Forwarded,
-    after: After,
-) {
-    out.extend_from_slice(method.as_bytes());
+/// A request as it is passed to a target.
+pub struct Outgoing<'a, 'b> {
+    pub method: &'a str,
+    /// The request target in origin-form, or `*`.
+    pub origin: &'a str,
+    pub headers: &'a [Header<'b>],
+    /// The host to name: the authority of an absolute-form target, else the client's
+    /// Host, else (HTTP/1.0 without one) the target's address.
+    pub host: &'a [u8],
+    pub framing: Framing,
+    /// `Upgrade` for a WebSocket request, which keeps its Upgrade header; else `KeepAlive`.
+    pub after: After,
+}
+
+/// The head passed to a target: the request line as HTTP/1.1, Host, the client's
+/// headers less the hop-by-hop ones, Expect (the proxy answers that itself) and the
+/// framing ones (written anew from `framing`, so the target reads the body exactly as
+/// the proxy does), X-Forwarded-For with the client appended, X-Forwarded-Proto and
+/// -Port replaced.
+pub fn write_request_head(out: &mut Vec<u8>, req: &Outgoing, fwd: Forwarded) {
+    out.extend_from_slice(req.method.as_bytes());
     out.push(b' ');
-    if !origin.starts_with('/') && origin != "*" {
-        out.push(b'/');
-    }
-    out.extend_from_slice(origin.as_bytes());
+    out.extend_from_slice(req.origin.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let mut has_host = false;
-    for h in headers {
-        const REPLACED: [&str; 4] = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "expect"];
-        if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r)) || !after.passes(h.name, headers) {
+    header(out, "Host", req.host);
+    for h in req.headers {
+        const REPLACED: [&str; 7] = [
+            "host",
+            "content-length",
+            "transfer-encoding",
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "x-forwarded-port",
+            "expect",
+        ];
+        if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r)) || !req.after.passes(h.name, req.headers) {
             continue;
         }
-        has_host |= h.name.eq_ignore_ascii_case("host");
         header(out, h.name, h.value);
     }
-    if !has_host {
-        out.extend_from_slice(format!("Host: {default_host}\r\n").as_bytes());
+    match req.framing {
+        Framing::Length(n) => out.extend_from_slice(format!("Content-Length: {n}\r\n").as_bytes()),
+        Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        Framing::Empty | Framing::UntilClose => {}
     }
     out.extend_from_slice(b"X-Forwarded-For: ");
-    for prior in named(headers, "x-forwarded-for") {
+    for prior in named(req.headers, "x-forwarded-for") {
         out.extend_from_slice(prior.trim_ascii());
         out.extend_from_slice(b", ");
     }
     out.extend_from_slice(
         format!("{}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: {}\r\n", fwd.client, fwd.listener_port).as_bytes(),
     );
-    if after == After::Upgrade {
-        out.extend_from_slice(after.connection_line());
+    if req.after == After::Upgrade {
+        out.extend_from_slice(After::Upgrade.connection_line());
     }
     out.extend_from_slice(b"\r\n");
 }
 
 /// The head passed back to the client: the target's status and headers less the
-/// hop-by-hop ones, as HTTP/1.1, saying what becomes of the connection. With
-/// `dechunk` (an HTTP/1.0 client, a chunked body) the body is sent decoded, so
-/// Transfer-Encoding is left out (and the connection closes after it).
+/// hop-by-hop ones, as HTTP/1.1, saying what becomes of the connection. A chunked body
+/// loses any Content-Length beside it; with `dechunk` (an HTTP/1.0 client) it is sent
+/// decoded, so Transfer-Encoding is left out too (and the connection closes after it).
 pub fn write_response_head(
     out: &mut Vec<u8>,
     (status, reason): (u16, &str),
     headers: &[Header],
+    body: Framing,
     dechunk: bool,
     after: After,
 ) {
     out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
     for h in headers {
-        if !after.passes(h.name, headers) || (dechunk && h.name.eq_ignore_ascii_case("transfer-encoding")) {
+        let dropped = (body == Framing::Chunked && h.name.eq_ignore_ascii_case("content-length"))
+            || (dechunk && h.name.eq_ignore_ascii_case("transfer-encoding"));
+        if dropped || !after.passes(h.name, headers) {
             continue;
         }
         header(out, h.name, h.value);
@@ -444,14 +498,14 @@ mod tests {
 
     #[test]
     fn request_bodies_are_framed_one_way_only() {
-        assert_eq!(request_framing(&h(&[])), Ok(Framing::Empty));
-        assert_eq!(request_framing(&h(&[("Content-Length", "10")])), Ok(Framing::Length(10)));
-        assert_eq!(request_framing(&h(&[("content-length", "10, 10")])), Ok(Framing::Length(10)));
-        assert_eq!(request_framing(&h(&[("Transfer-Encoding", "chunked")])), Ok(Framing::Chunked));
-        assert_eq!(
-            request_framing(&h(&[("Transfer-Encoding", "gzip"), ("Transfer-Encoding", "Chunked")])),
-            Ok(Framing::Chunked)
-        );
+        let framing = |headers: &[(&str, &str)]| request_framing(1, &h(headers));
+        assert_eq!(framing(&[]), Ok(Framing::Empty));
+        assert_eq!(framing(&[("Content-Length", "10")]), Ok(Framing::Length(10)));
+        assert_eq!(framing(&[("content-length", "10, 10")]), Ok(Framing::Length(10)));
+        assert_eq!(framing(&[("Transfer-Encoding", "chunked")]), Ok(Framing::Chunked));
+        assert_eq!(framing(&[("Transfer-Encoding", "gzip"), ("Transfer-Encoding", "Chunked")]), Ok(Framing::Chunked));
+        let chunked_in_1_0 = request_framing(0, &h(&[("Transfer-Encoding", "chunked")]));
+        assert!(matches!(chunked_in_1_0, Err(Reject::BadRequest(_))));
         for bad in [
             vec![("Content-Length", "10, 11")],
             vec![("Content-Length", "10"), ("Content-Length", "11")],
@@ -460,13 +514,23 @@ mod tests {
             vec![("Content-Length", "")],
             vec![("Content-Length", "99999999999999999999999")],
             vec![("Content-Length", "5"), ("Transfer-Encoding", "chunked")],
+            vec![("Content-Length", "5"), ("Transfer-Encoding", "")],
+            vec![("Transfer-Encoding", "")],
+            vec![("Transfer-Encoding", " , ")],
         ] {
-            assert!(matches!(request_framing(&h(&bad)), Err(Reject::BadRequest(_))), "{bad:?}");
+            assert!(matches!(framing(&bad), Err(Reject::BadRequest(_))), "{bad:?}");
         }
         for unsupported in ["gzip", "chunked, gzip", "chunked, chunked"] {
-            let headers = h(&[("Transfer-Encoding", unsupported)]);
-            assert!(matches!(request_framing(&headers), Err(Reject::NotImplemented(_))), "{unsupported}");
+            assert!(matches!(framing(&[("Transfer-Encoding", unsupported)]), Err(Reject::NotImplemented(_))));
         }
+    }
+
+    #[test]
+    fn a_request_names_one_host_and_must_in_http_1_1() {
+        assert_eq!(request_host(1, &h(&[("Host", "a")])), Ok(Some(&b"a"[..])));
+        assert_eq!(request_host(0, &h(&[])), Ok(None));
+        assert!(matches!(request_host(1, &h(&[])), Err(Reject::BadRequest(_))));
+        assert!(matches!(request_host(0, &h(&[("Host", "a"), ("host", "b")])), Err(Reject::BadRequest(_))));
     }
 
     #[test]
@@ -480,6 +544,7 @@ mod tests {
         let both = h(&[("Content-Length", "5"), ("Transfer-Encoding", "chunked")]);
         assert_eq!(response_framing(200, false, &both), Ok(Framing::Chunked));
         assert_eq!(response_framing(200, false, &h(&[("Transfer-Encoding", "gzip")])), Ok(Framing::UntilClose));
+        assert_eq!(response_framing(200, false, &h(&[("Transfer-Encoding", "")])), Ok(Framing::UntilClose));
         assert_eq!(response_framing(200, false, &h(&[("Content-Length", "x")])), Err(Malformed));
     }
 
@@ -511,45 +576,55 @@ mod tests {
         assert_eq!(split_target("http://example.com/a?b"), ("/a?b", Some("example.com")));
         assert_eq!(split_target("http://example.com:8080?q"), ("?q", Some("example.com:8080")));
         assert_eq!(split_target("http://example.com"), ("", Some("example.com")));
+        assert_eq!(split_target("HTTP://Example.com/a"), ("/a", Some("Example.com")));
         assert_eq!(split_target("*"), ("*", None));
+        assert_eq!(split_target("admin/users"), ("admin/users", None));
     }
 
-    fn request_head(origin: &str, headers: &[(&str, &str)]) -> String {
+    fn request_head(headers: &[(&str, &str)], framing: Framing, after: After) -> String {
         let mut out = Vec::new();
         let fwd = Forwarded { client: "10.0.0.9".parse().unwrap(), listener_port: 80 };
-        write_request_head(&mut out, ("POST", origin), &h(headers), &"10.1.1.1:8080", fwd, After::KeepAlive);
+        let headers = h(headers);
+        let req = Outgoing { method: "POST", origin: "/p?q=1", headers: &headers, host: b"shop", framing, after };
+        write_request_head(&mut out, &req, fwd);
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn the_forwarded_request_head_loses_hop_by_hop_headers_and_gains_x_forwarded() {
         let head = request_head(
-            "/p?q=1",
             &[
                 ("Host", "shop.example.com"),
                 ("Connection", "keep-alive, X-Secret"),
                 ("Keep-Alive", "timeout=5"),
                 ("X-Secret", "s"),
-                ("Transfer-Encoding", "chunked"),
+                ("Transfer-Encoding", "chunked,"),
                 ("Expect", "100-continue"),
                 ("X-Forwarded-For", "1.2.3.4"),
                 ("X-Forwarded-Proto", "https"),
                 ("Accept", "*/*"),
+                ("Upgrade", "websocket"),
             ],
+            Framing::Chunked,
+            After::KeepAlive,
         );
         assert_eq!(
             head,
-            "POST /p?q=1 HTTP/1.1\r\nHost: shop.example.com\r\nTransfer-Encoding: chunked\r\nAccept: */*\r\n\
+            "POST /p?q=1 HTTP/1.1\r\nHost: shop\r\nAccept: */*\r\nTransfer-Encoding: chunked\r\n\
              X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\n\r\n"
         );
     }
 
     #[test]
-    fn a_request_without_host_or_path_gets_the_targets() {
-        let head = request_head("?q", &[("Connection", "content-length"), ("Content-Length", "0")]);
+    fn the_framing_passed_on_is_the_proxys_own() {
+        let head = request_head(
+            &[("Connection", "content-length"), ("Content-Length", "5, 5"), ("content-length", "5")],
+            Framing::Length(5),
+            After::KeepAlive,
+        );
         assert_eq!(
             head,
-            "POST /?q HTTP/1.1\r\nContent-Length: 0\r\nHost: 10.1.1.1:8080\r\n\
+            "POST /p?q=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\n\
              X-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\n\r\n"
         );
     }
@@ -558,13 +633,14 @@ mod tests {
     fn the_response_head_says_whether_the_connection_stays() {
         let headers = h(&[("Connection", "keep-alive"), ("Transfer-Encoding", "chunked"), ("ETag", "\"1\"")]);
         let mut out = Vec::new();
-        write_response_head(&mut out, (200, "OK"), &headers, false, After::KeepAlive);
+        write_response_head(&mut out, (200, "OK"), &headers, Framing::Chunked, false, After::KeepAlive);
         assert_eq!(
             out,
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: \"1\"\r\nConnection: keep-alive\r\n\r\n"
         );
         out.clear();
-        write_response_head(&mut out, (404, "Not Found"), &headers, true, After::Close);
+        let with_length = [&headers[..], &h(&[("Content-Length", "10")])].concat();
+        write_response_head(&mut out, (404, "Not Found"), &with_length, Framing::Chunked, true, After::Close);
         assert_eq!(out, b"HTTP/1.1 404 Not Found\r\nETag: \"1\"\r\nConnection: close\r\n\r\n");
         out.clear();
         write_response(&mut out, (503, "Service Unavailable"), &[("Content-Type", "text/plain")], b"no", true);
@@ -577,20 +653,29 @@ mod tests {
 
     #[test]
     fn an_upgrade_keeps_its_upgrade_header_both_ways() {
-        let headers =
-            h(&[("Host", "a"), ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", "k")]);
-        assert!(wants_upgrade(&headers));
-        assert!(!wants_upgrade(&headers[2..]), "Upgrade without Connection naming it");
-        let mut out = Vec::new();
-        let fwd = Forwarded { client: "10.0.0.9".parse().unwrap(), listener_port: 80 };
-        write_request_head(&mut out, ("GET", "/ws"), &headers, &"t", fwd, After::Upgrade);
+        let pairs = [("Host", "a"), ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", "k")];
+        let headers = h(&pairs);
+        assert!(wants_websocket("GET", 1, &headers));
+        assert!(!wants_websocket("GET", 1, &headers[2..]), "Upgrade without Connection naming it");
+        assert!(!wants_websocket("POST", 1, &headers));
+        assert!(!wants_websocket("GET", 0, &headers));
+        let h2c = h(&[("Connection", "Upgrade"), ("Upgrade", "h2c")]);
+        assert!(!wants_websocket("GET", 1, &h2c), "no protocol but WebSocket");
+        let head = request_head(&pairs[1..], Framing::Empty, After::Upgrade);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nX-Forwarded-For: 10.0.0.9\r\n\
+            head,
+            "POST /p?q=1 HTTP/1.1\r\nHost: shop\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nX-Forwarded-For: 10.0.0.9\r\n\
              X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nConnection: Upgrade\r\n\r\n"
         );
         let mut out = Vec::new();
-        write_response_head(&mut out, (101, "Switching Protocols"), &headers[1..3], false, After::Upgrade);
+        write_response_head(
+            &mut out,
+            (101, "Switching Protocols"),
+            &headers[1..3],
+            Framing::Empty,
+            false,
+            After::Upgrade,
+        );
         assert_eq!(out, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
     }
 

@@ -7,11 +7,14 @@
 //! weights), `balance` (which target), `health` (state transitions).
 #![forbid(unsafe_code)]
 
+mod answers;
 pub mod balance;
 pub mod checker;
 pub mod health;
 pub mod http1;
+mod pool;
 pub mod proxy;
+mod relay;
 pub mod routing;
 pub mod snapshot;
 

@@ -6,8 +6,11 @@
 //! framing (`http1`). 502 when the target fails, 504 when it does not answer within the
 //! idle timeout, 503 when the group has no target to send to.
 
+use crate::answers;
 use crate::balance::{self, Candidate};
-use crate::http1::{self, After, Body, Forwarded, Framing, Reject};
+use crate::http1::{self, After, Body, Forwarded, Framing, Outgoing, Reject};
+use crate::pool::Pool;
+use crate::relay;
 use crate::routing::{self, RequestView};
 use crate::snapshot::{GroupView, Snapshot, TargetView};
 use berth_model::elbv2::Action;
@@ -17,17 +20,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// ALB's default idle timeout, for a connection to a listener that is gone.
 const DEFAULT_IDLE: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long an idle connection to a target is kept for reuse, and how many per target.
-const POOL_IDLE: Duration = Duration::from_secs(30);
-const POOL_PER_TARGET: usize = 256;
 const BUFFER: usize = 16 * 1024;
 
 /// What every listener shares: the current snapshot, the idle connections to targets,
@@ -81,41 +81,6 @@ impl Shared {
     }
 }
 
-/// Idle keep-alive connections to targets; the most recently used goes out first.
-#[derive(Default)]
-struct Pool(Mutex<HashMap<SocketAddr, Vec<(TcpStream, Instant)>>>);
-
-impl Pool {
-    fn take(&self, addr: SocketAddr) -> Option<TcpStream> {
-        let mut idle = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let conns = idle.get_mut(&addr)?;
-        while let Some((stream, since)) = conns.pop() {
-            // A target that closed an idle connection made it readable: reading gives EOF.
-            let open = matches!(stream.try_read(&mut [0; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-            if open && since.elapsed() < POOL_IDLE {
-                return Some(stream);
-            }
-        }
-        None
-    }
-
-    fn put(&self, addr: SocketAddr, stream: TcpStream) {
-        let now = Instant::now();
-        let mut idle = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let conns = idle.entry(addr).or_default();
-        // Oldest first: those idle too long are a prefix.
-        let stale = conns.partition_point(|(_, since)| now.duration_since(*since) >= POOL_IDLE);
-        conns.drain(..stale);
-        if conns.len() < POOL_PER_TARGET {
-            conns.push((stream, now));
-        }
-    }
-
-    fn retain(&self, addrs: &HashSet<SocketAddr>) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).retain(|addr, _| addrs.contains(addr));
-    }
-}
-
 /// The target of `group` the next request goes to.
 fn choose(group: &GroupView) -> Option<&TargetView> {
     let targets = &group.targets;
@@ -153,8 +118,12 @@ struct Plan {
     keep_alive: bool,
     http10: bool,
     to_head: bool,
+    /// Whether it may be sent again when a pooled connection fails before an answer:
+    /// a method that is idempotent (RFC 9110 §9.2.2), a POST never is.
+    idempotent: bool,
+    /// Whether the proxy says `100 Continue` before the body comes (HTTP/1.1 only).
     expect_continue: bool,
-    /// A request to switch protocols (WebSocket) without a body.
+    /// A request to switch to WebSocket (then it has no body).
     upgrade: bool,
     /// The listener's load balancer's idle timeout.
     idle: Duration,
@@ -174,8 +143,9 @@ struct Origin {
 struct Connection {
     at: Origin,
     client: TcpStream,
-    /// How long the client may idle and a target take to answer before the client gets
-    /// 504: the load balancer's idle_timeout.timeout_seconds, as of the last request.
+    /// How long the client may idle (or take to send a head) and a target take to
+    /// answer before the client gets 504: the load balancer's idle_timeout.timeout_seconds,
+    /// as of the last request.
     idle: Duration,
     /// Bytes read from the client not yet passed on.
     inbound: BytesMut,
@@ -208,24 +178,7 @@ pub async fn serve(shared: Arc<Shared>, local: SocketAddr, peer: SocketAddr, cli
             }
         }
     }
-}
-
-fn invalid(_: http1::Malformed) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "malformed chunked body")
-}
-
-/// Moves what of `from` belongs to `body` into `to`: as it came, or only the payload
-/// when `decode` (a chunked body to an HTTP/1.0 client).
-fn take_body(from: &mut BytesMut, to: &mut Vec<u8>, body: &mut Body, decode: bool) -> io::Result<()> {
-    let n = if decode {
-        body.advance(from, &mut |payload| to.extend_from_slice(payload)).map_err(invalid)?
-    } else {
-        let n = body.advance(from, &mut |_| {}).map_err(invalid)?;
-        to.extend_from_slice(&from[..n]);
-        n
-    };
-    from.advance(n);
-    Ok(())
+    relay::linger(conn.client).await;
 }
 
 /// How the target's response is passed on, decided from its head.
@@ -241,17 +194,18 @@ struct ResponsePlan {
 }
 
 /// Reads the target's response head into `buf` (skipping interim responses) and writes
-/// the head for the client into `out`. Err(true) when the target closed the connection
-/// before sending anything.
+/// the head for the client into `out`; `close` when the client's connection must close
+/// after it. Err(true) when the target closed the connection before sending anything.
 async fn response_head(
     stream: &mut TcpStream,
     buf: &mut BytesMut,
     out: &mut Vec<u8>,
     plan: &Plan,
+    close: bool,
 ) -> Result<ResponsePlan, bool> {
     loop {
         if !buf.is_empty() {
-            match response_plan(buf, out, plan) {
+            match response_plan(buf, out, plan, close) {
                 Ok(Some(r)) if r.interim => {
                     buf.advance(r.head_len);
                     continue;
@@ -270,7 +224,12 @@ async fn response_head(
     }
 }
 
-fn response_plan(input: &[u8], out: &mut Vec<u8>, plan: &Plan) -> Result<Option<ResponsePlan>, http1::Malformed> {
+fn response_plan(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    plan: &Plan,
+    close: bool,
+) -> Result<Option<ResponsePlan>, http1::Malformed> {
     let mut headers = [httparse::EMPTY_HEADER; http1::MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     let head_len = match resp.parse(input) {
@@ -281,29 +240,39 @@ fn response_plan(input: &[u8], out: &mut Vec<u8>, plan: &Plan) -> Result<Option<
     let status = resp.code.unwrap_or_default();
     let headers: &[httparse::Header] = resp.headers;
     let switching = status == 101;
-    if switching && !plan.upgrade {
-        return Err(http1::Malformed); // a switch nobody asked for
+    if switching && !(plan.upgrade && http1::switches_to_websocket(headers)) {
+        return Err(http1::Malformed); // a switch nobody asked for, or to another protocol
     }
     let interim = (100..200).contains(&status) && !switching;
     let body = http1::response_framing(status, plan.to_head, headers)?;
     let decode = plan.http10 && body == Framing::Chunked;
     let after = if switching {
         After::Upgrade
-    } else if !plan.keep_alive || body == Framing::UntilClose || decode {
+    } else if close || !plan.keep_alive || body == Framing::UntilClose || decode {
         After::Close
     } else {
         After::KeepAlive
     };
     if !interim {
-        http1::write_response_head(out, (status, resp.reason.unwrap_or_default()), headers, decode, after);
+        http1::write_response_head(out, (status, resp.reason.unwrap_or_default()), headers, body, decode, after);
     }
     let target_keeps_alive = !switching && http1::keeps_alive(resp.version.unwrap_or(1), headers);
     Ok(Some(ResponsePlan { head_len, interim, body, decode, after, target_keeps_alive }))
 }
 
+/// How forwarding a request to a target went before its answer.
+enum Sent {
+    /// The target answered (or closed) before the whole body was sent; the rest of the
+    /// body is unread, so the client's connection closes after the answer.
+    AnsweredEarly,
+    Whole,
+}
+
 impl Connection {
     /// One request and its response; whether the connection stays open for another.
     async fn exchange(&mut self) -> io::Result<bool> {
+        // The next head must come, whole, within the idle timeout.
+        let deadline = tokio::time::Instant::now() + self.idle;
         let mut looked_at = 0;
         let plan = loop {
             if http1::head_ended(&self.inbound, looked_at) {
@@ -323,7 +292,7 @@ impl Connection {
                 return self.reject(Reject::HeadTooLarge).await;
             }
             looked_at = self.inbound.len();
-            match timeout(self.idle, self.client.read_buf(&mut self.inbound)).await {
+            match tokio::time::timeout_at(deadline, self.client.read_buf(&mut self.inbound)).await {
                 Ok(Ok(0)) | Err(_) => return Ok(false),
                 Ok(result) => result?,
             };
@@ -331,7 +300,7 @@ impl Connection {
         match plan.forward {
             Some((addr, _)) => self.forward(&plan, addr).await,
             None => {
-                self.client.write_all(&self.to_client).await?;
+                relay::send(&mut self.client, &self.to_client, self.idle).await?;
                 self.inbound.advance(plan.head_len);
                 Ok(plan.keep_alive)
             }
@@ -340,8 +309,8 @@ impl Connection {
 
     async fn reject(&mut self, reject: Reject) -> io::Result<bool> {
         self.to_client.clear();
-        own_response(&mut self.to_client, reject.status(), &[], reject.reason().as_bytes(), true, false);
-        self.client.write_all(&self.to_client).await?;
+        answers::own_response(&mut self.to_client, reject.status(), &[], reject.reason().as_bytes(), true, false);
+        relay::send(&mut self.client, &self.to_client, self.idle).await?;
         Ok(false)
     }
 
@@ -350,23 +319,56 @@ impl Connection {
     async fn fail(&mut self, plan: &Plan, status: (u16, &str), whole: bool) -> io::Result<bool> {
         let close = !(plan.keep_alive && whole);
         self.to_client.clear();
-        error_page(&mut self.to_client, status, close, plan.to_head);
-        self.client.write_all(&self.to_client).await?;
+        answers::error_page(&mut self.to_client, status, close, plan.to_head);
+        relay::send(&mut self.client, &self.to_client, self.idle).await?;
         Ok(!close)
+    }
+
+    /// Sends the rest of the request body to `target` as it comes from the client,
+    /// stopping early if the target answers first.
+    async fn send_body(&mut self, plan: &Plan, target: &TcpStream, body: &mut Body) -> io::Result<Option<Sent>> {
+        if plan.expect_continue {
+            relay::send(&mut self.client, b"HTTP/1.1 100 Continue\r\n\r\n", self.idle).await?;
+        }
+        while !body.is_done() {
+            tokio::select! {
+                ready = target.readable() => {
+                    ready?;
+                    match target.try_read_buf(&mut self.from_target) {
+                        Ok(_) => return Ok(Some(Sent::AnsweredEarly)),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Err(_) => return Ok(None),
+                    }
+                }
+                read = relay::receive(&mut self.client, &mut self.inbound, self.idle) => {
+                    if read? == 0 {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                }
+            }
+            self.to_target.clear();
+            relay::take_body(&mut self.inbound, &mut self.to_target, body, false)?;
+            match relay::send_or_answer(target, &self.to_target, &mut self.from_target, self.idle).await {
+                Ok(true) => {}
+                Ok(false) => return Ok(Some(Sent::AnsweredEarly)),
+                Err(_) => return Ok(None),
+            }
+        }
+        Ok(Some(Sent::Whole))
     }
 
     async fn forward(&mut self, plan: &Plan, addr: SocketAddr) -> io::Result<bool> {
         let mut body = Body::new(plan.body);
         self.inbound.advance(plan.head_len);
-        take_body(&mut self.inbound, &mut self.to_target, &mut body, false)?;
+        relay::take_body(&mut self.inbound, &mut self.to_target, &mut body, false)?;
         let whole = body.is_done();
         let mut attempt = 0;
-        let (mut target, response) = loop {
+        let (mut target, response, sent) = loop {
             attempt += 1;
             // A pooled connection the target closed meanwhile fails without an answer;
-            // the request is then sent again on a new one, if it is all at hand.
+            // an idempotent request all at hand is then sent again on a new one.
             let pooled = if attempt == 1 { self.at.shared.pool.take(addr) } else { None };
-            let reused = pooled.is_some();
+            let may_retry = pooled.is_some() && whole && plan.idempotent;
             let mut target = match pooled {
                 Some(stream) => stream,
                 None => match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
@@ -379,79 +381,69 @@ impl Connection {
                 },
             };
             let _ = target.set_nodelay(true);
-            if target.write_all(&self.to_target).await.is_err() {
-                if reused && whole {
-                    continue;
-                }
-                return self.fail(plan, (502, "Bad Gateway"), whole).await;
-            }
-            if !whole {
-                if plan.expect_continue {
-                    self.client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
-                }
-                while !body.is_done() {
-                    match timeout(self.idle, self.client.read_buf(&mut self.inbound)).await {
-                        Ok(Ok(0)) | Err(_) => return Ok(false),
-                        Ok(result) => result?,
-                    };
-                    self.to_target.clear();
-                    take_body(&mut self.inbound, &mut self.to_target, &mut body, false)?;
-                    if target.write_all(&self.to_target).await.is_err() {
-                        return self.fail(plan, (502, "Bad Gateway"), body.is_done()).await;
-                    }
-                }
-            }
             self.from_target.clear();
+            match relay::send(&mut target, &self.to_target, self.idle).await {
+                Ok(()) => {}
+                Err(_) if may_retry => continue,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return self.fail(plan, (504, "Gateway Timeout"), whole).await;
+                }
+                Err(_) => return self.fail(plan, (502, "Bad Gateway"), whole).await,
+            }
+            let sent = if whole {
+                Sent::Whole
+            } else {
+                match self.send_body(plan, &target, &mut body).await? {
+                    Some(sent) => sent,
+                    None => return self.fail(plan, (502, "Bad Gateway"), body.is_done()).await,
+                }
+            };
             self.to_client.clear();
-            let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan);
+            let close = matches!(sent, Sent::AnsweredEarly);
+            let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan, close);
             match timeout(self.idle, head).await {
-                Ok(Ok(response)) => break (target, response),
-                Ok(Err(true)) if reused && whole => continue,
+                Ok(Ok(response)) => break (target, response, sent),
+                Ok(Err(true)) if may_retry => continue,
                 Ok(Err(_)) => {
                     tracing::debug!(target = %addr, "target closed or answered malformed");
-                    return self.fail(plan, (502, "Bad Gateway"), true).await;
+                    return self.fail(plan, (502, "Bad Gateway"), !close).await;
                 }
-                Err(_) => return self.fail(plan, (504, "Gateway Timeout"), true).await,
+                Err(_) => return self.fail(plan, (504, "Gateway Timeout"), !close).await,
             }
         };
         self.from_target.advance(response.head_len);
         if response.after == After::Upgrade {
-            return self.relay_switched(target).await;
+            self.to_client.extend_from_slice(&self.from_target);
+            relay::send(&mut self.client, &self.to_client, self.idle).await?;
+            relay::send(&mut target, &self.inbound, self.idle).await?;
+            relay::tunnel(&mut self.client, &mut target, self.idle).await?;
+            return Ok(false);
         }
         let mut body = Body::new(response.body);
-        take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
-        self.client.write_all(&self.to_client).await?;
+        relay::take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
+        relay::send(&mut self.client, &self.to_client, self.idle).await?;
         while !body.is_done() {
             self.from_target.clear();
-            match timeout(self.idle, target.read_buf(&mut self.from_target)).await {
+            match relay::receive(&mut target, &mut self.from_target, self.idle).await {
                 // The end of a body that lasts until close, or one cut short: either way the
                 // client's connection closes too, which tells it the body ended.
-                Ok(Ok(0) | Err(_)) | Err(_) => return Ok(false),
-                Ok(Ok(_)) => {}
+                Ok(0) | Err(_) => return Ok(false),
+                Ok(_) => {}
             }
             self.to_client.clear();
-            take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
-            self.client.write_all(&self.to_client).await?;
+            relay::take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
+            relay::send(&mut self.client, &self.to_client, self.idle).await?;
         }
-        if response.target_keeps_alive && self.from_target.is_empty() {
+        if response.target_keeps_alive && matches!(sent, Sent::Whole) && self.from_target.is_empty() {
             self.at.shared.pool.put(addr, target);
         }
         Ok(response.after == After::KeepAlive)
     }
-
-    /// After a target switched protocols: what either side sent early, then bytes both
-    /// ways until one side closes. The client's connection ends with it.
-    async fn relay_switched(&mut self, mut target: TcpStream) -> io::Result<bool> {
-        self.to_client.extend_from_slice(&self.from_target);
-        self.client.write_all(&self.to_client).await?;
-        target.write_all(&self.inbound).await?;
-        tokio::io::copy_bidirectional(&mut self.client, &mut target).await?;
-        Ok(false)
-    }
 }
 
 /// Decides what to do with the request at the start of `input`, writing the head to
-/// forward or the whole response into `conn`'s buffers. None while the head is incomplete.
+/// forward into `to_target` or the whole response into `out`. None while the head is
+/// incomplete.
 fn plan(
     input: &[u8],
     at: &Origin,
@@ -468,46 +460,69 @@ fn plan(
         Err(httparse::Error::TooManyHeaders) => return Err(Reject::HeadTooLarge),
         Err(_) => return Err(Reject::BadRequest("the request head is malformed")),
     };
-    let (method, target, version) = (req.method.unwrap_or_default(), req.path.unwrap_or_default(), req.version);
+    let (method, target) = (req.method.unwrap_or_default(), req.path.unwrap_or_default());
+    let minor = req.version.unwrap_or(1);
     let headers: &[httparse::Header] = req.headers;
     if method == "CONNECT" {
         return Err(Reject::BadRequest("CONNECT is not supported"));
     }
-    let body = http1::request_framing(headers)?;
-    let (origin, authority) = http1::split_target(target);
-    let host_header = headers.iter().find(|h| h.name.eq_ignore_ascii_case("host")).map(|h| h.value);
-    let host = host_header.and_then(|h| std::str::from_utf8(h).ok()).or(authority).unwrap_or_default();
+    let body = http1::request_framing(minor, headers)?;
+    let host_header = http1::request_host(minor, headers)?;
+    // The rules see exactly the path the target gets.
+    let (rest, authority) = http1::split_target(target);
+    let absolute;
+    let origin = match (rest, authority) {
+        (r, _) if r.starts_with('/') => r,
+        ("*", None) if method == "OPTIONS" => rest,
+        (r, Some(_)) => {
+            absolute = format!("/{r}");
+            absolute.as_str()
+        }
+        _ => return Err(Reject::BadRequest("the request target must be a path that starts with /")),
+    };
+    // An absolute-form target's authority is the host (RFC 9112 §3.2.2).
+    let host = authority.map(str::as_bytes).or(host_header);
+    let host_text = host.and_then(|h| std::str::from_utf8(h).ok()).unwrap_or_default();
     let (path, query) = origin.split_once('?').unwrap_or((origin, ""));
-    let view = RequestView { method, path, query, host: without_port(host), headers, source: at.peer.ip() };
+    let view = RequestView { method, path, query, host: without_port(host_text), headers, source: at.peer.ip() };
+    let listener = snapshot.listeners.get(&at.local);
     let mut plan = Plan {
         head_len,
         body,
-        keep_alive: http1::keeps_alive(version.unwrap_or(1), headers),
-        http10: version == Some(0),
+        keep_alive: http1::keeps_alive(minor, headers),
+        http10: minor == 0,
         to_head: method == "HEAD",
-        expect_continue: http1::expects_continue(headers),
-        upgrade: body == Framing::Empty && http1::wants_upgrade(headers),
-        idle: DEFAULT_IDLE,
+        idempotent: matches!(method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE"),
+        expect_continue: minor == 1 && http1::expects_continue(headers),
+        upgrade: body == Framing::Empty && http1::wants_websocket(method, minor, headers),
+        idle: listener.map_or(DEFAULT_IDLE, |l| l.idle_timeout),
         forward: None,
     };
     // Answering without reading a body leaves the connection unusable after it.
-    let close = !plan.keep_alive || body != Framing::Empty;
-    let listener = snapshot.listeners.get(&at.local);
-    plan.idle = listener.map_or(DEFAULT_IDLE, |l| l.idle_timeout);
+    let close = !plan.keep_alive || !Body::new(body).is_done();
     let action = listener.and_then(|l| routing::select(&l.rules, &l.default_actions, &view).first());
     match action.map(|a| (a, a.kind.as_str())) {
-        Some((action, "fixed-response")) => fixed(out, action, close, plan.to_head),
-        Some((action, "redirect")) => redirect(out, action, &view, at.local.port(), close, plan.to_head),
+        Some((action, "fixed-response")) => answers::fixed(out, action, close, plan.to_head),
+        Some((action, "redirect")) => answers::redirect(out, action, &view, at.local.port(), close, plan.to_head),
         Some((action, _)) => match target_for(&at.shared, snapshot, action) {
             Some(target) => {
-                let fwd = Forwarded { client: at.peer.ip(), listener_port: at.local.port() };
+                let fallback_host;
+                let host = match host {
+                    Some(h) => h,
+                    None => {
+                        fallback_host = target.addr.to_string();
+                        fallback_host.as_bytes()
+                    }
+                };
                 let after = if plan.upgrade { After::Upgrade } else { After::KeepAlive };
-                http1::write_request_head(to_target, (method, origin), headers, &target.addr, fwd, after);
+                let outgoing = Outgoing { method, origin, headers, host, framing: body, after };
+                let fwd = Forwarded { client: at.peer.ip(), listener_port: at.local.port() };
+                http1::write_request_head(to_target, &outgoing, fwd);
                 plan.forward = Some((target.addr, InFlight::start(target)));
             }
-            None => error_page(out, (503, "Service Unavailable"), close, plan.to_head),
+            None => answers::error_page(out, (503, "Service Unavailable"), close, plan.to_head),
         },
-        None => error_page(out, (503, "Service Unavailable"), close, plan.to_head),
+        None => answers::error_page(out, (503, "Service Unavailable"), close, plan.to_head),
     }
     if plan.forward.is_none() {
         plan.keep_alive &= !close;
@@ -528,83 +543,4 @@ fn without_port(host: &str) -> &str {
         Some((h, port)) if !port.contains(']') => h,
         _ => host,
     }
-}
-
-/// A response of the proxy's own, its body left out when answering HEAD.
-fn own_response(
-    out: &mut Vec<u8>,
-    status: (u16, &str),
-    extra: &[(&str, &str)],
-    body: &[u8],
-    close: bool,
-    to_head: bool,
-) {
-    http1::write_response(out, status, extra, body, close);
-    if to_head {
-        out.truncate(out.len() - body.len());
-    }
-}
-
-fn error_page(out: &mut Vec<u8>, status: (u16, &str), close: bool, to_head: bool) {
-    let text = format!("{} {}\n", status.0, status.1);
-    own_response(out, status, &[("Content-Type", "text/plain; charset=utf-8")], text.as_bytes(), close, to_head);
-}
-
-fn fixed(out: &mut Vec<u8>, action: &Action, close: bool, to_head: bool) {
-    let Some(c) = &action.fixed_response_config else {
-        return error_page(out, (503, "Service Unavailable"), close, to_head);
-    };
-    let status = c.status_code.parse().ok().filter(|s| (200..600).contains(s)).unwrap_or(200);
-    let content_type = c.content_type.as_deref().unwrap_or("text/plain");
-    let body = c.message_body.as_deref().unwrap_or_default();
-    own_response(out, (status, reason(status)), &[("Content-Type", content_type)], body.as_bytes(), close, to_head);
-}
-
-/// The standard reason phrase of a status ALB's fixed responses and redirects use.
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
-    }
-}
-
-/// A redirect's Location, with ALB's `#{protocol}`, `#{host}`, `#{port}`, `#{path}` and
-/// `#{query}` placeholders filled from the request.
-fn redirect(out: &mut Vec<u8>, action: &Action, req: &RequestView, port: u16, close: bool, to_head: bool) {
-    let Some(c) = &action.redirect_config else {
-        return error_page(out, (503, "Service Unavailable"), close, to_head);
-    };
-    let fill = |template: &Option<String>, default: &str| {
-        template
-            .as_deref()
-            .unwrap_or(default)
-            .replace("#{protocol}", "http")
-            .replace("#{host}", req.host)
-            .replace("#{port}", &port.to_string())
-            .replace("#{path}", req.path.trim_start_matches('/'))
-            .replace("#{query}", req.query)
-    };
-    let protocol = fill(&c.protocol, "#{protocol}").to_lowercase();
-    let location_port = fill(&c.port, "#{port}");
-    let query = fill(&c.query, "#{query}");
-    let mut location =
-        format!("{protocol}://{}:{location_port}{}", fill(&c.host, "#{host}"), fill(&c.path, "/#{path}"));
-    if !query.is_empty() {
-        location = format!("{location}?{query}");
-    }
-    let status = if c.status_code == "HTTP_301" { 301 } else { 302 };
-    let extra = [("Location", location.as_str()), ("Content-Type", "text/plain")];
-    own_response(out, (status, reason(status)), &extra, b"", close, to_head);
 }

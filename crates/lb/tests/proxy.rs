@@ -8,7 +8,7 @@ use berth_lb::balance::Algorithm;
 use berth_lb::http1::{self, Body, Framing};
 use berth_lb::proxy::{self, Shared};
 use berth_lb::snapshot::{GroupView, HealthCheck, ListenerView, Snapshot, TargetView};
-use berth_model::elbv2::Action;
+use berth_model::elbv2::{Action, FixedResponseActionConfig, Rule, RuleCondition};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,7 +34,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Stri
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut req = httparse::Request::new(&mut headers);
         if let Ok(httparse::Status::Complete(n)) = req.parse(buf) {
-            let mut body = Body::new(http1::request_framing(req.headers).unwrap());
+            let mut body = Body::new(http1::request_framing(req.version.unwrap(), req.headers).unwrap());
             let head = String::from_utf8(buf[..n].to_vec()).unwrap();
             buf.drain(..n);
             let mut payload = Vec::new();
@@ -59,7 +59,8 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<()> {
 }
 
 /// A target answering each request with `reply(request head)`, then closing the
-/// connection if `close_after` or the answer says `Connection: close`.
+/// connection if `close_after` or the answer says `Connection: close`; an empty answer
+/// closes the connection without one.
 async fn target(reply: fn(&str) -> Vec<u8>, close_after: bool) -> (SocketAddr, Log) {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
@@ -74,7 +75,7 @@ async fn target(reply: fn(&str) -> Vec<u8>, close_after: bool) -> (SocketAddr, L
                 while let Some((head, body)) = read_request(&mut stream, &mut buf).await {
                     let answer = reply(&head);
                     seen.lock().unwrap().push(Seen { head, body, connection });
-                    let says_close = answer.windows(17).any(|w| w == b"Connection: close");
+                    let says_close = answer.is_empty() || answer.windows(17).any(|w| w == b"Connection: close");
                     if stream.write_all(&answer).await.is_err() || close_after || says_close {
                         break;
                     }
@@ -92,6 +93,11 @@ fn ok(body: &str) -> Vec<u8> {
 /// A listener on a loopback port forwarding to `targets` (all healthy, round robin),
 /// its load balancer's idle timeout `idle`.
 async fn proxy(targets: &[SocketAddr], idle: Duration) -> SocketAddr {
+    proxy_with_rules(targets, vec![], idle).await
+}
+
+/// `proxy` with the listener's `rules` before its default forward.
+async fn proxy_with_rules(targets: &[SocketAddr], rules: Vec<Rule>, idle: Duration) -> SocketAddr {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let local = socket.local_addr().unwrap();
     let forward = Action { kind: "forward".into(), target_group_arn: Some("tg".into()), ..Default::default() };
@@ -123,9 +129,7 @@ async fn proxy(targets: &[SocketAddr], idle: Duration) -> SocketAddr {
         },
     };
     let mut snapshot = Snapshot::default();
-    snapshot
-        .listeners
-        .insert(local, ListenerView { rules: vec![], default_actions: vec![forward], idle_timeout: idle });
+    snapshot.listeners.insert(local, ListenerView { rules, default_actions: vec![forward], idle_timeout: idle });
     snapshot.groups.insert("tg".into(), group);
     let shared = Shared::new();
     shared.set_snapshot(snapshot);
@@ -247,6 +251,12 @@ async fn a_request_that_could_be_read_two_ways_is_refused_and_never_forwarded() 
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nbody",
         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+        // Hosts the rules and the target could see differently, and framings that are not one.
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\nContent-Length: 5\r\n\r\nhello",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,\r\n\r\n0\r\n\r\n",
+        b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     ] {
         let (mut c, mut buf) = connect(lb).await;
         c.write_all(smuggling).await.unwrap();
@@ -263,7 +273,7 @@ async fn an_http_1_0_client_gets_a_chunked_body_decoded_then_the_connection_clos
     let mut rig = rig(
         |head| match head.contains("/chunked") {
             true => {
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".to_vec()
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".to_vec()
             }
             false => ok("sized"),
         },
@@ -277,7 +287,8 @@ async fn an_http_1_0_client_gets_a_chunked_body_decoded_then_the_connection_clos
     assert!(sized.head.contains("Connection: keep-alive"));
     rig.send(b"GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
     let chunked = rig.response("GET").await;
-    assert!(!chunked.head.to_lowercase().contains("transfer-encoding"), "{}", chunked.head);
+    let head = chunked.head.to_lowercase();
+    assert!(!head.contains("transfer-encoding") && !head.contains("content-length"), "{head}");
     assert!(chunked.head.contains("Connection: close"));
     assert_eq!(chunked.body, b"hello world");
     assert!(rig.seen()[0].head.contains(&format!("Host: {}\r\n", rig.target)));
@@ -428,4 +439,139 @@ async fn the_load_balancers_idle_timeout_bounds_a_silent_target_and_an_idle_clie
     let mut rest = [0u8; 1];
     let idle = tokio::time::timeout(Duration::from_secs(30), c.read(&mut rest)).await.unwrap();
     assert_eq!(idle.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_rules_see_the_path_the_target_gets() {
+    let (t, log) = target(|head| ok(head.split(' ').nth(1).unwrap()), false).await;
+    let deny = Rule {
+        rule_arn: "deny".into(),
+        priority: "1".into(),
+        conditions: vec![RuleCondition {
+            field: Some("path-pattern".into()),
+            values: Some(vec!["/admin*".into()]),
+            ..Default::default()
+        }],
+        actions: vec![Action {
+            kind: "fixed-response".into(),
+            fixed_response_config: Some(FixedResponseActionConfig {
+                status_code: "403".into(),
+                message_body: Some("denied".into()),
+                content_type: None,
+            }),
+            ..Default::default()
+        }],
+        is_default: false,
+    };
+    let lb = proxy_with_rules(&[t], vec![deny], ALB_IDLE).await;
+    let (mut c, mut buf) = connect(lb).await;
+    c.write_all(b"GET http://a/admin/x HTTP/1.1\r\nHost: a\r\n\r\nGET http://a?q=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.body, b"denied");
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.body, b"/?q=1");
+    c.write_all(b"GET admin/x HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.status(), "400");
+    let seen: Vec<String> = log.lock().unwrap().iter().map(|s| s.head.lines().next().unwrap().to_string()).collect();
+    assert_eq!(seen, ["GET /?q=1 HTTP/1.1"]);
+}
+
+#[tokio::test]
+async fn the_framing_a_target_gets_is_written_anew() {
+    let (t, log) = target(|_| ok("hi"), false).await;
+    let lb = proxy(&[t], ALB_IDLE).await;
+    let (mut c, mut buf) = connect(lb).await;
+    c.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
+        .await
+        .unwrap();
+    c.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nhi").await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(read_response(&mut c, &mut buf, "POST").await.status(), "200");
+    }
+    let seen = log.lock().unwrap().clone();
+    assert!(seen[0].head.contains("\r\nTransfer-Encoding: chunked\r\n"), "{}", seen[0].head);
+    assert_eq!(seen[1].head.matches("Content-Length").count(), 1, "{}", seen[1].head);
+    assert!(seen[1].head.contains("\r\nContent-Length: 2\r\n"));
+}
+
+#[tokio::test]
+async fn only_idempotent_requests_are_sent_again_after_a_pooled_connection_fails() {
+    // Answers /ok; drops the connection on /drop without an answer.
+    let mut rig = rig(|head| if head.contains("/drop") { vec![] } else { ok("fine") }, false).await;
+    for request in
+        [&b"GET /drop HTTP/1.1\r\nHost: a\r\n\r\n"[..], b"POST /drop HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx"]
+    {
+        rig.send(b"GET /ok HTTP/1.1\r\nHost: a\r\n\r\n").await; // leaves a pooled connection
+        assert_eq!(rig.response("GET").await.body, b"fine");
+        rig.send(request).await;
+        assert_eq!(rig.response("GET").await.status(), "502");
+    }
+    let lines: Vec<String> = rig.seen().iter().map(|s| s.head.lines().next().unwrap().to_string()).collect();
+    assert_eq!(
+        lines,
+        ["GET /ok HTTP/1.1", "GET /drop HTTP/1.1", "GET /drop HTTP/1.1", "GET /ok HTTP/1.1", "POST /drop HTTP/1.1"]
+    );
+}
+
+#[tokio::test]
+async fn a_websocket_upgrade_only_and_a_switch_to_anything_else_is_a_502() {
+    let mut rig =
+        rig(|_| b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n".to_vec(), true)
+            .await;
+    rig.send(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: x\r\n\r\n").await;
+    assert_eq!(rig.response("GET").await.status(), "502");
+    let head = rig.seen()[0].head.clone();
+    assert!(!head.contains("Upgrade") && !head.contains("HTTP2-Settings"), "{head}");
+}
+
+#[tokio::test]
+async fn a_target_that_answers_before_reading_the_body_is_heard() {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = socket.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(stream.read_u8().await.unwrap());
+        }
+        stream.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo much").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await; // reads nothing more meanwhile
+    });
+    let (mut c, mut buf) = connect(proxy(&[t], ALB_IDLE).await).await;
+    c.write_all(b"PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: 50000000\r\n\r\n").await.unwrap();
+    let (mut rx, mut tx) = c.split();
+    let upload = async {
+        let chunk = vec![b'x'; 1 << 16];
+        while tx.write_all(&chunk).await.is_ok() {}
+    };
+    let answer = async {
+        loop {
+            let mut piece = [0u8; 1024];
+            let n = rx.read(&mut piece).await.unwrap();
+            buf.extend_from_slice(&piece[..n]);
+            if n == 0 || buf.ends_with(b"too much") {
+                return String::from_utf8_lossy(&buf).to_string();
+            }
+        }
+    };
+    let got = tokio::select! {
+        got = answer => got,
+        () = upload => unreachable!("the upload ends only when the proxy closes"),
+    };
+    assert!(got.starts_with("HTTP/1.1 413 Payload Too Large\r\n") && got.contains("Connection: close"), "{got}");
+}
+
+#[tokio::test]
+async fn a_websocket_idle_for_the_idle_timeout_is_closed() {
+    let (t, _) = target(
+        |_| b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".to_vec(),
+        false,
+    )
+    .await;
+    let (mut c, mut buf) = connect(proxy(&[t], Duration::from_secs(1)).await).await;
+    c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.status(), "101");
+    let mut rest = [0u8; 1];
+    let closed = tokio::time::timeout(Duration::from_secs(30), c.read(&mut rest)).await.unwrap();
+    assert_eq!(closed.unwrap(), 0);
 }
