@@ -258,7 +258,7 @@ def test_bad_input_gets_elb_error_codes(elbv2, berth, load_balancer):
 
 class Backend:
     """A loopback HTTP server answering its name (and the X-Forwarded-* headers it got); /health answers
-    `health_status`; /slow answers after 3 s."""
+    `health_status`; /slow answers after 3 s; /headers answers the names of the headers it got."""
 
     def __init__(self, name: str):
         import http.server
@@ -275,6 +275,8 @@ class Backend:
                 elif self.path == "/slow":
                     time.sleep(3)
                     status, body = 200, b"slow"
+                elif self.path == "/headers":
+                    status, body = 200, ",".join(self.headers.keys()).encode()
                 else:
                     fwd = ",".join(self.headers.get(h, "") for h in
                                    ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"))
@@ -418,6 +420,28 @@ def test_the_idle_timeout_attribute_bounds_a_slow_target(elbv2, load_balancer, b
     elbv2.modify_load_balancer_attributes(LoadBalancerArn=load_balancer["LoadBalancerArn"], Attributes=[
         {"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
     assert eventually(lambda: get(f"{base}/slow")[0], want=504) == 504
+
+
+def test_load_balancer_attributes_shape_the_headers_targets_get(elbv2, load_balancer, backends):
+    tg = ip_group(elbv2, [backends("b")])
+    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=forward(tg))
+    wait_healthy(elbv2, tg)
+    base = f"http://{load_balancer['DNSName']}:80"
+    sent = {"X-Forwarded-For": "203.0.113.7", "X_Secret": "s"}
+    assert get(f"{base}/", sent)[1] == "b 203.0.113.7, 127.0.0.1,http,80"  # appended, by default
+    assert "X_Secret" in get(f"{base}/headers", sent)[1].split(",")
+
+    def attributes(**values):
+        elbv2.modify_load_balancer_attributes(LoadBalancerArn=load_balancer["LoadBalancerArn"], Attributes=[
+            {"Key": k.replace("__", "."), "Value": v} for k, v in values.items()])
+
+    attributes(routing__http__xff_header_processing__mode="preserve")
+    assert eventually(lambda: get(f"{base}/", sent)[1], want="b 203.0.113.7,http,80") == "b 203.0.113.7,http,80"
+    attributes(routing__http__xff_header_processing__mode="remove",
+               routing__http__drop_invalid_header_fields__enabled="true")
+    assert eventually(lambda: get(f"{base}/", sent)[1], want="b ,http,80") == "b ,http,80"
+    assert "X_Secret" not in get(f"{base}/headers", sent)[1].split(",")
 
 
 def free_port() -> int:

@@ -230,11 +230,44 @@ pub fn split_target(target: &str) -> (&str, Option<&str>) {
     (&rest[end..], Some(&rest[..end]))
 }
 
-/// Where the proxy is, for the X-Forwarded-* headers it adds.
+/// What the proxy does with a request's X-Forwarded-For: the load balancer's
+/// `routing.http.xff_header_processing.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Xff {
+    /// The client's address is appended (ALB's default).
+    #[default]
+    Append,
+    /// Passed on as the client sent it, or not at all.
+    Preserve,
+    Remove,
+}
+
+impl Xff {
+    pub fn from_attribute(mode: &str) -> Self {
+        match mode {
+            "preserve" => Self::Preserve,
+            "remove" => Self::Remove,
+            _ => Self::Append,
+        }
+    }
+}
+
+/// Where the proxy is, for the X-Forwarded-* headers it adds, and the load balancer's
+/// settings for the headers it passes on.
 #[derive(Debug, Clone, Copy)]
 pub struct Forwarded {
     pub client: IpAddr,
     pub listener_port: u16,
+    pub xff: Xff,
+    /// `routing.http.drop_invalid_header_fields.enabled`: header names other than
+    /// letters, digits and hyphens (`X_Forwarded_For`, which some servers read as
+    /// X-Forwarded-For) are not passed on.
+    pub drop_invalid_headers: bool,
+}
+
+/// Whether a header name is one ALB counts as valid: `[-A-Za-z0-9]+`.
+fn valid_name(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// What becomes of a connection after a response, as its Connection header says.
@@ -280,8 +313,8 @@ pub struct Outgoing<'a, 'b> {
 /// The head passed to a target: the request line as HTTP/1.1, Host, the client's
 /// headers less the hop-by-hop ones, Expect (the proxy answers that itself) and the
 /// framing ones (written anew from `framing`, so the target reads the body exactly as
-/// the proxy does), X-Forwarded-For with the client appended, X-Forwarded-Proto and
-/// -Port replaced.
+/// the proxy does), X-Forwarded-For as `fwd.xff` says, X-Forwarded-Proto and -Port
+/// replaced.
 pub fn write_request_head(out: &mut Vec<u8>, req: &Outgoing, fwd: Forwarded) {
     out.extend_from_slice(req.method.as_bytes());
     out.push(b' ');
@@ -298,7 +331,10 @@ pub fn write_request_head(out: &mut Vec<u8>, req: &Outgoing, fwd: Forwarded) {
             "x-forwarded-port",
             "expect",
         ];
-        if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r)) || !req.after.passes(h.name, req.headers) {
+        if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r))
+            || !req.after.passes(h.name, req.headers)
+            || (fwd.drop_invalid_headers && !valid_name(h.name))
+        {
             continue;
         }
         header(out, h.name, h.value);
@@ -308,14 +344,26 @@ pub fn write_request_head(out: &mut Vec<u8>, req: &Outgoing, fwd: Forwarded) {
         Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
         Framing::Empty | Framing::UntilClose => {}
     }
-    out.extend_from_slice(b"X-Forwarded-For: ");
-    for prior in named(req.headers, "x-forwarded-for") {
-        out.extend_from_slice(prior.trim_ascii());
-        out.extend_from_slice(b", ");
+    let mut prior = named(req.headers, "x-forwarded-for").map(<[u8]>::trim_ascii).peekable();
+    match fwd.xff {
+        Xff::Append => {
+            out.extend_from_slice(b"X-Forwarded-For: ");
+            for p in prior {
+                out.extend_from_slice(p);
+                out.extend_from_slice(b", ");
+            }
+            out.extend_from_slice(format!("{}\r\n", fwd.client).as_bytes());
+        }
+        Xff::Preserve if prior.peek().is_some() => {
+            out.extend_from_slice(b"X-Forwarded-For: ");
+            while let Some(p) = prior.next() {
+                out.extend_from_slice(p);
+                out.extend_from_slice(if prior.peek().is_some() { b", " } else { b"\r\n" });
+            }
+        }
+        Xff::Preserve | Xff::Remove => {}
     }
-    out.extend_from_slice(
-        format!("{}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: {}\r\n", fwd.client, fwd.listener_port).as_bytes(),
-    );
+    out.extend_from_slice(format!("X-Forwarded-Proto: http\r\nX-Forwarded-Port: {}\r\n", fwd.listener_port).as_bytes());
     if req.after == After::Upgrade {
         out.extend_from_slice(After::Upgrade.connection_line());
     }
@@ -582,8 +630,13 @@ mod tests {
     }
 
     fn request_head(headers: &[(&str, &str)], framing: Framing, after: After) -> String {
+        request_head_with(headers, framing, after, Xff::Append, false)
+    }
+
+    fn request_head_with(headers: &[(&str, &str)], framing: Framing, after: After, xff: Xff, drop: bool) -> String {
         let mut out = Vec::new();
-        let fwd = Forwarded { client: "10.0.0.9".parse().unwrap(), listener_port: 80 };
+        let client = "10.0.0.9".parse().unwrap();
+        let fwd = Forwarded { client, listener_port: 80, xff, drop_invalid_headers: drop };
         let headers = h(headers);
         let req = Outgoing { method: "POST", origin: "/p?q=1", headers: &headers, host: b"shop", framing, after };
         write_request_head(&mut out, &req, fwd);
@@ -613,6 +666,22 @@ mod tests {
             "POST /p?q=1 HTTP/1.1\r\nHost: shop\r\nAccept: */*\r\nTransfer-Encoding: chunked\r\n\
              X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn the_load_balancers_attributes_decide_x_forwarded_for_and_invalid_names() {
+        let headers = [("X-Forwarded-For", "1.2.3.4"), ("x-forwarded-for", "5.6.7.8"), ("X_Secret", "s"), ("A-1", "a")];
+        let tail = "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\n\r\n";
+        let with = |xff, drop| request_head_with(&headers, Framing::Empty, After::KeepAlive, xff, drop);
+        let start = "POST /p?q=1 HTTP/1.1\r\nHost: shop\r\n";
+        assert_eq!(
+            with(Xff::Append, false),
+            format!("{start}X_Secret: s\r\nA-1: a\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8, 10.0.0.9\r\n{tail}")
+        );
+        assert_eq!(with(Xff::Preserve, true), format!("{start}A-1: a\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\n{tail}"));
+        assert_eq!(with(Xff::Remove, true), format!("{start}A-1: a\r\n{tail}"));
+        let none = request_head_with(&[], Framing::Empty, After::KeepAlive, Xff::Preserve, false);
+        assert_eq!(none, format!("{start}{tail}"));
     }
 
     #[test]

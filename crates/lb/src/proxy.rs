@@ -8,7 +8,7 @@
 
 use crate::answers;
 use crate::balance::{self, Candidate};
-use crate::http1::{self, After, Body, Forwarded, Framing, Outgoing, Reject};
+use crate::http1::{self, After, Body, Forwarded, Framing, Outgoing, Reject, Xff};
 use crate::pool::Pool;
 use crate::relay;
 use crate::routing::{self, RequestView};
@@ -516,7 +516,12 @@ fn plan(
                 };
                 let after = if plan.upgrade { After::Upgrade } else { After::KeepAlive };
                 let outgoing = Outgoing { method, origin, headers, host, framing: body, after };
-                let fwd = Forwarded { client: at.peer.ip(), listener_port: at.local.port() };
+                let fwd = Forwarded {
+                    client: at.peer.ip(),
+                    listener_port: at.local.port(),
+                    xff: listener.map_or_else(Xff::default, |l| l.xff),
+                    drop_invalid_headers: listener.is_some_and(|l| l.drop_invalid_headers),
+                };
                 http1::write_request_head(to_target, &outgoing, fwd);
                 plan.forward = Some((target.addr, InFlight::start(target)));
             }

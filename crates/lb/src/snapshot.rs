@@ -2,6 +2,7 @@
 //! address and port it binds) with its rules in priority order, and every target group
 //! with its targets and settings.
 
+use crate::http1::Xff;
 use berth_model::Timestamp;
 use berth_model::elbv2::attributes::{self, LOAD_BALANCER, TARGET_GROUP};
 use berth_model::elbv2::matching::parse_matcher;
@@ -28,6 +29,10 @@ pub struct ListenerView {
     pub default_actions: Vec<Action>,
     /// The load balancer's idle_timeout.timeout_seconds.
     pub idle_timeout: Duration,
+    /// Its routing.http.xff_header_processing.mode.
+    pub xff: Xff,
+    /// Its routing.http.drop_invalid_header_fields.enabled.
+    pub drop_invalid_headers: bool,
 }
 
 #[derive(Debug)]
@@ -171,11 +176,13 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
         let actions: Vec<Action> =
             listener.default_actions.iter().chain(own.iter().flat_map(|r| &r.actions)).cloned().collect();
         used.extend(berth_model::elbv2::validate::target_groups_of(&actions));
-        let idle = attributes::value(LOAD_BALANCER, &lb.attributes, "idle_timeout.timeout_seconds");
+        let attribute = |name| attributes::value(LOAD_BALANCER, &lb.attributes, name);
         let view = ListenerView {
             rules: own,
             default_actions: listener.default_actions,
-            idle_timeout: Duration::from_secs(idle.parse().unwrap_or(60)),
+            idle_timeout: Duration::from_secs(attribute("idle_timeout.timeout_seconds").parse().unwrap_or(60)),
+            xff: Xff::from_attribute(attribute("routing.http.xff_header_processing.mode")),
+            drop_invalid_headers: attribute("routing.http.drop_invalid_header_fields.enabled") == "true",
         };
         snapshot.listeners.insert(SocketAddr::new(ip, port), view);
     }

@@ -5,7 +5,7 @@
 //! idle connections, and requests that could be read two ways.
 
 use berth_lb::balance::Algorithm;
-use berth_lb::http1::{self, Body, Framing};
+use berth_lb::http1::{self, Body, Framing, Xff};
 use berth_lb::proxy::{self, Shared};
 use berth_lb::snapshot::{GroupView, HealthCheck, ListenerView, Snapshot, TargetView};
 use berth_model::elbv2::{Action, FixedResponseActionConfig, Rule, RuleCondition};
@@ -129,7 +129,16 @@ async fn proxy_with_rules(targets: &[SocketAddr], rules: Vec<Rule>, idle: Durati
         },
     };
     let mut snapshot = Snapshot::default();
-    snapshot.listeners.insert(local, ListenerView { rules, default_actions: vec![forward], idle_timeout: idle });
+    snapshot.listeners.insert(
+        local,
+        ListenerView {
+            rules,
+            default_actions: vec![forward],
+            idle_timeout: idle,
+            xff: Xff::Append,
+            drop_invalid_headers: false,
+        },
+    );
     snapshot.groups.insert("tg".into(), group);
     let shared = Shared::new();
     shared.set_snapshot(snapshot);
