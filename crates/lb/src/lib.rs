@@ -90,7 +90,15 @@ pub async fn run(store: Arc<dyn Store>, listen_on: Option<IpAddr>) {
 /// Accepts connections on one listener; each is served by `proxy::serve`.
 async fn serve(socket: tokio::net::TcpListener, local: SocketAddr, shared: Arc<Shared>) {
     loop {
-        let Ok((stream, peer)) = socket.accept().await else { continue };
+        let (stream, peer) = match socket.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, most likely: wait for some to be freed.
+                tracing::warn!(%local, error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         tokio::spawn(proxy::serve(shared.clone(), local, peer, stream));
     }
 }

@@ -10,7 +10,7 @@ use crate::answers;
 use crate::balance::{self, Candidate};
 use crate::http1::{self, After, Body, Forwarded, Framing, Outgoing, Reject, Xff};
 use crate::pool::Pool;
-use crate::relay;
+use crate::relay::{self, Heard, Sending};
 use crate::routing::{self, RequestView};
 use crate::snapshot::{GroupView, Snapshot, TargetView};
 use berth_model::elbv2::Action;
@@ -178,7 +178,7 @@ pub async fn serve(shared: Arc<Shared>, local: SocketAddr, peer: SocketAddr, cli
             }
         }
     }
-    relay::linger(conn.client).await;
+    relay::linger(conn.client, &mut conn.inbound).await;
 }
 
 /// How the target's response is passed on, decided from its head.
@@ -238,6 +238,9 @@ fn response_plan(
         Err(_) => return Err(http1::Malformed),
     };
     let status = resp.code.unwrap_or_default();
+    if status < 100 {
+        return Err(http1::Malformed);
+    }
     let headers: &[httparse::Header] = resp.headers;
     let switching = status == 101;
     if switching && !(plan.upgrade && http1::switches_to_websocket(headers)) {
@@ -260,12 +263,15 @@ fn response_plan(
     Ok(Some(ResponsePlan { head_len, interim, body, decode, after, target_keeps_alive }))
 }
 
-/// How forwarding a request to a target went before its answer.
+/// How sending a request to a target went, before its answer.
 enum Sent {
-    /// The target answered (or closed) before the whole body was sent; the rest of the
-    /// body is unread, so the client's connection closes after the answer.
-    AnsweredEarly,
     Whole,
+    /// The target refused the body (answered, or closed) before all of it was sent.
+    Refused,
+    /// The target read nothing for the idle timeout: 504.
+    Stalled,
+    /// The client's chunked body is malformed: 400.
+    Malformed,
 }
 
 impl Connection {
@@ -273,8 +279,13 @@ impl Connection {
     async fn exchange(&mut self) -> io::Result<bool> {
         // The next head must come, whole, within the idle timeout.
         let deadline = tokio::time::Instant::now() + self.idle;
-        let mut looked_at = 0;
+        let mut looked_at: usize = 0;
         let plan = loop {
+            // Empty lines before a request line are ignored (RFC 9112 §2.2), and dropped
+            // here, or each would make the head look ended and be parsed again.
+            let blank = self.inbound.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            self.inbound.advance(blank);
+            looked_at = looked_at.saturating_sub(blank);
             if http1::head_ended(&self.inbound, looked_at) {
                 self.to_target.clear();
                 self.to_client.clear();
@@ -325,20 +336,19 @@ impl Connection {
     }
 
     /// Sends the rest of the request body to `target` as it comes from the client,
-    /// stopping early if the target answers first.
-    async fn send_body(&mut self, plan: &Plan, target: &TcpStream, body: &mut Body) -> io::Result<Option<Sent>> {
+    /// listening for the target's answer meanwhile.
+    async fn send_body(&mut self, plan: &Plan, target: &TcpStream, body: &mut Body) -> io::Result<Sent> {
         if plan.expect_continue {
             relay::send(&mut self.client, b"HTTP/1.1 100 Continue\r\n\r\n", self.idle).await?;
         }
         while !body.is_done() {
+            let listening = self.from_target.len() < relay::EARLY_ANSWER_CAP;
             tokio::select! {
-                ready = target.readable() => {
-                    ready?;
-                    match target.try_read_buf(&mut self.from_target) {
-                        Ok(_) => return Ok(Some(Sent::AnsweredEarly)),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                        Err(_) => return Ok(None),
+                ready = target.readable(), if listening => {
+                    if ready.is_err() || relay::hear(target, &mut self.from_target) == Heard::Refused {
+                        return Ok(Sent::Refused);
                     }
+                    continue;
                 }
                 read = relay::receive(&mut self.client, &mut self.inbound, self.idle) => {
                     if read? == 0 {
@@ -347,20 +357,24 @@ impl Connection {
                 }
             }
             self.to_target.clear();
-            relay::take_body(&mut self.inbound, &mut self.to_target, body, false)?;
+            if relay::take_body(&mut self.inbound, &mut self.to_target, body, false).is_err() {
+                return Ok(Sent::Malformed);
+            }
             match relay::send_or_answer(target, &self.to_target, &mut self.from_target, self.idle).await {
-                Ok(true) => {}
-                Ok(false) => return Ok(Some(Sent::AnsweredEarly)),
-                Err(_) => return Ok(None),
+                Sending::Sent => {}
+                Sending::Refused => return Ok(Sent::Refused),
+                Sending::Stalled => return Ok(Sent::Stalled),
             }
         }
-        Ok(Some(Sent::Whole))
+        Ok(Sent::Whole)
     }
 
     async fn forward(&mut self, plan: &Plan, addr: SocketAddr) -> io::Result<bool> {
         let mut body = Body::new(plan.body);
         self.inbound.advance(plan.head_len);
-        relay::take_body(&mut self.inbound, &mut self.to_target, &mut body, false)?;
+        if relay::take_body(&mut self.inbound, &mut self.to_target, &mut body, false).is_err() {
+            return self.fail(plan, (400, "Bad Request"), false).await;
+        }
         let whole = body.is_done();
         let mut attempt = 0;
         let (mut target, response, sent) = loop {
@@ -382,24 +396,24 @@ impl Connection {
             };
             let _ = target.set_nodelay(true);
             self.from_target.clear();
-            match relay::send(&mut target, &self.to_target, self.idle).await {
-                Ok(()) => {}
+            // A target that fails while being sent to may have answered first: its answer
+            // is read below, or else it gets 502 there.
+            let sent = match relay::send(&mut target, &self.to_target, self.idle).await {
+                Ok(()) if whole => Sent::Whole,
+                Ok(()) => self.send_body(plan, &target, &mut body).await?,
                 Err(_) if may_retry => continue,
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    return self.fail(plan, (504, "Gateway Timeout"), whole).await;
-                }
-                Err(_) => return self.fail(plan, (502, "Bad Gateway"), whole).await,
-            }
-            let sent = if whole {
-                Sent::Whole
-            } else {
-                match self.send_body(plan, &target, &mut body).await? {
-                    Some(sent) => sent,
-                    None => return self.fail(plan, (502, "Bad Gateway"), body.is_done()).await,
-                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => Sent::Stalled,
+                Err(_) => Sent::Refused,
             };
+            match sent {
+                Sent::Stalled => return self.fail(plan, (504, "Gateway Timeout"), false).await,
+                Sent::Malformed => return self.fail(plan, (400, "Bad Request"), false).await,
+                Sent::Whole | Sent::Refused => {}
+            }
+            // The rest of a body the target refused stays unread: the client's
+            // connection closes after the answer.
+            let close = !body.is_done();
             self.to_client.clear();
-            let close = matches!(sent, Sent::AnsweredEarly);
             let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan, close);
             match timeout(self.idle, head).await {
                 Ok(Ok(response)) => break (target, response, sent),
@@ -420,7 +434,9 @@ impl Connection {
             return Ok(false);
         }
         let mut body = Body::new(response.body);
-        relay::take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode)?;
+        if relay::take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode).is_err() {
+            return self.fail(plan, (502, "Bad Gateway"), false).await;
+        }
         relay::send(&mut self.client, &self.to_client, self.idle).await?;
         while !body.is_done() {
             self.from_target.clear();

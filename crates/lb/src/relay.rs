@@ -1,21 +1,22 @@
 //! Moving bytes between a client and a target with the load balancer's idle timeout:
 //! body bytes by their framing, writes that give up when the other side stops reading,
-//! a body sent while watching for the target's early answer, the two-way relay of an
+//! a body sent while listening for the target's early answer, the two-way relay of an
 //! upgraded (WebSocket) connection, and a close that lets the client read the last
 //! response.
 
-use crate::http1::{Body, Malformed};
+use crate::http1::{self, Body, Malformed};
 use bytes::{Buf, BytesMut};
 use std::io;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// How long a closing connection waits for the client to stop sending, and how much
-/// more it reads meanwhile.
-const LINGER: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 1 << 20;
+/// How long a closing connection reads what the client still sends: at most, and
+/// after the client's last bytes.
+const LINGER: Duration = Duration::from_secs(30);
+const LINGER_QUIET: Duration = Duration::from_secs(5);
 const TUNNEL_BUFFER: usize = 16 * 1024;
 
 fn timed_out() -> io::Error {
@@ -39,7 +40,12 @@ pub fn take_body(from: &mut BytesMut, to: &mut Vec<u8>, body: &mut Body, decode:
 
 /// Writes all of `bytes`, failing with TimedOut when the peer reads nothing for `idle`.
 pub async fn send(stream: &mut TcpStream, bytes: &[u8], idle: Duration) -> io::Result<()> {
-    let mut sent = 0;
+    // Most writes go through at once: no timer for those.
+    let mut sent = match stream.try_write(bytes) {
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(e) => return Err(e),
+    };
     while sent < bytes.len() {
         sent += timeout(idle, stream.write(&bytes[sent..])).await.map_err(|_| timed_out())??;
     }
@@ -51,84 +57,152 @@ pub async fn receive(stream: &mut TcpStream, buf: &mut BytesMut, idle: Duration)
     timeout(idle, stream.read_buf(buf)).await.map_err(|_| timed_out())?
 }
 
-/// Sends body bytes to the target unless it answers first: a target may refuse a body
-/// (413, 401, ...) before reading it, then stop reading. Ok(false) when it answered (or
-/// closed), what it sent being in `answer`.
-pub async fn send_or_answer(
-    target: &TcpStream,
-    bytes: &[u8],
-    answer: &mut BytesMut,
-    idle: Duration,
-) -> io::Result<bool> {
-    let mut sent = 0;
-    while sent < bytes.len() {
-        tokio::select! {
-            ready = target.readable() => {
-                ready?;
-                match target.try_read_buf(answer) {
-                    Ok(_) => return Ok(false),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            ready = timeout(idle, target.writable()) => {
-                ready.map_err(|_| timed_out())??;
-                match target.try_write(&bytes[sent..]) {
-                    Ok(n) => sent += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-    }
-    Ok(true)
+/// How much of a target's answer the proxy holds while it still sends the request body
+/// (a 2xx head that came early, and what follows it) before it stops reading it.
+pub const EARLY_ANSWER_CAP: usize = 1 << 20;
+
+/// What a target has said while the request body is still being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// Nothing final yet, or a 2xx head: a target that answers while it reads (streaming)
+    /// gets the rest of the body.
+    Nothing,
+    /// A final answer that refuses the body (status ≥ 300, or closing), a malformed one,
+    /// a close or an error: no more of the body is sent.
+    Refused,
 }
 
-/// Relays bytes both ways between an upgraded client connection and its target until
-/// both sides have closed, or nothing moved for `idle` (ALB's idle timeout applies to
-/// WebSockets too). A side's close is passed on as a half-close.
-pub async fn tunnel(client: &mut TcpStream, target: &mut TcpStream, idle: Duration) -> io::Result<()> {
-    let (mut client_rx, mut client_tx) = client.split();
-    let (mut target_rx, mut target_tx) = target.split();
-    let (mut up, mut down) = (vec![0u8; TUNNEL_BUFFER], vec![0u8; TUNNEL_BUFFER]);
-    let (mut up_open, mut down_open) = (true, true);
-    while up_open || down_open {
-        tokio::select! {
-            n = client_rx.read(&mut up), if up_open => match n? {
-                0 => {
-                    up_open = false;
-                    target_tx.shutdown().await?;
+/// Reads what the target has sent, if anything, into `answer` and judges it; interim
+/// (1xx) heads are dropped, as the client is not shown them.
+pub fn hear(target: &TcpStream, answer: &mut BytesMut) -> Heard {
+    match target.try_read_buf(answer) {
+        Ok(0) => Heard::Refused,
+        Ok(_) => judge(answer),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Heard::Nothing,
+        Err(_) => Heard::Refused,
+    }
+}
+
+fn judge(answer: &mut BytesMut) -> Heard {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; http1::MAX_HEADERS];
+        let mut head = httparse::Response::new(&mut headers);
+        match head.parse(answer) {
+            Ok(httparse::Status::Partial) if answer.len() < http1::MAX_HEAD => return Heard::Nothing,
+            Ok(httparse::Status::Complete(n)) => {
+                let status = head.code.unwrap_or_default();
+                if (100..200).contains(&status) && status != 101 {
+                    answer.advance(n);
+                    continue;
                 }
-                n => timeout(idle, target_tx.write_all(&up[..n])).await.map_err(|_| timed_out())??,
-            },
-            n = target_rx.read(&mut down), if down_open => match n? {
-                0 => {
-                    down_open = false;
-                    client_tx.shutdown().await?;
-                }
-                n => timeout(idle, client_tx.write_all(&down[..n])).await.map_err(|_| timed_out())??,
-            },
-            () = tokio::time::sleep(idle) => return Err(timed_out()),
+                let streaming =
+                    (200..300).contains(&status) && http1::keeps_alive(head.version.unwrap_or(1), head.headers);
+                return if streaming { Heard::Nothing } else { Heard::Refused };
+            }
+            _ => return Heard::Refused,
         }
     }
-    Ok(())
+}
+
+/// How sending body bytes to a target went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sending {
+    Sent,
+    /// The target refused the body, or failed: its answer (if any) is in `answer`.
+    Refused,
+    /// The target read nothing for the idle timeout.
+    Stalled,
+}
+
+/// Sends body bytes to the target, listening for an answer meanwhile: a target may
+/// refuse a body (413, 401, ...) before reading it, then stop reading.
+pub async fn send_or_answer(target: &TcpStream, bytes: &[u8], answer: &mut BytesMut, idle: Duration) -> Sending {
+    let mut sent = 0;
+    while sent < bytes.len() {
+        let listening = answer.len() < EARLY_ANSWER_CAP;
+        tokio::select! {
+            ready = target.readable(), if listening => {
+                if ready.is_err() || hear(target, answer) == Heard::Refused {
+                    return Sending::Refused;
+                }
+            }
+            ready = timeout(idle, target.writable()) => match ready {
+                Err(_) => return Sending::Stalled,
+                Ok(Err(_)) => return Sending::Refused,
+                Ok(Ok(())) => match target.try_write(&bytes[sent..]) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Sending::Refused,
+                },
+            },
+        }
+    }
+    Sending::Sent
+}
+
+/// Copies one direction of a tunnel until its reader closes (passed on as a
+/// half-close), noting the time of each move in `active` (ms since `start`).
+async fn one_way(
+    mut rx: impl AsyncRead + Unpin,
+    mut tx: impl AsyncWrite + Unpin,
+    start: Instant,
+    active: &AtomicU64,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; TUNNEL_BUFFER];
+    let touch = || active.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    loop {
+        let n = rx.read(&mut buf).await?;
+        touch();
+        if n == 0 {
+            return tx.shutdown().await;
+        }
+        tx.write_all(&buf[..n]).await?;
+        touch();
+    }
+}
+
+/// Relays bytes both ways between an upgraded client connection and its target, each
+/// direction on its own (a side blocked writing one way never stops the other), until
+/// both sides have closed, or nothing moved either way for `idle` (ALB's idle timeout
+/// applies to WebSockets too).
+pub async fn tunnel(client: &mut TcpStream, target: &mut TcpStream, idle: Duration) -> io::Result<()> {
+    let (client_rx, client_tx) = client.split();
+    let (target_rx, target_tx) = target.split();
+    let start = Instant::now();
+    let active = AtomicU64::new(0);
+    let both = async {
+        tokio::try_join!(one_way(client_rx, target_tx, start, &active), one_way(target_rx, client_tx, start, &active))
+    };
+    let watchdog = async {
+        loop {
+            let quiet = start.elapsed().saturating_sub(Duration::from_millis(active.load(Ordering::Relaxed)));
+            if quiet >= idle {
+                return timed_out();
+            }
+            tokio::time::sleep(idle - quiet).await;
+        }
+    };
+    tokio::select! {
+        done = both => done.map(drop),
+        e = watchdog => Err(e),
+    }
 }
 
 /// Closes a client connection so that the client can read what it was sent last: the
 /// sending side is shut first, then what the client still sends (the rest of a body
-/// that was refused) is read and dropped for a while, as closing with unread bytes
-/// would reset the connection and could discard the response before the client read it.
-pub async fn linger(mut client: TcpStream) {
+/// that was refused) is read and dropped, as closing with unread bytes would reset the
+/// connection and could discard the response before the client read it. As nginx's
+/// lingering close: until the client is quiet for 5 s, 30 s at most.
+pub async fn linger(mut client: TcpStream, buf: &mut BytesMut) {
     if client.shutdown().await.is_err() {
         return;
     }
-    let mut sink = vec![0u8; TUNNEL_BUFFER];
     let drain = async {
-        let mut read = 0;
-        while let Ok(n @ 1..) = client.read(&mut sink).await {
-            read += n;
-            if read > LINGER_BYTES {
-                break;
+        loop {
+            buf.clear();
+            match timeout(LINGER_QUIET, client.read_buf(buf)).await {
+                Ok(Ok(1..)) => {}
+                _ => return,
             }
         }
     };

@@ -534,43 +534,6 @@ async fn a_websocket_upgrade_only_and_a_switch_to_anything_else_is_a_502() {
 }
 
 #[tokio::test]
-async fn a_target_that_answers_before_reading_the_body_is_heard() {
-    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let t = socket.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (mut stream, _) = socket.accept().await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            head.push(stream.read_u8().await.unwrap());
-        }
-        stream.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo much").await.unwrap();
-        tokio::time::sleep(Duration::from_secs(5)).await; // reads nothing more meanwhile
-    });
-    let (mut c, mut buf) = connect(proxy(&[t], ALB_IDLE).await).await;
-    c.write_all(b"PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: 50000000\r\n\r\n").await.unwrap();
-    let (mut rx, mut tx) = c.split();
-    let upload = async {
-        let chunk = vec![b'x'; 1 << 16];
-        while tx.write_all(&chunk).await.is_ok() {}
-    };
-    let answer = async {
-        loop {
-            let mut piece = [0u8; 1024];
-            let n = rx.read(&mut piece).await.unwrap();
-            buf.extend_from_slice(&piece[..n]);
-            if n == 0 || buf.ends_with(b"too much") {
-                return String::from_utf8_lossy(&buf).to_string();
-            }
-        }
-    };
-    let got = tokio::select! {
-        got = answer => got,
-        () = upload => unreachable!("the upload ends only when the proxy closes"),
-    };
-    assert!(got.starts_with("HTTP/1.1 413 Payload Too Large\r\n") && got.contains("Connection: close"), "{got}");
-}
-
-#[tokio::test]
 async fn a_websocket_idle_for_the_idle_timeout_is_closed() {
     let (t, _) = target(
         |_| b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".to_vec(),
@@ -583,4 +546,154 @@ async fn a_websocket_idle_for_the_idle_timeout_is_closed() {
     let mut rest = [0u8; 1];
     let closed = tokio::time::timeout(Duration::from_secs(30), c.read(&mut rest)).await.unwrap();
     assert_eq!(closed.unwrap(), 0);
+}
+
+/// A target that sends `early` as soon as a request's head came, then reads its body
+/// (Content-Length) and answers `then(body)`.
+async fn early_target(early: &'static [u8], then: fn(&[u8]) -> Vec<u8>) -> SocketAddr {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = socket.accept().await.unwrap();
+        let head = read_head(&mut stream).await;
+        stream.write_all(early).await.unwrap();
+        let length = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().parse().unwrap();
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body).await.unwrap();
+        stream.write_all(&then(&body)).await.unwrap();
+        let _ = stream.read(&mut [0u8; 1]).await;
+    });
+    t
+}
+
+#[tokio::test]
+async fn early_hints_or_an_early_2xx_head_do_not_stop_the_body() {
+    let hints = early_target(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n", |_| ok("done")).await;
+    let streaming = early_target(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", |body| {
+        [&b"a\r\n"[..], body, b"\r\n0\r\n\r\n"].concat()
+    })
+    .await;
+    for (t, want) in [(hints, &b"done"[..]), (streaming, b"a\r\n0123456789\r\n0\r\n\r\n")] {
+        let (mut c, mut buf) = connect(proxy(&[t], Duration::from_secs(10)).await).await;
+        c.write_all(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await; // the early answer comes first
+        c.write_all(b"0123456789").await.unwrap();
+        let got = read_response(&mut c, &mut buf, "POST").await;
+        assert_eq!((got.status(), got.body.as_slice()), ("200", want), "{}", got.head);
+    }
+}
+
+#[tokio::test]
+async fn a_tunnel_moves_both_ways_at_once() {
+    const SIZE: usize = 16 << 20;
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = socket.accept().await.unwrap();
+        read_request(&mut stream, &mut Vec::new()).await.unwrap();
+        let switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        stream.write_all(switch).await.unwrap();
+        // Pushes SIZE bytes while reading SIZE bytes, each on its own.
+        let (mut rx, mut tx) = stream.into_split();
+        tokio::spawn(async move { tx.write_all(&vec![b'd'; SIZE]).await.unwrap() });
+        let (mut sink, mut got) = (vec![0u8; 1 << 16], 0);
+        while got < SIZE {
+            got += rx.read(&mut sink).await.unwrap();
+        }
+    });
+    let (mut c, mut buf) = connect(proxy(&[t], Duration::from_secs(5)).await).await;
+    c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.status(), "101");
+    // Writes all before reading anything: only a tunnel whose directions move on their
+    // own lets this finish.
+    c.write_all(&vec![b'u'; SIZE]).await.unwrap();
+    let (mut down, mut sink) = (buf.len(), vec![0u8; 1 << 16]);
+    while down < SIZE {
+        let n = c.read(&mut sink).await.unwrap();
+        assert!(n > 0, "closed after {down} bytes");
+        down += n;
+    }
+}
+
+/// A request head, read a byte at a time so that nothing after it is read.
+async fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    String::from_utf8(head).unwrap()
+}
+
+/// A target that answers `refusal` once a request's head came, reading nothing more;
+/// then closes at once (which resets, the body unread) if `close`, else waits.
+async fn refusing_target(refusal: &'static [u8], close: bool) -> SocketAddr {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = socket.accept().await.unwrap();
+            tokio::spawn(async move {
+                read_head(&mut stream).await;
+                let _ = stream.write_all(refusal).await;
+                if !close {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    t
+}
+
+/// Sends a 50 MB upload to `lb` while reading the answer, until it has `ending`.
+async fn upload_until_answered(lb: SocketAddr, ending: &[u8]) -> String {
+    let (mut c, mut buf) = connect(lb).await;
+    c.write_all(b"PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: 50000000\r\n\r\n").await.unwrap();
+    let (mut rx, mut tx) = c.split();
+    let upload = async {
+        let chunk = vec![b'x'; 1 << 16];
+        while tx.write_all(&chunk).await.is_ok() {}
+        std::future::pending::<()>().await
+    };
+    let answer = async {
+        loop {
+            let mut piece = [0u8; 1024];
+            let n = rx.read(&mut piece).await.unwrap_or(0);
+            buf.extend_from_slice(&piece[..n]);
+            if n == 0 || buf.ends_with(ending) {
+                return String::from_utf8_lossy(&buf).to_string();
+            }
+        }
+    };
+    tokio::select! {
+        got = answer => got,
+        () = upload => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn a_target_that_refuses_a_body_before_reading_it_is_heard() {
+    const REFUSAL: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo much";
+    const AND_CLOSE: &[u8] =
+        b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo much";
+    // Then waits; then closes at once, which resets and can race the proxy's writes.
+    for (target, runs) in [(refusing_target(REFUSAL, false).await, 1), (refusing_target(AND_CLOSE, true).await, 10)] {
+        let lb = proxy(&[target], ALB_IDLE).await;
+        for _ in 0..runs {
+            let got = upload_until_answered(lb, b"too much").await;
+            assert!(got.starts_with("HTTP/1.1 413 ") && got.contains("Connection: close"), "{got}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_whole_body_before_reading_gets_the_refusal() {
+    let t = refusing_target(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope", false).await;
+    let (mut c, mut buf) = connect(proxy(&[t], ALB_IDLE).await).await;
+    let size = 8 << 20;
+    c.write_all(format!("PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: {size}\r\n\r\n").as_bytes()).await.unwrap();
+    // The proxy reads (and drops) the rest while it closes, so the upload is not cut.
+    c.write_all(&vec![b'x'; size]).await.unwrap();
+    let got = read_response(&mut c, &mut buf, "PUT").await;
+    assert_eq!((got.status(), got.body.as_slice()), ("401", &b"nope"[..]));
+    assert!(got.head.contains("Connection: close"));
 }
