@@ -41,6 +41,8 @@ pub enum Reject {
     HeadTooLarge,
     /// 501: a transfer coding other than chunked last.
     NotImplemented(&'static str),
+    /// 408: the client began a request and sent no more of it for the idle timeout.
+    Timeout,
 }
 
 impl Reject {
@@ -49,6 +51,7 @@ impl Reject {
             Self::BadRequest(_) => (400, "Bad Request"),
             Self::HeadTooLarge => (431, "Request Header Fields Too Large"),
             Self::NotImplemented(_) => (501, "Not Implemented"),
+            Self::Timeout => (408, "Request Timeout"),
         }
     }
 
@@ -56,6 +59,7 @@ impl Reject {
         match self {
             Self::BadRequest(why) | Self::NotImplemented(why) => why,
             Self::HeadTooLarge => "the request head is too large",
+            Self::Timeout => "the request did not arrive within the load balancer's idle timeout",
         }
     }
 }

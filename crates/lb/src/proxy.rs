@@ -272,6 +272,8 @@ enum Sent {
     Stalled,
     /// The client's chunked body is malformed: 400.
     Malformed,
+    /// The client sent none of the rest of its body for the idle timeout: 408.
+    ClientTimedOut,
 }
 
 impl Connection {
@@ -304,7 +306,10 @@ impl Connection {
             }
             looked_at = self.inbound.len();
             match tokio::time::timeout_at(deadline, self.client.read_buf(&mut self.inbound)).await {
-                Ok(Ok(0)) | Err(_) => return Ok(false),
+                Ok(Ok(0)) => return Ok(false),
+                // An idle connection just closes; one that began a request hears why (ALB's 408).
+                Err(_) if self.inbound.is_empty() => return Ok(false),
+                Err(_) => return self.reject(Reject::Timeout).await,
                 Ok(result) => result?,
             };
         };
@@ -350,11 +355,12 @@ impl Connection {
                     }
                     continue;
                 }
-                read = relay::receive(&mut self.client, &mut self.inbound, self.idle) => {
-                    if read? == 0 {
-                        return Err(io::ErrorKind::UnexpectedEof.into());
-                    }
-                }
+                read = relay::receive(&mut self.client, &mut self.inbound, self.idle) => match read {
+                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::TimedOut => return Ok(Sent::ClientTimedOut),
+                    Err(e) => return Err(e),
+                },
             }
             self.to_target.clear();
             if relay::take_body(&mut self.inbound, &mut self.to_target, body, false).is_err() {
@@ -407,6 +413,7 @@ impl Connection {
             };
             match sent {
                 Sent::Stalled => return self.fail(plan, (504, "Gateway Timeout"), false).await,
+                Sent::ClientTimedOut => return self.fail(plan, Reject::Timeout.status(), false).await,
                 Sent::Malformed => return self.fail(plan, (400, "Bad Request"), false).await,
                 Sent::Whole | Sent::Refused => {}
             }

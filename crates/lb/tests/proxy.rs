@@ -697,3 +697,20 @@ async fn a_client_that_sends_its_whole_body_before_reading_gets_the_refusal() {
     assert_eq!((got.status(), got.body.as_slice()), ("401", &b"nope"[..]));
     assert!(got.head.contains("Connection: close"));
 }
+
+#[tokio::test]
+async fn a_request_left_unfinished_for_the_idle_timeout_gets_408() {
+    let (t, log) = target(|_| ok("hi"), false).await;
+    let lb = proxy(&[t], Duration::from_secs(1)).await;
+    for unfinished in
+        [&b"GET / HTTP/1.1\r\nHost: a\r\n"[..], b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf"]
+    {
+        let (mut c, mut buf) = connect(lb).await;
+        c.write_all(unfinished).await.unwrap();
+        let got = read_response(&mut c, &mut buf, "POST").await;
+        assert_eq!(got.status(), "408", "{}", String::from_utf8_lossy(unfinished));
+        assert!(got.head.contains("Connection: close") && closed(&mut c).await);
+    }
+    // The head of the second one reached the target; its body never finished.
+    assert_eq!(log.lock().unwrap().len(), 0);
+}
