@@ -3,12 +3,14 @@
 //! every change under `elbv2/` (and every second), binds a socket for each listener on
 //! its load balancer's loopback address (its DNSName) and closes those of deleted
 //! listeners, and runs the health checks. `proxy` serves the listeners' connections.
-//! The decisions are pure: `http1` (HTTP/1.x framing and heads), `routing` (rules,
-//! weights), `balance` (which target), `health` (state transitions).
+//! The decisions are pure: `http1` (HTTP/1.x framing and heads), `body` (where a body
+//! ends), `routing` (rules, weights), `balance` (which target), `health` (state
+//! transitions).
 #![forbid(unsafe_code)]
 
 mod answers;
 pub mod balance;
+pub mod body;
 pub mod checker;
 pub mod health;
 pub mod http1;

@@ -8,7 +8,8 @@
 
 use crate::answers;
 use crate::balance::{self, Candidate};
-use crate::http1::{self, After, Body, Forwarded, Framing, Outgoing, Reject, Xff};
+use crate::body::Body;
+use crate::http1::{self, After, Forwarded, Framing, Outgoing, Reject, Xff};
 use crate::pool::Pool;
 use crate::relay::{self, Heard, Sending};
 use crate::routing::{self, RequestView};

@@ -4,7 +4,8 @@
 //! upgraded (WebSocket) connection, and a close that lets the client read the last
 //! response.
 
-use crate::http1::{self, Body, Malformed};
+use crate::body::Body;
+use crate::http1::{self, Malformed};
 use bytes::{Buf, BytesMut};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};

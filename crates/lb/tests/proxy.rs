@@ -5,7 +5,8 @@
 //! idle connections, and requests that could be read two ways.
 
 use berth_lb::balance::Algorithm;
-use berth_lb::http1::{self, Body, Framing, Xff};
+use berth_lb::body::Body;
+use berth_lb::http1::{self, Framing, Xff};
 use berth_lb::proxy::{self, Shared};
 use berth_lb::snapshot::{GroupView, HealthCheck, ListenerView, Snapshot, TargetView};
 use berth_model::elbv2::{Action, FixedResponseActionConfig, Rule, RuleCondition};
