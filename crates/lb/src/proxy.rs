@@ -275,6 +275,8 @@ enum Sent {
     Malformed,
     /// The client sent none of the rest of its body for the idle timeout: 408.
     ClientTimedOut,
+    /// The target answered 2xx before it had the whole body: both go on at once.
+    Streaming,
 }
 
 impl Connection {
@@ -351,10 +353,11 @@ impl Connection {
             let listening = self.from_target.len() < relay::EARLY_ANSWER_CAP;
             tokio::select! {
                 ready = target.readable(), if listening => {
-                    if ready.is_err() || relay::hear(target, &mut self.from_target) == Heard::Refused {
-                        return Ok(Sent::Refused);
+                    match ready.map(|()| relay::hear(target, &mut self.from_target)) {
+                        Ok(Heard::Nothing) => continue,
+                        Ok(Heard::Answering) => return Ok(Sent::Streaming),
+                        Ok(Heard::Refused) | Err(_) => return Ok(Sent::Refused),
                     }
-                    continue;
                 }
                 read = relay::receive(&mut self.client, &mut self.inbound, self.idle) => match read {
                     Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -372,8 +375,65 @@ impl Connection {
                 Sending::Refused => return Ok(Sent::Refused),
                 Sending::Stalled => return Ok(Sent::Stalled),
             }
+            if !body.is_done() && relay::judge(&mut self.from_target) == Heard::Answering {
+                return Ok(Sent::Streaming);
+            }
         }
         Ok(Sent::Whole)
+    }
+
+    /// A target that answered (2xx) before it had the whole body: the rest of the body
+    /// goes up while the answer comes down, each direction on its own. The connections
+    /// go on only if both ended in full.
+    async fn duplex(
+        &mut self,
+        (addr, mut target): (SocketAddr, TcpStream),
+        response: ResponsePlan,
+        mut request: Body,
+    ) -> io::Result<bool> {
+        let Connection { at, client, idle, inbound, from_target, to_target, to_client } = self;
+        let idle = *idle;
+        let mut answer = Body::new(response.body);
+        relay::take_body(from_target, to_client, &mut answer, response.decode)?;
+        let (uploaded, answered) = {
+            let (mut client_rx, mut client_tx) = client.split();
+            let (mut target_rx, mut target_tx) = target.split();
+            let up = async {
+                while !request.is_done() {
+                    if inbound.is_empty() && relay::receive(&mut client_rx, inbound, idle).await? == 0 {
+                        return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+                    }
+                    to_target.clear();
+                    relay::take_body(inbound, to_target, &mut request, false)?;
+                    relay::write_within(&mut target_tx, to_target, idle).await?;
+                }
+                Ok(())
+            };
+            let down = async {
+                relay::write_within(&mut client_tx, to_client, idle).await?;
+                while !answer.is_done() {
+                    from_target.clear();
+                    if relay::receive(&mut target_rx, from_target, idle).await? == 0 {
+                        return Ok(false); // until close, or cut short: the client's connection closes
+                    }
+                    to_client.clear();
+                    relay::take_body(from_target, to_client, &mut answer, response.decode)?;
+                    relay::write_within(&mut client_tx, to_client, idle).await?;
+                }
+                Ok::<_, io::Error>(true)
+            };
+            tokio::pin!(up, down);
+            tokio::select! {
+                sent = &mut up => (sent.is_ok(), down.await?),
+                // Answered in full before the body was: the rest of it is not waited for.
+                answered = &mut down => (false, answered?),
+            }
+        };
+        let whole = uploaded && answered && from_target.is_empty();
+        if whole && response.target_keeps_alive {
+            at.shared.pool.put(addr, target);
+        }
+        Ok(whole && response.after == After::KeepAlive)
     }
 
     async fn forward(&mut self, plan: &Plan, addr: SocketAddr) -> io::Result<bool> {
@@ -416,11 +476,11 @@ impl Connection {
                 Sent::Stalled => return self.fail(plan, (504, "Gateway Timeout"), false).await,
                 Sent::ClientTimedOut => return self.fail(plan, Reject::Timeout.status(), false).await,
                 Sent::Malformed => return self.fail(plan, (400, "Bad Request"), false).await,
-                Sent::Whole | Sent::Refused => {}
+                Sent::Whole | Sent::Refused | Sent::Streaming => {}
             }
             // The rest of a body the target refused stays unread: the client's
             // connection closes after the answer.
-            let close = !body.is_done();
+            let close = !body.is_done() && !matches!(sent, Sent::Streaming);
             self.to_client.clear();
             let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan, close);
             match timeout(self.idle, head).await {
@@ -440,6 +500,9 @@ impl Connection {
             relay::send(&mut target, &self.inbound, self.idle).await?;
             relay::tunnel(&mut self.client, &mut target, self.idle).await?;
             return Ok(false);
+        }
+        if matches!(sent, Sent::Streaming) {
+            return self.duplex((addr, target), response, body).await;
         }
         let mut body = Body::new(response.body);
         if relay::take_body(&mut self.from_target, &mut self.to_client, &mut body, response.decode).is_err() {

@@ -42,32 +42,41 @@ pub fn take_body(from: &mut BytesMut, to: &mut Vec<u8>, body: &mut Body, decode:
 /// Writes all of `bytes`, failing with TimedOut when the peer reads nothing for `idle`.
 pub async fn send(stream: &mut TcpStream, bytes: &[u8], idle: Duration) -> io::Result<()> {
     // Most writes go through at once: no timer for those.
-    let mut sent = match stream.try_write(bytes) {
+    let sent = match stream.try_write(bytes) {
         Ok(n) => n,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
         Err(e) => return Err(e),
     };
+    write_within(stream, &bytes[sent..], idle).await
+}
+
+/// Writes all of `bytes` to one side of a connection (or half of one), failing with
+/// TimedOut when the peer reads nothing for `idle`.
+pub async fn write_within(tx: &mut (impl AsyncWrite + Unpin), bytes: &[u8], idle: Duration) -> io::Result<()> {
+    let mut sent = 0;
     while sent < bytes.len() {
-        sent += timeout(idle, stream.write(&bytes[sent..])).await.map_err(|_| timed_out())??;
+        sent += timeout(idle, tx.write(&bytes[sent..])).await.map_err(|_| timed_out())??;
     }
     Ok(())
 }
 
 /// Reads more into `buf`, failing with TimedOut after `idle` without a byte; Ok(0) at EOF.
-pub async fn receive(stream: &mut TcpStream, buf: &mut BytesMut, idle: Duration) -> io::Result<usize> {
-    timeout(idle, stream.read_buf(buf)).await.map_err(|_| timed_out())?
+pub async fn receive(rx: &mut (impl AsyncRead + Unpin), buf: &mut BytesMut, idle: Duration) -> io::Result<usize> {
+    timeout(idle, rx.read_buf(buf)).await.map_err(|_| timed_out())?
 }
 
-/// How much of a target's answer the proxy holds while it still sends the request body
-/// (a 2xx head that came early, and what follows it) before it stops reading it.
+/// How much of a target's answer the proxy holds while it still sends a piece of the
+/// request body, before it stops reading it.
 pub const EARLY_ANSWER_CAP: usize = 1 << 20;
 
 /// What a target has said while the request body is still being sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heard {
-    /// Nothing final yet, or a 2xx head: a target that answers while it reads (streaming)
-    /// gets the rest of the body.
+    /// Nothing final yet.
     Nothing,
+    /// A 2xx head: a target that answers while it reads (streaming) gets the rest of the
+    /// body while its answer is relayed.
+    Answering,
     /// A final answer that refuses the body (status ≥ 300, or closing), a malformed one,
     /// a close or an error: no more of the body is sent.
     Refused,
@@ -84,7 +93,8 @@ pub fn hear(target: &TcpStream, answer: &mut BytesMut) -> Heard {
     }
 }
 
-fn judge(answer: &mut BytesMut) -> Heard {
+/// What the target has said so far, in `answer`.
+pub fn judge(answer: &mut BytesMut) -> Heard {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; http1::MAX_HEADERS];
         let mut head = httparse::Response::new(&mut headers);
@@ -98,7 +108,7 @@ fn judge(answer: &mut BytesMut) -> Heard {
                 }
                 let streaming =
                     (200..300).contains(&status) && http1::keeps_alive(head.version.unwrap_or(1), head.headers);
-                return if streaming { Heard::Nothing } else { Heard::Refused };
+                return if streaming { Heard::Answering } else { Heard::Refused };
             }
             _ => return Heard::Refused,
         }

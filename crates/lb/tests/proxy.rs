@@ -13,7 +13,7 @@ use berth_model::elbv2::{Action, FixedResponseActionConfig, Rule, RuleCondition}
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// What a scripted target saw of one request.
@@ -52,7 +52,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Stri
     }
 }
 
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+async fn read_more(stream: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> Option<()> {
     let mut chunk = [0u8; 16384];
     let n = stream.read(&mut chunk).await.ok()?;
     buf.extend_from_slice(&chunk[..n]);
@@ -165,7 +165,7 @@ impl Got {
 }
 
 /// Reads one response to a request of `method`; the body of one without framing runs to EOF.
-async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>, method: &str) -> Got {
+async fn read_response(stream: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>, method: &str) -> Got {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut resp = httparse::Response::new(&mut headers);
@@ -714,4 +714,54 @@ async fn a_request_left_unfinished_for_the_idle_timeout_gets_408() {
     }
     // The head of the second one reached the target; its body never finished.
     assert_eq!(log.lock().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_target_that_streams_its_answer_while_reading_the_body_gets_all_of_it() {
+    const SIZE: usize = 8 << 20;
+    // An echo: a chunked 200 head at once, then each piece it reads comes back as a
+    // chunk; then, on the same connection, an ordinary answer.
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    let connections = Arc::new(Mutex::new(0));
+    let accepted = connections.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = socket.accept().await.unwrap();
+            *accepted.lock().unwrap() += 1;
+            tokio::spawn(async move {
+                let head = read_head(&mut stream).await;
+                let mut left: usize =
+                    head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().parse().unwrap();
+                stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await.unwrap();
+                let mut piece = vec![0u8; 1 << 16];
+                while left > 0 {
+                    let n = stream.read(&mut piece[..left.min(1 << 16)]).await.unwrap();
+                    assert!(n > 0);
+                    left -= n;
+                    let chunk = [format!("{n:x}\r\n").as_bytes(), &piece[..n], b"\r\n"].concat();
+                    stream.write_all(&chunk).await.unwrap();
+                }
+                stream.write_all(b"0\r\n\r\n").await.unwrap();
+                read_head(&mut stream).await;
+                stream.write_all(&ok("again")).await.unwrap();
+                let _ = stream.read(&mut [0u8; 1]).await;
+            });
+        }
+    });
+    let (mut c, mut buf) = connect(proxy(&[t], Duration::from_secs(10)).await).await;
+    let (mut rx, mut tx) = c.split();
+    let upload = async {
+        tx.write_all(format!("PUT /echo HTTP/1.1\r\nHost: a\r\nContent-Length: {SIZE}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        tx.write_all(&vec![b'x'; SIZE]).await.unwrap();
+    };
+    let ((), echo) = tokio::join!(upload, read_response(&mut rx, &mut buf, "PUT"));
+    assert_eq!(echo.status(), "200");
+    assert_eq!(echo.body.iter().filter(|b| **b == b'x').count(), SIZE);
+    assert!(echo.head.contains("Connection: keep-alive"), "{}", echo.head);
+    c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.body, b"again");
+    assert_eq!(*connections.lock().unwrap(), 1, "the target connection went back to the pool");
 }
