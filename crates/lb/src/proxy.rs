@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -383,8 +383,9 @@ impl Connection {
     }
 
     /// A target that answered (2xx) before it had the whole body: the rest of the body
-    /// goes up while the answer comes down, each direction on its own. The connections
-    /// go on only if both ended in full.
+    /// goes up while the answer comes down, each direction on its own, until both are
+    /// done or nothing moved either way for the idle timeout. The client's connection
+    /// goes on only if both ended in full; the target's, if also nothing is left over.
     async fn duplex(
         &mut self,
         (addr, mut target): (SocketAddr, TcpStream),
@@ -392,45 +393,62 @@ impl Connection {
         mut request: Body,
     ) -> io::Result<bool> {
         let Connection { at, client, idle, inbound, from_target, to_target, to_client } = self;
-        let idle = *idle;
         let mut answer = Body::new(response.body);
         relay::take_body(from_target, to_client, &mut answer, response.decode)?;
+        let activity = relay::Activity::new();
         let (uploaded, answered) = {
             let (mut client_rx, mut client_tx) = client.split();
             let (mut target_rx, mut target_tx) = target.split();
             let up = async {
                 while !request.is_done() {
-                    if inbound.is_empty() && relay::receive(&mut client_rx, inbound, idle).await? == 0 {
+                    if inbound.is_empty() && client_rx.read_buf(inbound).await? == 0 {
                         return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
                     }
+                    activity.touch();
                     to_target.clear();
                     relay::take_body(inbound, to_target, &mut request, false)?;
-                    relay::write_within(&mut target_tx, to_target, idle).await?;
+                    target_tx.write_all(to_target).await?;
+                    activity.touch();
                 }
                 Ok(())
             };
             let down = async {
-                relay::write_within(&mut client_tx, to_client, idle).await?;
+                client_tx.write_all(to_client).await?;
                 while !answer.is_done() {
                     from_target.clear();
-                    if relay::receive(&mut target_rx, from_target, idle).await? == 0 {
+                    if target_rx.read_buf(from_target).await? == 0 {
                         return Ok(false); // until close, or cut short: the client's connection closes
                     }
+                    activity.touch();
                     to_client.clear();
                     relay::take_body(from_target, to_client, &mut answer, response.decode)?;
-                    relay::write_within(&mut client_tx, to_client, idle).await?;
+                    client_tx.write_all(to_client).await?;
+                    activity.touch();
                 }
                 Ok::<_, io::Error>(true)
             };
-            tokio::pin!(up, down);
+            let both = async {
+                tokio::pin!(up, down);
+                // Whichever ends first, the other is seen to its end, unless the first failed:
+                // then the exchange is over (the target is dropped, which closes it).
+                tokio::select! {
+                    sent = &mut up => match sent {
+                        Ok(()) => Ok((true, down.await?)),
+                        Err(_) => Ok((false, false)),
+                    },
+                    answered = &mut down => match answered? {
+                        true => Ok::<_, io::Error>((up.await.is_ok(), true)),
+                        false => Ok((false, false)),
+                    },
+                }
+            };
             tokio::select! {
-                sent = &mut up => (sent.is_ok(), down.await?),
-                // Answered in full before the body was: the rest of it is not waited for.
-                answered = &mut down => (false, answered?),
+                done = both => done?,
+                () = activity.idle_for(*idle) => (false, false),
             }
         };
-        let whole = uploaded && answered && from_target.is_empty();
-        if whole && response.target_keeps_alive {
+        let whole = uploaded && answered;
+        if whole && response.target_keeps_alive && from_target.is_empty() {
             at.shared.pool.put(addr, target);
         }
         Ok(whole && response.after == After::KeepAlive)
@@ -479,8 +497,9 @@ impl Connection {
                 Sent::Whole | Sent::Refused | Sent::Streaming => {}
             }
             // The rest of a body the target refused stays unread: the client's
-            // connection closes after the answer.
-            let close = !body.is_done() && !matches!(sent, Sent::Streaming);
+            // connection closes after the answer (or after a failure).
+            let unread = !body.is_done();
+            let close = unread && !matches!(sent, Sent::Streaming);
             self.to_client.clear();
             let head = response_head(&mut target, &mut self.from_target, &mut self.to_client, plan, close);
             match timeout(self.idle, head).await {
@@ -488,9 +507,9 @@ impl Connection {
                 Ok(Err(true)) if may_retry => continue,
                 Ok(Err(_)) => {
                     tracing::debug!(target = %addr, "target closed or answered malformed");
-                    return self.fail(plan, (502, "Bad Gateway"), !close).await;
+                    return self.fail(plan, (502, "Bad Gateway"), !unread).await;
                 }
-                Err(_) => return self.fail(plan, (504, "Gateway Timeout"), !close).await,
+                Err(_) => return self.fail(plan, (504, "Gateway Timeout"), !unread).await,
             }
         };
         self.from_target.advance(response.head_len);

@@ -52,7 +52,7 @@ pub async fn send(stream: &mut TcpStream, bytes: &[u8], idle: Duration) -> io::R
 
 /// Writes all of `bytes` to one side of a connection (or half of one), failing with
 /// TimedOut when the peer reads nothing for `idle`.
-pub async fn write_within(tx: &mut (impl AsyncWrite + Unpin), bytes: &[u8], idle: Duration) -> io::Result<()> {
+async fn write_within(tx: &mut (impl AsyncWrite + Unpin), bytes: &[u8], idle: Duration) -> io::Result<()> {
     let mut sent = 0;
     while sent < bytes.len() {
         sent += timeout(idle, tx.write(&bytes[sent..])).await.map_err(|_| timed_out())??;
@@ -151,24 +151,52 @@ pub async fn send_or_answer(target: &TcpStream, bytes: &[u8], answer: &mut Bytes
     Sending::Sent
 }
 
+/// When bytes last moved either way between a client and a target, for an idle timeout
+/// that counts both directions (as ALB's does): a long upload to a target that answers
+/// only at the end is not idle.
+pub struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    pub fn new() -> Self {
+        Self { start: Instant::now(), last_ms: AtomicU64::new(0) }
+    }
+
+    pub fn touch(&self) {
+        self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has moved for `idle`.
+    pub async fn idle_for(&self, idle: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+            let quiet = self.start.elapsed().saturating_sub(last);
+            if quiet >= idle {
+                return;
+            }
+            tokio::time::sleep(idle - quiet).await;
+        }
+    }
+}
+
 /// Copies one direction of a tunnel until its reader closes (passed on as a
-/// half-close), noting the time of each move in `active` (ms since `start`).
+/// half-close), noting each move in `activity`.
 async fn one_way(
     mut rx: impl AsyncRead + Unpin,
     mut tx: impl AsyncWrite + Unpin,
-    start: Instant,
-    active: &AtomicU64,
+    activity: &Activity,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; TUNNEL_BUFFER];
-    let touch = || active.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
     loop {
         let n = rx.read(&mut buf).await?;
-        touch();
+        activity.touch();
         if n == 0 {
             return tx.shutdown().await;
         }
         tx.write_all(&buf[..n]).await?;
-        touch();
+        activity.touch();
     }
 }
 
@@ -179,23 +207,12 @@ async fn one_way(
 pub async fn tunnel(client: &mut TcpStream, target: &mut TcpStream, idle: Duration) -> io::Result<()> {
     let (client_rx, client_tx) = client.split();
     let (target_rx, target_tx) = target.split();
-    let start = Instant::now();
-    let active = AtomicU64::new(0);
-    let both = async {
-        tokio::try_join!(one_way(client_rx, target_tx, start, &active), one_way(target_rx, client_tx, start, &active))
-    };
-    let watchdog = async {
-        loop {
-            let quiet = start.elapsed().saturating_sub(Duration::from_millis(active.load(Ordering::Relaxed)));
-            if quiet >= idle {
-                return timed_out();
-            }
-            tokio::time::sleep(idle - quiet).await;
-        }
-    };
+    let activity = Activity::new();
+    let both =
+        async { tokio::try_join!(one_way(client_rx, target_tx, &activity), one_way(target_rx, client_tx, &activity)) };
     tokio::select! {
         done = both => done.map(drop),
-        e = watchdog => Err(e),
+        () = activity.idle_for(idle) => Err(timed_out()),
     }
 }
 

@@ -618,31 +618,46 @@ async fn a_tunnel_moves_both_ways_at_once() {
 
 /// A request head, read a byte at a time so that nothing after it is read.
 async fn read_head(stream: &mut TcpStream) -> String {
+    next_head(stream).await.expect("a request head")
+}
+
+/// The next request head, or None when the connection ends first.
+async fn next_head(stream: &mut TcpStream) -> Option<String> {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.unwrap());
+        head.push(stream.read_u8().await.ok()?);
     }
-    String::from_utf8(head).unwrap()
+    String::from_utf8(head).ok()
+}
+
+/// A loopback target serving each connection with `handle`.
+async fn scripted<F, Fut>(handle: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let t = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = socket.accept().await.unwrap();
+            tokio::spawn(handle(stream));
+        }
+    });
+    t
 }
 
 /// A target that answers `refusal` once a request's head came, reading nothing more;
 /// then closes at once (which resets, the body unread) if `close`, else waits.
 async fn refusing_target(refusal: &'static [u8], close: bool) -> SocketAddr {
-    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let t = socket.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (mut stream, _) = socket.accept().await.unwrap();
-            tokio::spawn(async move {
-                read_head(&mut stream).await;
-                let _ = stream.write_all(refusal).await;
-                if !close {
-                    tokio::time::sleep(Duration::from_secs(30)).await;
-                }
-            });
+    scripted(move |mut stream| async move {
+        read_head(&mut stream).await;
+        let _ = stream.write_all(refusal).await;
+        if !close {
+            tokio::time::sleep(Duration::from_secs(30)).await;
         }
-    });
-    t
+    })
+    .await
 }
 
 /// Sends a 50 MB upload to `lb` while reading the answer, until it has `ending`.
@@ -764,4 +779,85 @@ async fn a_target_that_streams_its_answer_while_reading_the_body_gets_all_of_it(
     c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
     assert_eq!(read_response(&mut c, &mut buf, "GET").await.body, b"again");
     assert_eq!(*connections.lock().unwrap(), 1, "the target connection went back to the pool");
+}
+
+/// A target that answers POSTs with `early` as soon as their head came, then reads (and
+/// drops) their body; anything else gets an ordinary answer. Requests one after another.
+async fn early_then_reading(early: &'static [u8]) -> SocketAddr {
+    scripted(move |mut stream| async move {
+        while let Some(head) = next_head(&mut stream).await {
+            if head.starts_with("POST") {
+                stream.write_all(early).await.unwrap();
+                let length = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap();
+                let mut body = vec![0u8; length.parse().unwrap()];
+                if stream.read_exact(&mut body).await.is_err() {
+                    return;
+                }
+            } else {
+                stream.write_all(&ok("second")).await.unwrap();
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_malformed_early_answer_closes_the_connection_so_the_unread_body_is_never_a_request() {
+    let t = early_then_reading(b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n").await;
+    let (mut c, mut buf) = connect(proxy(&[t], ALB_IDLE).await).await;
+    let smuggled = b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+    c.write_all(format!("POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n", smuggled.len()).as_bytes())
+        .await
+        .unwrap();
+    let got = read_response(&mut c, &mut buf, "POST").await;
+    assert_eq!(got.status(), "502");
+    assert!(got.head.contains("Connection: close"), "{}", got.head);
+    let _ = c.write_all(smuggled).await;
+    assert!(closed(&mut c).await);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_its_body_while_the_answer_streams_is_let_go_at_once() {
+    let t = early_then_reading(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+    // With ALB's 60 s idle timeout: waiting on the target would take that long.
+    let (mut c, _) = connect(proxy(&[t], ALB_IDLE).await).await;
+    c.write_all(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c.write_all(b"0123456789").await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut all = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), c.read_to_end(&mut all)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 200 OK\r\n"));
+}
+
+#[tokio::test]
+async fn the_idle_timeout_counts_both_directions_of_a_streaming_exchange() {
+    // The answer's head comes at once, its body only after the whole upload, which
+    // takes longer than the idle timeout: bytes moving up keep the exchange alive.
+    let t = early_target(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", |body| {
+        [format!("{:x}\r\n", body.len()).as_bytes(), body, b"\r\n0\r\n\r\n"].concat()
+    })
+    .await;
+    let (mut c, mut buf) = connect(proxy(&[t], Duration::from_secs(2)).await).await;
+    c.write_all(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\n\r\n").await.unwrap();
+    let (mut rx, mut tx) = c.split();
+    let upload = async {
+        for b in b"0123456789abcde" {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tx.write_all(&[*b]).await.unwrap();
+        }
+    };
+    let ((), got) = tokio::join!(upload, read_response(&mut rx, &mut buf, "POST"));
+    assert_eq!(got.body, b"f\r\n0123456789abcde\r\n0\r\n\r\n");
+}
+
+#[tokio::test]
+async fn an_answer_complete_before_the_body_still_takes_the_body_and_keeps_the_connection() {
+    let t = early_then_reading(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly").await;
+    let (mut c, mut buf) = connect(proxy(&[t], ALB_IDLE).await).await;
+    c.write_all(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n").await.unwrap();
+    let got = read_response(&mut c, &mut buf, "POST").await;
+    assert_eq!((got.body.as_slice(), got.head.contains("Connection: keep-alive")), (&b"early"[..], true));
+    c.write_all(b"0123456789GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut c, &mut buf, "GET").await.body, b"second");
 }
