@@ -410,12 +410,17 @@ def test_unhealthy_targets_fail_open_and_errors(elbv2, load_balancer, backends):
     assert eventually(lambda: get(f"{base}/")[0], want=503) == 503
 
 
-def test_the_idle_timeout_attribute_bounds_a_slow_target(elbv2, load_balancer, backends):
-    tg = ip_group(elbv2, [backends("slow")])
+def behind_listener(elbv2, load_balancer, backend: Backend) -> str:
+    """BACKEND in an ip group that a listener on port 80 forwards to, once healthy; the listener's URL."""
+    tg = ip_group(elbv2, [backend])
     elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
                           DefaultActions=forward(tg))
     wait_healthy(elbv2, tg)
-    base = f"http://{load_balancer['DNSName']}:80"
+    return f"http://{load_balancer['DNSName']}:80"
+
+
+def test_the_idle_timeout_attribute_bounds_a_slow_target(elbv2, load_balancer, backends):
+    base = behind_listener(elbv2, load_balancer, backends("slow"))
     assert get(f"{base}/slow") == (200, "slow")  # 3 s, within the default 60 s
     elbv2.modify_load_balancer_attributes(LoadBalancerArn=load_balancer["LoadBalancerArn"], Attributes=[
         {"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
@@ -423,11 +428,7 @@ def test_the_idle_timeout_attribute_bounds_a_slow_target(elbv2, load_balancer, b
 
 
 def test_load_balancer_attributes_shape_the_headers_targets_get(elbv2, load_balancer, backends):
-    tg = ip_group(elbv2, [backends("b")])
-    elbv2.create_listener(LoadBalancerArn=load_balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                          DefaultActions=forward(tg))
-    wait_healthy(elbv2, tg)
-    base = f"http://{load_balancer['DNSName']}:80"
+    base = behind_listener(elbv2, load_balancer, backends("b"))
     sent = {"X-Forwarded-For": "203.0.113.7", "X_Secret": "s"}
     assert get(f"{base}/", sent)[1] == "b 203.0.113.7, 127.0.0.1,http,80"  # appended, by default
     assert "X_Secret" in get(f"{base}/headers", sent)[1].split(",")

@@ -206,12 +206,30 @@ pub fn expects_continue(headers: &[Header]) -> bool {
 
 /// Headers that describe one connection rather than the message, never passed on: the
 /// fixed ones and those the Connection header names (except the ones that frame the body).
-fn hop_by_hop(name: &str, headers: &[Header]) -> bool {
-    const FIXED: [&str; 5] = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"];
+/// `nominated`: whether Connection names any header at all (`nominates`), found once
+/// per head, so the usual head (`Connection: keep-alive` or none) is not scanned again
+/// for each of its headers.
+fn hop_by_hop(name: &str, headers: &[Header], nominated: bool) -> bool {
     const FRAMING: [&str; 3] = ["content-length", "transfer-encoding", "host"];
-    FIXED.iter().any(|h| name.eq_ignore_ascii_case(h))
-        || (!FRAMING.iter().any(|h| name.eq_ignore_ascii_case(h))
+    CONNECTION_ONLY.iter().any(|h| name.eq_ignore_ascii_case(h))
+        || (nominated
+            && !FRAMING.iter().any(|h| name.eq_ignore_ascii_case(h))
             && tokens(headers, "connection").any(|t| t.eq_ignore_ascii_case(name.as_bytes())))
+}
+
+const CONNECTION_ONLY: [&str; 5] = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"];
+
+/// Whether the Connection header names a header (beyond its options close,
+/// keep-alive and upgrade, the header names of which are hop-by-hop anyway).
+fn nominates(headers: &[Header]) -> bool {
+    tokens(headers, "connection")
+        .any(|t| !["close", "keep-alive", "upgrade"].iter().any(|o| t.eq_ignore_ascii_case(o.as_bytes())))
+}
+
+/// Whether a status is an interim response's (1xx), which a final one follows; 101
+/// Switching Protocols is final.
+pub fn interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
 }
 
 fn header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
@@ -295,8 +313,8 @@ impl After {
 
     /// Whether the header `name` passes: hop-by-hop headers do not, except Upgrade
     /// when upgrading.
-    fn passes(self, name: &str, headers: &[Header]) -> bool {
-        !hop_by_hop(name, headers) || (self == Self::Upgrade && name.eq_ignore_ascii_case("upgrade"))
+    fn passes(self, name: &str, headers: &[Header], nominated: bool) -> bool {
+        !hop_by_hop(name, headers, nominated) || (self == Self::Upgrade && name.eq_ignore_ascii_case("upgrade"))
     }
 }
 
@@ -325,6 +343,7 @@ pub fn write_request_head(out: &mut Vec<u8>, req: &Outgoing, fwd: Forwarded) {
     out.extend_from_slice(req.origin.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     header(out, "Host", req.host);
+    let nominated = nominates(req.headers);
     for h in req.headers {
         const REPLACED: [&str; 7] = [
             "host",
@@ -336,7 +355,7 @@ pub fn write_request_head(out: &mut Vec<u8>, req: &Outgoing, fwd: Forwarded) {
             "expect",
         ];
         if REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r))
-            || !req.after.passes(h.name, req.headers)
+            || !req.after.passes(h.name, req.headers, nominated)
             || (fwd.drop_invalid_headers && !valid_name(h.name))
         {
             continue;
@@ -387,10 +406,11 @@ pub fn write_response_head(
     after: After,
 ) {
     out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
+    let nominated = nominates(headers);
     for h in headers {
         let dropped = (body == Framing::Chunked && h.name.eq_ignore_ascii_case("content-length"))
             || (dechunk && h.name.eq_ignore_ascii_case("transfer-encoding"));
-        if dropped || !after.passes(h.name, headers) {
+        if dropped || !after.passes(h.name, headers, nominated) {
             continue;
         }
         header(out, h.name, h.value);

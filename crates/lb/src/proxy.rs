@@ -247,7 +247,7 @@ fn response_plan(
     if switching && !(plan.upgrade && http1::switches_to_websocket(headers)) {
         return Err(http1::Malformed); // a switch nobody asked for, or to another protocol
     }
-    let interim = (100..200).contains(&status) && !switching;
+    let interim = http1::interim(status);
     let body = http1::response_framing(status, plan.to_head, headers)?;
     let decode = plan.http10 && body == Framing::Chunked;
     let after = if switching {

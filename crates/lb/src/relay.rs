@@ -102,7 +102,7 @@ pub fn judge(answer: &mut BytesMut) -> Heard {
             Ok(httparse::Status::Partial) if answer.len() < http1::MAX_HEAD => return Heard::Nothing,
             Ok(httparse::Status::Complete(n)) => {
                 let status = head.code.unwrap_or_default();
-                if (100..200).contains(&status) && status != 101 {
+                if http1::interim(status) {
                     answer.advance(n);
                     continue;
                 }
