@@ -279,3 +279,12 @@ impl From<berth_store::StoreError> for AwsError {
         AwsError::internal("InternalFailure")
     }
 }
+
+/// A stored document that does not decode, or a write that lost every race, is a server
+/// fault too.
+impl From<berth_store::documents::DocumentError> for AwsError {
+    fn from(e: berth_store::documents::DocumentError) -> Self {
+        tracing::error!(error = %e, "store document failure");
+        AwsError::internal("InternalFailure")
+    }
+}

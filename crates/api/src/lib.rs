@@ -5,7 +5,6 @@
 
 pub mod auth;
 mod context;
-mod docs;
 pub mod error;
 mod front_door;
 mod instance_changes;

@@ -8,6 +8,7 @@
 //! safe without locks held across awaits.
 #![forbid(unsafe_code)]
 
+pub mod documents;
 mod sqlite;
 
 pub use sqlite::{SqliteOptions, SqliteStore};

@@ -2,11 +2,11 @@
 //! request is verified, and cached in memory opened (keys are immutable once created).
 
 use super::sealer::{SealError, Sealer, random_bytes};
-use crate::docs;
 use berth_model::Timestamp;
 use berth_model::arn::Scope;
 use berth_model::keys;
 use berth_model::records::{AccessKeyRecord, AccessKeyStatus};
+use berth_store::documents;
 use berth_store::{Compare, Store, Txn};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -39,6 +39,12 @@ impl From<berth_store::StoreError> for KeyringError {
     }
 }
 
+impl From<berth_store::documents::DocumentError> for KeyringError {
+    fn from(e: berth_store::documents::DocumentError) -> Self {
+        KeyringError::Store(e.to_string())
+    }
+}
+
 pub struct Keyring {
     sealer: Sealer,
     // std RwLock: held only for a map lookup or insert, never across an await.
@@ -58,7 +64,7 @@ impl Keyring {
         if !is_valid_key_id(id) {
             return Ok(None);
         }
-        let Some(doc) = docs::get::<AccessKeyRecord>(store, &keys::access_key(id)).await? else {
+        let Some(doc) = documents::get::<AccessKeyRecord>(store, &keys::access_key(id)).await? else {
             return Ok(None);
         };
         if doc.value.status != AccessKeyStatus::Active {
@@ -85,7 +91,7 @@ impl Keyring {
             sealed_secret: self.sealer.seal(secret, id)?,
         };
         let txn = Txn::new()
-            .put(keys::access_key(id), docs::encode(&record)?)
+            .put(keys::access_key(id), documents::encode(&record)?)
             .put(keys::ROOT_ACCESS_KEY, id.as_bytes().to_vec());
         store.txn(txn).await?;
         if let Ok(mut cache) = self.cache.write() {

@@ -10,7 +10,6 @@
 
 use super::ecs::{clusters, instances, names, tasks};
 use crate::context::Ctx;
-use crate::docs;
 use crate::error::AwsError;
 use crate::protocol::json;
 use berth_model::agent_protocol::{
@@ -22,6 +21,7 @@ use berth_model::keys;
 use berth_model::records::{ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord};
 use berth_model::task_lifecycle::TaskStatus;
 use berth_store::Revision;
+use berth_store::documents;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -97,13 +97,13 @@ async fn wait_for_change(ctx: &Ctx, cluster: &str, id: &str, after: Revision, wa
 async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksResponse, AwsError> {
     let store = ctx.store();
     let revision = store.revision().await?;
-    let instance = docs::get::<ContainerInstanceRecord>(store, &keys::instance(cluster, id))
+    let instance = documents::get::<ContainerInstanceRecord>(store, &keys::instance(cluster, id))
         .await?
         .ok_or_else(AwsError::ecs_instance_not_found)?;
     let mut definitions: HashMap<String, TaskDefinitionRecord> = HashMap::new();
     let mut assignments = vec![];
     for task_id in instance.value.reservations.keys() {
-        let Some(doc) = docs::get::<TaskRecord>(store, &keys::task(cluster, task_id)).await? else { continue };
+        let Some(doc) = documents::get::<TaskRecord>(store, &keys::task(cluster, task_id)).await? else { continue };
         let rec = doc.value;
         if TaskStatus::of(&rec.task) == TaskStatus::Stopped {
             continue;
@@ -112,7 +112,7 @@ async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksRespo
         if !definitions.contains_key(&td_arn) {
             let wanted = names::task_definition(ctx, &td_arn)?;
             let key = keys::taskdef(&wanted.family, wanted.revision.unwrap_or_default());
-            match docs::get::<TaskDefinitionRecord>(store, &key).await? {
+            match documents::get::<TaskDefinitionRecord>(store, &key).await? {
                 Some(doc) => definitions.insert(td_arn.clone(), doc.value),
                 None => {
                     tracing::error!(task = rec.task.task_arn, td_arn, "a task's definition is missing");

@@ -5,11 +5,11 @@
 
 use super::{clusters, instances, names, paging};
 use crate::context::Ctx;
-use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::ecs::*;
 use berth_model::records::ContainerInstanceRecord;
 use berth_model::{attributes, keys};
+use berth_store::documents::{self, Change};
 use std::collections::BTreeMap;
 
 pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesResponse, AwsError> {
@@ -17,13 +17,17 @@ pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesRes
     clusters::active(&ctx, &cluster).await?;
     let by_target = targets(&ctx, &cluster, &req.attributes).await?;
     for (id, attrs) in &by_target {
-        docs::modify(ctx.store(), &keys::instance(&cluster, id), |current: Option<ContainerInstanceRecord>| {
-            let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
-            let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
-            attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
-            instances::bump(&mut rec);
-            Ok((Change::Put(rec), ()))
-        })
+        documents::modify(
+            ctx.store(),
+            &keys::instance(&cluster, id),
+            |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
+                let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+                let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
+                attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
+                instances::bump(&mut rec);
+                Ok((Change::Put(rec), ()))
+            },
+        )
         .await?;
     }
     Ok(PutAttributesResponse { attributes: Some(req.attributes) })
@@ -35,17 +39,21 @@ pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttr
     let by_target = targets(&ctx, &cluster, &req.attributes).await?;
     for (id, attrs) in &by_target {
         let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
-        docs::modify(ctx.store(), &keys::instance(&cluster, id), |current: Option<ContainerInstanceRecord>| {
-            let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
-            let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
-            let before = list.len();
-            attributes::delete(list, &names);
-            if list.len() == before {
-                return Ok((Change::Keep, ()));
-            }
-            instances::bump(&mut rec);
-            Ok((Change::Put(rec), ()))
-        })
+        documents::modify(
+            ctx.store(),
+            &keys::instance(&cluster, id),
+            |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
+                let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+                let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
+                let before = list.len();
+                attributes::delete(list, &names);
+                if list.len() == before {
+                    return Ok((Change::Keep, ()));
+                }
+                instances::bump(&mut rec);
+                Ok((Change::Put(rec), ()))
+            },
+        )
         .await?;
     }
     Ok(DeleteAttributesResponse { attributes: Some(req.attributes) })

@@ -7,13 +7,13 @@
 
 use super::{instances, names, paging, tasks};
 use crate::context::Ctx;
-use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::arn::EcsResource;
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
 use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
+use berth_store::documents::{self, Change};
 
 const ACTIVE: &str = "ACTIVE";
 const INACTIVE: &str = "INACTIVE";
@@ -45,13 +45,14 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
     };
     // Creating a cluster that is already ACTIVE returns it unchanged, as ECS does, so
     // scripts can "ensure" a cluster exists.
-    let cluster = docs::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| {
-        Ok(match current {
-            Some(c) if is_active(&c) => (Change::Keep, c),
-            _ => (Change::Put(fresh.clone()), fresh.clone()),
+    let cluster =
+        documents::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| -> Result<_, AwsError> {
+            Ok(match current {
+                Some(c) if is_active(&c) => (Change::Keep, c),
+                _ => (Change::Put(fresh.clone()), fresh.clone()),
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(CreateClusterResponse { cluster: Some(shown(&ctx, cluster, ClusterField::ALL).await?) })
 }
 
@@ -64,7 +65,7 @@ pub async fn describe(ctx: Ctx, req: DescribeClustersRequest) -> Result<Describe
     let (mut clusters, mut failures) = (vec![], vec![]);
     for given in wanted {
         let found = match names::cluster_name(&ctx, Some(&given)) {
-            Ok(name) => docs::get::<Cluster>(ctx.store(), &keys::cluster(&name)).await?,
+            Ok(name) => documents::get::<Cluster>(ctx.store(), &keys::cluster(&name)).await?,
             Err(_) => None,
         };
         match found {
@@ -80,7 +81,7 @@ pub async fn describe(ctx: Ctx, req: DescribeClustersRequest) -> Result<Describe
 }
 
 pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResponse, AwsError> {
-    let arns: Vec<String> = docs::list::<Cluster>(ctx.store(), keys::CLUSTERS)
+    let arns: Vec<String> = documents::list::<Cluster>(ctx.store(), keys::CLUSTERS)
         .await?
         .into_iter()
         .filter(|d| is_active(&d.value))
@@ -172,7 +173,7 @@ pub async fn put_capacity_providers(
 /// The ACTIVE cluster `name`, or ClusterNotFoundException. Other ECS operations that
 /// act inside a cluster use this too.
 pub async fn active(ctx: &Ctx, name: &str) -> Result<Cluster, AwsError> {
-    match docs::get::<Cluster>(ctx.store(), &keys::cluster(name)).await? {
+    match documents::get::<Cluster>(ctx.store(), &keys::cluster(name)).await? {
         Some(doc) if is_active(&doc.value) => Ok(doc.value),
         _ => Err(AwsError::ecs_cluster_not_found()),
     }
@@ -184,7 +185,7 @@ async fn change_active(
     name: &str,
     mut change: impl FnMut(&mut Cluster) -> Result<(), AwsError>,
 ) -> Result<Cluster, AwsError> {
-    docs::modify(ctx.store(), &keys::cluster(name), |current: Option<Cluster>| match current {
+    documents::modify(ctx.store(), &keys::cluster(name), |current: Option<Cluster>| match current {
         Some(mut c) if is_active(&c) => {
             change(&mut c)?;
             Ok((Change::Put(c.clone()), c))
@@ -283,7 +284,7 @@ async fn counts(ctx: &Ctx, name: &str) -> Result<Counts, AwsError> {
 
 /// How many of the cluster's services are not INACTIVE (ACTIVE or DRAINING).
 async fn live_services(ctx: &Ctx, name: &str) -> Result<usize, AwsError> {
-    let services = docs::list::<ServiceRecord>(ctx.store(), &keys::services_of(name)).await?;
+    let services = documents::list::<ServiceRecord>(ctx.store(), &keys::services_of(name)).await?;
     Ok(services.iter().filter(|d| d.value.service.status.as_deref() != Some(berth_model::service::INACTIVE)).count())
 }
 

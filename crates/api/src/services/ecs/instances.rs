@@ -8,7 +8,6 @@
 
 use super::{clusters, names, paging, tasks};
 use crate::context::Ctx;
-use crate::docs::{self, Change, Doc};
 use crate::error::AwsError;
 use berth_model::arn::EcsResource;
 use berth_model::cluster_query::{self, Subject};
@@ -18,6 +17,7 @@ use berth_model::records::{ContainerInstanceRecord, TaskRecord};
 use berth_model::task_lifecycle::{self, TaskStatus};
 use berth_model::{Timestamp, attributes, keys, tags};
 use berth_scheduler::InstanceSnapshot;
+use berth_store::documents::{self, Change, Doc};
 use berth_store::{Compare, Txn};
 use std::collections::HashMap;
 
@@ -88,17 +88,21 @@ pub async fn register(
     };
     let record = match existing {
         Some(id) => {
-            docs::modify(ctx.store(), &keys::instance(&cluster, &id), |current: Option<ContainerInstanceRecord>| {
-                let mut rec = current.ok_or_else(AwsError::ecs_instance_not_found)?;
-                if is_inactive(&rec) {
-                    return Err(AwsError::ecs_client(
-                        "The container instance was deregistered (INACTIVE). Register without containerInstanceArn \
+            documents::modify(
+                ctx.store(),
+                &keys::instance(&cluster, &id),
+                |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
+                    let mut rec = current.ok_or_else(AwsError::ecs_instance_not_found)?;
+                    if is_inactive(&rec) {
+                        return Err(AwsError::ecs_client(
+                            "The container instance was deregistered (INACTIVE). Register without containerInstanceArn \
                          to join the cluster as a new instance.",
-                    ));
-                }
-                update(&mut rec);
-                Ok((Change::Put(rec.clone()), rec))
-            })
+                        ));
+                    }
+                    update(&mut rec);
+                    Ok((Change::Put(rec.clone()), rec))
+                },
+            )
             .await?
         }
         None => {
@@ -122,7 +126,7 @@ pub async fn register(
             };
             update(&mut rec);
             let key = keys::instance(&cluster, &id);
-            let txn = Txn::new().when(Compare::ModRevision(key.clone(), 0)).put(key, docs::encode(&rec)?);
+            let txn = Txn::new().when(Compare::ModRevision(key.clone(), 0)).put(key, documents::encode(&rec)?);
             if !ctx.store().txn(txn).await?.succeeded {
                 return Err(AwsError::internal("ServerException"));
             }
@@ -142,8 +146,8 @@ pub async fn deregister(
     let id =
         names::instance_id(&ctx, &cluster, &req.container_instance).ok_or_else(AwsError::ecs_instance_not_found)?;
     let key = keys::instance(&cluster, &id);
-    for _ in 0..docs::MAX_ATTEMPTS {
-        let doc = docs::get::<ContainerInstanceRecord>(ctx.store(), &key)
+    for _ in 0..documents::MAX_ATTEMPTS {
+        let doc = documents::get::<ContainerInstanceRecord>(ctx.store(), &key)
             .await?
             .ok_or_else(AwsError::ecs_instance_not_found)?;
         let mut rec = doc.value;
@@ -185,12 +189,12 @@ pub async fn deregister(
                 .map_err(|e| AwsError::ecs_invalid_parameter(e.0))?;
             txn = txn
                 .when(Compare::ModRevision(task_key.clone(), t.mod_revision))
-                .put(task_key, docs::encode(&task_rec)?);
+                .put(task_key, documents::encode(&task_rec)?);
         }
         rec.reservations.clear();
         rec.container_instance.status = Some(INACTIVE.into());
         bump(&mut rec);
-        txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), docs::encode(&rec)?);
+        txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), documents::encode(&rec)?);
         if ctx.store().txn(txn).await?.succeeded {
             let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
             ctx.api.heartbeats.forget(&arn);
@@ -273,8 +277,10 @@ pub async fn update_state(
             failures.push(missing(&ctx, &cluster, given));
             continue;
         };
-        let result =
-            docs::modify(ctx.store(), &keys::instance(&cluster, &id), |current: Option<ContainerInstanceRecord>| {
+        let result = documents::modify(
+            ctx.store(),
+            &keys::instance(&cluster, &id),
+            |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
                 let Some(mut rec) = current else { return Ok((Change::Keep, None)) };
                 if is_inactive(&rec) || status_of(&rec) == status {
                     return Ok((Change::Keep, Some(rec)));
@@ -282,8 +288,9 @@ pub async fn update_state(
                 rec.container_instance.status = Some(status.into());
                 bump(&mut rec);
                 Ok((Change::Put(rec.clone()), Some(rec)))
-            })
-            .await?;
+            },
+        )
+        .await?;
         match result {
             None => failures.push(missing(&ctx, &cluster, given)),
             Some(rec) if is_inactive(&rec) => failures.push(Failure {
@@ -305,13 +312,13 @@ pub async fn update_state(
 
 /// Every instance record of the cluster (any status), in id order.
 pub async fn load_all(ctx: &Ctx, cluster: &str) -> Result<Vec<Doc<ContainerInstanceRecord>>, AwsError> {
-    docs::list(ctx.store(), &keys::instances_of(cluster)).await
+    documents::list(ctx.store(), &keys::instances_of(cluster)).await.map_err(AwsError::from)
 }
 
 /// The instance a caller names by id or ARN, if the cluster has it (any status).
 pub async fn load(ctx: &Ctx, cluster: &str, given: &str) -> Result<Option<Doc<ContainerInstanceRecord>>, AwsError> {
     match names::instance_id(ctx, cluster, given) {
-        Some(id) => docs::get(ctx.store(), &keys::instance(cluster, &id)).await,
+        Some(id) => documents::get(ctx.store(), &keys::instance(cluster, &id)).await.map_err(AwsError::from),
         None => Ok(None),
     }
 }

@@ -9,7 +9,6 @@
 use super::tasks::ServiceTasks;
 use super::{clusters, names, paging, tasks};
 use crate::context::Ctx;
-use crate::docs::{self, Doc};
 use crate::error::AwsError;
 use crate::services::elbv2;
 use berth_model::arn::{Arn, EcsResource};
@@ -17,6 +16,7 @@ use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
 use berth_model::service::{self as rules, NewDeployment};
 use berth_model::{Timestamp, keys, tags};
+use berth_store::documents::{self, Doc};
 
 pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateServiceResponse, AwsError> {
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
@@ -131,18 +131,22 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     }
     let record = ServiceRecord { service, client_token: req.client_token.clone(), finished: vec![], tracking };
     let stored =
-        docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| match current {
-            Some(existing) if existing.service.status.as_deref() != Some(rules::INACTIVE) => {
-                if req.client_token.is_some() && existing.client_token == req.client_token {
-                    Ok((docs::Change::Keep, existing))
-                } else if existing.service.status.as_deref() == Some(rules::DRAINING) {
-                    Err(AwsError::ecs_invalid_parameter("Unable to Start a service that is still Draining."))
-                } else {
-                    Err(AwsError::ecs_invalid_parameter("Creation of service was not idempotent."))
+        documents::modify(
+            ctx.store(),
+            &keys::service(&cluster, &name),
+            |current: Option<ServiceRecord>| match current {
+                Some(existing) if existing.service.status.as_deref() != Some(rules::INACTIVE) => {
+                    if req.client_token.is_some() && existing.client_token == req.client_token {
+                        Ok((documents::Change::Keep, existing))
+                    } else if existing.service.status.as_deref() == Some(rules::DRAINING) {
+                        Err(AwsError::ecs_invalid_parameter("Unable to Start a service that is still Draining."))
+                    } else {
+                        Err(AwsError::ecs_invalid_parameter("Creation of service was not idempotent."))
+                    }
                 }
-            }
-            _ => Ok((docs::Change::Put(record.clone()), record.clone())),
-        })
+                _ => Ok((documents::Change::Put(record.clone()), record.clone())),
+            },
+        )
         .await?;
     Ok(CreateServiceResponse { service: Some(stored.service) })
 }
@@ -222,7 +226,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     }
     let health_checked = has_health_checks(&td);
 
-    let stored = docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
+    let stored = documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
         let mut rec = current.ok_or_else(AwsError::ecs_service_not_found)?;
         if rec.service.status.as_deref() != Some(rules::ACTIVE) {
             return Err(AwsError::ecs_service_not_active());
@@ -266,7 +270,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         } else if let Some(primary) = rec.service.deployments.iter_mut().flatten().next() {
             primary.desired_count = rec.service.desired_count;
         }
-        Ok((docs::Change::Put(rec.clone()), rec))
+        Ok((documents::Change::Put(rec.clone()), rec))
     })
     .await?;
     Ok(UpdateServiceResponse { service: Some(stored.service) })
@@ -276,7 +280,7 @@ pub async fn delete(ctx: Ctx, req: DeleteServiceRequest) -> Result<DeleteService
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
-    let stored = docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
+    let stored = documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
         let mut rec = current.ok_or_else(AwsError::ecs_service_not_found)?;
         if rec.service.status.as_deref() != Some(rules::ACTIVE) {
             return Err(AwsError::ecs_service_not_active());
@@ -290,7 +294,7 @@ pub async fn delete(ctx: Ctx, req: DeleteServiceRequest) -> Result<DeleteService
         for d in rec.service.deployments.iter_mut().flatten() {
             d.desired_count = Some(0);
         }
-        Ok((docs::Change::Put(rec.clone()), rec))
+        Ok((documents::Change::Put(rec.clone()), rec))
     })
     .await?;
     Ok(DeleteServiceResponse { service: Some(stored.service) })
@@ -306,7 +310,7 @@ pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<Describe
     let (mut services, mut failures) = (vec![], vec![]);
     for given in &req.services {
         let found = match service_name(&ctx, &cluster, given) {
-            Ok(name) => docs::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &name)).await?,
+            Ok(name) => documents::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &name)).await?,
             Err(_) => None,
         };
         match found {
@@ -333,7 +337,7 @@ pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<Describe
 pub async fn list(ctx: Ctx, req: ListServicesRequest) -> Result<ListServicesResponse, AwsError> {
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    let arns: Vec<String> = docs::list::<ServiceRecord>(ctx.store(), &keys::services_of(&cluster))
+    let arns: Vec<String> = documents::list::<ServiceRecord>(ctx.store(), &keys::services_of(&cluster))
         .await?
         .into_iter()
         .map(|d| d.value.service)
@@ -405,11 +409,13 @@ pub async fn describe_deployments(
             Some(EcsResource::ServiceDeployment { cluster, service, .. })
                 if names::is_valid_name(&cluster) && names::is_valid_name(&service) =>
             {
-                docs::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &service)).await?.and_then(|doc| {
-                    service_deployments(&doc.value)
-                        .into_iter()
-                        .find(|d| d.service_deployment_arn.as_deref() == Some(given.as_str()))
-                })
+                documents::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &service)).await?.and_then(
+                    |doc| {
+                        service_deployments(&doc.value)
+                            .into_iter()
+                            .find(|d| d.service_deployment_arn.as_deref() == Some(given.as_str()))
+                    },
+                )
             }
             _ => None,
         };
@@ -425,7 +431,7 @@ pub async fn describe_deployments(
 
 /// The stored service, whatever its status (ServiceNotFoundException when absent).
 async fn find(ctx: &Ctx, cluster: &str, name: &str) -> Result<Doc<ServiceRecord>, AwsError> {
-    docs::get::<ServiceRecord>(ctx.store(), &keys::service(cluster, name))
+    documents::get::<ServiceRecord>(ctx.store(), &keys::service(cluster, name))
         .await?
         .ok_or_else(AwsError::ecs_service_not_found)
 }

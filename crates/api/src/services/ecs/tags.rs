@@ -2,12 +2,12 @@
 
 use super::{clusters, names};
 use crate::context::Ctx;
-use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::{ServiceRecord, TaskDefinitionRecord};
 use berth_model::{keys, tags};
+use berth_store::documents::{self, Change};
 
 pub async fn tag(ctx: Ctx, req: TagResourceRequest) -> Result<TagResourceResponse, AwsError> {
     tags::validate(&req.tags).map_err(AwsError::ecs_invalid_parameter)?;
@@ -29,14 +29,14 @@ pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsF
     let tags = match resource(&ctx, &req.resource_arn)? {
         EcsResource::Cluster(name) => clusters::active(&ctx, &name).await?.tags.unwrap_or_default(),
         EcsResource::TaskDefinition { family, revision } => {
-            docs::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&family, revision))
+            documents::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&family, revision))
                 .await?
                 .ok_or_else(|| not_found(&req.resource_arn))?
                 .value
                 .tags
         }
         EcsResource::Service { cluster, name } => {
-            docs::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &name))
+            documents::get::<ServiceRecord>(ctx.store(), &keys::service(&cluster, &name))
                 .await?
                 .ok_or_else(|| not_found(&req.resource_arn))?
                 .value
@@ -82,7 +82,7 @@ fn unsupported(arn: &str) -> AwsError {
 async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Tag>, AwsError>) -> Result<(), AwsError> {
     match resource(ctx, arn)? {
         EcsResource::Cluster(name) => {
-            docs::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| match current {
+            documents::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| match current {
                 Some(mut c) if clusters::is_active(&c) => {
                     c.tags = Some(f(c.tags.as_deref().unwrap_or_default())?);
                     Ok((Change::Put(c), ()))
@@ -92,15 +92,19 @@ async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Ta
             .await
         }
         EcsResource::TaskDefinition { family, revision } => {
-            docs::modify(ctx.store(), &keys::taskdef(&family, revision), |current: Option<TaskDefinitionRecord>| {
-                let mut record = current.ok_or_else(|| not_found(arn))?;
-                record.tags = f(&record.tags)?;
-                Ok((Change::Put(record), ()))
-            })
+            documents::modify(
+                ctx.store(),
+                &keys::taskdef(&family, revision),
+                |current: Option<TaskDefinitionRecord>| {
+                    let mut record = current.ok_or_else(|| not_found(arn))?;
+                    record.tags = f(&record.tags)?;
+                    Ok((Change::Put(record), ()))
+                },
+            )
             .await
         }
         EcsResource::Service { cluster, name } => {
-            docs::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
+            documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
                 let mut record = current.ok_or_else(|| not_found(arn))?;
                 record.service.tags = Some(f(record.service.tags.as_deref().unwrap_or_default())?);
                 Ok((Change::Put(record), ()))

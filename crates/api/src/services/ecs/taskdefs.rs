@@ -7,11 +7,11 @@
 
 use super::{names, paging};
 use crate::context::Ctx;
-use crate::docs::{self, Change, Doc};
 use crate::error::AwsError;
 use berth_model::ecs::*;
 use berth_model::records::{FamilyRecord, TaskDefinitionRecord};
 use berth_model::{Timestamp, keys, taskdef};
+use berth_store::documents::{self, Change, Doc};
 use berth_store::{Compare, Txn};
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ pub async fn register(
     let tags = req.tags.clone().unwrap_or_default();
     let family_key = keys::taskdef_family(&req.family);
     for _ in 0..64 {
-        let counter = docs::get::<FamilyRecord>(ctx.store(), &family_key).await?;
+        let counter = documents::get::<FamilyRecord>(ctx.store(), &family_key).await?;
         let (seen, last) = counter.map_or((0, 0), |d| (d.mod_revision, d.value.last_revision));
         let revision = last
             .checked_add(1)
@@ -41,8 +41,8 @@ pub async fn register(
         let txn = Txn::new()
             .when(Compare::ModRevision(family_key.clone(), seen))
             .when(Compare::ModRevision(key.clone(), 0))
-            .put(family_key.clone(), docs::encode(&FamilyRecord { last_revision: revision })?)
-            .put(key, docs::encode(&record)?);
+            .put(family_key.clone(), documents::encode(&FamilyRecord { last_revision: revision })?)
+            .put(key, documents::encode(&record)?);
         if ctx.store().txn(txn).await?.succeeded {
             return Ok(RegisterTaskDefinitionResponse {
                 task_definition: Some(record.task_definition),
@@ -73,7 +73,7 @@ pub async fn list(ctx: Ctx, req: ListTaskDefinitionsRequest) -> Result<ListTaskD
         Some(_) => return Ok(ListTaskDefinitionsResponse { task_definition_arns: Some(vec![]), next_token: None }),
         None => keys::TASKDEFS.to_string(),
     };
-    let mut revisions: Vec<TaskDefinition> = docs::list::<TaskDefinitionRecord>(ctx.store(), &prefix)
+    let mut revisions: Vec<TaskDefinition> = documents::list::<TaskDefinitionRecord>(ctx.store(), &prefix)
         .await?
         .into_iter()
         .map(|d| d.value.task_definition)
@@ -99,7 +99,7 @@ pub async fn list_families(
     let wanted = req.status.unwrap_or(TaskDefinitionFamilyStatus::All);
     // family -> whether it has an ACTIVE revision
     let mut families: BTreeMap<String, bool> = BTreeMap::new();
-    for doc in docs::list::<TaskDefinitionRecord>(ctx.store(), keys::TASKDEFS).await? {
+    for doc in documents::list::<TaskDefinitionRecord>(ctx.store(), keys::TASKDEFS).await? {
         let td = doc.value.task_definition;
         let family = td.family.unwrap_or_default();
         if req.family_prefix.as_deref().is_some_and(|p| !family.starts_with(p)) {
@@ -173,8 +173,8 @@ pub async fn find(ctx: &Ctx, given: &str) -> Result<Doc<TaskDefinitionRecord>, A
     let not_found = || AwsError::ecs_client("Unable to describe task definition.");
     let wanted = names::task_definition(ctx, given)?;
     let found = match wanted.revision {
-        Some(rev) => docs::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&wanted.family, rev)).await?,
-        None => docs::list::<TaskDefinitionRecord>(ctx.store(), &keys::taskdefs_of(&wanted.family))
+        Some(rev) => documents::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&wanted.family, rev)).await?,
+        None => documents::list::<TaskDefinitionRecord>(ctx.store(), &keys::taskdefs_of(&wanted.family))
             .await?
             .into_iter()
             .rev()
@@ -202,7 +202,7 @@ async fn change(
     mut f: impl FnMut(&mut TaskDefinition) -> Result<(), AwsError>,
 ) -> Result<TaskDefinition, AwsError> {
     let key = keys::taskdef(family, revision);
-    docs::modify(ctx.store(), &key, |current: Option<TaskDefinitionRecord>| {
+    documents::modify(ctx.store(), &key, |current: Option<TaskDefinitionRecord>| {
         let mut record =
             current.ok_or_else(|| AwsError::ecs_client("The specified task definition does not exist."))?;
         f(&mut record.task_definition)?;

@@ -12,7 +12,6 @@
 
 use super::{clusters, instances, names, paging, taskdefs};
 use crate::context::Ctx;
-use crate::docs::{self, Doc};
 use crate::error::AwsError;
 use berth_model::agent_protocol::ReportTaskStateRequest;
 use berth_model::arn::EcsResource;
@@ -24,6 +23,7 @@ use berth_model::records::{
 use berth_model::task_lifecycle::{self, Provision, TaskStatus};
 use berth_model::{Timestamp, keys, tags};
 use berth_scheduler::{Demand, InstanceSnapshot, PlacementFailure, Policy};
+use berth_store::documents::{self, Doc};
 use berth_store::{Compare, Revision, Txn};
 use std::collections::{BTreeMap, HashMap};
 
@@ -173,11 +173,11 @@ pub async fn request_stop(
     reason: Option<&str>,
     code: TaskStopCode,
 ) -> Result<Task, AwsError> {
-    docs::modify(ctx.store(), &keys::task(cluster, id), |current: Option<TaskRecord>| {
+    documents::modify(ctx.store(), &keys::task(cluster, id), |current: Option<TaskRecord>| {
         let mut rec = current.ok_or_else(AwsError::ecs_task_not_found)?;
         let changed = task_lifecycle::request_stop(&mut rec.task, reason, code, Timestamp::now());
         let task = rec.task.clone();
-        Ok((if changed { docs::Change::Put(rec) } else { docs::Change::Keep }, task))
+        Ok((if changed { documents::Change::Put(rec) } else { documents::Change::Keep }, task))
     })
     .await
 }
@@ -195,7 +195,7 @@ pub async fn describe(ctx: Ctx, req: DescribeTasksRequest) -> Result<DescribeTas
     let (mut tasks, mut failures) = (vec![], vec![]);
     for given in &req.tasks {
         let found = match names::task_id(&ctx, &cluster, given) {
-            Some(id) => docs::get::<TaskRecord>(ctx.store(), &keys::task(&cluster, &id)).await?,
+            Some(id) => documents::get::<TaskRecord>(ctx.store(), &keys::task(&cluster, &id)).await?,
             None => None,
         };
         match found {
@@ -473,7 +473,7 @@ impl ServiceTasks {
 
 /// Every task record of the cluster, STOPPED ones included, in id order.
 pub async fn load_all(ctx: &Ctx, cluster: &str) -> Result<Vec<Doc<TaskRecord>>, AwsError> {
-    docs::list(ctx.store(), &keys::tasks_of(cluster)).await
+    documents::list(ctx.store(), &keys::tasks_of(cluster)).await.map_err(AwsError::from)
 }
 
 /// The not-yet-STOPPED tasks of one instance, counted as ECS shows them.
@@ -490,7 +490,7 @@ pub struct InstanceTasks {
 /// Each instance's not-yet-STOPPED tasks, by instance id.
 pub async fn by_instance(ctx: &Ctx, cluster: &str) -> Result<HashMap<String, InstanceTasks>, AwsError> {
     let mut out: HashMap<String, InstanceTasks> = HashMap::new();
-    for doc in docs::list::<TaskSummary>(ctx.store(), &keys::tasks_of(cluster)).await? {
+    for doc in documents::list::<TaskSummary>(ctx.store(), &keys::tasks_of(cluster)).await? {
         let TaskSummary { task, placement } = doc.value;
         let status = task.last_status.as_deref().and_then(TaskStatus::parse).unwrap_or(TaskStatus::Provisioning);
         if status == TaskStatus::Stopped {
@@ -521,8 +521,8 @@ pub async fn report(
 ) -> Result<Revision, AwsError> {
     let store = ctx.store();
     let key = keys::task(cluster, task_id);
-    for _ in 0..docs::MAX_ATTEMPTS {
-        let doc = docs::get::<TaskRecord>(store, &key).await?.ok_or_else(AwsError::ecs_task_not_found)?;
+    for _ in 0..documents::MAX_ATTEMPTS {
+        let doc = documents::get::<TaskRecord>(store, &key).await?.ok_or_else(AwsError::ecs_task_not_found)?;
         let mut rec = doc.value;
         let report = make(&rec.task);
         let applied = task_lifecycle::apply_report(&mut rec.task, &report, Timestamp::now())
@@ -531,16 +531,16 @@ pub async fn report(
             return Ok(store.revision().await?);
         }
         let mut txn =
-            Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(&key, docs::encode(&rec)?);
+            Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(&key, documents::encode(&rec)?);
         if applied.stopped {
             let instance_key = keys::instance(cluster, &rec.placement.container_instance_id);
-            if let Some(idoc) = docs::get::<ContainerInstanceRecord>(store, &instance_key).await? {
+            if let Some(idoc) = documents::get::<ContainerInstanceRecord>(store, &instance_key).await? {
                 let mut irec = idoc.value;
                 if irec.reservations.remove(task_id).is_some() {
                     instances::bump(&mut irec);
                     txn = txn
                         .when(Compare::ModRevision(instance_key.clone(), idoc.mod_revision))
-                        .put(instance_key, docs::encode(&irec)?);
+                        .put(instance_key, documents::encode(&irec)?);
                 }
             }
         }
@@ -800,9 +800,9 @@ async fn launch(
     mut decide: impl FnMut(&[Doc<ContainerInstanceRecord>], &mut [InstanceSnapshot]) -> Result<Decisions, AwsError>,
 ) -> Result<(Vec<Task>, Vec<Failure>), AwsError> {
     let store = ctx.store();
-    for _ in 0..docs::MAX_ATTEMPTS {
+    for _ in 0..documents::MAX_ATTEMPTS {
         if let Some(key) = token_key
-            && let Some(earlier) = docs::get::<ClientTokenRecord>(store, key).await?
+            && let Some(earlier) = documents::get::<ClientTokenRecord>(store, key).await?
         {
             return answered(ctx, &spec.cluster, earlier.value).await;
         }
@@ -869,26 +869,27 @@ async fn launch(
                 network_configuration: spec.network_configuration.clone(),
             };
             let key = keys::task(&spec.cluster, &id);
-            txn = txn.when(Compare::ModRevision(key.clone(), 0)).put(key, docs::encode(&record)?);
+            txn = txn.when(Compare::ModRevision(key.clone(), 0)).put(key, documents::encode(&record)?);
             tasks.push(record.task);
         }
         for (i, mut rec) in touched {
             instances::bump(&mut rec);
             let key = keys::instance(&spec.cluster, &instances::id_of(&rec));
-            txn = txn.when(Compare::ModRevision(key.clone(), records[i].mod_revision)).put(key, docs::encode(&rec)?);
+            txn =
+                txn.when(Compare::ModRevision(key.clone(), records[i].mod_revision)).put(key, documents::encode(&rec)?);
         }
         if let Some(key) = token_key {
             let answer = ClientTokenRecord {
                 task_arns: tasks.iter().filter_map(|t| t.task_arn.clone()).collect(),
                 failures: failures.clone(),
             };
-            txn = txn.when(Compare::ModRevision(key.to_string(), 0)).put(key, docs::encode(&answer)?);
+            txn = txn.when(Compare::ModRevision(key.to_string(), 0)).put(key, documents::encode(&answer)?);
         }
         if txn.success.is_empty() || store.txn(txn).await?.succeeded {
             return Ok((tasks, failures));
         }
     }
-    tracing::error!(cluster = spec.cluster, "placement gave up after {} conflicting attempts", docs::MAX_ATTEMPTS);
+    tracing::error!(cluster = spec.cluster, "placement gave up after {} conflicting attempts", documents::MAX_ATTEMPTS);
     Err(AwsError::internal("ServerException"))
 }
 
@@ -908,7 +909,7 @@ async fn answered(ctx: &Ctx, cluster: &str, earlier: ClientTokenRecord) -> Resul
     let mut tasks = vec![];
     for arn in &earlier.task_arns {
         let Some(id) = names::task_id(ctx, cluster, arn) else { continue };
-        if let Some(doc) = docs::get::<TaskRecord>(ctx.store(), &keys::task(cluster, &id)).await? {
+        if let Some(doc) = documents::get::<TaskRecord>(ctx.store(), &keys::task(cluster, &id)).await? {
             tasks.push(doc.value.task);
         }
     }

@@ -2,13 +2,13 @@
 //! only; one per port per load balancer.
 
 use super::{Ctx, check_target_groups, listener, load_balancer, new_id, page, required, to_value};
-use crate::docs;
 use crate::error::AwsError;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::lenient::opt_i32;
 use berth_model::elbv2::records::ListenerRecord;
 use berth_model::elbv2::{Action, Listener, Tag, validate};
 use berth_model::keys;
+use berth_store::documents;
 use berth_store::{Compare, Txn};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
         return Err(AwsError::elbv2_lb_not_found());
     };
     let store = ctx.api.store.as_ref();
-    let existing = docs::list::<ListenerRecord>(store, &keys::listeners_of(&lb_id)).await?;
+    let existing = documents::list::<ListenerRecord>(store, &keys::listeners_of(&lb_id)).await?;
     if let Some(same) = existing.iter().find(|l| l.value.listener.port == port) {
         let l = &same.value.listener;
         if l.protocol == protocol && l.default_actions == input.default_actions {
@@ -90,7 +90,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     for l in &existing {
         txn = txn.when(Compare::ModRevision(key_of(&l.value), l.mod_revision));
     }
-    if !store.txn(txn.put(keys::listener(&lb_id, &id), docs::encode(&record)?)).await?.succeeded {
+    if !store.txn(txn.put(keys::listener(&lb_id, &id), documents::encode(&record)?)).await?.succeeded {
         return Err(changed_meanwhile());
     }
     Ok(json!({"Listeners": [to_value(&record.listener)?]}))
@@ -123,7 +123,7 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
             let Some(Resource::LoadBalancer { id, .. }) = arn::parse(&lb.load_balancer_arn) else {
                 return Err(AwsError::elbv2_lb_not_found());
             };
-            let docs = docs::list::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listeners_of(&id)).await?;
+            let docs = documents::list::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listeners_of(&id)).await?;
             docs.into_iter().map(|d| d.value.listener).collect()
         }
         (None, false) => {
@@ -169,7 +169,7 @@ pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
     let mut txn = Txn::new().when(Compare::ModRevision(keys::listener(&lb_id, &id), doc.mod_revision));
     if let Some(port) = input.port.filter(|p| *p != l.port) {
         validate::port(port).map_err(AwsError::elbv2_invalid)?;
-        let siblings = docs::list::<ListenerRecord>(store, &keys::listeners_of(&lb_id)).await?;
+        let siblings = documents::list::<ListenerRecord>(store, &keys::listeners_of(&lb_id)).await?;
         if siblings.iter().any(|s| s.value.listener.port == port) {
             return Err(AwsError::elbv2(
                 "DuplicateListener",
@@ -182,7 +182,7 @@ pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
         l.port = port;
     }
     let record = ListenerRecord { listener: l, tags: doc.value.tags };
-    if !store.txn(txn.put(keys::listener(&lb_id, &id), docs::encode(&record)?)).await?.succeeded {
+    if !store.txn(txn.put(keys::listener(&lb_id, &id), documents::encode(&record)?)).await?.succeeded {
         return Err(changed_meanwhile());
     }
     Ok(json!({"Listeners": [to_value(&record.listener)?]}))

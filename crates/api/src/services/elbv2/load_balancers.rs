@@ -3,7 +3,6 @@
 //! DNSName: its listeners bind there, so two load balancers can both listen on port 80.
 
 use super::{Ctx, load_balancer, new_id, page, required, to_value};
-use crate::docs;
 use crate::error::AwsError;
 use berth_model::Timestamp;
 use berth_model::elbv2::arn::{self, Resource};
@@ -11,6 +10,7 @@ use berth_model::elbv2::attributes::{self, LOAD_BALANCER};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord};
 use berth_model::elbv2::{Attribute, AvailabilityZone, LoadBalancer, LoadBalancerState, Tag, validate};
 use berth_model::keys;
+use berth_store::documents;
 use berth_store::{Compare, Txn};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -91,8 +91,8 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     }
     let store = ctx.api.store.as_ref();
     let key = keys::load_balancer(name);
-    for _ in 0..docs::MAX_ATTEMPTS {
-        if let Some(existing) = docs::get::<LoadBalancerRecord>(store, &key).await? {
+    for _ in 0..documents::MAX_ATTEMPTS {
+        if let Some(existing) = documents::get::<LoadBalancerRecord>(store, &key).await? {
             let lb = &existing.value.load_balancer;
             let same = lb.scheme == scheme && lb.security_groups == input.security_groups;
             if !same {
@@ -110,8 +110,8 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
         let txn = Txn::new()
             .when(Compare::ModRevision(key.clone(), 0))
             .when(Compare::ModRevision(keys::lb_address(&address), 0))
-            .put(&key, docs::encode(&record)?)
-            .put(keys::lb_address(&address), docs::encode(&name)?);
+            .put(&key, documents::encode(&record)?)
+            .put(keys::lb_address(&address), documents::encode(&name)?);
         if store.txn(txn).await?.succeeded {
             return Ok(json!({"LoadBalancers": [to_value(&shown(&record, record.created_at))?]}));
         }
@@ -183,13 +183,13 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
         records.push(load_balancer(&ctx, arn).await?.value);
     }
     for name in &input.names {
-        let doc = docs::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(name)).await?;
+        let doc = documents::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(name)).await?;
         let valid = validate::name("Load balancer", name).is_ok();
         records.push(doc.filter(|_| valid).ok_or_else(AwsError::elbv2_lb_not_found)?.value);
     }
     if input.arns.is_empty() && input.names.is_empty() {
         records =
-            docs::list(ctx.api.store.as_ref(), keys::LOAD_BALANCERS).await?.into_iter().map(|d| d.value).collect();
+            documents::list(ctx.api.store.as_ref(), keys::LOAD_BALANCERS).await?.into_iter().map(|d| d.value).collect();
     }
     let now = Timestamp::now();
     let (records, next) =
@@ -223,7 +223,7 @@ pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
         return Err(AwsError::elbv2_lb_not_found());
     };
     let store = ctx.api.store.as_ref();
-    let listeners = docs::list::<ListenerRecord>(store, &keys::listeners_of(&id)).await?;
+    let listeners = documents::list::<ListenerRecord>(store, &keys::listeners_of(&id)).await?;
     let mut txn = Txn::new()
         .when(Compare::ModRevision(keys::load_balancer(&name), doc.mod_revision))
         .delete(keys::load_balancer(&name))

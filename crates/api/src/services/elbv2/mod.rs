@@ -5,12 +5,12 @@
 //! encoder writes as XML.
 
 use crate::context::Ctx;
-use crate::docs::{self, Doc};
 use crate::error::AwsError;
 use crate::protocol::query::{self, Params};
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
 use berth_model::keys;
+use berth_store::documents::{self, Doc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::future::Future;
@@ -134,7 +134,7 @@ async fn load_balancer(ctx: &Ctx, lb_arn: &str) -> Result<Doc<LoadBalancerRecord
     let Some(Resource::LoadBalancer { name, .. }) = arn::parse(lb_arn) else {
         return Err(AwsError::elbv2_validation(format!("'{lb_arn}' is not a valid load balancer ARN")));
     };
-    let doc = docs::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(&name)).await?;
+    let doc = documents::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(&name)).await?;
     doc.filter(|d| d.value.load_balancer.load_balancer_arn == lb_arn).ok_or_else(AwsError::elbv2_lb_not_found)
 }
 
@@ -148,7 +148,7 @@ async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>,
 /// The target group an ARN names, if there is one (None for an ARN of anything else).
 async fn find_target_group(ctx: &Ctx, tg_arn: &str) -> Result<Option<Doc<TargetGroupRecord>>, AwsError> {
     let Some(Resource::TargetGroup { name, .. }) = arn::parse(tg_arn) else { return Ok(None) };
-    let doc = docs::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(&name)).await?;
+    let doc = documents::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(&name)).await?;
     Ok(doc.filter(|d| d.value.target_group.target_group_arn == tg_arn))
 }
 
@@ -156,7 +156,7 @@ async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, 
     let Some(Resource::Listener { lb_id, id, .. }) = arn::parse(listener_arn) else {
         return Err(AwsError::elbv2_validation(format!("'{listener_arn}' is not a valid listener ARN")));
     };
-    let doc = docs::get::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listener(&lb_id, &id)).await?;
+    let doc = documents::get::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listener(&lb_id, &id)).await?;
     doc.filter(|d| d.value.listener.listener_arn == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
 }
 
@@ -180,11 +180,11 @@ pub(crate) async fn target_group_use(ctx: &Ctx, tg_arn: &str) -> Result<Option<G
 
 /// Every listener, and every non-default rule, of every load balancer.
 async fn all_listeners(ctx: &Ctx) -> Result<Vec<ListenerRecord>, AwsError> {
-    Ok(docs::list(ctx.api.store.as_ref(), keys::LISTENERS).await?.into_iter().map(|d| d.value).collect())
+    Ok(documents::list(ctx.api.store.as_ref(), keys::LISTENERS).await?.into_iter().map(|d| d.value).collect())
 }
 
 async fn all_rules(ctx: &Ctx) -> Result<Vec<RuleRecord>, AwsError> {
-    Ok(docs::list(ctx.api.store.as_ref(), keys::RULES).await?.into_iter().map(|d| d.value).collect())
+    Ok(documents::list(ctx.api.store.as_ref(), keys::RULES).await?.into_iter().map(|d| d.value).collect())
 }
 
 /// Where a resource's document is: its key, the JSON pointer to its ARN in it, and the
@@ -217,7 +217,7 @@ fn list_member<T: DeserializeOwned>(doc: &Value, member: &str) -> Vec<T> {
 /// The list `member` (tags, attributes) of the record `resource_arn` names.
 async fn read_list<T: DeserializeOwned>(ctx: &Ctx, resource_arn: &str, member: &str) -> Result<Vec<T>, AwsError> {
     let (key, at, missing) = locate(resource_arn)?;
-    let doc = docs::get::<Value>(ctx.api.store.as_ref(), &key).await?;
+    let doc = documents::get::<Value>(ctx.api.store.as_ref(), &key).await?;
     let doc = doc.filter(|d| d.value.pointer(at).and_then(Value::as_str) == Some(resource_arn)).ok_or_else(missing)?;
     Ok(list_member(&doc.value, member))
 }
@@ -234,14 +234,14 @@ where
     T: DeserializeOwned + serde::Serialize,
 {
     let (key, at, missing) = locate(resource_arn)?;
-    docs::modify(ctx.api.store.as_ref(), &key, |current: Option<Value>| {
+    documents::modify(ctx.api.store.as_ref(), &key, |current: Option<Value>| {
         let Some(mut doc) = current.filter(|d| d.pointer(at).and_then(Value::as_str) == Some(resource_arn)) else {
             return Err(missing());
         };
         let mut list = list_member(&doc, member);
         change(&mut list)?;
         doc[member] = to_value(&list)?;
-        Ok((docs::Change::Put(doc), list))
+        Ok((documents::Change::Put(doc), list))
     })
     .await
 }

@@ -3,13 +3,13 @@
 //! stored, modified or deleted as a rule; its ARN ends in the listener's own id.
 
 use super::{Ctx, check_target_groups, listener, new_id, page, required, to_value};
-use crate::docs::{self, Doc};
 use crate::error::AwsError;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::lenient::opt_i32;
 use berth_model::elbv2::records::{ListenerRecord, RuleRecord};
 use berth_model::elbv2::{Action, Rule, RuleCondition, RulePriorityPair, Tag, validate};
 use berth_model::keys;
+use berth_store::documents::{self, Doc};
 use berth_store::{Compare, Txn};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ async fn find(ctx: &Ctx, rule_arn: &str) -> Result<(Doc<ListenerRecord>, Option<
     if id == listener_id {
         return Ok((owner, None));
     }
-    let doc = docs::get::<RuleRecord>(ctx.api.store.as_ref(), &keys::rule(&listener_id, &id)).await?;
+    let doc = documents::get::<RuleRecord>(ctx.api.store.as_ref(), &keys::rule(&listener_id, &id)).await?;
     let doc = doc.filter(|d| d.value.rule.rule_arn == rule_arn).ok_or_else(AwsError::elbv2_rule_not_found)?;
     Ok((owner, Some(doc)))
 }
@@ -98,7 +98,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     check(&ctx, &input.conditions, &input.actions).await?;
     let lid = listener_id(&owner)?;
     let store = ctx.api.store.as_ref();
-    let siblings = docs::list::<RuleRecord>(store, &keys::rules_of(&lid)).await?;
+    let siblings = documents::list::<RuleRecord>(store, &keys::rules_of(&lid)).await?;
     if siblings.iter().any(|r| r.value.rule.priority == priority.to_string()) {
         return Err(AwsError::elbv2("PriorityInUse", format!("Priority '{priority}' is currently in use")));
     }
@@ -124,7 +124,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     for s in &siblings {
         txn = txn.when(Compare::ModRevision(rule_key(&s.value.rule.rule_arn), s.mod_revision));
     }
-    if !store.txn(txn.put(keys::rule(&lid, &id), docs::encode(&record)?)).await?.succeeded {
+    if !store.txn(txn.put(keys::rule(&lid, &id), documents::encode(&record)?)).await?.succeeded {
         return Err(changed_meanwhile());
     }
     Ok(json!({"Rules": [to_value(&record.rule)?]}))
@@ -153,7 +153,7 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
         (Some(l), true) => {
             let owner = listener(&ctx, l).await?.value;
             let stored =
-                docs::list::<RuleRecord>(ctx.api.store.as_ref(), &keys::rules_of(&listener_id(&owner)?)).await?;
+                documents::list::<RuleRecord>(ctx.api.store.as_ref(), &keys::rules_of(&listener_id(&owner)?)).await?;
             let mut rules: Vec<Rule> = stored.into_iter().map(|d| d.value.rule).collect();
             rules.extend(default_rule(&ctx, &owner));
             in_order(rules)
@@ -199,7 +199,8 @@ pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
     }
     check(&ctx, &record.rule.conditions, &record.rule.actions).await?;
     let key = rule_key(&record.rule.rule_arn);
-    let txn = Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key, docs::encode(&record)?);
+    let txn =
+        Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key, documents::encode(&record)?);
     if !ctx.api.store.txn(txn).await?.succeeded {
         return Err(changed_meanwhile());
     }
@@ -254,7 +255,7 @@ pub async fn set_priorities(ctx: Ctx, input: SetPrioritiesInput) -> Result<Value
     }
     let lid = owner_id.unwrap_or_default();
     let store = ctx.api.store.as_ref();
-    let siblings = docs::list::<RuleRecord>(store, &keys::rules_of(&lid)).await?;
+    let siblings = documents::list::<RuleRecord>(store, &keys::rules_of(&lid)).await?;
     let moving = |arn: &str| changes.iter().any(|(d, _)| d.value.rule.rule_arn == arn);
     let mut txn = Txn::new();
     for s in &siblings {
@@ -268,7 +269,7 @@ pub async fn set_priorities(ctx: Ctx, input: SetPrioritiesInput) -> Result<Value
     for (doc, priority) in changes {
         let mut record = doc.value;
         record.rule.priority = priority.to_string();
-        txn = txn.put(rule_key(&record.rule.rule_arn), docs::encode(&record)?);
+        txn = txn.put(rule_key(&record.rule.rule_arn), documents::encode(&record)?);
         rules.push(record.rule);
     }
     if !store.txn(txn).await?.succeeded {

@@ -3,7 +3,6 @@
 //! rules that forward to the group.
 
 use super::{Ctx, all_listeners, all_rules, load_balancer, new_id, page, required, target_group, to_value};
-use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::attributes::{self, TARGET_GROUP};
@@ -12,6 +11,7 @@ use berth_model::elbv2::records::{ListenerRecord, RuleRecord, TargetGroupRecord}
 use berth_model::elbv2::{Attribute, Matcher, Tag, TargetGroup, validate};
 use berth_model::keys;
 use berth_model::records::ServiceRecord;
+use berth_store::documents::{self, Change};
 use berth_store::{Compare, Txn};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -126,7 +126,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
         targets: Vec::new(),
     };
     let key = keys::target_group(&name);
-    let created = docs::modify(ctx.api.store.as_ref(), &key, |current: Option<TargetGroupRecord>| match current {
+    let created = documents::modify(ctx.api.store.as_ref(), &key, |current: Option<TargetGroupRecord>| match current {
         None => Ok((Change::Put(record.clone()), record.target_group.clone())),
         Some(existing) => {
             let (a, b) = (&existing.target_group, &record.target_group);
@@ -194,12 +194,12 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
         groups.push(target_group(&ctx, arn).await?.value.target_group);
     }
     for name in &input.names {
-        let doc = docs::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(name)).await?;
+        let doc = documents::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(name)).await?;
         let valid = validate::name("Target group", name).is_ok();
         groups.push(doc.filter(|_| valid).ok_or_else(AwsError::elbv2_tg_not_found)?.value.target_group);
     }
     if input.arns.is_empty() && input.names.is_empty() {
-        let all = docs::list::<TargetGroupRecord>(ctx.api.store.as_ref(), keys::TARGET_GROUPS).await?;
+        let all = documents::list::<TargetGroupRecord>(ctx.api.store.as_ref(), keys::TARGET_GROUPS).await?;
         groups = all.into_iter().map(|d| d.value.target_group).collect();
     }
     let mut shown: Vec<TargetGroup> =
@@ -224,7 +224,7 @@ pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
     let arn = required(&input.arn, "TargetGroupArn")?.to_string();
     let name = tg_name(&arn)?;
     let mut health = Some(input.health);
-    let tg = docs::modify(ctx.api.store.as_ref(), &keys::target_group(&name), |current| {
+    let tg = documents::modify(ctx.api.store.as_ref(), &keys::target_group(&name), |current| {
         let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.target_group.target_group_arn == arn) else {
             return Err(AwsError::elbv2_tg_not_found());
         };
@@ -267,7 +267,7 @@ pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
             format!("Target group '{arn}' is currently in use by a listener or a rule of '{lb}'"),
         ));
     }
-    let services = docs::list::<ServiceRecord>(ctx.api.store.as_ref(), keys::SERVICES).await?;
+    let services = documents::list::<ServiceRecord>(ctx.api.store.as_ref(), keys::SERVICES).await?;
     let user = services.iter().map(|d| &d.value.service).find(|s| {
         s.status.as_deref() != Some("INACTIVE")
             && s.load_balancers.iter().flatten().any(|lb| lb.target_group_arn.as_deref() == Some(arn))

@@ -4,13 +4,13 @@
 
 use super::target_groups::load_balancers_of;
 use super::{Ctx, all_listeners, all_rules, required, target_group, to_value};
-use crate::docs::{self, Change};
 use crate::error::AwsError;
 use berth_model::Timestamp;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::records::{RegisteredTarget, TargetGroupRecord};
 use berth_model::elbv2::{TargetDescription, TargetHealth, TargetHealthDescription};
 use berth_model::keys;
+use berth_store::documents::{self, Change};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -87,7 +87,7 @@ pub async fn register(ctx: Ctx, input: TargetsInput) -> Result<Value, AwsError> 
         return Err(AwsError::elbv2_validation("At least one target must be given"));
     }
     let wanted = resolve(&doc.value, &input.targets)?;
-    docs::modify(ctx.api.store.as_ref(), &tg_key(arn), |current| {
+    documents::modify(ctx.api.store.as_ref(), &tg_key(arn), |current| {
         let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.target_group.target_group_arn == arn) else {
             return Err(AwsError::elbv2_tg_not_found());
         };
@@ -106,7 +106,7 @@ pub async fn deregister(ctx: Ctx, input: TargetsInput) -> Result<Value, AwsError
     let arn = required(&input.arn, "TargetGroupArn")?;
     let doc = target_group(&ctx, arn).await?;
     let wanted = resolve(&doc.value, &input.targets)?;
-    docs::modify(ctx.api.store.as_ref(), &tg_key(arn), |current| {
+    documents::modify(ctx.api.store.as_ref(), &tg_key(arn), |current| {
         let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.target_group.target_group_arn == arn) else {
             return Err(AwsError::elbv2_tg_not_found());
         };
