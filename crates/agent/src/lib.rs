@@ -7,7 +7,7 @@
 pub mod agent;
 pub mod client;
 pub mod conditions;
-pub mod logs;
+pub mod awslogs;
 pub mod pause_image;
 pub mod port_book;
 pub mod registration;

@@ -77,7 +77,7 @@ struct Run {
     /// The last report the server accepted, to send only changes.
     last_report: Option<ReportTaskStateRequest>,
     /// The awslogs shippers of the task's containers.
-    logs: crate::logs::TaskLogs,
+    awslogs: crate::awslogs::TaskLogs,
 }
 
 /// Runs the task to completion: returns once it has been reported STOPPED and its
@@ -115,7 +115,7 @@ pub async fn run(
         started_at: None,
         execution_stopped_at: None,
         last_report: None,
-        logs: Default::default(),
+        awslogs: Default::default(),
     };
     // A task the server saw get past PENDING was started by an earlier run of this agent.
     let started_before = !matches!(run.task.last_status.as_deref(), None | Some("PROVISIONING" | "PENDING"));
@@ -178,8 +178,8 @@ impl Run {
         self.pull_stopped_at = Some(Timestamp::now());
         self.report("ACTIVATING", None).await;
 
-        let awslogs = crate::logs::configs(self.definitions(), task_id(&self.task)).map_err(Stop::FailedToStart)?;
-        crate::logs::prepare(&self.shared.client, &awslogs).await.map_err(Stop::FailedToStart)?;
+        let awslogs = crate::awslogs::configs(self.definitions(), task_id(&self.task)).map_err(Stop::FailedToStart)?;
+        crate::awslogs::prepare(&self.shared.client, &awslogs).await.map_err(Stop::FailedToStart)?;
         let network = self.set_up_network().await?;
         let definitions = self.definitions().to_vec();
         for def in &definitions {
@@ -189,7 +189,7 @@ impl Run {
             let id = self.shared.runtime.create(&spec).await.map_err(|e| failed("CannotCreateContainerError", &e))?;
             self.ids.insert(name(def).to_string(), id);
         }
-        self.logs.start(&self.shared, awslogs, &self.ids);
+        self.awslogs.start(&self.shared, awslogs, &self.ids);
 
         let mut waiting: Vec<ContainerDefinition> = definitions;
         while !waiting.is_empty() {
@@ -368,8 +368,8 @@ impl Run {
         if self.started_at.is_none() {
             self.started_at = Some(Timestamp::now());
         }
-        let awslogs = crate::logs::configs(self.definitions(), task_id(&self.task)).unwrap_or_default();
-        self.logs.start(&self.shared, awslogs, &self.ids);
+        let awslogs = crate::awslogs::configs(self.definitions(), task_id(&self.task)).unwrap_or_default();
+        self.awslogs.start(&self.shared, awslogs, &self.ids);
         None
     }
 
@@ -407,7 +407,7 @@ impl Run {
             let _ = self.shared.runtime.stop(&pause, Duration::from_secs(1)).await;
         }
         // Everything the containers printed reaches the server before STOPPED is reported.
-        self.logs.finish().await;
+        self.awslogs.finish().await;
         self.refresh().await;
         self.execution_stopped_at = Some(Timestamp::now());
         self.report(STOPPED, code.map(|c| (c, reason.unwrap_or_default()))).await;
