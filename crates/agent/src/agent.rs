@@ -3,13 +3,14 @@
 //! poll carries the instance's whole desired state, so nothing depends on having seen
 //! every change.
 
-use crate::client::{ApiClient, ClientError};
+use crate::client::ClientError;
 use crate::port_book::PortBook;
 use crate::registration::{self, MachineProfile};
 use crate::runtime::{ContainerState, Runtime};
+use crate::server::Server;
 use crate::task_runner::{self, Shared};
-use berth_model::agent_protocol::{self, PollTasksRequest, PollTasksResponse, labels};
-use berth_model::ecs::{CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceResponse};
+use berth_model::agent_protocol::{self, PollTasksRequest, labels};
+use berth_model::ecs::CreateClusterRequest;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -17,8 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
-
-const ECS: &str = "AmazonEC2ContainerServiceV20141113";
 
 pub struct AgentConfig {
     pub cluster: String,
@@ -49,7 +48,7 @@ struct AgentState {
 
 pub struct Agent {
     config: AgentConfig,
-    client: ApiClient,
+    server: Arc<dyn Server>,
     runtime: Arc<dyn Runtime>,
     ports: PortBook,
 }
@@ -61,8 +60,8 @@ struct Runner {
 }
 
 impl Agent {
-    pub fn new(config: AgentConfig, client: ApiClient, runtime: Arc<dyn Runtime>, ports: PortBook) -> Self {
-        Self { config, client, runtime, ports }
+    pub fn new(config: AgentConfig, server: Arc<dyn Server>, runtime: Arc<dyn Runtime>, ports: PortBook) -> Self {
+        Self { config, server, runtime, ports }
     }
 
     /// Registers, then runs tasks until the instance is deregistered. Returns the
@@ -83,7 +82,7 @@ impl Agent {
         }
         let shared = Arc::new(Shared {
             runtime: self.runtime.clone(),
-            client: self.client.clone(),
+            server: self.server.clone(),
             cluster: self.config.cluster.clone(),
             instance_arn: instance_arn.clone(),
             pause_image: self.config.pause_image.clone(),
@@ -105,9 +104,7 @@ impl Agent {
                 after_revision: after,
                 wait_seconds: Some(agent_protocol::MAX_POLL_WAIT_SECONDS),
             };
-            let polled: Result<PollTasksResponse, ClientError> =
-                self.client.call(agent_protocol::TARGET_PREFIX, "PollTasks", &request).await;
-            let state = match polled {
+            let state = match self.server.poll_tasks(&request).await {
                 Ok(state) => {
                     backoff = Duration::from_millis(200);
                     state
@@ -181,9 +178,7 @@ impl Agent {
             // Like ECS's agent, one configured for `default` creates that cluster first.
             if !cluster_ensured {
                 let create = CreateClusterRequest { cluster_name: Some("default".into()), ..Default::default() };
-                let created: Result<CreateClusterResponse, ClientError> =
-                    self.client.call(ECS, "CreateCluster", &create).await;
-                match created {
+                match self.server.create_cluster(&create).await {
                     Ok(_) => cluster_ensured = true,
                     Err(e) if e.is_transient() => {
                         tracing::warn!(error = %e, "cannot reach the server; retrying in {backoff:?}");
@@ -195,9 +190,7 @@ impl Agent {
                 }
             }
             let request = registration::request(&self.config.cluster, &self.config.profile, existing.as_deref());
-            let sent: Result<RegisterContainerInstanceResponse, ClientError> =
-                self.client.call(ECS, "RegisterContainerInstance", &request).await;
-            match sent {
+            match self.server.register_container_instance(&request).await {
                 Ok(response) => {
                     let arn = response.container_instance.and_then(|c| c.container_instance_arn).ok_or_else(|| {
                         AgentError::Registration(ClientError::Protocol("no containerInstanceArn".into()))

@@ -15,12 +15,12 @@
 //! task stops and the server stays unreachable past `FLUSH_DEADLINE`, or the server
 //! refuses a batch for good; they are counted in `dropped()`.
 
-use crate::client::{ApiClient, ClientError};
+use crate::client::ClientError;
 use crate::runtime::{LogLine, Runtime, Status};
+use crate::server::Server;
 use berth_model::ecs::{ContainerDefinition, LogDriver};
 use berth_model::generated::logs::{
-    CreateLogGroupRequest, CreateLogStreamRequest, GetLogEventsRequest, GetLogEventsResponse, InputLogEvent,
-    PutLogEventsRequest, PutLogEventsResponse,
+    CreateLogGroupRequest, CreateLogStreamRequest, GetLogEventsRequest, InputLogEvent, PutLogEventsRequest,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -29,10 +29,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-
-pub const TARGET_PREFIX: &str = "Logs_20140328";
-/// The SigV4 signing name of CloudWatch Logs.
-pub const SERVICE: &str = "logs";
 
 /// Lines read ahead of the server, per container.
 pub const BUFFER_LINES: usize = 10_000;
@@ -100,18 +96,17 @@ fn is(e: &ClientError, code: &str) -> bool {
 
 /// Creates the groups (awslogs-create-group) and streams before the containers start.
 /// A missing group fails the task start with the reason ECS gives.
-pub async fn prepare(client: &ApiClient, configs: &[AwsLogs]) -> Result<(), String> {
+pub async fn prepare(server: &dyn Server, configs: &[AwsLogs]) -> Result<(), String> {
     for c in configs {
-        ensure_stream(client, c).await?;
+        ensure_stream(server, c).await?;
     }
     Ok(())
 }
 
-async fn ensure_stream(client: &ApiClient, c: &AwsLogs) -> Result<(), String> {
+async fn ensure_stream(server: &dyn Server, c: &AwsLogs) -> Result<(), String> {
     let mut backoff = Duration::from_millis(200);
     for _ in 0..8 {
-        let result = create_stream(client, c).await;
-        match result {
+        match create_stream(server, c).await {
             Ok(()) => return Ok(()),
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "awslogs: cannot reach the server to create the log stream; retrying");
@@ -132,7 +127,7 @@ async fn ensure_stream(client: &ApiClient, c: &AwsLogs) -> Result<(), String> {
     Err("ResourceInitializationError: failed to validate logger args: the CloudWatch Logs API is unreachable".into())
 }
 
-async fn create_stream(client: &ApiClient, c: &AwsLogs) -> Result<(), ClientError> {
+async fn create_stream(server: &dyn Server, c: &AwsLogs) -> Result<(), ClientError> {
     if c.create_group {
         let req = CreateLogGroupRequest {
             log_group_name: c.group.clone(),
@@ -141,17 +136,15 @@ async fn create_stream(client: &ApiClient, c: &AwsLogs) -> Result<(), ClientErro
             log_group_class: None,
             deletion_protection_enabled: None,
         };
-        let r: Result<serde_json::Value, _> = client.call_service(SERVICE, TARGET_PREFIX, "CreateLogGroup", &req).await;
-        match r {
-            Ok(_) => {}
+        match server.create_log_group(&req).await {
+            Ok(()) => {}
             Err(e) if is(&e, "ResourceAlreadyExistsException") => {}
             Err(e) => return Err(e),
         }
     }
     let req = CreateLogStreamRequest { log_group_name: c.group.clone(), log_stream_name: c.stream.clone() };
-    let r: Result<serde_json::Value, _> = client.call_service(SERVICE, TARGET_PREFIX, "CreateLogStream", &req).await;
-    match r {
-        Ok(_) => Ok(()),
+    match server.create_log_stream(&req).await {
+        Ok(()) => Ok(()),
         Err(e) if is(&e, "ResourceAlreadyExistsException") => Ok(()),
         Err(e) => Err(e),
     }
@@ -269,7 +262,7 @@ impl TaskLogs {
             let (stop_tx, stop_rx) = watch::channel(false);
             let shipper = Shipper {
                 runtime: shared.runtime.clone(),
-                client: shared.client.clone(),
+                server: shared.server.clone(),
                 cursor_path: shared.data_dir.join("logs").join(format!("{id}.json")),
                 container_id: id.clone(),
                 config,
@@ -295,7 +288,7 @@ impl TaskLogs {
 
 struct Shipper {
     runtime: Arc<dyn Runtime>,
-    client: ApiClient,
+    server: Arc<dyn Server>,
     cursor_path: PathBuf,
     container_id: String,
     config: AwsLogs,
@@ -391,9 +384,7 @@ impl Shipper {
         };
         let mut backoff = Duration::from_millis(200);
         loop {
-            let r: Result<GetLogEventsResponse, _> =
-                self.client.call_service(SERVICE, TARGET_PREFIX, "GetLogEvents", &req).await;
-            match r {
+            match self.server.get_log_events(&req).await {
                 Ok(r) => {
                     return r.events.unwrap_or_default().last().is_some_and(|e| {
                         e.timestamp == Some(pending.last_timestamp)
@@ -434,9 +425,7 @@ impl Shipper {
         let mut stopping_since: Option<tokio::time::Instant> = None;
         let mut recreated = false;
         loop {
-            let r: Result<PutLogEventsResponse, _> =
-                self.client.call_service(SERVICE, TARGET_PREFIX, "PutLogEvents", &req).await;
-            match r {
+            match self.server.put_log_events(&req).await {
                 Ok(r) => {
                     if let Some(rejected) = r.rejected_log_events_info {
                         tracing::warn!(?rejected, "awslogs: the server rejected some events as too old or too new");
@@ -461,7 +450,7 @@ impl Shipper {
                 // The stream (or group) was deleted behind the agent's back: make it again once.
                 Err(e) if is(&e, "ResourceNotFoundException") && !recreated => {
                     recreated = true;
-                    if let Err(e) = create_stream(&self.client, &self.config).await {
+                    if let Err(e) = create_stream(self.server.as_ref(), &self.config).await {
                         tracing::warn!(error = %e, "awslogs: cannot re-create the log stream");
                     }
                 }

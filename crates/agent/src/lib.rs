@@ -5,14 +5,15 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod awslogs;
 pub mod client;
 pub mod conditions;
-pub mod awslogs;
 pub mod pause_image;
 pub mod port_book;
 pub mod registration;
 pub mod registry_auth;
 pub mod runtime;
+pub mod server;
 pub mod simulated;
 pub mod spec;
 pub mod task_runner;

@@ -3,13 +3,11 @@
 //! (GetAuthorizationToken, signed with its own key) when an image's registry is the
 //! server it talks to, and pulls anonymously otherwise.
 
-use crate::client::{ApiClient, ClientError};
+use crate::client::ClientError;
 use crate::runtime::RegistryAuth;
+use crate::server::Server;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use berth_model::generated::ecr::{GetAuthorizationTokenRequest, GetAuthorizationTokenResponse};
-
-const ECR_TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
 
 /// The registry part of an image reference (`host[:port]` before the first `/`), as
 /// docker reads it: only when it looks like a host (has `.` or `:`, or is localhost).
@@ -31,13 +29,12 @@ pub fn is_servers_registry(image: &str, endpoint: &str) -> bool {
 
 /// The credentials to pull `image` with: a fresh registry token when the image is in
 /// the server's registry, else None.
-pub async fn for_image(client: &ApiClient, image: &str) -> Result<Option<RegistryAuth>, ClientError> {
-    let endpoint = client.config().endpoint.clone();
-    if !is_servers_registry(image, &endpoint) {
+pub async fn for_image(server: &dyn Server, image: &str) -> Result<Option<RegistryAuth>, ClientError> {
+    let endpoint = server.endpoint();
+    if !is_servers_registry(image, endpoint) {
         return Ok(None);
     }
-    let out: GetAuthorizationTokenResponse =
-        client.call(ECR_TARGET_PREFIX, "GetAuthorizationToken", &GetAuthorizationTokenRequest::default()).await?;
+    let out = server.get_authorization_token().await?;
     let token = out
         .authorization_data
         .and_then(|d| d.into_iter().next())
@@ -53,7 +50,7 @@ pub async fn for_image(client: &ApiClient, image: &str) -> Result<Option<Registr
     Ok(Some(RegistryAuth {
         username: username.to_string(),
         password: password.to_string(),
-        server: endpoint_host(&endpoint).to_string(),
+        server: endpoint_host(endpoint).to_string(),
     }))
 }
 

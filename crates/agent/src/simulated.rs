@@ -19,6 +19,7 @@ use crate::client::ApiClient;
 use crate::port_book::{DEFAULT_RANGE, PortBook};
 use crate::registration::MachineProfile;
 use crate::runtime::fake::FakeRuntime;
+use crate::server::Server;
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -83,6 +84,7 @@ fn instance_id(dir: &Path) -> String {
 /// Runs the simulated instances until every one is deregistered (or the future is
 /// dropped). Registration is staggered so that N instances do not hit the server at once.
 pub async fn run(sim: Simulation, client: ApiClient) -> Result<(), AgentError> {
+    let server: Arc<dyn Server> = Arc::new(client);
     let mut agents = tokio::task::JoinSet::new();
     let mut janitors = tokio::task::JoinSet::new();
     for k in 0..sim.count {
@@ -107,7 +109,7 @@ pub async fn run(sim: Simulation, client: ApiClient) -> Result<(), AgentError> {
         });
         // No real ports are bound: any port of the range is free.
         let ports = PortBook::new(DEFAULT_RANGE, |_, _| true);
-        let agent = Agent::new(config, client.clone(), Arc::new(runtime), ports);
+        let agent = Agent::new(config, server.clone(), Arc::new(runtime), ports);
         agents.spawn(async move {
             if let Err(e) = agent.run().await {
                 tracing::error!(instance = k, error = %e, "simulated instance failed");

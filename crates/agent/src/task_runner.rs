@@ -5,14 +5,14 @@
 //! The decisions (what may start, what an exit means, health) are the pure functions of
 //! `conditions`; this file only sequences I/O around them.
 
-use crate::client::{ApiClient, ClientError};
 use crate::conditions::{self, Gate, name};
 use crate::port_book::PortBook;
 use crate::registry_auth;
 use crate::runtime::{ContainerState, PortSpec, Protocol, Runtime, RuntimeError, RuntimeEvent, Status};
+use crate::server::Server;
 use crate::spec::{self, TaskContext, TaskNetwork};
 use berth_model::Timestamp;
-use berth_model::agent_protocol::{self, ReportTaskStateRequest, ReportTaskStateResponse, TaskAssignment, labels};
+use berth_model::agent_protocol::{ReportTaskStateRequest, TaskAssignment, labels};
 use berth_model::ecs::{
     Attachment, Container, ContainerDefinition, HealthStatus, KeyValuePair, NetworkBinding, NetworkInterface,
     NetworkMode, Task, TaskStopCode, TransportProtocol,
@@ -25,7 +25,7 @@ use tokio::sync::{broadcast, watch};
 /// What every task runner of this agent shares.
 pub struct Shared {
     pub runtime: Arc<dyn Runtime>,
-    pub client: ApiClient,
+    pub server: Arc<dyn Server>,
     pub cluster: String,
     pub instance_arn: String,
     /// The image of awsvpc tasks' network-holding container.
@@ -166,7 +166,7 @@ impl Run {
             if self.stop_desired() {
                 return Err(Stop::Desired);
             }
-            let auth = registry_auth::for_image(&self.shared.client, &image)
+            let auth = registry_auth::for_image(self.shared.server.as_ref(), &image)
                 .await
                 .map_err(|e| Stop::FailedToStart(format!("registry credentials for {image}: {e}")))?;
             self.shared
@@ -179,7 +179,7 @@ impl Run {
         self.report("ACTIVATING", None).await;
 
         let awslogs = crate::awslogs::configs(self.definitions(), task_id(&self.task)).map_err(Stop::FailedToStart)?;
-        crate::awslogs::prepare(&self.shared.client, &awslogs).await.map_err(Stop::FailedToStart)?;
+        crate::awslogs::prepare(self.shared.server.as_ref(), &awslogs).await.map_err(Stop::FailedToStart)?;
         let network = self.set_up_network().await?;
         let definitions = self.definitions().to_vec();
         for def in &definitions {
@@ -428,9 +428,7 @@ impl Run {
         }
         let mut backoff = Duration::from_millis(200);
         loop {
-            let sent: Result<ReportTaskStateResponse, ClientError> =
-                self.shared.client.call(agent_protocol::TARGET_PREFIX, "ReportTaskState", &report).await;
-            match sent {
+            match self.shared.server.report_task_state(&report).await {
                 Ok(_) => {
                     self.last_report = Some(report);
                     return;

@@ -128,7 +128,7 @@ pub async fn start(
         pause_image: options.pause_image,
         awsvpc_network: options.awsvpc_network,
     };
-    let arn = Agent::new(config, client, Arc::new(runtime), PortBook::system()).run().await?;
+    let arn = Agent::new(config, Arc::new(client), Arc::new(runtime), PortBook::system()).run().await?;
     tracing::info!(instance = %arn, "agent finished");
     Ok(())
 }
