@@ -229,7 +229,7 @@ fn save_state(path: &std::path::Path, state: &AgentState) -> Result<(), AgentErr
 
 /// Forwards the runtime's container events to every task runner, resubscribing when
 /// the runtime's stream ends.
-async fn pump_events(runtime: Arc<dyn Runtime>, tx: broadcast::Sender<crate::runtime::RuntimeEvent>) {
+pub(crate) async fn pump_events(runtime: Arc<dyn Runtime>, tx: broadcast::Sender<crate::runtime::RuntimeEvent>) {
     loop {
         match runtime.events().await {
             Ok(mut rx) => {

@@ -17,3 +17,5 @@ pub mod server;
 pub mod simulated;
 pub mod spec;
 pub mod task_runner;
+#[cfg(test)]
+mod testing;

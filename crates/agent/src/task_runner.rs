@@ -398,7 +398,7 @@ impl Run {
                 .iter()
                 .find(|d| conditions::name(d) == name)
                 .and_then(|d| d.stop_timeout)
-                .map_or(Duration::from_secs(30), |s| Duration::from_secs(s.max(0) as u64));
+                .map_or(spec::DEFAULT_STOP_TIMEOUT, |s| Duration::from_secs(s.max(0) as u64));
             if let Err(e) = self.shared.runtime.stop(&id, timeout).await {
                 tracing::warn!(container = %name, error = %e, "stopping container failed");
             }
@@ -569,3 +569,6 @@ fn failed(kind: &str, e: &RuntimeError) -> Stop {
 fn task_id(task: &Task) -> &str {
     task.task_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;

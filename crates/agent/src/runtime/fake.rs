@@ -67,6 +67,9 @@ struct Inner {
     start_failures: HashMap<String, String>,
     /// Exit code a running container reports when stopped, by container name.
     stop_exit_codes: HashMap<String, i64>,
+    /// Containers (by name) whose process ignores SIGTERM: `stop` waits out its timeout
+    /// (on tokio's clock) and kills them.
+    ignore_sigterm: BTreeSet<String>,
     containers: BTreeMap<String, FakeContainer>,
     networks: BTreeSet<String>,
     subscribers: Vec<mpsc::Sender<RuntimeEvent>>,
@@ -156,6 +159,12 @@ impl FakeRuntime {
     /// The exit code the container named `name` reports when `stop` ends it.
     pub fn set_stop_exit_code(&self, name: &str, code: i64) {
         self.lock().stop_exit_codes.insert(name.to_string(), code);
+    }
+
+    /// The container named `name` ignores SIGTERM: stopping it takes the whole timeout
+    /// and ends it with SIGKILL (exit code 137).
+    pub fn ignore_sigterm(&self, name: &str) {
+        self.lock().ignore_sigterm.insert(name.to_string());
     }
 
     /// Every call fails with `RuntimeError::Unavailable(message)` and the event streams
@@ -414,13 +423,27 @@ impl Runtime for FakeRuntime {
     }
 
     async fn stop(&self, id: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        let stubborn = {
+            let mut inner = self.lock();
+            inner.calls.push(Call::Stop { id: id.to_string(), timeout });
+            inner.check_available()?;
+            let Some(c) = inner.find(id).and_then(|id| inner.containers.get(&id)) else {
+                return Err(RuntimeError::NotFound(id.to_string()));
+            };
+            c.state.status == Status::Running && inner.ignore_sigterm.contains(&c.spec.name)
+        };
+        if stubborn {
+            tokio::time::sleep(timeout).await;
+        }
         let mut inner = self.lock();
-        inner.calls.push(Call::Stop { id: id.to_string(), timeout });
-        inner.check_available()?;
         let Some(id) = inner.find(id) else {
             return Err(RuntimeError::NotFound(id.to_string()));
         };
-        let code = inner.containers.get(&id).and_then(|c| inner.stop_exit_codes.get(&c.spec.name).copied());
+        let code = if stubborn {
+            Some(137)
+        } else {
+            inner.containers.get(&id).and_then(|c| inner.stop_exit_codes.get(&c.spec.name).copied())
+        };
         let Some(c) = inner.containers.get_mut(&id) else {
             return Err(RuntimeError::NotFound(id));
         };

@@ -2,6 +2,8 @@
 //! production (`http.rs`), a scripted, recording fake in unit tests (`fake.rs`), as
 //! `runtime/` does for Docker.
 
+#[cfg(test)]
+pub mod fake;
 pub mod http;
 
 use crate::client::ClientError;
