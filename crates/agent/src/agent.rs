@@ -242,3 +242,6 @@ pub(crate) async fn pump_events(runtime: Arc<dyn Runtime>, tx: broadcast::Sender
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+#[cfg(test)]
+mod tests;
