@@ -103,20 +103,24 @@ pub fn actions(runtime: &FakeRuntime) -> Vec<Call> {
     runtime.calls().into_iter().filter(|c| !matches!(c, Call::Inspect(_) | Call::List(_) | Call::Events)).collect()
 }
 
+/// How long of tokio's clock a test waits for something before it fails: longer than
+/// any backoff or timeout of the agent's, short enough to fail fast when paused.
+const PATIENCE: Duration = Duration::from_secs(600);
+
 /// Waits (on tokio's clock, paused in these tests) until `done` holds; fails the test
-/// naming `what` after an hour of it.
+/// naming `what` after `PATIENCE`.
 pub async fn until(what: &str, done: impl Fn() -> bool) {
     let waited = async {
         while !done() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
-    within_an_hour(what, waited).await;
+    within_patience(what, waited).await;
 }
 
-/// `future`'s output, or a failure naming `what` if it takes an hour of tokio's clock.
-pub async fn within_an_hour<T>(what: &str, future: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(3600), future).await {
+/// `future`'s output, or a failure naming `what` if it takes longer than `PATIENCE`.
+pub async fn within_patience<T>(what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(PATIENCE, future).await {
         Ok(out) => out,
         Err(_) => panic!("timed out waiting for {what}"),
     }

@@ -72,7 +72,7 @@ async fn a_restarted_agent_adopts_the_containers_of_its_tasks_and_removes_the_re
     );
 
     server.answer_deregistered();
-    assert_eq!(within_an_hour("the agent to stop", agent).await.unwrap().unwrap(), INSTANCE_ARN);
+    assert_eq!(within_patience("the agent to stop", agent).await.unwrap().unwrap(), INSTANCE_ARN);
 }
 
 #[tokio::test(start_paused = true)]
@@ -100,7 +100,7 @@ async fn registration_is_retried_while_the_server_is_away_and_reuses_the_remembe
     );
 
     server.answer_deregistered();
-    within_an_hour("the agent to stop", agent).await.unwrap().unwrap();
+    within_patience("the agent to stop", agent).await.unwrap().unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -124,7 +124,7 @@ async fn a_task_the_server_stops_is_stopped_once_and_never_started_again() {
     server.answer_poll(vec![stopping.clone()]);
     server.answer_poll(vec![stopping]);
     server.answer_deregistered();
-    within_an_hour("the agent to stop", agent).await.unwrap().unwrap();
+    within_patience("the agent to stop", agent).await.unwrap().unwrap();
 
     assert_eq!(server.statuses(), ["PENDING", "ACTIVATING", "RUNNING", "STOPPING", "STOPPED"]);
     let creates = actions(&runtime).into_iter().filter(|c| matches!(c, Call::Create(_))).count();

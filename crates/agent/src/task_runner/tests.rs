@@ -36,7 +36,7 @@ impl Runner {
     }
 
     async fn finished(self) {
-        within_an_hour("the runner to finish", self.handle).await.unwrap();
+        within_patience("the runner to finish", self.handle).await.unwrap();
     }
 }
 
