@@ -1,7 +1,8 @@
 //! `DockerRuntime` against the real Docker engine, with the offline test images of
 //! tests/images (built on first use). Every test names its containers, networks and
 //! labels with its own random suffix and removes them in a guard, so these tests run in
-//! parallel with each other and with anything else on the engine.
+//! parallel with each other and with anything else on the engine. Without an engine they
+//! are skipped, each saying why, except on CI (`CI=true`), where that fails them.
 
 use berth_agent::runtime::docker::DockerRuntime;
 use berth_agent::runtime::{
@@ -12,6 +13,7 @@ use berth_agent::spec::{self, TaskContext, TaskNetwork};
 use berth_model::agent_protocol::labels;
 use berth_model::ecs::{ContainerDefinition, NetworkMode, PortMapping, TaskDefinition};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,9 +35,29 @@ fn images() {
     });
 }
 
-async fn runtime() -> DockerRuntime {
-    images();
-    DockerRuntime::connect().await.expect("a Docker engine")
+/// The Docker engine for a test, or None when this machine has none: the caller then
+/// returns, and the test passes as skipped with the reason printed. On CI (`CI=true`)
+/// a missing engine fails the test instead: CI has Docker, and there nothing may skip.
+async fn engine_or_skip() -> Option<DockerRuntime> {
+    let error = match DockerRuntime::connect().await {
+        Ok(rt) => {
+            images();
+            return Some(rt);
+        }
+        Err(e) => e,
+    };
+    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let reason = format!("no Docker engine at {host}: {error}");
+    assert!(!on_ci(), "{reason} (CI is set: the Docker tests must run, not skip)");
+    let test = std::thread::current().name().unwrap_or("a docker test").to_string();
+    // Straight to stderr in one write: the harness hides what `eprintln!` prints in
+    // passing tests, and parallel tests' lines must not interleave.
+    let _ = std::io::stderr().write_all(format!("{test}: skipped: {reason}\n").as_bytes());
+    None
+}
+
+fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
 /// A suffix no other test (or test run) uses.
@@ -160,7 +182,7 @@ async fn an_absent_daemon_is_unavailable() {
 
 #[tokio::test]
 async fn negotiates_the_daemons_api_version() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let daemon = rt.client().version().await.unwrap().api_version.unwrap();
     let daemon: Vec<usize> = daemon.split('.').map(|n| n.parse().unwrap()).collect();
     let ours = rt.client().client_version();
@@ -174,7 +196,7 @@ async fn negotiates_the_daemons_api_version() {
 
 #[tokio::test]
 async fn serves_http_on_a_published_port() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let name = format!("berth-test-http-{}", unique());
     let host_port = free_port();
@@ -207,7 +229,7 @@ async fn serves_http_on_a_published_port() {
 
 #[tokio::test]
 async fn exit_code_is_observed() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let id =
         create_and_start(&rt, &mut cleanup, &spec(&format!("berth-test-exit-{}", unique()), &["sh", "-c", "exit 3"]))
@@ -222,7 +244,7 @@ async fn exit_code_is_observed() {
 
 #[tokio::test]
 async fn memory_limit_kills_a_hog() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let mut s = spec(
         &format!("berth-test-oom-{}", unique()),
@@ -237,7 +259,7 @@ async fn memory_limit_kills_a_hog() {
 
 #[tokio::test]
 async fn missing_executable_fails_the_start() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let s = spec(&format!("berth-test-noexec-{}", unique()), &["/no/such/program"]);
     let id = rt.create(&s).await.expect("create succeeds: the executable is only looked for at start");
@@ -255,7 +277,7 @@ async fn missing_executable_fails_the_start() {
 
 #[tokio::test]
 async fn a_taken_host_port_fails_the_start() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let host_port = free_port();
     let mut first = spec(&format!("berth-test-port-a-{}", unique()), SERVE_FOREVER);
@@ -274,7 +296,7 @@ async fn a_taken_host_port_fails_the_start() {
 
 #[tokio::test]
 async fn missing_image_fails_the_pull_fast() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let image = format!("berth-test/does-not-exist-{}:1", unique());
     let result = tokio::time::timeout(Duration::from_secs(90), rt.ensure_image(&image, None))
         .await
@@ -293,7 +315,7 @@ async fn missing_image_fails_the_pull_fast() {
 
 #[tokio::test]
 async fn present_image_needs_no_pull() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let digest = rt.ensure_image(IMAGE, None).await.unwrap();
     let id = docker_inspect(IMAGE, "{{.Id}}");
     assert_eq!(digest.as_deref(), Some(id.as_str()), "a local build has no repo digest: its id stands in");
@@ -301,7 +323,7 @@ async fn present_image_needs_no_pull() {
 
 #[tokio::test]
 async fn health_checks_report_healthy_and_unhealthy() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let check = |cmd: &str| HealthCheckSpec {
         test: vec!["CMD-SHELL".into(), cmd.into()],
@@ -331,7 +353,7 @@ async fn health_checks_report_healthy_and_unhealthy() {
 /// task's address on a berth network; the app container serves on it from inside.
 #[tokio::test]
 async fn awsvpc_containers_share_the_pause_containers_address() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let suffix = unique();
     let network = format!("berth-test-net-{suffix}");
@@ -391,7 +413,7 @@ async fn awsvpc_containers_share_the_pause_containers_address() {
 
 #[tokio::test]
 async fn events_report_a_death() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let mut events = rt.events().await.unwrap();
     let id = create_and_start(
@@ -415,7 +437,7 @@ async fn events_report_a_death() {
 /// Health changes arrive as events too (Docker's `health_status: healthy` action).
 #[tokio::test]
 async fn events_report_health_changes() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let mut events = rt.events().await.unwrap();
     let mut s = spec(&format!("berth-test-health-events-{}", unique()), SERVE_FOREVER);
@@ -441,7 +463,7 @@ async fn events_report_health_changes() {
 
 #[tokio::test]
 async fn list_finds_exactly_the_labelled_containers() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let run = unique();
     let mut made = vec![];
@@ -473,7 +495,7 @@ async fn list_finds_exactly_the_labelled_containers() {
 
 #[tokio::test]
 async fn stop_and_remove_are_forgiving() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let id = rt.create(&spec(&format!("berth-test-rm-{}", unique()), SERVE_FOREVER)).await.unwrap();
     cleanup.containers.push(id.clone());
@@ -500,7 +522,7 @@ async fn stop_and_remove_are_forgiving() {
 /// `docker inspect`.
 #[tokio::test]
 async fn create_applies_the_whole_spec() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     let mut cleanup = Cleanup::new();
     let suffix = unique();
     let dir = tempfile::tempdir().unwrap();
@@ -590,7 +612,7 @@ test -d /made && echo made=ok; touch /rootfs 2>/dev/null || echo rootfs=ro"#;
 
 #[tokio::test]
 async fn the_built_in_pause_image_holds_until_sigterm() {
-    let rt = runtime().await;
+    let Some(rt) = engine_or_skip().await else { return };
     berth_agent::pause_image::ensure(&rt, berth_agent::pause_image::DEFAULT).await.expect("import the pause image");
     let mut cleanup = Cleanup::new();
     let mut pause = spec(&format!("berth-test-pause-{}", unique()), &[]);
