@@ -103,6 +103,11 @@ pub fn actions(runtime: &FakeRuntime) -> Vec<Call> {
     runtime.calls().into_iter().filter(|c| !matches!(c, Call::Inspect(_) | Call::List(_) | Call::Events)).collect()
 }
 
+/// Waits until the server took a report of `status`.
+pub async fn until_reported(server: &FakeServer, status: &str) {
+    until(&format!("a {status} report"), || server.statuses().iter().any(|s| s == status)).await;
+}
+
 /// How long of tokio's clock a test waits for something before it fails: longer than
 /// any backoff or timeout of the agent's, short enough to fail fast when paused.
 const PATIENCE: Duration = Duration::from_secs(600);

@@ -111,7 +111,7 @@ async fn a_task_the_server_stops_is_stopped_once_and_never_started_again() {
     let task = assignment("t1", vec![container("web")]);
     server.answer_poll(vec![task.clone()]);
     let agent = start(dir.path(), &runtime, &server);
-    until("RUNNING", || server.statuses().iter().any(|s| s == "RUNNING")).await;
+    until_reported(&server, "RUNNING").await;
 
     let mut stopping = task;
     stopping.task.desired_status = Some("STOPPED".into());

@@ -50,10 +50,6 @@ impl Fixture {
         self.server.reports().pop().expect("a report")
     }
 
-    async fn until_reported(&self, status: &str) {
-        until(&format!("a {status} report"), || self.server.statuses().iter().any(|s| s == status)).await;
-    }
-
     /// The runtime id of the container named `docker_name`.
     fn id(&self, docker_name: &str) -> String {
         self.runtime.container(docker_name).expect("the container exists").id
@@ -68,7 +64,7 @@ fn container_in<'a>(report: &'a ReportTaskStateRequest, name: &str) -> &'a Conta
 async fn a_task_goes_pending_running_stopped_with_its_reports_in_order() {
     let f = fixture();
     let runner = f.run(assignment("t1", vec![container("web")]), vec![]);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
     let id = f.id(&docker_name("t1", "web"));
     let running = f.last_report();
     assert_eq!(container_in(&running, "web").runtime_id.as_deref(), Some(id.as_str()));
@@ -103,7 +99,7 @@ async fn an_essential_exit_stops_the_task_with_ecs_stop_code_and_a_non_essential
     let f = fixture();
     let side = ContainerDefinition { essential: Some(false), ..container("side") };
     let runner = f.run(assignment("t1", vec![container("web"), side]), vec![]);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
 
     f.runtime.exit(&docker_name("t1", "side"), 0);
     until("the side container's exit to be reported", || {
@@ -127,7 +123,7 @@ async fn a_desired_stop_stops_dependents_first_each_with_its_stop_timeout() {
     let f = fixture();
     let app = ContainerDefinition { stop_timeout: Some(5), ..depending("app", "db", ContainerCondition::Start) };
     let runner = f.run(assignment("t1", vec![container("db"), app]), vec![]);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
     let (db, app) = (f.id(&docker_name("t1", "db")), f.id(&docker_name("t1", "app")));
     f.runtime.ignore_sigterm(&docker_name("t1", "app"));
     f.runtime.clear_calls();
@@ -179,7 +175,7 @@ async fn reports_are_retried_with_backoff_while_the_server_is_away() {
     assert_eq!(gaps, [200, 400, 800], "the backoff doubles");
 
     f.server.set_away(false);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
     assert_eq!(f.server.statuses(), ["PENDING", "ACTIVATING", RUNNING]);
 }
 
@@ -196,7 +192,7 @@ async fn a_container_starts_only_once_its_dependency_succeeded() {
     assert_eq!(f.server.statuses(), ["PENDING", "ACTIVATING"]);
 
     f.runtime.exit(&init, 0);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
     let starts: Vec<Call> = actions(&f.runtime).into_iter().filter(|c| matches!(c, Call::Start(_))).collect();
     assert_eq!(starts, [Call::Start(f.id(&init)), Call::Start(app)]);
     let running = f.last_report();
@@ -242,7 +238,7 @@ async fn images_of_the_servers_registry_are_pulled_with_its_token() {
     let image = "berth.test:4566/team/app:1";
     let web = ContainerDefinition { image: Some(image.into()), ..container("web") };
     let _runner = f.run(assignment("t1", vec![web]), vec![]);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
     let auth = RegistryAuth {
         username: "AWS".into(),
         password: fake::REGISTRY_PASSWORD.into(),
@@ -259,7 +255,7 @@ async fn an_adopted_task_is_watched_without_being_started_again() {
     let id = leave_running(&f.runtime, INSTANCE_ARN, &task, "web");
     let adopted = f.runtime.container(&id).map(|c| c.state).into_iter().collect();
     let runner = f.run(task, adopted);
-    f.until_reported(RUNNING).await;
+    until_reported(&f.server, RUNNING).await;
     assert!(actions(&f.runtime).is_empty(), "adopting touches nothing");
     assert_eq!(container_in(&f.last_report(), "web").runtime_id.as_deref(), Some(id.as_str()));
 
