@@ -7,7 +7,7 @@ use berth_api::Api;
 use berth_api::auth::keyring::Keyring;
 use berth_api::auth::sealer::Sealer;
 use berth_model::arn::Scope;
-use berth_store::SqliteStore;
+use berth_store_sqlite::SqliteStore;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -314,7 +314,7 @@ pub async fn record_pull(store: &dyn Store, repository: &str, digest: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use berth_store::SqliteStore;
+    use berth_store::MemoryStore;
 
     fn repo(name: &str, immutable: bool) -> RepositoryRecord {
         RepositoryRecord {
@@ -348,8 +348,7 @@ mod tests {
 
     #[tokio::test]
     async fn tags_move_unless_immutable() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let store = MemoryStore::new();
         create_repository(&store, &repo("a/b", false)).await.unwrap();
         create_repository(&store, &repo("i", true)).await.unwrap();
         assert!(matches!(create_repository(&store, &repo("i", true)).await, Err(Error::RepositoryAlreadyExists(_))));

@@ -14,10 +14,8 @@
 pub mod conformance;
 pub mod documents;
 mod memory;
-mod sqlite;
 
 pub use memory::MemoryStore;
-pub use sqlite::{SqliteOptions, SqliteStore};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;

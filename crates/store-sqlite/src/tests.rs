@@ -1,17 +1,9 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::timeout;
 
 use super::*;
-use crate::conformance::{self, WAIT, assert_ends, delete, next, put, rev_key};
-
-mod suite {
-    async fn new_store() -> std::sync::Arc<dyn crate::Store> {
-        std::sync::Arc::new(super::SqliteStore::open_in_memory().unwrap())
-    }
-    crate::conformance_tests!(new_store);
-}
+use berth_store::conformance::{WAIT, assert_ends, delete, next, put, rev_key};
 
 fn mem() -> SqliteStore {
     SqliteStore::open_in_memory().unwrap()
@@ -87,7 +79,7 @@ async fn acked_txns_survive_process_kill() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["sqlite::tests::kill_child_writer", "--exact", "--nocapture", "--test-threads=1"])
+        .args(["tests::kill_child_writer", "--exact", "--nocapture", "--test-threads=1"])
         .env(KILL_CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -124,15 +116,6 @@ async fn acked_txns_survive_process_kill() {
     }
     // And the store keeps working, continuing the revision.
     assert_eq!(put(&store, "after", b"").await, revision + 1);
-}
-
-/// The suite's slow watcher, on buffers so small that its broadcast subscription
-/// overflows: the watcher catches up from the history table.
-#[tokio::test]
-async fn watch_recovers_from_broadcast_lag_without_losing_events() {
-    let options = SqliteOptions { broadcast_capacity: 2, watch_channel_capacity: 1, ..SqliteOptions::default() };
-    let store = SqliteStore::open_in_memory_with(options).unwrap();
-    conformance::watches::slow_watcher_loses_no_events(Arc::new(store)).await;
 }
 
 #[tokio::test]
