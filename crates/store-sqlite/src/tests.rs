@@ -1,9 +1,7 @@
-use std::time::Duration;
-
-use tokio::time::timeout;
-
 use super::*;
-use berth_store::conformance::{WAIT, assert_ends, delete, next, put, rev_key};
+use berth_store::conformance::{
+    assert_ends, assert_history_kept_from, assert_watches_end_when_dropped, delete, next, put, rev_key,
+};
 
 fn mem() -> SqliteStore {
     SqliteStore::open_in_memory().unwrap()
@@ -133,39 +131,13 @@ async fn watch_before_compacted_history_fails() {
         assert_eq!(rows, 5);
     }
     let store = SqliteStore::open_with(&path, options).unwrap();
-    for after in [0, 14] {
-        match store.watch("", after).await {
-            Err(StoreError::Compacted { requested, oldest }) => {
-                assert_eq!((requested, oldest), (after + 1, 16));
-            }
-            other => panic!("expected Compacted, got {other:?}"),
-        }
-    }
-    let mut rx = store.watch("", 15).await.unwrap();
-    for i in 16..=20 {
-        assert_eq!(rev_key(&next(&mut rx).await), (i, format!("k{i}")));
-    }
-    // Current keys are not affected by compaction.
-    assert_eq!(store.range("k").await.unwrap().0.len(), 20);
+    assert_history_kept_from(&store, 16).await;
 }
 
 #[tokio::test]
 async fn watch_task_ends_when_receiver_is_dropped() {
     let store = mem();
-    put(&store, "a", b"").await;
-    let rx = store.watch("", 0).await.unwrap();
-    let rx2 = store.watch("zzz", 0).await.unwrap();
-    assert_eq!(store.inner.commits.receiver_count(), 2);
-    drop(rx);
-    drop(rx2);
-    // No commit happens: the tasks must notice on their own.
-    timeout(WAIT, async {
-        while store.inner.commits.receiver_count() > 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("watch tasks did not end");
+    assert_watches_end_when_dropped(&store, || store.inner.commits.receiver_count()).await;
 }
 
 #[tokio::test]

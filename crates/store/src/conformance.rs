@@ -31,7 +31,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-use crate::{Event, Revision, Store, Txn, TxnResult};
+use crate::{Event, Revision, Store, StoreError, Txn, TxnResult};
 
 /// Generates one `#[tokio::test]` per test of the suite, each on a store from
 /// `$new_store`. Every public test function of the suite's modules is listed here.
@@ -124,4 +124,41 @@ pub async fn assert_ends(rx: &mut mpsc::Receiver<Event>) {
 /// An event's revision and key, the part most assertions compare.
 pub fn rev_key(event: &Event) -> (Revision, String) {
     (event.revision(), event.key().to_owned())
+}
+
+/// For a backend that bounds its history: checks a store whose keys `k1` to `kN` were put
+/// at revisions 1 to N (its current revision) and which keeps the history from revision
+/// `oldest` on. Older watches fail with [`StoreError::Compacted`], the kept history
+/// replays, and compaction left the current keys alone.
+pub async fn assert_history_kept_from(store: &dyn Store, oldest: Revision) {
+    let newest = store.revision().await.unwrap();
+    for after in [0, oldest - 2] {
+        match store.watch("", after).await {
+            Err(StoreError::Compacted { requested, oldest: got }) => assert_eq!((requested, got), (after + 1, oldest)),
+            other => panic!("expected Compacted, got {other:?}"),
+        }
+    }
+    let mut rx = store.watch("", oldest - 1).await.unwrap();
+    for i in oldest..=newest {
+        assert_eq!(rev_key(&next(&mut rx).await), (i, format!("k{i}")));
+    }
+    assert_eq!(store.range("k").await.unwrap().0.len() as Revision, newest);
+}
+
+/// For a backend-specific test: a watch's background work ends once its receiver is
+/// dropped, with no commit to notice it by. `watchers` counts the backend's live watches.
+pub async fn assert_watches_end_when_dropped(store: &dyn Store, watchers: impl Fn() -> usize) {
+    put(store, "a", b"").await;
+    let rx = store.watch("", 0).await.unwrap();
+    let rx2 = store.watch("zzz", 0).await.unwrap();
+    assert_eq!(watchers(), 2);
+    drop(rx);
+    drop(rx2);
+    timeout(WAIT, async {
+        while watchers() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("watch tasks did not end");
 }

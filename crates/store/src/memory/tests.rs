@@ -1,11 +1,8 @@
 use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::time::timeout;
 
 use super::MemoryStore;
-use crate::conformance::{WAIT, assert_ends, next, put, rev_key};
-use crate::{Store, StoreError};
+use crate::Store;
+use crate::conformance::{assert_ends, assert_history_kept_from, assert_watches_end_when_dropped, put};
 
 mod conformance {
     async fn new_store() -> std::sync::Arc<dyn crate::Store> {
@@ -20,20 +17,7 @@ async fn watch_before_compacted_history_fails() {
     for i in 1..=20 {
         put(&store, &format!("k{i}"), b"").await;
     }
-    for after in [0, 14] {
-        match store.watch("", after).await {
-            Err(StoreError::Compacted { requested, oldest }) => {
-                assert_eq!((requested, oldest), (after + 1, 16));
-            }
-            other => panic!("expected Compacted, got {other:?}"),
-        }
-    }
-    let mut rx = store.watch("", 15).await.unwrap();
-    for i in 16..=20 {
-        assert_eq!(rev_key(&next(&mut rx).await), (i, format!("k{i}")));
-    }
-    // Current keys are not affected by compaction.
-    assert_eq!(store.range("k").await.unwrap().0.len(), 20);
+    assert_history_kept_from(&store, 16).await;
 }
 
 #[tokio::test]
@@ -51,20 +35,7 @@ async fn watcher_behind_compacted_history_ends() {
 #[tokio::test]
 async fn watch_task_ends_when_receiver_is_dropped() {
     let store = MemoryStore::new();
-    put(&store, "a", b"").await;
-    let rx = store.watch("", 0).await.unwrap();
-    let rx2 = store.watch("zzz", 0).await.unwrap();
-    assert_eq!(store.inner.revisions.receiver_count(), 2);
-    drop(rx);
-    drop(rx2);
-    // No commit happens: the tasks must notice on their own.
-    timeout(WAIT, async {
-        while store.inner.revisions.receiver_count() > 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("watch tasks did not end");
+    assert_watches_end_when_dropped(&store, || store.inner.revisions.receiver_count()).await;
 }
 
 #[tokio::test]
