@@ -21,7 +21,7 @@ pub struct Api {
     /// holding the graceful shutdown for their whole wait.
     shutting_down: tokio::sync::watch::Sender<bool>,
     /// The CloudWatch Logs engine, once the server has opened it (`set_logs`).
-    logs: std::sync::OnceLock<Arc<berth_logs::LogEngine>>,
+    logs: std::sync::OnceLock<Arc<berth_log_store::LogEngine>>,
     /// The image registry (ECR and `/v2`), once the server has opened it.
     registry: OnceLock<Arc<berth_registry::Registry>>,
     /// What the agents' long polls wait on, started by the first poll.
@@ -49,11 +49,11 @@ impl Api {
     }
 
     /// Serves the CloudWatch Logs API from `engine` (set once, at start-up).
-    pub fn set_logs(&self, engine: Arc<berth_logs::LogEngine>) {
+    pub fn set_logs(&self, engine: Arc<berth_log_store::LogEngine>) {
         let _ = self.logs.set(engine);
     }
 
-    pub fn logs(&self) -> Option<&Arc<berth_logs::LogEngine>> {
+    pub fn logs(&self) -> Option<&Arc<berth_log_store::LogEngine>> {
         self.logs.get()
     }
 

@@ -5,7 +5,7 @@
 
 mod agent_cmd;
 mod credentials;
-mod logs_cmd;
+mod logs_tail_cmd;
 mod server;
 
 use anyhow::Context;
@@ -27,7 +27,7 @@ enum Command {
     /// A container instance: registers this machine with a server and runs the tasks placed on it.
     Agent(agent_cmd::AgentArgs),
     /// Prints a log group's events as `aws logs tail` does (optionally following them).
-    Logs(logs_cmd::LogsArgs),
+    Logs(logs_tail_cmd::LogsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         Command::Up(args) => runtime.block_on(server::up(args)),
         Command::Server(args) => runtime.block_on(server::serve(args, None)),
         Command::Agent(args) => runtime.block_on(agent_cmd::run(args)),
-        Command::Logs(args) => runtime.block_on(logs_cmd::run(args)),
+        Command::Logs(args) => runtime.block_on(logs_tail_cmd::run(args)),
     }
 }
 

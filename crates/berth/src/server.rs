@@ -7,7 +7,7 @@ use berth_api::Api;
 use berth_api::auth::keyring::Keyring;
 use berth_api::auth::sealer::Sealer;
 use berth_model::arn::Scope;
-use berth_store::SqliteStore;
+use berth_store_sqlite::SqliteStore;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,7 +63,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     api.attach_registry(registry);
     let root = credentials::ensure_root(&api, &args.data_dir).await?;
     let logs_dir = args.data_dir.join("logs");
-    let logs = berth_logs::LogEngine::open(&logs_dir)
+    let logs = berth_log_store::LogEngine::open(&logs_dir)
         .with_context(|| format!("opening the logs engine at {}", logs_dir.display()))?;
     api.set_logs(Arc::new(logs));
     tokio::spawn(apply_log_retention(api.clone()));
@@ -125,7 +125,7 @@ async fn apply_log_retention(api: Arc<Api>) {
     loop {
         tick.tick().await;
         let Some(engine) = api.logs().cloned() else { return };
-        match tokio::task::spawn_blocking(move || engine.apply_retention(berth_logs::now_ms())).await {
+        match tokio::task::spawn_blocking(move || engine.apply_retention(berth_log_store::now_ms())).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(events = n, "log retention applied"),
             Ok(Err(e)) => tracing::warn!(error = %e, "applying log retention failed"),

@@ -70,7 +70,7 @@ pub async fn run(store: std::sync::Arc<dyn Store>, retention: Duration, interval
 #[cfg(test)]
 mod tests {
     use super::*;
-    use berth_store::SqliteStore;
+    use berth_store::MemoryStore;
 
     fn record(last_status: &str, stopped_at: Option<f64>) -> Vec<u8> {
         let mut task = serde_json::json!({"lastStatus": last_status, "taskArn": "arn"});
@@ -86,7 +86,7 @@ mod tests {
 
     #[tokio::test]
     async fn forgets_only_tasks_stopped_before_the_retention() {
-        let store = SqliteStore::open_in_memory().unwrap();
+        let store = MemoryStore::new();
         let now = 1_800_000_000.0;
         let txn = Txn::new()
             .put(keys::task("c", "old"), record("STOPPED", Some(now - 3601.0)))

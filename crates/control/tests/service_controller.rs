@@ -1,4 +1,4 @@
-//! The service controller's loop over a real (in-memory SQLite) store and berth-api's
+//! The service controller's loop over a real (in-memory) store and berth-api's
 //! placement path: objects are written as the API and agents write them, then passes are
 //! run by hand and what they committed is read back.
 
@@ -11,7 +11,7 @@ use berth_model::ecs::{Cluster, ContainerInstance, DeploymentRolloutState, Sched
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord, TaskRecord};
 use berth_model::service::{self as rules, NewDeployment};
 use berth_model::{Timestamp, keys};
-use berth_store::{SqliteStore, Store, Txn};
+use berth_store::{MemoryStore, Store, Txn};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -122,7 +122,7 @@ fn context(store: Arc<dyn Store>) -> Ctx {
 
 /// The objects of `setup` in a fresh store, after the controller's first pass.
 async fn first_pass() -> (Arc<dyn Store>, Ctx) {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     setup(store.as_ref()).await;
     let ctx = context(store.clone());
     pass(&ctx).await.unwrap();

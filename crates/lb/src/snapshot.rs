@@ -246,7 +246,7 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use berth_store::{SqliteStore, Txn};
+    use berth_store::{MemoryStore, Txn};
     use serde_json::json;
 
     async fn put(store: &dyn Store, key: String, value: serde_json::Value) {
@@ -268,7 +268,7 @@ mod tests {
 
     #[tokio::test]
     async fn instance_targets_are_reached_at_their_instance_address() {
-        let store = SqliteStore::open_in_memory().unwrap();
+        let store = MemoryStore::new();
         let id = "a".repeat(32);
         put(
             &store,

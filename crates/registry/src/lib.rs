@@ -64,6 +64,17 @@ impl From<berth_store::StoreError> for Error {
     }
 }
 
+/// A stored record that does not decode, or a write that lost every race, is an
+/// internal failure, as a store failure is.
+impl From<berth_store::documents::DocumentError> for Error {
+    fn from(e: berth_store::documents::DocumentError) -> Self {
+        match e {
+            berth_store::documents::DocumentError::Store(e) => e.into(),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Internal(format!("blob store: {e}"))

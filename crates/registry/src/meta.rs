@@ -11,8 +11,8 @@
 use crate::Error;
 use berth_model::generated::ecr::{ImageTagMutability, Repository, Tag};
 use berth_model::{Timestamp, keys};
-use berth_store::{Compare, Revision, Store, Txn};
-use serde::de::DeserializeOwned;
+use berth_store::documents::{self, Change, Doc, DocumentError, MAX_ATTEMPTS, decode, encode};
+use berth_store::{Compare, Store, Txn};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,37 +66,22 @@ pub struct ImageView {
     pub tags: Vec<String>,
 }
 
-fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|e| Error::Internal(format!("stored document {key} does not decode: {e}")))
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(value).map_err(|e| Error::Internal(e.to_string()))
-}
-
-async fn get<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Result<Option<(T, Revision)>, Error> {
-    match store.get(key).await? {
-        Some(kv) => Ok(Some((decode(key, &kv.value)?, kv.mod_revision))),
-        None => Ok(None),
-    }
-}
-
-const MAX_ATTEMPTS: usize = 64;
-
-fn gave_up(key: &str) -> Error {
-    Error::Internal(format!("gave up on {key} after {MAX_ATTEMPTS} conflicting writes"))
+/// A change that lost the compare-and-swap race every time. The multi-key changes below
+/// run their own loops (`documents::modify` changes one key), bounded the same way.
+fn gave_up(key: String) -> Error {
+    DocumentError::Contended { key }.into()
 }
 
 pub async fn repository(store: &dyn Store, name: &str) -> Result<RepositoryRecord, Error> {
-    match get(store, &keys::ecr_repository(name)).await? {
-        Some((r, _)) => Ok(r),
+    match documents::get(store, &keys::ecr_repository(name)).await? {
+        Some(doc) => Ok(doc.value),
         None => Err(Error::RepositoryNotFound(name.to_string())),
     }
 }
 
 pub async fn repositories(store: &dyn Store) -> Result<Vec<RepositoryRecord>, Error> {
-    let (kvs, _) = store.range(keys::ECR_REPOSITORIES).await?;
-    kvs.iter().map(|kv| decode(&kv.key, &kv.value)).collect()
+    let docs = documents::list(store, keys::ECR_REPOSITORIES).await?;
+    Ok(docs.into_iter().map(|doc| doc.value).collect())
 }
 
 pub async fn create_repository(store: &dyn Store, record: &RepositoryRecord) -> Result<(), Error> {
@@ -111,25 +96,20 @@ pub async fn modify_repository<R>(
     name: &str,
     mut change: impl FnMut(&mut RepositoryRecord) -> Result<R, Error>,
 ) -> Result<(RepositoryRecord, R), Error> {
-    let key = keys::ecr_repository(name);
-    for _ in 0..MAX_ATTEMPTS {
-        let Some((mut record, rev)) = get::<RepositoryRecord>(store, &key).await? else {
-            return Err(Error::RepositoryNotFound(name.to_string()));
-        };
+    documents::modify(store, &keys::ecr_repository(name), |current: Option<RepositoryRecord>| {
+        let mut record = current.ok_or_else(|| Error::RepositoryNotFound(name.to_string()))?;
         let result = change(&mut record)?;
-        let txn = Txn::new().when(Compare::ModRevision(key.clone(), rev)).put(key.clone(), encode(&record)?);
-        if store.txn(txn).await?.succeeded {
-            return Ok((record, result));
-        }
-    }
-    Err(gave_up(&key))
+        Ok((Change::Put(record.clone()), (record, result)))
+    })
+    .await
 }
 
 /// Deletes a repository; with images only when `force`, and then its images too.
 pub async fn delete_repository(store: &dyn Store, name: &str, force: bool) -> Result<RepositoryRecord, Error> {
     let key = keys::ecr_repository(name);
     for _ in 0..MAX_ATTEMPTS {
-        let Some((record, rev)) = get::<RepositoryRecord>(store, &key).await? else {
+        let Some(Doc { value: record, mod_revision: rev }) = documents::get::<RepositoryRecord>(store, &key).await?
+        else {
             return Err(Error::RepositoryNotFound(name.to_string()));
         };
         let (images, _) = store.range(&keys::ecr_images_of(name)).await?;
@@ -145,7 +125,7 @@ pub async fn delete_repository(store: &dyn Store, name: &str, force: bool) -> Re
             return Ok(record);
         }
     }
-    Err(gave_up(&key))
+    Err(gave_up(key))
 }
 
 /// Every image of a repository with its tags, oldest push first.
@@ -175,12 +155,12 @@ pub async fn resolve(store: &dyn Store, repository: &str, reference: &str) -> Re
     let digest = if reference.contains(':') {
         reference.to_string()
     } else {
-        match get::<TagRecord>(store, &keys::ecr_tag(repository, reference)).await? {
-            Some((t, _)) => t.digest,
+        match documents::get::<TagRecord>(store, &keys::ecr_tag(repository, reference)).await? {
+            Some(tag) => tag.value.digest,
             None => return Ok(None),
         }
     };
-    Ok(get(store, &keys::ecr_image(repository, &digest)).await?.map(|(i, _)| i))
+    Ok(documents::get(store, &keys::ecr_image(repository, &digest)).await?.map(|image| image.value))
 }
 
 /// Whether a tag is what ECR accepts: 1–300 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
@@ -216,15 +196,15 @@ pub async fn put_image(
     let repo_key = keys::ecr_repository(repository);
     let image_key = keys::ecr_image(repository, &image.digest);
     for _ in 0..MAX_ATTEMPTS {
-        let Some((repo, repo_rev)) = get::<RepositoryRecord>(store, &repo_key).await? else {
+        let Some(repo) = documents::get::<RepositoryRecord>(store, &repo_key).await? else {
             return Err(Error::RepositoryNotFound(repository.to_string()));
         };
-        let existing = get::<ImageRecord>(store, &image_key).await?;
-        let mut txn = Txn::new().when(Compare::ModRevision(repo_key.clone(), repo_rev));
+        let existing = documents::get::<ImageRecord>(store, &image_key).await?;
+        let mut txn = Txn::new().when(Compare::ModRevision(repo_key.clone(), repo.mod_revision));
         let stored = match existing {
-            Some((record, rev)) => {
-                txn = txn.when(Compare::ModRevision(image_key.clone(), rev));
-                record
+            Some(record) => {
+                txn = txn.when(Compare::ModRevision(image_key.clone(), record.mod_revision));
+                record.value
             }
             None => {
                 txn = txn.when(Compare::ModRevision(image_key.clone(), 0)).put(image_key.clone(), encode(&image)?);
@@ -233,23 +213,23 @@ pub async fn put_image(
         };
         if let Some(tag) = tag {
             let tag_key = keys::ecr_tag(repository, tag);
-            let current = get::<TagRecord>(store, &tag_key).await?;
+            let current = documents::get::<TagRecord>(store, &tag_key).await?;
             match &current {
-                Some((t, _)) if t.digest == image.digest => {}
-                Some(_) if repo.immutable() => {
+                Some(t) if t.value.digest == image.digest => {}
+                Some(_) if repo.value.immutable() => {
                     return Err(Error::TagAlreadyExists { tag: tag.to_string(), repository: repository.to_string() });
                 }
                 _ => {
                     txn = txn.put(tag_key.clone(), encode(&TagRecord { digest: image.digest.clone() })?);
                 }
             }
-            txn = txn.when(Compare::ModRevision(tag_key, current.map_or(0, |(_, rev)| rev)));
+            txn = txn.when(Compare::ModRevision(tag_key, current.map_or(0, |t| t.mod_revision)));
         }
         if store.txn(txn).await?.succeeded {
             return Ok(stored);
         }
     }
-    Err(gave_up(&image_key))
+    Err(gave_up(image_key))
 }
 
 /// Deletes an image and every tag pointing at it. Returns the tags removed, or
@@ -276,7 +256,7 @@ pub async fn delete_image(store: &dyn Store, repository: &str, digest: &str) -> 
             return Ok(removed);
         }
     }
-    Err(gave_up(&image_key))
+    Err(gave_up(image_key))
 }
 
 /// Removes a tag; when it was the image's last tag the image goes too (as ECR's
@@ -284,7 +264,7 @@ pub async fn delete_image(store: &dyn Store, repository: &str, digest: &str) -> 
 pub async fn delete_tag(store: &dyn Store, repository: &str, tag: &str) -> Result<String, Error> {
     let tag_key = keys::ecr_tag(repository, tag);
     for _ in 0..MAX_ATTEMPTS {
-        let Some((record, rev)) = get::<TagRecord>(store, &tag_key).await? else {
+        let Some(Doc { value: record, mod_revision: rev }) = documents::get::<TagRecord>(store, &tag_key).await? else {
             return Err(Error::ImageNotFound(format!("imageTag={tag}")));
         };
         let view = images(store, repository).await?;
@@ -298,13 +278,15 @@ pub async fn delete_tag(store: &dyn Store, repository: &str, tag: &str) -> Resul
             return Ok(record.digest);
         }
     }
-    Err(gave_up(&tag_key))
+    Err(gave_up(tag_key))
 }
 
 /// Notes a pull of an image (DescribeImages' lastRecordedPullTime). Best effort.
 pub async fn record_pull(store: &dyn Store, repository: &str, digest: &str) {
     let key = keys::ecr_image(repository, digest);
-    let Ok(Some((mut image, rev))) = get::<ImageRecord>(store, &key).await else { return };
+    let Ok(Some(Doc { value: mut image, mod_revision: rev })) = documents::get::<ImageRecord>(store, &key).await else {
+        return;
+    };
     image.last_pull = Some(Timestamp::now());
     if let Ok(bytes) = encode(&image) {
         let _ = store.txn(Txn::new().when(Compare::ModRevision(key.clone(), rev)).put(key, bytes)).await;
@@ -314,7 +296,7 @@ pub async fn record_pull(store: &dyn Store, repository: &str, digest: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use berth_store::SqliteStore;
+    use berth_store::MemoryStore;
 
     fn repo(name: &str, immutable: bool) -> RepositoryRecord {
         RepositoryRecord {
@@ -348,8 +330,7 @@ mod tests {
 
     #[tokio::test]
     async fn tags_move_unless_immutable() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let store = MemoryStore::new();
         create_repository(&store, &repo("a/b", false)).await.unwrap();
         create_repository(&store, &repo("i", true)).await.unwrap();
         assert!(matches!(create_repository(&store, &repo("i", true)).await, Err(Error::RepositoryAlreadyExists(_))));

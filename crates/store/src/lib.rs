@@ -1,6 +1,8 @@
 //! berth's state store: a versioned key-value store with multi-key transactions,
 //! prefix reads and watches from a revision — the etcd data model, on purpose, so that
-//! an etcd backend can replace the embedded SQLite one without touching the handlers.
+//! backends are interchangeable without touching the handlers. This crate holds the
+//! [`Store`] trait, typed [`documents`], the in-memory backend [`MemoryStore`] and, with
+//! the `conformance` feature, the test suite every backend must pass.
 //!
 //! Every committed transaction bumps one store-wide revision. Each key remembers the
 //! revision that created it and the one that last modified it; a transaction's
@@ -8,10 +10,12 @@
 //! safe without locks held across awaits.
 #![forbid(unsafe_code)]
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod documents;
-mod sqlite;
+mod memory;
 
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use memory::MemoryStore;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -116,7 +120,8 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The store every berth component talks to. A write that returned `Ok` is durable.
+/// The store every berth component talks to. A write that returned `Ok` is committed:
+/// every later read and watch sees it, and on a durable backend it survives a crash.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The current store revision.

@@ -181,7 +181,7 @@ fn random_secret() -> Result<String, SealError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use berth_store::SqliteStore;
+    use berth_store::MemoryStore;
 
     fn keyring() -> Keyring {
         Keyring::new(Sealer::from_key(&[1u8; 32]).unwrap())
@@ -189,7 +189,7 @@ mod tests {
 
     #[tokio::test]
     async fn random_root_is_created_once_then_reused() {
-        let store = SqliteStore::open_in_memory().unwrap();
+        let store = MemoryStore::new();
         let scope = Scope::new("us-east-1", "000000000000");
         let first = ensure_root(&keyring(), &store, &scope, None).await.unwrap();
         assert!(first.changed);
@@ -206,7 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn given_root_replaces_and_is_looked_up() {
-        let store = SqliteStore::open_in_memory().unwrap();
+        let store = MemoryStore::new();
         let scope = Scope::new("us-east-1", "123456789012");
         let k = keyring();
         ensure_root(&k, &store, &scope, None).await.unwrap();
@@ -225,7 +225,7 @@ mod tests {
 
     #[tokio::test]
     async fn rejects_unusable_given_credentials() {
-        let store = SqliteStore::open_in_memory().unwrap();
+        let store = MemoryStore::new();
         let scope = Scope::new("us-east-1", "000000000000");
         for (id, secret) in [
             ("short", "long-enough-secret"),

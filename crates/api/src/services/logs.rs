@@ -1,14 +1,14 @@
 //! Amazon CloudWatch Logs (AWS JSON 1.1, `X-Amz-Target: Logs_20140328.<Op>`).
 //!
-//! Thin handlers over `berth_logs::LogEngine`: decode, check names and limits, call the
+//! Thin handlers over `berth_log_store::LogEngine`: decode, check names and limits, call the
 //! engine on a blocking thread (its calls fsync), encode. The engine owns the groups,
 //! streams, events and tags (see its crate docs for why they are not in the Store).
 
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::json;
-use berth_logs::pattern::Pattern;
-use berth_logs::{EngineError, EventKey, FilterQuery, GetQuery, LogEngine, StreamToken};
+use berth_log_store::pattern::Pattern;
+use berth_log_store::{EngineError, EventKey, FilterQuery, GetQuery, LogEngine, StreamToken};
 use berth_model::generated::logs::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -171,7 +171,7 @@ async fn create_group(ctx: Ctx, req: CreateLogGroupRequest) -> Result<Empty, Aws
     check_group_name(&req.log_group_name)?;
     let tags = req.tags.unwrap_or_default();
     check_tags(&tags)?;
-    let now = berth_logs::now_ms();
+    let now = berth_log_store::now_ms();
     blocking(&ctx, move |e| e.create_group(&req.log_group_name, now, tags)).await?;
     Ok(Empty {})
 }
@@ -229,7 +229,7 @@ async fn put_retention(ctx: Ctx, req: PutRetentionPolicyRequest) -> Result<Empty
     let days = req.retention_in_days;
     blocking(&ctx, move |e| {
         e.set_retention(&req.log_group_name, Some(days))?;
-        e.apply_retention(berth_logs::now_ms()).map(|_| ())
+        e.apply_retention(berth_log_store::now_ms()).map(|_| ())
     })
     .await?;
     Ok(Empty {})
@@ -244,7 +244,7 @@ async fn delete_retention(ctx: Ctx, req: DeleteRetentionPolicyRequest) -> Result
 
 async fn create_stream(ctx: Ctx, req: CreateLogStreamRequest) -> Result<Empty, AwsError> {
     check_stream_name(&req.log_stream_name)?;
-    let now = berth_logs::now_ms();
+    let now = berth_log_store::now_ms();
     blocking(&ctx, move |e| e.create_stream(&req.log_group_name, &req.log_stream_name, now)).await?;
     Ok(Empty {})
 }
@@ -292,7 +292,7 @@ async fn describe_streams(ctx: Ctx, req: DescribeLogStreamsRequest) -> Result<De
 // ---- events ----
 
 async fn put_events(ctx: Ctx, req: PutLogEventsRequest) -> Result<PutLogEventsResponse, AwsError> {
-    let now = berth_logs::now_ms();
+    let now = berth_log_store::now_ms();
     let verdict = blocking(&ctx, move |e| {
         let events: Vec<(i64, &str)> = req.log_events.iter().map(|ev| (ev.timestamp, ev.message.as_str())).collect();
         e.put(&req.log_group_name, &req.log_stream_name, &events, now)
@@ -375,7 +375,7 @@ async fn filter_events(ctx: Ctx, req: FilterLogEventsRequest) -> Result<FilterLo
         after,
         limit,
         max_bytes: MAX_RESPONSE_BYTES,
-        now: berth_logs::now_ms(),
+        now: berth_log_store::now_ms(),
     };
     let r = blocking(&ctx, move |e| e.filter(&group, &query)).await?;
     Ok(FilterLogEventsResponse {
@@ -444,7 +444,7 @@ async fn tag_group(ctx: Ctx, req: TagLogGroupRequest) -> Result<Empty, AwsError>
         let mut all = e.tags(&req.log_group_name)?;
         all.extend(req.tags.clone());
         if all.len() > 50 {
-            return Err(EngineError::Batch(berth_logs::BatchError("A resource can have at most 50 tags.".into())));
+            return Err(EngineError::Batch(berth_log_store::BatchError("A resource can have at most 50 tags.".into())));
         }
         e.tag(&req.log_group_name, req.tags)
     })

@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: a server on 127.0.0.1:0 over a SQLite store
-//! in a temp dir, and requests signed with SigV4 the way botocore signs them.
+//! Helpers shared by the integration tests: a server on 127.0.0.1:0 over an in-memory store
+//! (its master key in a temp dir), and requests signed with SigV4 the way botocore signs them.
 #![allow(dead_code)]
 
 use aws_credential_types::Credentials;
@@ -10,7 +10,7 @@ use berth_api::Api;
 use berth_api::auth::keyring::{Keyring, ensure_root};
 use berth_api::auth::sealer::Sealer;
 use berth_model::arn::Scope;
-use berth_store::{SqliteStore, Store};
+use berth_store::{MemoryStore, Store};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub struct Server {
 
 pub async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("state.db")).unwrap());
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let sealer = Sealer::load_or_create(&dir.path().join("master.key")).unwrap();
     let api = Api::new(store.clone(), Scope::new("us-east-1", "000000000000"), Keyring::new(sealer));
     ensure_root(&api.keyring, api.store.as_ref(), &api.scope, Some((AKID.into(), SECRET.into()))).await.unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
-use crate::{Compare, Event, KeyValue, Op, Result, Revision, StoreError, Txn, TxnResult};
+use berth_store::{Compare, Event, KeyValue, Op, Result, Revision, StoreError, Txn, TxnResult};
 
 /// The schema version this code writes, kept in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 1;

@@ -1,4 +1,6 @@
-//! The embedded SQLite backend of [`Store`].
+//! The embedded SQLite backend of berth's [`Store`]: what `berth server` keeps its state
+//! in. A crate of its own so that only the binary (and tests that want durability)
+//! compile SQLite; everything else talks to the trait.
 //!
 //! One connection, behind a mutex, serves reads and writes. Every call runs on tokio's
 //! blocking pool (`spawn_blocking`): SQLite calls block — a commit with
@@ -11,6 +13,8 @@
 //! connection lock is still held*, so broadcast order is revision order and a watcher
 //! that subscribes under the lock sees exactly the commits after the revision it read
 //! there. See `watch.rs` for the history-then-live hand-over.
+
+#![forbid(unsafe_code)]
 
 mod db;
 mod watch;
@@ -25,7 +29,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::{Event, KeyValue, Result, Revision, Store, StoreError, Txn, TxnResult};
+use berth_store::{Event, KeyValue, Result, Revision, Store, StoreError, Txn, TxnResult};
 use db::{Commit, db_err};
 
 /// Tuning for [`SqliteStore`].

@@ -13,9 +13,9 @@ use std::sync::{Arc, Weak};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
 
-use super::db::{self, Commit, HistoryError};
-use super::{Inner, SqliteStore, run_blocking};
-use crate::{Event, Result, Revision, StoreError};
+use crate::db::{self, Commit, HistoryError};
+use crate::{Inner, SqliteStore, run_blocking};
+use berth_store::{Event, Result, Revision, StoreError};
 
 /// History is replayed this many revisions per read, so one read never holds the
 /// connection lock for long and memory stays bounded.

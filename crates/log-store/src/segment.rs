@@ -180,7 +180,7 @@ impl Segment {
 }
 
 fn tracing_free_warn(path: &Path, bytes: usize) {
-    eprintln!("berth-logs: {}: dropping a torn tail of {bytes} bytes", path.display());
+    eprintln!("berth-log-store: {}: dropping a torn tail of {bytes} bytes", path.display());
 }
 
 /// Reads messages by entry, through a buffer so that sequential entries cost one

@@ -106,7 +106,7 @@ pub async fn run(args: LogsArgs) -> anyhow::Result<()> {
         secret_access_key,
         region: args.region.clone(),
     })?;
-    let now = berth_logs::now_ms();
+    let now = berth_log_store::now_ms();
     let mut start = since_ms(&args.since, now).with_context(|| format!("--since {}: not a duration", args.since))?;
     let poll = parse_duration_ms(&args.poll_interval).unwrap_or(1000).max(100) as u64;
     // eventIds printed at the newest timestamp seen (the next poll starts there again).

@@ -1,10 +1,10 @@
 //! The engine alone (no HTTP): appends N events in 10,000-event batches (one fsync each), reopens the
 //! engine (re-indexing from disk), then times FilterLogEvents-style queries over them.
 //!
-//!     cargo run --release -p berth-logs --example filter_bench [-- EVENTS]
+//!     cargo run --release -p berth-log-store --example filter_bench [-- EVENTS]
 
-use berth_logs::pattern::Pattern;
-use berth_logs::{FilterQuery, LogEngine};
+use berth_log_store::pattern::Pattern;
+use berth_log_store::{FilterQuery, LogEngine};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -12,7 +12,7 @@ fn main() {
     let events: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let engine = LogEngine::open(dir.path()).expect("open");
-    let now = berth_logs::now_ms();
+    let now = berth_log_store::now_ms();
     let base = now - 3_600_000;
     engine.create_group("g", now, BTreeMap::new()).expect("group");
     let streams = ["s0", "s1", "s2", "s3"];
