@@ -8,7 +8,7 @@
 //! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
 //! the instance's tasks or the instance itself changes after it, then answers.
 
-use super::ecs::{clusters, instances, names, tasks};
+use super::ecs::{clusters, names, tasks};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::json;
@@ -123,9 +123,5 @@ async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksRespo
         assignments
             .push(TaskAssignment { task: rec.task, task_definition: definitions[&td_arn].task_definition.clone() });
     }
-    Ok(PollTasksResponse {
-        revision,
-        instance_status: instances::status_of(&instance.value).to_string(),
-        tasks: assignments,
-    })
+    Ok(PollTasksResponse { revision, instance_status: instance.value.status().to_string(), tasks: assignments })
 }

@@ -21,10 +21,10 @@ pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesRes
             ctx.store(),
             &keys::instance(&cluster, id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
-                let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+                let mut rec = current.filter(|r| !r.is_inactive()).ok_or_else(|| target_not_found(id))?;
                 let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
                 attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
-                instances::bump(&mut rec);
+                rec.bump();
                 Ok((Change::Put(rec), ()))
             },
         )
@@ -43,14 +43,14 @@ pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttr
             ctx.store(),
             &keys::instance(&cluster, id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
-                let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+                let mut rec = current.filter(|r| !r.is_inactive()).ok_or_else(|| target_not_found(id))?;
                 let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
                 let before = list.len();
                 attributes::delete(list, &names);
                 if list.len() == before {
                     return Ok((Change::Keep, ()));
                 }
-                instances::bump(&mut rec);
+                rec.bump();
                 Ok((Change::Put(rec), ()))
             },
         )
@@ -68,7 +68,7 @@ pub async fn list(ctx: Ctx, req: ListAttributesRequest) -> Result<ListAttributes
     let mut found = vec![];
     for doc in instances::load_all(&ctx, &cluster).await? {
         let rec = doc.value;
-        if instances::is_inactive(&rec) {
+        if rec.is_inactive() {
             continue;
         }
         let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
@@ -108,9 +108,9 @@ async fn targets(ctx: &Ctx, cluster: &str, given: &[Attribute]) -> Result<BTreeM
                 a.name
             ))
         })?;
-        let doc = instances::load(ctx, cluster, target).await?.filter(|d| !instances::is_inactive(&d.value));
+        let doc = instances::load(ctx, cluster, target).await?.filter(|d| !d.value.is_inactive());
         let Some(doc) = doc else { return Err(target_not_found(target)) };
-        out.entry(instances::id_of(&doc.value)).or_default().push(attributes::stored(a));
+        out.entry(doc.value.id()).or_default().push(attributes::stored(a));
     }
     Ok(out)
 }

@@ -10,13 +10,11 @@ use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_model::arn::EcsResource;
 use berth_model::ecs::*;
-use berth_model::records::ServiceRecord;
+use berth_model::records::{ContainerInstanceRecord, ServiceRecord};
 use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
 use berth_store::documents::{self, Change};
 
-const ACTIVE: &str = "ACTIVE";
-const INACTIVE: &str = "INACTIVE";
 /// Capacity providers every cluster may name without creating them first.
 const BUILT_IN_CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
@@ -33,7 +31,7 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
         cluster_arn: Some(ctx.scope().ecs(&EcsResource::Cluster(name.clone()))),
         cluster_name: Some(name.clone()),
         configuration: req.configuration,
-        status: Some(ACTIVE.into()),
+        status: Some(Cluster::ACTIVE.into()),
         tags: Some(tags),
         settings: Some(settings),
         capacity_providers: Some(capacity_providers),
@@ -48,7 +46,7 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
     let cluster =
         documents::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| -> Result<_, AwsError> {
             Ok(match current {
-                Some(c) if is_active(&c) => (Change::Keep, c),
+                Some(c) if c.is_active() => (Change::Keep, c),
                 _ => (Change::Put(fresh.clone()), fresh.clone()),
             })
         })
@@ -84,7 +82,7 @@ pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResp
     let arns: Vec<String> = documents::list::<Cluster>(ctx.store(), keys::CLUSTERS)
         .await?
         .into_iter()
-        .filter(|d| is_active(&d.value))
+        .filter(|d| d.value.is_active())
         .filter_map(|d| d.value.cluster_arn)
         .collect();
     let page = paging::paginate(arns, String::clone, false, req.next_token.as_deref(), req.max_results, 100)?;
@@ -101,7 +99,9 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
         ));
     }
     let live_instances = instances::load_all(&ctx, &name).await?;
-    if live_instances.iter().any(|d| matches!(instances::status_of(&d.value), instances::ACTIVE | instances::DRAINING))
+    if live_instances
+        .iter()
+        .any(|d| matches!(d.value.status(), ContainerInstanceRecord::ACTIVE | ContainerInstanceRecord::DRAINING))
     {
         return Err(AwsError::ecs_cluster_contains(
             "ClusterContainsContainerInstancesException",
@@ -116,7 +116,7 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
         ));
     }
     let cluster = change_active(&ctx, &name, |c| {
-        c.status = Some(INACTIVE.into());
+        c.status = Some(Cluster::INACTIVE.into());
         Ok(())
     })
     .await?;
@@ -174,7 +174,7 @@ pub async fn put_capacity_providers(
 /// act inside a cluster use this too.
 pub async fn active(ctx: &Ctx, name: &str) -> Result<Cluster, AwsError> {
     match documents::get::<Cluster>(ctx.store(), &keys::cluster(name)).await? {
-        Some(doc) if is_active(&doc.value) => Ok(doc.value),
+        Some(doc) if doc.value.is_active() => Ok(doc.value),
         _ => Err(AwsError::ecs_cluster_not_found()),
     }
 }
@@ -186,17 +186,13 @@ async fn change_active(
     mut change: impl FnMut(&mut Cluster) -> Result<(), AwsError>,
 ) -> Result<Cluster, AwsError> {
     documents::modify(ctx.store(), &keys::cluster(name), |current: Option<Cluster>| match current {
-        Some(mut c) if is_active(&c) => {
+        Some(mut c) if c.is_active() => {
             change(&mut c)?;
             Ok((Change::Put(c.clone()), c))
         }
         _ => Err(AwsError::ecs_cluster_not_found()),
     })
     .await
-}
-
-pub fn is_active(c: &Cluster) -> bool {
-    c.status.as_deref() == Some(ACTIVE)
 }
 
 /// The ARN reported for a cluster that was asked for but not found.
@@ -273,9 +269,7 @@ async fn counts(ctx: &Ctx, name: &str) -> Result<Counts, AwsError> {
     let statuses: Vec<TaskStatus> =
         tasks::load_all(ctx, name).await?.iter().map(|d| TaskStatus::of(&d.value.task)).collect();
     Ok(Counts {
-        instances: count(
-            instances::load_all(ctx, name).await?.iter().filter(|d| !instances::is_inactive(&d.value)).count(),
-        ),
+        instances: count(instances::load_all(ctx, name).await?.iter().filter(|d| !d.value.is_inactive()).count()),
         services: count(live_services(ctx, name).await?),
         running_tasks: count(statuses.iter().filter(|s| **s == TaskStatus::Running).count()),
         pending_tasks: count(statuses.iter().filter(|s| s.is_pending()).count()),

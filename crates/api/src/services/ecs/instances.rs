@@ -21,9 +21,9 @@ use berth_store::documents::{self, Change, Doc};
 use berth_store::{Compare, Txn};
 use std::collections::HashMap;
 
-pub const ACTIVE: &str = "ACTIVE";
-pub const DRAINING: &str = "DRAINING";
-pub const INACTIVE: &str = "INACTIVE";
+const ACTIVE: &str = ContainerInstanceRecord::ACTIVE;
+const DRAINING: &str = ContainerInstanceRecord::DRAINING;
+const INACTIVE: &str = ContainerInstanceRecord::INACTIVE;
 /// The stop reason of tasks orphaned by a forced deregistration.
 const DEREGISTERED_REASON: &str = "Container instance deregistered";
 
@@ -63,8 +63,8 @@ pub async fn register(
             Some(ec2) => load_all(&ctx, &cluster)
                 .await?
                 .into_iter()
-                .find(|d| !is_inactive(&d.value) && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))
-                .map(|d| id_of(&d.value)),
+                .find(|d| !d.value.is_inactive() && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))
+                .map(|d| d.value.id()),
             None => None,
         },
     };
@@ -93,7 +93,7 @@ pub async fn register(
                 &keys::instance(&cluster, &id),
                 |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
                     let mut rec = current.ok_or_else(AwsError::ecs_instance_not_found)?;
-                    if is_inactive(&rec) {
+                    if rec.is_inactive() {
                         return Err(AwsError::ecs_client(
                             "The container instance was deregistered (INACTIVE). Register without containerInstanceArn \
                          to join the cluster as a new instance.",
@@ -151,7 +151,7 @@ pub async fn deregister(
             .await?
             .ok_or_else(AwsError::ecs_instance_not_found)?;
         let mut rec = doc.value;
-        if is_inactive(&rec) {
+        if rec.is_inactive() {
             let stats = tasks::by_instance(&ctx, &cluster).await?;
             return Ok(DeregisterContainerInstanceResponse {
                 container_instance: Some(shown(&ctx, &rec, &stats, &[])),
@@ -193,7 +193,7 @@ pub async fn deregister(
         }
         rec.reservations.clear();
         rec.container_instance.status = Some(INACTIVE.into());
-        bump(&mut rec);
+        rec.bump();
         txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), documents::encode(&rec)?);
         if ctx.store().txn(txn).await?.succeeded {
             let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
@@ -221,8 +221,8 @@ pub async fn list(ctx: Ctx, req: ListContainerInstancesRequest) -> Result<ListCo
         .into_iter()
         .map(|d| d.value)
         .filter(|r| match wanted {
-            Some(status) => status_of(r) == status,
-            None => !is_inactive(r),
+            Some(status) => r.status() == status,
+            None => !r.is_inactive(),
         })
         .filter(|r| filter.as_ref().is_none_or(|f| f.eval(&|s| subject_values(&ctx, r, &stats, s))))
         .collect();
@@ -282,18 +282,18 @@ pub async fn update_state(
             &keys::instance(&cluster, &id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
                 let Some(mut rec) = current else { return Ok((Change::Keep, None)) };
-                if is_inactive(&rec) || status_of(&rec) == status {
+                if rec.is_inactive() || rec.status() == status {
                     return Ok((Change::Keep, Some(rec)));
                 }
                 rec.container_instance.status = Some(status.into());
-                bump(&mut rec);
+                rec.bump();
                 Ok((Change::Put(rec.clone()), Some(rec)))
             },
         )
         .await?;
         match result {
             None => failures.push(missing(&ctx, &cluster, given)),
-            Some(rec) if is_inactive(&rec) => failures.push(Failure {
+            Some(rec) if rec.is_inactive() => failures.push(Failure {
                 arn: rec.container_instance.container_instance_arn.clone(),
                 reason: Some(INACTIVE.into()),
                 detail: Some("The container instance is deregistered.".into()),
@@ -323,35 +323,6 @@ pub async fn load(ctx: &Ctx, cluster: &str, given: &str) -> Result<Option<Doc<Co
     }
 }
 
-pub fn status_of(rec: &ContainerInstanceRecord) -> &str {
-    rec.container_instance.status.as_deref().unwrap_or(ACTIVE)
-}
-
-pub fn is_inactive(rec: &ContainerInstanceRecord) -> bool {
-    status_of(rec) == INACTIVE
-}
-
-/// The instance's id (the last segment of its ARN).
-pub fn id_of(rec: &ContainerInstanceRecord) -> String {
-    rec.container_instance
-        .container_instance_arn
-        .as_deref()
-        .and_then(|a| a.rsplit('/').next())
-        .unwrap_or_default()
-        .into()
-}
-
-/// Bumps the version counter: every change a CloudWatch event would report.
-pub fn bump(rec: &mut ContainerInstanceRecord) {
-    let v = &mut rec.container_instance.version;
-    *v = Some(v.unwrap_or(0) + 1);
-}
-
-/// The value of one of the instance's attributes.
-pub fn attribute<'a>(rec: &'a ContainerInstanceRecord, name: &str) -> Option<&'a str> {
-    rec.container_instance.attributes.iter().flatten().find(|a| a.name == name).and_then(|a| a.value.as_deref())
-}
-
 /// The instance as placement sees it.
 pub fn snapshot(
     ctx: &Ctx,
@@ -359,7 +330,7 @@ pub fn snapshot(
     stats: &HashMap<String, tasks::InstanceTasks>,
 ) -> InstanceSnapshot {
     let ci = &rec.container_instance;
-    let counts = stats.get(&id_of(rec));
+    let counts = stats.get(&rec.id());
     InstanceSnapshot {
         gpus: rec.gpus.clone(),
         ec2_instance_id: ci.ec2_instance_id.clone().unwrap_or_default(),
@@ -368,7 +339,7 @@ pub fn snapshot(
         agent_version: ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).unwrap_or_default(),
         registered_at: ci.registered_at.map(cluster_query::iso8601).unwrap_or_default(),
         arn: rec.container_instance.container_instance_arn.clone().unwrap_or_default(),
-        active: status_of(rec) == ACTIVE,
+        active: rec.is_active(),
         registered: rec.registered.clone(),
         reserved: rec.reserved(),
         attributes: rec
@@ -378,7 +349,7 @@ pub fn snapshot(
             .flatten()
             .map(|a| (a.name.clone(), a.value.clone()))
             .collect(),
-        task_groups: stats.get(&id_of(rec)).map(|s| s.groups.clone()).unwrap_or_default(),
+        task_groups: stats.get(&rec.id()).map(|s| s.groups.clone()).unwrap_or_default(),
     }
 }
 
@@ -393,7 +364,7 @@ pub fn shown(
     let mut ci = rec.container_instance.clone();
     let registered = Registered { resources: rec.registered.clone(), gpus: rec.gpus.clone() };
     ci.remaining_resources = Some(instance::remaining_resources(&registered, &rec.reserved()));
-    let counts = stats.get(&id_of(rec));
+    let counts = stats.get(&rec.id());
     ci.running_tasks_count = Some(counts.map_or(0, |c| c.running));
     ci.pending_tasks_count = Some(counts.map_or(0, |c| c.pending));
     let connected = connected(ctx, rec);
@@ -416,7 +387,7 @@ pub fn shown(
 }
 
 fn connected(ctx: &Ctx, rec: &ContainerInstanceRecord) -> bool {
-    !is_inactive(rec)
+    !rec.is_inactive()
         && rec.container_instance.container_instance_arn.as_deref().is_some_and(|a| ctx.api.heartbeats.connected(a))
 }
 
@@ -428,7 +399,7 @@ fn subject_values(
     subject: &Subject,
 ) -> Vec<String> {
     let ci = &rec.container_instance;
-    let counts = stats.get(&id_of(rec));
+    let counts = stats.get(&rec.id());
     match subject {
         Subject::AgentConnected => vec![connected(ctx, rec).to_string()],
         Subject::AgentVersion => ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).into_iter().collect(),

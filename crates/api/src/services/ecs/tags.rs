@@ -83,7 +83,7 @@ async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Ta
     match resource(ctx, arn)? {
         EcsResource::Cluster(name) => {
             documents::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| match current {
-                Some(mut c) if clusters::is_active(&c) => {
+                Some(mut c) if c.is_active() => {
                     c.tags = Some(f(c.tags.as_deref().unwrap_or_default())?);
                     Ok((Change::Put(c), ()))
                 }

@@ -132,14 +132,12 @@ pub async fn start(ctx: Ctx, req: StartTaskRequest) -> Result<StartTaskResponse,
                     reason: Some("MISSING".into()),
                     detail: None,
                 };
-                let i = id
-                    .as_ref()
-                    .and_then(|id| records.iter().position(|r| &instances::id_of(&r.value) == id))
-                    .ok_or_else(missing)?;
-                if instances::is_inactive(&records[i].value) {
+                let i =
+                    id.as_ref().and_then(|id| records.iter().position(|r| &r.value.id() == id)).ok_or_else(missing)?;
+                if records[i].value.is_inactive() {
                     return Err(Failure {
                         arn: Some(snapshots[i].arn.clone()),
-                        reason: Some(instances::INACTIVE.into()),
+                        reason: Some(ContainerInstanceRecord::INACTIVE.into()),
                         detail: None,
                     });
                 }
@@ -439,7 +437,7 @@ impl ServiceTasks {
             .iter()
             .zip(&snapshots)
             .filter(|(_, s)| s.active && policy.admits(s))
-            .map(|(r, _)| instances::id_of(&r.value))
+            .map(|(r, _)| r.value.id())
             .collect())
     }
 
@@ -451,7 +449,7 @@ impl ServiceTasks {
             why.clear();
             Ok(instance_ids
                 .iter()
-                .filter_map(|id| records.iter().position(|r| &instances::id_of(&r.value) == id))
+                .filter_map(|id| records.iter().position(|r| &r.value.id() == id))
                 .map(|i| {
                     berth_scheduler::place_on(&mut snapshots[i], &spec.demand).map(|gpus| (i, gpus)).map_err(
                         |shortfall| {
@@ -537,7 +535,7 @@ pub async fn report(
             if let Some(idoc) = documents::get::<ContainerInstanceRecord>(store, &instance_key).await? {
                 let mut irec = idoc.value;
                 if irec.reservations.remove(task_id).is_some() {
-                    instances::bump(&mut irec);
+                    irec.bump();
                     txn = txn
                         .when(Compare::ModRevision(instance_key.clone(), idoc.mod_revision))
                         .put(instance_key, documents::encode(&irec)?);
@@ -843,8 +841,9 @@ async fn launch(
                     capacity_provider_name: spec.capacity_provider_name.clone(),
                     platform_version: spec.platform_version.clone(),
                     tags: spec.tags.clone(),
-                    availability_zone: instances::attribute(instance, "ecs.availability-zone").map(Into::into),
-                    attributes: instances::attribute(instance, "ecs.cpu-architecture")
+                    availability_zone: instance.attribute("ecs.availability-zone").map(Into::into),
+                    attributes: instance
+                        .attribute("ecs.cpu-architecture")
                         .map(|v| Attribute {
                             name: "ecs.cpu-architecture".into(),
                             value: Some(v.into()),
@@ -863,7 +862,7 @@ async fn launch(
             touched.entry(i).or_insert_with(|| instance.clone()).reservations.insert(id.clone(), reserved.clone());
             let record = TaskRecord {
                 task,
-                placement: Placement { container_instance_id: instances::id_of(instance), reserved: reserved.clone() },
+                placement: Placement { container_instance_id: instance.id(), reserved: reserved.clone() },
                 placement_constraints: spec.placement_constraints.clone(),
                 placement_strategy: spec.placement_strategy.clone(),
                 network_configuration: spec.network_configuration.clone(),
@@ -873,8 +872,8 @@ async fn launch(
             tasks.push(record.task);
         }
         for (i, mut rec) in touched {
-            instances::bump(&mut rec);
-            let key = keys::instance(&spec.cluster, &instances::id_of(&rec));
+            rec.bump();
+            let key = keys::instance(&spec.cluster, &rec.id());
             txn =
                 txn.when(Compare::ModRevision(key.clone(), records[i].mod_revision)).put(key, documents::encode(&rec)?);
         }
