@@ -288,3 +288,16 @@ impl From<berth_store::documents::DocumentError> for AwsError {
         AwsError::internal("InternalFailure")
     }
 }
+
+/// The ECS rules of berth-model refuse with InvalidParameterException.
+impl From<berth_model::service::Invalid> for AwsError {
+    fn from(e: berth_model::service::Invalid) -> Self {
+        AwsError::ecs_invalid_parameter(e.0)
+    }
+}
+
+impl From<berth_model::launch::Invalid> for AwsError {
+    fn from(e: berth_model::launch::Invalid) -> Self {
+        AwsError::ecs_invalid_parameter(e.0)
+    }
+}

@@ -15,7 +15,7 @@ use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
 use berth_model::service::{self as rules, NewDeployment};
-use berth_model::{Timestamp, keys, tags};
+use berth_model::{Timestamp, keys, launch, tags};
 use berth_store::documents::{self, Doc};
 
 pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateServiceResponse, AwsError> {
@@ -28,22 +28,22 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         ));
     }
     if let Some(token) = &req.client_token {
-        tasks::check_client_token(token, 36)?;
+        launch::check_client_token(token, 36)?;
     }
     let strategy = req.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
-    check_desired_count(strategy, req.desired_count)?;
+    rules::check_desired_count(strategy, req.desired_count)?;
     let desired = req.desired_count.unwrap_or(0);
     let given_td = req
         .task_definition
         .as_deref()
         .ok_or_else(|| AwsError::ecs_invalid_parameter("TaskDefinition can not be blank."))?;
-    check_controller(req.deployment_controller.as_ref())?;
+    rules::check_controller(req.deployment_controller.as_ref())?;
     let deployment_configuration =
-        rules::deployment_configuration(req.deployment_configuration.as_ref(), None, strategy).map_err(invalid)?;
-    check_grace_period(req.health_check_grace_period_seconds)?;
-    check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
+        rules::deployment_configuration(req.deployment_configuration.as_ref(), None, strategy)?;
+    rules::check_grace_period(req.health_check_grace_period_seconds)?;
+    rules::check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
     let (launch_type, _) =
-        tasks::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
+        launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
     let service_tags = req.tags.clone().unwrap_or_default();
     tags::validate(&service_tags).map_err(AwsError::ecs_invalid_parameter)?;
     let td = tasks::runnable_task_definition(&ctx, given_td, false).await?.task_definition;
@@ -123,7 +123,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
             d.desired_count = Some(n);
         }
     }
-    rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
+    rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default())?;
     check_target_groups(&ctx, &td, service.load_balancers.as_deref().unwrap_or_default()).await?;
     let mut tracking = berth_model::records::ServiceTracking::default();
     if has_health_checks(&td) {
@@ -196,10 +196,10 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     let name = service_name(&ctx, &cluster, &req.service)?;
     let current = find(&ctx, &cluster, &name).await?.value;
     let strategy = current.service.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
-    check_desired_count(strategy, req.desired_count)?;
-    check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
-    check_controller(req.deployment_controller.as_ref())?;
-    check_grace_period(req.health_check_grace_period_seconds)?;
+    rules::check_desired_count(strategy, req.desired_count)?;
+    rules::check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
+    rules::check_controller(req.deployment_controller.as_ref())?;
+    rules::check_grace_period(req.health_check_grace_period_seconds)?;
     let new_td = match &req.task_definition {
         Some(given) => Some(tasks::runnable_task_definition(&ctx, given, false).await?.task_definition),
         None => None,
@@ -208,8 +208,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         req.deployment_configuration.as_ref(),
         current.service.deployment_configuration.as_ref(),
         strategy,
-    )
-    .map_err(invalid)?;
+    )?;
     // The settings new tasks would get must be startable (checked once, outside the
     // compare-and-swap loop: it reads other documents).
     let mut probe = current.service.clone();
@@ -220,7 +219,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         ..Default::default()
     };
     let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(&ctx).await?;
-    rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
+    rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default())?;
     if req.load_balancers.is_some() || new_td.is_some() {
         check_target_groups(&ctx, &td, probe.load_balancers.as_deref().unwrap_or_default()).await?;
     }
@@ -452,51 +451,8 @@ fn service_name(ctx: &Ctx, cluster: &str, given: &str) -> Result<String, AwsErro
     Ok(name)
 }
 
-fn invalid(e: rules::Invalid) -> AwsError {
-    AwsError::ecs_invalid_parameter(e.0)
-}
-
 fn new_deployment_id() -> String {
     rules::deployment_id(u64::from_str_radix(&names::new_id()[..16], 16).unwrap_or(0))
-}
-
-/// Only the rolling-update controller (ECS) is served; CODE_DEPLOY and EXTERNAL belong
-/// to other AWS services.
-fn check_controller(given: Option<&DeploymentController>) -> Result<(), AwsError> {
-    match given.map(|c| c.r#type) {
-        None | Some(DeploymentControllerType::Ecs) => Ok(()),
-        Some(other) => Err(AwsError::ecs_invalid_parameter(format!(
-            "The deployment controller type {other} is not supported; use ECS."
-        ))),
-    }
-}
-
-/// desiredCount: never negative, and not given at all for DAEMON services.
-fn check_desired_count(strategy: SchedulingStrategy, given: Option<i32>) -> Result<(), AwsError> {
-    match (strategy, given) {
-        (_, Some(n)) if n < 0 => Err(AwsError::ecs_invalid_parameter("desiredCount can not be negative.")),
-        (SchedulingStrategy::Daemon, Some(_)) => Err(AwsError::ecs_invalid_parameter(
-            "The daemon scheduling strategy does not support a desired count for services.",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// DAEMON services place one task per instance: no placement strategy.
-fn check_daemon_strategy(strategy: SchedulingStrategy, given: Option<&[PlacementStrategy]>) -> Result<(), AwsError> {
-    if strategy == SchedulingStrategy::Daemon && given.is_some_and(|s| !s.is_empty()) {
-        return Err(AwsError::ecs_invalid_parameter(
-            "Placement strategies are not supported with the DAEMON scheduling strategy.",
-        ));
-    }
-    Ok(())
-}
-
-fn check_grace_period(given: Option<i32>) -> Result<(), AwsError> {
-    match given {
-        Some(n) if n < 0 => Err(AwsError::ecs_invalid_parameter("healthCheckGracePeriodSeconds can not be negative.")),
-        _ => Ok(()),
-    }
 }
 
 /// Whether an essential container of `td` defines a health check (the task's health

@@ -21,34 +21,26 @@ use berth_model::records::{
     ClientTokenRecord, ContainerInstanceRecord, Placement, TaskDefinitionRecord, TaskRecord, TaskSummary,
 };
 use berth_model::task_lifecycle::{self, Provision, TaskStatus};
-use berth_model::{Timestamp, keys, tags};
+use berth_model::{Timestamp, keys, launch, tags};
 use berth_scheduler::{Demand, InstanceSnapshot, PlacementFailure, Policy};
 use berth_store::documents::{self, Doc};
 use berth_store::{Compare, Revision, Txn};
 use std::collections::{BTreeMap, HashMap};
 
-/// RunTask's count and StartTask's instances: at most this many per call.
-const MAX_TASKS_PER_CALL: usize = 10;
-const FARGATE_PLATFORM_VERSION: &str = "1.4.0";
-
 pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsError> {
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let count = req.count.unwrap_or(1);
-    if !(1..=MAX_TASKS_PER_CALL as i32).contains(&count) {
-        return Err(AwsError::ecs_invalid_parameter(format!(
-            "count must be between 1 and {MAX_TASKS_PER_CALL}; got {count}."
-        )));
-    }
+    launch::check_count(count)?;
     if let Some(token) = &req.client_token {
-        check_client_token(token, 64)?;
+        launch::check_client_token(token, 64)?;
     }
     let constraints = req.placement_constraints.clone().unwrap_or_default();
     let strategy = req.placement_strategy.clone().unwrap_or_default();
     // Malformed strategies and constraints are refused before anything is looked up.
     Policy::from_ecs(&strategy, &constraints, &[]).map_err(AwsError::ecs_invalid_parameter)?;
     let (launch_type, capacity_provider_name) =
-        launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
+        launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
     let mut spec = prepare(
         &ctx,
         &cluster,
@@ -75,7 +67,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
     policy.seed = random_seed();
     spec.placement_constraints = constraints;
     spec.placement_strategy = strategy;
-    spec.platform_version = platform_version(launch_type, req.platform_version);
+    spec.platform_version = launch::platform_version(launch_type, req.platform_version);
     let token_key = req.client_token.as_deref().map(|t| keys::client_token(&cluster, t));
     let demands = vec![spec.demand.clone(); count as usize];
     let (tasks, failures) = launch(&ctx, &spec, token_key.as_deref(), |_, snapshots| {
@@ -92,11 +84,7 @@ pub async fn run(ctx: Ctx, req: RunTaskRequest) -> Result<RunTaskResponse, AwsEr
 pub async fn start(ctx: Ctx, req: StartTaskRequest) -> Result<StartTaskResponse, AwsError> {
     let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    if req.container_instances.is_empty() || req.container_instances.len() > MAX_TASKS_PER_CALL {
-        return Err(AwsError::ecs_invalid_parameter(format!(
-            "Name 1 to {MAX_TASKS_PER_CALL} container instances to start the task on."
-        )));
-    }
+    launch::check_instance_count(req.container_instances.len())?;
     let spec = prepare(
         &ctx,
         &cluster,
@@ -384,7 +372,7 @@ impl ServiceTasks {
             self.launch_type,
         )
         .await?;
-        spec.platform_version = platform_version(self.launch_type, self.platform_version.clone());
+        spec.platform_version = launch::platform_version(self.launch_type, self.platform_version.clone());
         if self.enable_ecs_managed_tags {
             spec.tags.push(Tag { key: Some("aws:ecs:serviceName".into()), value: Some(self.service_name.clone()) });
         }
@@ -608,47 +596,13 @@ async fn prepare(ctx: &Ctx, cluster: &str, c: Common<'_>, launch_type: Option<La
     let td = record.task_definition;
     demand::validate_overrides(&td, c.overrides.as_ref()).map_err(|e| AwsError::ecs_invalid_parameter(e.0))?;
 
-    let mode = td.network_mode.unwrap_or(NetworkMode::Bridge);
-    match (mode, c.network_configuration.as_ref().and_then(|n| n.awsvpc_configuration.as_ref())) {
-        (NetworkMode::Awsvpc, None) => {
-            return Err(AwsError::ecs_invalid_parameter(
-                "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
-            ));
-        }
-        (NetworkMode::Awsvpc, Some(vpc)) if vpc.subnets.is_empty() => {
-            return Err(AwsError::ecs_invalid_parameter("subnets can not be empty."));
-        }
-        (NetworkMode::Awsvpc, Some(_)) | (_, None) => {}
-        (_, Some(_)) => {
-            return Err(AwsError::ecs_invalid_parameter(
-                "Network Configuration is not valid for the given networkMode of this task definition.",
-            ));
-        }
-    }
-    if let Some(lt) = launch_type {
-        let needed = match lt {
-            LaunchType::Ec2 => Compatibility::Ec2,
-            LaunchType::Fargate => Compatibility::Fargate,
-            LaunchType::External => Compatibility::External,
-            LaunchType::ManagedInstances => Compatibility::ManagedInstances,
-        };
-        if !td.compatibilities.iter().flatten().any(|c| *c == needed) {
-            return Err(AwsError::ecs_invalid_parameter(format!("Task definition does not support launch_type {lt}.")));
-        }
-    }
-
+    launch::check_network(&td, c.network_configuration.as_ref())?;
+    launch::check_launch_type(&td, launch_type)?;
     let family = td.family.clone().unwrap_or_default();
     let group = c.group.unwrap_or_else(|| format!("family:{family}"));
-    if group.is_empty() || group.chars().count() > 255 {
-        return Err(AwsError::ecs_invalid_parameter("group must be 1 to 255 characters."));
-    }
-    if let Some(by) = &c.started_by
-        && (by.chars().count() > 128
-            || !by.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '/')))
-    {
-        return Err(AwsError::ecs_invalid_parameter(
-            "startedBy can have up to 128 letters, numbers, hyphens, forward slashes and underscores.",
-        ));
+    launch::check_group(&group)?;
+    if let Some(by) = &c.started_by {
+        launch::check_started_by(by)?;
     }
 
     let given_tags = c.tags.unwrap_or_default();
@@ -708,49 +662,6 @@ pub(crate) async fn runnable_task_definition(
         return Err(AwsError::ecs_invalid_parameter("TaskDefinition is inactive"));
     }
     Ok(doc.value)
-}
-
-/// launchType and capacityProviderStrategy: at most one; a strategy (only the built-in
-/// FARGATE providers exist) means Fargate. Absent both, EC2.
-pub(crate) fn launch_type(
-    given: Option<LaunchType>,
-    strategy: &[CapacityProviderStrategyItem],
-) -> Result<(Option<LaunchType>, Option<String>), AwsError> {
-    match (given, strategy.first()) {
-        (Some(_), Some(_)) => Err(AwsError::ecs_invalid_parameter(
-            "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
-        )),
-        (Some(lt), None) => Ok((Some(lt), None)),
-        (None, None) => Ok((Some(LaunchType::Ec2), None)),
-        (None, Some(_)) => {
-            if let Some(unknown) =
-                strategy.iter().find(|i| !matches!(i.capacity_provider.as_str(), "FARGATE" | "FARGATE_SPOT"))
-            {
-                return Err(AwsError::ecs_invalid_parameter(format!(
-                    "The capacity provider '{}' does not exist. Known capacity providers: FARGATE, FARGATE_SPOT.",
-                    unknown.capacity_provider
-                )));
-            }
-            let chosen = strategy.iter().find(|i| i.base.unwrap_or(0) > 0 || i.weight.unwrap_or(0) > 0);
-            Ok((Some(LaunchType::Fargate), chosen.or(strategy.first()).map(|i| i.capacity_provider.clone())))
-        }
-    }
-}
-
-/// A Fargate task's platform version: the one given, LATEST (or none) being the current one.
-fn platform_version(launch_type: Option<LaunchType>, given: Option<String>) -> Option<String> {
-    (launch_type == Some(LaunchType::Fargate))
-        .then(|| given.filter(|v| v != "LATEST").unwrap_or_else(|| FARGATE_PLATFORM_VERSION.to_string()))
-}
-
-/// clientToken: 1 to `max` characters in ASCII 33–126 (RunTask 64, CreateService 36).
-pub(crate) fn check_client_token(token: &str, max: usize) -> Result<(), AwsError> {
-    if token.is_empty() || token.len() > max || !token.bytes().all(|b| (33..=126).contains(&b)) {
-        return Err(AwsError::ecs_invalid_parameter(format!(
-            "clientToken must be 1 to {max} characters in the ASCII range 33-126."
-        )));
-    }
-    Ok(())
 }
 
 /// The seed of the random placement strategy (placement itself stays a pure function).
@@ -927,25 +838,6 @@ mod tests {
         };
         assert_eq!(family_of(&task), Some("web-app"));
         assert_eq!(family_of(&Task::default()), None);
-    }
-
-    #[test]
-    fn launch_type_and_strategy_exclude_each_other() {
-        let fargate = CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(1), base: None };
-        assert!(launch_type(Some(LaunchType::Ec2), std::slice::from_ref(&fargate)).is_err());
-        assert_eq!(launch_type(None, &[]).unwrap(), (Some(LaunchType::Ec2), None));
-        assert_eq!(launch_type(None, &[fargate]).unwrap(), (Some(LaunchType::Fargate), Some("FARGATE".into())));
-        let other = CapacityProviderStrategyItem { capacity_provider: "mine".into(), weight: None, base: None };
-        assert!(launch_type(None, &[other]).is_err());
-    }
-
-    #[test]
-    fn client_tokens_are_checked() {
-        assert!(check_client_token("abc-123/x", 64).is_ok());
-        assert!(check_client_token("", 64).is_err());
-        assert!(check_client_token("has space", 64).is_err());
-        assert!(check_client_token(&"x".repeat(65), 64).is_err());
-        assert!(check_client_token(&"x".repeat(37), 36).is_err());
     }
 
     #[test]
