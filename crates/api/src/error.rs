@@ -301,3 +301,21 @@ impl From<berth_model::launch::Invalid> for AwsError {
         AwsError::ecs_invalid_parameter(e.0)
     }
 }
+
+/// ECS's domain operations (berth-ecs) fail in these codes, the same as the handlers'.
+impl From<berth_ecs::EcsError> for AwsError {
+    fn from(e: berth_ecs::EcsError) -> Self {
+        use berth_ecs::EcsError as E;
+        match e {
+            E::InvalidParameter(message) => AwsError::ecs_invalid_parameter(message),
+            E::Client(message) => AwsError::ecs_client(message),
+            E::TaskNotFound => AwsError::ecs_task_not_found(),
+            E::NoContainerInstances => AwsError::ecs_no_container_instances(),
+            E::Contended(what) => {
+                tracing::error!(what, "gave up after conflicting writes");
+                AwsError::internal("ServerException")
+            }
+            E::Document(e) => e.into(),
+        }
+    }
+}

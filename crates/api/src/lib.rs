@@ -11,13 +11,7 @@ mod instance_changes;
 pub mod protocol;
 mod services;
 
-pub use context::{Api, Caller, Ctx, Heartbeats};
-
-/// What the service controller (berth-control) starts and stops a service's tasks with:
-/// the same placement and commit path as RunTask and StopTask.
-pub mod service_tasks {
-    pub use crate::services::ecs::tasks::{ServiceTasks, Started, request_stop};
-}
+pub use context::{Api, Caller, Ctx};
 pub use front_door::MAX_BODY;
 
 use std::sync::Arc;

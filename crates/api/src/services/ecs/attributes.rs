@@ -3,9 +3,10 @@
 //! Attributes live in the instance's record (`containerInstance.attributes`, beside the
 //! ones its agent registered), so placement and the cluster query language see them.
 
-use super::{clusters, instances, names, paging};
+use super::{clusters, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::{load, names};
 use berth_model::ecs::*;
 use berth_model::records::ContainerInstanceRecord;
 use berth_model::{attributes, keys};
@@ -13,7 +14,7 @@ use berth_store::documents::{self, Change};
 use std::collections::BTreeMap;
 
 pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let by_target = targets(&ctx, &cluster, &req.attributes).await?;
     for (id, attrs) in &by_target {
@@ -34,7 +35,7 @@ pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesRes
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let by_target = targets(&ctx, &cluster, &req.attributes).await?;
     for (id, attrs) in &by_target {
@@ -60,13 +61,13 @@ pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttr
 }
 
 pub async fn list(ctx: Ctx, req: ListAttributesRequest) -> Result<ListAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     if req.attribute_value.is_some() && req.attribute_name.is_none() {
         return Err(AwsError::ecs_invalid_parameter("attributeValue can only be used together with attributeName."));
     }
     let mut found = vec![];
-    for doc in instances::load_all(&ctx, &cluster).await? {
+    for doc in load::instances(ctx.ecs(), &cluster).await? {
         let rec = doc.value;
         if rec.is_inactive() {
             continue;
@@ -108,7 +109,7 @@ async fn targets(ctx: &Ctx, cluster: &str, given: &[Attribute]) -> Result<BTreeM
                 a.name
             ))
         })?;
-        let doc = instances::load(ctx, cluster, target).await?.filter(|d| !d.value.is_inactive());
+        let doc = load::instance(ctx.ecs(), cluster, target).await?.filter(|d| !d.value.is_inactive());
         let Some(doc) = doc else { return Err(target_not_found(target)) };
         out.entry(doc.value.id()).or_default().push(attributes::stored(a));
     }

@@ -5,9 +5,10 @@
 //! derived from the cluster's instances (not INACTIVE), services and tasks (RUNNING;
 //! pending = not yet RUNNING) whenever a cluster is shown.
 
-use super::{instances, names, paging, tasks};
+use super::paging;
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::{load, names};
 use berth_model::arn::EcsResource;
 use berth_model::ecs::*;
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord};
@@ -19,7 +20,7 @@ use berth_store::documents::{self, Change};
 const BUILT_IN_CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
 pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateClusterResponse, AwsError> {
-    let name = names::cluster_name(&ctx, req.cluster_name.as_deref())?;
+    let name = names::cluster_name(ctx.scope(), req.cluster_name.as_deref())?;
     let tags = req.tags.unwrap_or_default();
     tags::validate(&tags).map_err(AwsError::ecs_invalid_parameter)?;
     let settings = merge_settings(default_settings(), req.settings.unwrap_or_default())?;
@@ -62,7 +63,7 @@ pub async fn describe(ctx: Ctx, req: DescribeClustersRequest) -> Result<Describe
     let include = req.include.unwrap_or_default();
     let (mut clusters, mut failures) = (vec![], vec![]);
     for given in wanted {
-        let found = match names::cluster_name(&ctx, Some(&given)) {
+        let found = match names::cluster_name(ctx.scope(), Some(&given)) {
             Ok(name) => documents::get::<Cluster>(ctx.store(), &keys::cluster(&name)).await?,
             Err(_) => None,
         };
@@ -90,7 +91,7 @@ pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResp
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteClusterResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     active(&ctx, &name).await?;
     if live_services(&ctx, &name).await? > 0 {
         return Err(AwsError::ecs_cluster_contains(
@@ -98,7 +99,7 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
             "The cluster cannot be deleted while services are active. Delete its services (or scale them to 0 and delete them) first.",
         ));
     }
-    let live_instances = instances::load_all(&ctx, &name).await?;
+    let live_instances = load::instances(ctx.ecs(), &name).await?;
     if live_instances
         .iter()
         .any(|d| matches!(d.value.status(), ContainerInstanceRecord::ACTIVE | ContainerInstanceRecord::DRAINING))
@@ -108,7 +109,7 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
             "The Cluster cannot be deleted while Container Instances are active or draining.",
         ));
     }
-    let live_tasks = tasks::load_all(&ctx, &name).await?;
+    let live_tasks = load::tasks(ctx.ecs(), &name).await?;
     if live_tasks.iter().any(|d| TaskStatus::of(&d.value.task) != TaskStatus::Stopped) {
         return Err(AwsError::ecs_cluster_contains(
             "ClusterContainsTasksException",
@@ -124,7 +125,7 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
 }
 
 pub async fn update(ctx: Ctx, req: UpdateClusterRequest) -> Result<UpdateClusterResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     let cluster = change_active(&ctx, &name, |c| {
         if let Some(settings) = &req.settings {
             c.settings = Some(merge_settings(c.settings.take().unwrap_or_default(), settings.clone())?);
@@ -146,7 +147,7 @@ pub async fn update_settings(
     ctx: Ctx,
     req: UpdateClusterSettingsRequest,
 ) -> Result<UpdateClusterSettingsResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     let cluster = change_active(&ctx, &name, |c| {
         c.settings = Some(merge_settings(c.settings.take().unwrap_or_default(), req.settings.clone())?);
         Ok(())
@@ -159,7 +160,7 @@ pub async fn put_capacity_providers(
     ctx: Ctx,
     req: PutClusterCapacityProvidersRequest,
 ) -> Result<PutClusterCapacityProvidersResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     check_capacity_providers(&req.capacity_providers, &req.default_capacity_provider_strategy)?;
     let cluster = change_active(&ctx, &name, |c| {
         c.capacity_providers = Some(req.capacity_providers.clone());
@@ -267,9 +268,9 @@ struct Counts {
 async fn counts(ctx: &Ctx, name: &str) -> Result<Counts, AwsError> {
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let statuses: Vec<TaskStatus> =
-        tasks::load_all(ctx, name).await?.iter().map(|d| TaskStatus::of(&d.value.task)).collect();
+        load::tasks(ctx.ecs(), name).await?.iter().map(|d| TaskStatus::of(&d.value.task)).collect();
     Ok(Counts {
-        instances: count(instances::load_all(ctx, name).await?.iter().filter(|d| !d.value.is_inactive()).count()),
+        instances: count(load::instances(ctx.ecs(), name).await?.iter().filter(|d| !d.value.is_inactive()).count()),
         services: count(live_services(ctx, name).await?),
         running_tasks: count(statuses.iter().filter(|s| **s == TaskStatus::Running).count()),
         pending_tasks: count(statuses.iter().filter(|s| s.is_pending()).count()),

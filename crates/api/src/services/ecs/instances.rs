@@ -6,9 +6,11 @@
 //! changes with every task (remainingResources, running/pending counts) and with every
 //! poll (agentConnected) is derived when an instance is shown.
 
-use super::{clusters, names, paging, tasks};
+use super::{clusters, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::placement_view::{InstanceTasks, by_instance};
+use berth_ecs::{load, names};
 use berth_model::arn::EcsResource;
 use berth_model::cluster_query::{self, Subject};
 use berth_model::ecs::*;
@@ -16,7 +18,6 @@ use berth_model::instance::{self, Registered};
 use berth_model::records::{ContainerInstanceRecord, TaskRecord};
 use berth_model::task_lifecycle::{self, TaskStatus};
 use berth_model::{Timestamp, attributes, keys, tags};
-use berth_scheduler::InstanceSnapshot;
 use berth_store::documents::{self, Change, Doc};
 use berth_store::{Compare, Txn};
 use std::collections::HashMap;
@@ -31,7 +32,7 @@ pub async fn register(
     ctx: Ctx,
     req: RegisterContainerInstanceRequest,
 ) -> Result<RegisterContainerInstanceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let registered = instance::parse_total_resources(req.total_resources.as_deref().unwrap_or_default())
         .map_err(AwsError::ecs_invalid_parameter)?;
@@ -58,9 +59,9 @@ pub async fn register(
     // Re-registration: the ARN the agent was given before, or (an agent that lost its
     // state) the live instance with the same EC2 instance id.
     let existing = match &req.container_instance_arn {
-        Some(arn) => Some(names::instance_id(&ctx, &cluster, arn).ok_or_else(AwsError::ecs_instance_not_found)?),
+        Some(arn) => Some(names::instance_id(ctx.scope(), &cluster, arn).ok_or_else(AwsError::ecs_instance_not_found)?),
         None => match &identity.instance_id {
-            Some(ec2) => load_all(&ctx, &cluster)
+            Some(ec2) => load::instances(ctx.ecs(), &cluster)
                 .await?
                 .into_iter()
                 .find(|d| !d.value.is_inactive() && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))
@@ -133,7 +134,7 @@ pub async fn register(
             rec
         }
     };
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     Ok(RegisterContainerInstanceResponse { container_instance: Some(shown(&ctx, &record, &stats, &[])) })
 }
 
@@ -141,10 +142,10 @@ pub async fn deregister(
     ctx: Ctx,
     req: DeregisterContainerInstanceRequest,
 ) -> Result<DeregisterContainerInstanceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    let id =
-        names::instance_id(&ctx, &cluster, &req.container_instance).ok_or_else(AwsError::ecs_instance_not_found)?;
+    let id = names::instance_id(ctx.scope(), &cluster, &req.container_instance)
+        .ok_or_else(AwsError::ecs_instance_not_found)?;
     let key = keys::instance(&cluster, &id);
     for _ in 0..documents::MAX_ATTEMPTS {
         let doc = documents::get::<ContainerInstanceRecord>(ctx.store(), &key)
@@ -152,12 +153,12 @@ pub async fn deregister(
             .ok_or_else(AwsError::ecs_instance_not_found)?;
         let mut rec = doc.value;
         if rec.is_inactive() {
-            let stats = tasks::by_instance(&ctx, &cluster).await?;
+            let stats = by_instance(ctx.ecs(), &cluster).await?;
             return Ok(DeregisterContainerInstanceResponse {
                 container_instance: Some(shown(&ctx, &rec, &stats, &[])),
             });
         }
-        let live: Vec<Doc<TaskRecord>> = tasks::load_all(&ctx, &cluster)
+        let live: Vec<Doc<TaskRecord>> = load::tasks(ctx.ecs(), &cluster)
             .await?
             .into_iter()
             .filter(|t| {
@@ -197,8 +198,8 @@ pub async fn deregister(
         txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), documents::encode(&rec)?);
         if ctx.store().txn(txn).await?.succeeded {
             let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
-            ctx.api.heartbeats.forget(&arn);
-            let stats = tasks::by_instance(&ctx, &cluster).await?;
+            ctx.ecs().heartbeats.forget(&arn);
+            let stats = by_instance(ctx.ecs(), &cluster).await?;
             return Ok(DeregisterContainerInstanceResponse {
                 container_instance: Some(shown(&ctx, &rec, &stats, &[])),
             });
@@ -208,15 +209,15 @@ pub async fn deregister(
 }
 
 pub async fn list(ctx: Ctx, req: ListContainerInstancesRequest) -> Result<ListContainerInstancesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let filter = match req.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(f) => Some(cluster_query::parse(f).map_err(|e| AwsError::ecs_invalid_parameter(e.0))?),
         None => None,
     };
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     let wanted = req.status.map(|s| s.as_str());
-    let records: Vec<ContainerInstanceRecord> = load_all(&ctx, &cluster)
+    let records: Vec<ContainerInstanceRecord> = load::instances(ctx.ecs(), &cluster)
         .await?
         .into_iter()
         .map(|d| d.value)
@@ -236,16 +237,16 @@ pub async fn describe(
     ctx: Ctx,
     req: DescribeContainerInstancesRequest,
 ) -> Result<DescribeContainerInstancesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     if req.container_instances.is_empty() || req.container_instances.len() > 100 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 100 container instances to describe."));
     }
     let include = req.include.unwrap_or_default();
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     let (mut found, mut failures) = (vec![], vec![]);
     for given in &req.container_instances {
-        match load(&ctx, &cluster, given).await? {
+        match load::instance(ctx.ecs(), &cluster, given).await? {
             Some(doc) => found.push(shown(&ctx, &doc.value, &stats, &include)),
             None => failures.push(missing(&ctx, &cluster, given)),
         }
@@ -257,7 +258,7 @@ pub async fn update_state(
     ctx: Ctx,
     req: UpdateContainerInstancesStateRequest,
 ) -> Result<UpdateContainerInstancesStateResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let status = match req.status {
         ContainerInstanceStatus::Active => ACTIVE,
@@ -273,7 +274,7 @@ pub async fn update_state(
     }
     let (mut updated, mut failures) = (vec![], vec![]);
     for given in &req.container_instances {
-        let Some(id) = names::instance_id(&ctx, &cluster, given) else {
+        let Some(id) = names::instance_id(ctx.scope(), &cluster, given) else {
             failures.push(missing(&ctx, &cluster, given));
             continue;
         };
@@ -301,64 +302,19 @@ pub async fn update_state(
             Some(rec) => updated.push(rec),
         }
     }
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     Ok(UpdateContainerInstancesStateResponse {
         container_instances: Some(updated.iter().map(|r| shown(&ctx, r, &stats, &[])).collect()),
         failures: Some(failures),
     })
 }
 
-// ---- shared with tasks, attributes and the agent protocol ----
-
-/// Every instance record of the cluster (any status), in id order.
-pub async fn load_all(ctx: &Ctx, cluster: &str) -> Result<Vec<Doc<ContainerInstanceRecord>>, AwsError> {
-    documents::list(ctx.store(), &keys::instances_of(cluster)).await.map_err(AwsError::from)
-}
-
-/// The instance a caller names by id or ARN, if the cluster has it (any status).
-pub async fn load(ctx: &Ctx, cluster: &str, given: &str) -> Result<Option<Doc<ContainerInstanceRecord>>, AwsError> {
-    match names::instance_id(ctx, cluster, given) {
-        Some(id) => documents::get(ctx.store(), &keys::instance(cluster, &id)).await.map_err(AwsError::from),
-        None => Ok(None),
-    }
-}
-
-/// The instance as placement sees it.
-pub fn snapshot(
-    ctx: &Ctx,
-    rec: &ContainerInstanceRecord,
-    stats: &HashMap<String, tasks::InstanceTasks>,
-) -> InstanceSnapshot {
-    let ci = &rec.container_instance;
-    let counts = stats.get(&rec.id());
-    InstanceSnapshot {
-        gpus: rec.gpus.clone(),
-        ec2_instance_id: ci.ec2_instance_id.clone().unwrap_or_default(),
-        running_tasks_count: counts.map_or(0, |c| u32::try_from(c.running).unwrap_or(0)),
-        agent_connected: connected(ctx, rec),
-        agent_version: ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).unwrap_or_default(),
-        registered_at: ci.registered_at.map(cluster_query::iso8601).unwrap_or_default(),
-        arn: rec.container_instance.container_instance_arn.clone().unwrap_or_default(),
-        active: rec.is_active(),
-        registered: rec.registered.clone(),
-        reserved: rec.reserved(),
-        attributes: rec
-            .container_instance
-            .attributes
-            .iter()
-            .flatten()
-            .map(|a| (a.name.clone(), a.value.clone()))
-            .collect(),
-        task_groups: stats.get(&rec.id()).map(|s| s.groups.clone()).unwrap_or_default(),
-    }
-}
-
 /// The instance as the API shows it: remaining resources, task counts and connectivity
 /// derived; tags and health only when `include` asks for them.
-pub fn shown(
+fn shown(
     ctx: &Ctx,
     rec: &ContainerInstanceRecord,
-    stats: &HashMap<String, tasks::InstanceTasks>,
+    stats: &HashMap<String, InstanceTasks>,
     include: &[ContainerInstanceField],
 ) -> ContainerInstance {
     let mut ci = rec.container_instance.clone();
@@ -367,7 +323,7 @@ pub fn shown(
     let counts = stats.get(&rec.id());
     ci.running_tasks_count = Some(counts.map_or(0, |c| c.running));
     ci.pending_tasks_count = Some(counts.map_or(0, |c| c.pending));
-    let connected = connected(ctx, rec);
+    let connected = ctx.ecs().connected(rec);
     ci.agent_connected = Some(connected);
     if !include.contains(&ContainerInstanceField::Tags) {
         ci.tags = Some(vec![]);
@@ -386,22 +342,17 @@ pub fn shown(
     ci
 }
 
-fn connected(ctx: &Ctx, rec: &ContainerInstanceRecord) -> bool {
-    !rec.is_inactive()
-        && rec.container_instance.container_instance_arn.as_deref().is_some_and(|a| ctx.api.heartbeats.connected(a))
-}
-
 /// What the cluster query language sees of an instance.
 fn subject_values(
     ctx: &Ctx,
     rec: &ContainerInstanceRecord,
-    stats: &HashMap<String, tasks::InstanceTasks>,
+    stats: &HashMap<String, InstanceTasks>,
     subject: &Subject,
 ) -> Vec<String> {
     let ci = &rec.container_instance;
     let counts = stats.get(&rec.id());
     match subject {
-        Subject::AgentConnected => vec![connected(ctx, rec).to_string()],
+        Subject::AgentConnected => vec![ctx.ecs().connected(rec).to_string()],
         Subject::AgentVersion => ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).into_iter().collect(),
         Subject::Attribute(name) => ci
             .attributes
@@ -419,7 +370,10 @@ fn subject_values(
 
 fn missing(ctx: &Ctx, cluster: &str, given: &str) -> Failure {
     Failure {
-        arn: Some(names::missing_arn(ctx, given, |id| EcsResource::ContainerInstance { cluster: cluster.into(), id })),
+        arn: Some(names::missing_arn(ctx.scope(), given, |id| EcsResource::ContainerInstance {
+            cluster: cluster.into(),
+            id,
+        })),
         reason: Some("MISSING".into()),
         detail: None,
     }

@@ -6,11 +6,12 @@
 //! keeps the counts, rollout states and events, and takes a deleted service from
 //! DRAINING to INACTIVE.
 
-use super::tasks::ServiceTasks;
-use super::{clusters, names, paging, tasks};
+use super::{clusters, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::services::elbv2;
+use berth_ecs::launch::ServiceTasks;
+use berth_ecs::{names, task_definitions};
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
@@ -19,7 +20,7 @@ use berth_model::{Timestamp, keys, launch, tags};
 use berth_store::documents::{self, Doc};
 
 pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateServiceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = req.service_name.clone();
     if !names::is_valid_name(&name) {
@@ -46,7 +47,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
     let service_tags = req.tags.clone().unwrap_or_default();
     tags::validate(&service_tags).map_err(AwsError::ecs_invalid_parameter)?;
-    let td = tasks::runnable_task_definition(&ctx, given_td, false).await?.task_definition;
+    let td = task_definitions::runnable(ctx.ecs(), given_td, false).await?.task_definition;
     let td_arn = td.task_definition_arn.clone().unwrap_or_default();
 
     let now = Timestamp::now();
@@ -113,11 +114,11 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     };
     // Tasks must be startable with these settings: the same checks as RunTask.
     let launcher = ServiceTasks::of(&cluster, &service, &deployment);
-    launcher.check(&ctx).await?;
+    launcher.check(ctx.ecs()).await?;
     let mut service = service;
     if strategy == SchedulingStrategy::Daemon {
         // One task per instance it belongs on (the controller keeps this as instances come and go).
-        let n = i32::try_from(launcher.eligible(&ctx).await?.len()).unwrap_or(i32::MAX);
+        let n = i32::try_from(launcher.eligible(ctx.ecs()).await?.len()).unwrap_or(i32::MAX);
         service.desired_count = Some(n);
         for d in service.deployments.iter_mut().flatten() {
             d.desired_count = Some(n);
@@ -191,7 +192,7 @@ async fn check_target_groups(ctx: &Ctx, td: &TaskDefinition, lbs: &[LoadBalancer
 }
 
 pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateServiceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let current = find(&ctx, &cluster, &name).await?.value;
@@ -201,7 +202,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     rules::check_controller(req.deployment_controller.as_ref())?;
     rules::check_grace_period(req.health_check_grace_period_seconds)?;
     let new_td = match &req.task_definition {
-        Some(given) => Some(tasks::runnable_task_definition(&ctx, given, false).await?.task_definition),
+        Some(given) => Some(task_definitions::runnable(ctx.ecs(), given, false).await?.task_definition),
         None => None,
     };
     let deployment_configuration = rules::deployment_configuration(
@@ -218,7 +219,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         task_definition: new_td.as_ref().and_then(|t| t.task_definition_arn.clone()).or(probe.task_definition.clone()),
         ..Default::default()
     };
-    let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(&ctx).await?;
+    let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(ctx.ecs()).await?;
     rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default())?;
     if req.load_balancers.is_some() || new_td.is_some() {
         check_target_groups(&ctx, &td, probe.load_balancers.as_deref().unwrap_or_default()).await?;
@@ -276,7 +277,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteServiceRequest) -> Result<DeleteServiceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let stored = documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
@@ -300,7 +301,7 @@ pub async fn delete(ctx: Ctx, req: DeleteServiceRequest) -> Result<DeleteService
 }
 
 pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<DescribeServicesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     if req.services.is_empty() || req.services.len() > 10 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 10 services to describe."));
@@ -321,7 +322,7 @@ pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<Describe
                 services.push(s);
             }
             None => failures.push(Failure {
-                arn: Some(names::missing_arn(&ctx, given, |name| EcsResource::Service {
+                arn: Some(names::missing_arn(ctx.scope(), given, |name| EcsResource::Service {
                     cluster: cluster.clone(),
                     name,
                 })),
@@ -334,7 +335,7 @@ pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<Describe
 }
 
 pub async fn list(ctx: Ctx, req: ListServicesRequest) -> Result<ListServicesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let arns: Vec<String> = documents::list::<ServiceRecord>(ctx.store(), &keys::services_of(&cluster))
         .await?
@@ -363,7 +364,7 @@ pub async fn list_deployments(
     ctx: Ctx,
     req: ListServiceDeploymentsRequest,
 ) -> Result<ListServiceDeploymentsResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let rec = find(&ctx, &cluster, &name).await?.value;
