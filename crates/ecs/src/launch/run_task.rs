@@ -10,6 +10,25 @@ use berth_model::records::ContainerInstanceRecord;
 use berth_model::{keys, launch};
 use berth_scheduler::{PlacementFailure, Policy};
 
+/// The members RunTask and StartTask share (their requests are distinct shapes with the
+/// same members), as `prepare` takes them.
+macro_rules! common {
+    ($req:ident) => {
+        Common {
+            task_definition: &$req.task_definition,
+            inactive_definition_ok: false,
+            overrides: $req.overrides,
+            group: $req.group,
+            started_by: $req.started_by,
+            tags: $req.tags,
+            network_configuration: $req.network_configuration,
+            enable_ecs_managed_tags: $req.enable_ecs_managed_tags,
+            propagate_tags: $req.propagate_tags,
+            enable_execute_command: $req.enable_execute_command,
+        }
+    };
+}
+
 /// Places and commits RunTask's `count` tasks in `cluster` (an ACTIVE one). With a
 /// clientToken, a retry answers what the first call did.
 pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<Task>, Vec<Failure>), EcsError> {
@@ -24,24 +43,7 @@ pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<T
     Policy::from_ecs(&strategy, &constraints, &[]).map_err(EcsError::InvalidParameter)?;
     let (launch_type, capacity_provider_name) =
         launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
-    let mut spec = prepare(
-        ecs,
-        cluster,
-        Common {
-            task_definition: &req.task_definition,
-            inactive_definition_ok: false,
-            overrides: req.overrides,
-            group: req.group,
-            started_by: req.started_by,
-            tags: req.tags,
-            network_configuration: req.network_configuration,
-            enable_ecs_managed_tags: req.enable_ecs_managed_tags,
-            propagate_tags: req.propagate_tags,
-            enable_execute_command: req.enable_execute_command,
-        },
-        launch_type,
-    )
-    .await?;
+    let mut spec = prepare(ecs, cluster, common!(req), launch_type).await?;
     spec.capacity_provider_name = capacity_provider_name;
     // The task definition's own constraints apply to every task of it.
     let mut policy =
@@ -67,24 +69,7 @@ pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<T
 /// are failures (MISSING, INACTIVE, or the resource short).
 pub async fn start(ecs: &Ecs, cluster: &str, req: StartTaskRequest) -> Result<(Vec<Task>, Vec<Failure>), EcsError> {
     launch::check_instance_count(req.container_instances.len())?;
-    let spec = prepare(
-        ecs,
-        cluster,
-        Common {
-            task_definition: &req.task_definition,
-            inactive_definition_ok: false,
-            overrides: req.overrides,
-            group: req.group,
-            started_by: req.started_by,
-            tags: req.tags,
-            network_configuration: req.network_configuration,
-            enable_ecs_managed_tags: req.enable_ecs_managed_tags,
-            propagate_tags: req.propagate_tags,
-            enable_execute_command: req.enable_execute_command,
-        },
-        Some(LaunchType::Ec2),
-    )
-    .await?;
+    let spec = prepare(ecs, cluster, common!(req), Some(LaunchType::Ec2)).await?;
     let wanted: Vec<(String, Option<String>)> = req
         .container_instances
         .iter()
