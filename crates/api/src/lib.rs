@@ -1,6 +1,7 @@
 //! berth's HTTP front door: the AWS protocols, one error model, and one module per
 //! AWS service. Handlers are thin: they decode a typed input, apply the pure rules of
-//! `berth-model`, commit through the `Store`, and encode a typed output.
+//! `berth-model` or call ECS's domain operations (`berth-ecs`), commit through the
+//! `Store`, and encode a typed output.
 #![forbid(unsafe_code)]
 
 pub mod auth;

@@ -133,7 +133,7 @@ async fn observe(store: &dyn Store, cluster: &str) -> Result<ClusterView, Failur
         .filter_map(|kv| {
             let rec = decodable::<ContainerInstanceRecord>(kv)?.value;
             let id = kv.key.rsplit('/').next()?.to_string();
-            let active = rec.container_instance.status.as_deref() == Some("ACTIVE");
+            let active = rec.container_instance.status.as_deref() == Some(ContainerInstanceRecord::ACTIVE);
             let target = rec.container_instance.ec2_instance_id.clone().filter(|e| !e.is_empty());
             instance_targets.insert(id.clone(), target.unwrap_or_else(|| id.clone()));
             Some(InstanceView { id, active })

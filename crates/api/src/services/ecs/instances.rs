@@ -22,9 +22,6 @@ use berth_store::documents::{self, Change, Doc};
 use berth_store::{Compare, Txn};
 use std::collections::HashMap;
 
-const ACTIVE: &str = ContainerInstanceRecord::ACTIVE;
-const DRAINING: &str = ContainerInstanceRecord::DRAINING;
-const INACTIVE: &str = ContainerInstanceRecord::INACTIVE;
 /// The stop reason of tasks orphaned by a forced deregistration.
 const DEREGISTERED_REASON: &str = "Container instance deregistered";
 
@@ -113,7 +110,7 @@ pub async fn register(
                     container_instance_arn: Some(
                         ctx.scope().ecs(&EcsResource::ContainerInstance { cluster: cluster.clone(), id: id.clone() }),
                     ),
-                    status: Some(ACTIVE.into()),
+                    status: Some(ContainerInstanceRecord::ACTIVE.into()),
                     registered_at: Some(Timestamp::now()),
                     attachments: Some(vec![]),
                     tags: Some(vec![]),
@@ -193,7 +190,7 @@ pub async fn deregister(
                 .put(task_key, documents::encode(&task_rec)?);
         }
         rec.reservations.clear();
-        rec.container_instance.status = Some(INACTIVE.into());
+        rec.container_instance.status = Some(ContainerInstanceRecord::INACTIVE.into());
         rec.bump();
         txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), documents::encode(&rec)?);
         if ctx.store().txn(txn).await?.succeeded {
@@ -261,8 +258,8 @@ pub async fn update_state(
     let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let status = match req.status {
-        ContainerInstanceStatus::Active => ACTIVE,
-        ContainerInstanceStatus::Draining => DRAINING,
+        ContainerInstanceStatus::Active => ContainerInstanceRecord::ACTIVE,
+        ContainerInstanceStatus::Draining => ContainerInstanceRecord::DRAINING,
         other => {
             return Err(AwsError::ecs_invalid_parameter(format!(
                 "Container instances can only be set to ACTIVE or DRAINING, not {other}."
@@ -296,7 +293,7 @@ pub async fn update_state(
             None => failures.push(missing(&ctx, &cluster, given)),
             Some(rec) if rec.is_inactive() => failures.push(Failure {
                 arn: rec.container_instance.container_instance_arn.clone(),
-                reason: Some(INACTIVE.into()),
+                reason: Some(ContainerInstanceRecord::INACTIVE.into()),
                 detail: Some("The container instance is deregistered.".into()),
             }),
             Some(rec) => updated.push(rec),
