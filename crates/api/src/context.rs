@@ -2,11 +2,10 @@
 
 use crate::auth::keyring::Keyring;
 use crate::instance_changes::InstanceChanges;
+use berth_ecs::Ecs;
 use berth_model::arn::Scope;
 use berth_store::Store;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
 
 /// Server-wide state shared by all requests.
 pub struct Api {
@@ -15,8 +14,9 @@ pub struct Api {
     pub scope: Scope,
     /// The access keys requests are verified against.
     pub keyring: Keyring,
-    /// When each container instance's agent last polled.
-    pub heartbeats: Heartbeats,
+    /// ECS's domain operations over the same store and scope (and the agents'
+    /// heartbeats), shared with the control loops.
+    pub ecs: Ecs,
     /// Set once the server begins shutting down: long polls answer at once instead of
     /// holding the graceful shutdown for their whole wait.
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -32,10 +32,10 @@ impl Api {
     pub fn new(store: Arc<dyn Store>, scope: Scope, keyring: Keyring) -> Arc<Self> {
         let shutting_down = tokio::sync::watch::Sender::new(false);
         Arc::new(Self {
+            ecs: Ecs::new(store.clone(), scope.clone()),
             store,
             scope,
             keyring,
-            heartbeats: Heartbeats::default(),
             shutting_down,
             logs: std::sync::OnceLock::new(),
             registry: OnceLock::new(),
@@ -77,36 +77,6 @@ impl Api {
     }
 }
 
-/// The agents' heartbeats: every PollTasks is one. Kept in memory only: after a server
-/// restart every agent shows disconnected until its next poll (at most
-/// `agent_protocol::MAX_POLL_WAIT_SECONDS` later).
-#[derive(Debug, Default)]
-pub struct Heartbeats {
-    last: Mutex<HashMap<String, Instant>>,
-}
-
-impl Heartbeats {
-    /// An agent that polled within this long is `agentConnected`.
-    pub const CONNECTED_WITHIN: Duration = Duration::from_secs(60);
-
-    /// Records a poll by the agent of `instance_arn`.
-    pub fn beat(&self, instance_arn: &str) {
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        last.insert(instance_arn.to_string(), Instant::now());
-    }
-
-    /// Whether the agent of `instance_arn` polled within `CONNECTED_WITHIN`.
-    pub fn connected(&self, instance_arn: &str) -> bool {
-        let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        last.get(instance_arn).is_some_and(|t| t.elapsed() < Self::CONNECTED_WITHIN)
-    }
-
-    /// Forgets an instance (deregistered).
-    pub fn forget(&self, instance_arn: &str) {
-        self.last.lock().unwrap_or_else(PoisonError::into_inner).remove(instance_arn);
-    }
-}
-
 /// The identity a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -129,23 +99,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The context berth's own control loops act in: the account's root, no request.
-    pub fn system(api: Arc<Api>) -> Self {
-        let account = api.scope.account.clone();
-        let caller = Caller {
-            arn: format!("arn:aws:iam::{account}:root"),
-            user_id: account.clone(),
-            account,
-            access_key_id: None,
-        };
-        Ctx { api, caller, request_id: String::new(), host: None }
-    }
-
     pub fn store(&self) -> &dyn Store {
         self.api.store.as_ref()
     }
 
     pub fn scope(&self) -> &Scope {
         &self.api.scope
+    }
+
+    pub fn ecs(&self) -> &Ecs {
+        &self.api.ecs
     }
 }

@@ -288,3 +288,34 @@ impl From<berth_store::documents::DocumentError> for AwsError {
         AwsError::internal("InternalFailure")
     }
 }
+
+/// The ECS rules of berth-model refuse with InvalidParameterException.
+impl From<berth_model::service::Invalid> for AwsError {
+    fn from(e: berth_model::service::Invalid) -> Self {
+        AwsError::ecs_invalid_parameter(e.0)
+    }
+}
+
+impl From<berth_model::launch::Invalid> for AwsError {
+    fn from(e: berth_model::launch::Invalid) -> Self {
+        AwsError::ecs_invalid_parameter(e.0)
+    }
+}
+
+/// ECS's domain operations (berth-ecs) fail in these codes, the same as the handlers'.
+impl From<berth_ecs::EcsError> for AwsError {
+    fn from(e: berth_ecs::EcsError) -> Self {
+        use berth_ecs::EcsError as E;
+        match e {
+            E::InvalidParameter(message) => AwsError::ecs_invalid_parameter(message),
+            E::Client(message) => AwsError::ecs_client(message),
+            E::TaskNotFound => AwsError::ecs_task_not_found(),
+            E::NoContainerInstances => AwsError::ecs_no_container_instances(),
+            E::Contended(what) => {
+                tracing::error!(what, "gave up after conflicting writes");
+                AwsError::internal("ServerException")
+            }
+            E::Document(e) => e.into(),
+        }
+    }
+}

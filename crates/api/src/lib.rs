@@ -1,6 +1,7 @@
 //! berth's HTTP front door: the AWS protocols, one error model, and one module per
 //! AWS service. Handlers are thin: they decode a typed input, apply the pure rules of
-//! `berth-model`, commit through the `Store`, and encode a typed output.
+//! `berth-model` or call ECS's domain operations (`berth-ecs`), commit through the
+//! `Store`, and encode a typed output.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -11,13 +12,7 @@ mod instance_changes;
 pub mod protocol;
 mod services;
 
-pub use context::{Api, Caller, Ctx, Heartbeats};
-
-/// What the service controller (berth-control) starts and stops a service's tasks with:
-/// the same placement and commit path as RunTask and StopTask.
-pub mod service_tasks {
-    pub use crate::services::ecs::tasks::{ServiceTasks, Started, request_stop};
-}
+pub use context::{Api, Caller, Ctx};
 pub use front_door::MAX_BODY;
 
 use std::sync::Arc;

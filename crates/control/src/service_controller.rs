@@ -9,8 +9,9 @@
 
 use crate::service_plan::targets::{self, GroupFacts};
 use crate::service_plan::{self, ElbHealth, Inputs, InstanceView, TaskView};
-use berth_api::service_tasks::{ServiceTasks, request_stop};
-use berth_api::{Api, Ctx};
+use berth_ecs::Ecs;
+use berth_ecs::launch::ServiceTasks;
+use berth_ecs::stop::request_stop;
 use berth_model::Timestamp;
 use berth_model::ecs::{SchedulingStrategy, TaskStopCode};
 use berth_model::elbv2::arn::{self, Resource};
@@ -18,7 +19,8 @@ use berth_model::elbv2::records::TargetGroupRecord;
 use berth_model::keys;
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord, ServiceTarget, TaskRecord};
 use berth_model::service as rules;
-use berth_store::{Compare, KeyValue, Revision, Store, Txn};
+use berth_store::documents::{self, decodable};
+use berth_store::{Compare, Revision, Store, Txn};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,13 +32,12 @@ const SETTLE: Duration = Duration::from_millis(20);
 
 /// Runs forever: a pass over every service on each store change under `ecs/` and every
 /// `tick`.
-pub async fn run(api: Arc<Api>, tick: Duration) {
-    let ctx = Ctx::system(api.clone());
+pub async fn run(ecs: Ecs, tick: Duration) {
     let wake = Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(berth_store::notify_on_changes(api.store.clone(), "ecs/", wake.clone()));
+    tokio::spawn(berth_store::notify_on_changes(ecs.store.clone(), "ecs/", wake.clone()));
     loop {
         let started = std::time::Instant::now();
-        if let Err(e) = pass(&ctx).await {
+        if let Err(e) = pass(&ecs).await {
             tracing::warn!(error = %e, "service controller pass failed");
         }
         let settle = SETTLE.max(started.elapsed());
@@ -49,22 +50,16 @@ pub async fn run(api: Arc<Api>, tick: Duration) {
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-fn decode<T: serde::de::DeserializeOwned>(kv: &KeyValue) -> Option<T> {
-    serde_json::from_slice(&kv.value)
-        .map_err(|e| tracing::error!(key = %kv.key, error = %e, "stored document does not decode; left alone"))
-        .ok()
-}
-
 /// One step for every service that is not INACTIVE.
-pub async fn pass(ctx: &Ctx) -> Result<(), Failure> {
-    let store = ctx.store();
+pub async fn pass(ecs: &Ecs) -> Result<(), Failure> {
+    let store = ecs.store();
     let (kvs, _) = store.range(keys::SERVICES).await?;
     let mut clusters: HashMap<String, ClusterView> = HashMap::new();
     // Target groups, read once per pass when a service has load balancers.
     let mut groups: Option<BTreeMap<String, GroupFacts>> = None;
     let no_groups = BTreeMap::new();
     for kv in kvs {
-        let Some(rec) = decode::<ServiceRecord>(&kv) else { continue };
+        let Some(rec) = decodable::<ServiceRecord>(&kv).map(|d| d.value) else { continue };
         if rec.service.status.as_deref() == Some(rules::INACTIVE) {
             continue;
         }
@@ -100,7 +95,7 @@ pub async fn pass(ctx: &Ctx) -> Result<(), Failure> {
             groups: groups_now,
             instance_targets: &view.instance_targets,
         };
-        if let Err(e) = step(ctx, cluster, &kv.key, kv.mod_revision, &rec, seen).await {
+        if let Err(e) = step(ecs, cluster, &kv.key, kv.mod_revision, &rec, seen).await {
             tracing::warn!(service = %kv.key, error = %e, "service step failed");
         }
     }
@@ -121,7 +116,7 @@ async fn observe(store: &dyn Store, cluster: &str) -> Result<ClusterView, Failur
     let tasks = task_kvs
         .iter()
         .filter_map(|kv| {
-            let rec = decode::<TaskRecord>(kv)?;
+            let rec = decodable::<TaskRecord>(kv)?.value;
             let id = kv.key.rsplit('/').next()?.to_string();
             Some(TaskView {
                 id,
@@ -136,9 +131,9 @@ async fn observe(store: &dyn Store, cluster: &str) -> Result<ClusterView, Failur
     let instances = instance_kvs
         .iter()
         .filter_map(|kv| {
-            let rec = decode::<ContainerInstanceRecord>(kv)?;
+            let rec = decodable::<ContainerInstanceRecord>(kv)?.value;
             let id = kv.key.rsplit('/').next()?.to_string();
-            let active = rec.container_instance.status.as_deref() == Some("ACTIVE");
+            let active = rec.container_instance.status.as_deref() == Some(ContainerInstanceRecord::ACTIVE);
             let target = rec.container_instance.ec2_instance_id.clone().filter(|e| !e.is_empty());
             instance_targets.insert(id.clone(), target.unwrap_or_else(|| id.clone()));
             Some(InstanceView { id, active })
@@ -149,10 +144,10 @@ async fn observe(store: &dyn Store, cluster: &str) -> Result<ClusterView, Failur
 
 /// Every target group: its type, deregistration delay and targets' health.
 async fn target_groups(store: &dyn Store) -> Result<BTreeMap<String, GroupFacts>, Failure> {
-    let (kvs, _) = store.range(keys::TARGET_GROUPS).await?;
-    Ok(kvs
-        .iter()
-        .filter_map(decode::<TargetGroupRecord>)
+    Ok(documents::list_decodable::<TargetGroupRecord>(store, keys::TARGET_GROUPS)
+        .await?
+        .into_iter()
+        .map(|d| d.value)
         .map(|g| {
             let facts = GroupFacts {
                 target_type: g.target_group.target_type.clone().unwrap_or_else(|| "instance".into()),
@@ -182,7 +177,9 @@ async fn apply_targets(
         let (add, remove) = (of(register, group), of(deregister, group));
         for _ in 0..16 {
             let Some(kv) = store.get(&key).await? else { break };
-            let Some(mut tg) = decode::<TargetGroupRecord>(&kv).filter(|g| g.target_group.target_group_arn == group)
+            let Some(mut tg) = decodable::<TargetGroupRecord>(&kv)
+                .map(|d| d.value)
+                .filter(|g| g.target_group.target_group_arn == group)
             else {
                 break;
             };
@@ -190,7 +187,7 @@ async fn apply_targets(
             tg.register(&add, now);
             tg.deregister(&remove, now);
             let txn =
-                Txn::new().when(Compare::ModRevision(key.clone(), kv.mod_revision)).put(&key, serde_json::to_vec(&tg)?);
+                Txn::new().when(Compare::ModRevision(key.clone(), kv.mod_revision)).put(&key, documents::encode(&tg)?);
             if store_txn(store, txn).await? {
                 break;
             }
@@ -220,7 +217,7 @@ struct Seen<'a> {
 /// record (only if the service is unchanged since it was read), then stops (the tasks
 /// whose targets have drained) and starts what the plan says and records what starting did.
 async fn step(
-    ctx: &Ctx,
+    ecs: &Ecs,
     cluster: &str,
     key: &str,
     mod_revision: Revision,
@@ -232,7 +229,7 @@ async fn step(
     let daemon_instances;
     let instances = match (rec.service.scheduling_strategy, rec.service.deployments.iter().flatten().next()) {
         (Some(SchedulingStrategy::Daemon), Some(primary)) => {
-            let eligible = ServiceTasks::of(cluster, &rec.service, primary).eligible(ctx).await?;
+            let eligible = ServiceTasks::of(cluster, &rec.service, primary).eligible(ecs).await?;
             daemon_instances = instances
                 .iter()
                 .map(|i| InstanceView { id: i.id.clone(), active: eligible.contains(&i.id) })
@@ -264,17 +261,17 @@ async fn step(
     if updated != *rec {
         plan.record = Some(updated);
     }
-    apply_targets(ctx.store(), &targets_plan.register, &targets_plan.deregister).await?;
+    apply_targets(ecs.store(), &targets_plan.register, &targets_plan.deregister).await?;
     let mut txn = Txn::new().when(Compare::ModRevision(key.to_string(), mod_revision));
     if let Some(updated) = &plan.record {
-        txn = txn.put(key, serde_json::to_vec(updated)?);
+        txn = txn.put(key, documents::encode(updated)?);
     }
-    if !store_txn(ctx.store(), txn).await? {
+    if !store_txn(ecs.store(), txn).await? {
         return Ok(());
     }
     let rec = plan.record.as_ref().unwrap_or(rec);
     for (id, reason) in &plan.stop {
-        request_stop(ctx, cluster, id, Some(reason), TaskStopCode::ServiceSchedulerInitiated).await?;
+        request_stop(ecs, cluster, id, Some(reason), TaskStopCode::ServiceSchedulerInitiated).await?;
     }
     if plan.start == 0 && plan.start_on.is_empty() {
         return Ok(());
@@ -282,15 +279,15 @@ async fn step(
     let Some(primary) = rec.service.deployments.iter().flatten().next() else { return Ok(()) };
     let launcher = ServiceTasks::of(cluster, &rec.service, primary);
     let started = if plan.start > 0 {
-        launcher.start(ctx, plan.start).await?
+        launcher.start(ecs, plan.start).await?
     } else {
-        launcher.start_on(ctx, &plan.start_on).await?
+        launcher.start_on(ecs, &plan.start_on).await?
     };
     let ids: Vec<String> =
         started.tasks.iter().filter_map(|t| t.task_arn.as_deref()?.rsplit('/').next().map(String::from)).collect();
     let label = format!("service {}", rec.service.service_name.as_deref().unwrap_or_default());
     let unplaced = started.failures.first().map(|f| f.message(&label));
-    record(ctx.store(), key, |current| {
+    record(ecs.store(), key, |current| {
         service_plan::started(current, &ids, unplaced.clone(), Timestamp::now(), &mut new_id)
     })
     .await
@@ -308,11 +305,11 @@ async fn record(
 ) -> Result<(), Failure> {
     for _ in 0..16 {
         let Some(kv) = store.get(key).await? else { return Ok(()) };
-        let Some(current) = decode::<ServiceRecord>(&kv) else { return Ok(()) };
+        let Some(current) = decodable::<ServiceRecord>(&kv).map(|d| d.value) else { return Ok(()) };
         let Some(updated) = change(&current) else { return Ok(()) };
         let txn = Txn::new()
             .when(Compare::ModRevision(key.to_string(), kv.mod_revision))
-            .put(key, serde_json::to_vec(&updated)?);
+            .put(key, documents::encode(&updated)?);
         if store_txn(store, txn).await? {
             return Ok(());
         }

@@ -5,6 +5,7 @@
 use berth_model::Timestamp;
 use berth_model::keys;
 use berth_model::records::TaskRecord;
+use berth_store::documents;
 use berth_store::{Compare, Revision, Store, StoreError, Txn};
 use std::time::Duration;
 
@@ -37,12 +38,9 @@ pub async fn sweep(store: &dyn Store, now: Timestamp, retention: Duration) -> Re
     let (kvs, _) = store.range(keys::TASKS).await?;
     let tasks: Vec<StoredTask> = kvs
         .into_iter()
-        .filter_map(|kv| match serde_json::from_slice(&kv.value) {
-            Ok(record) => Some(StoredTask { key: kv.key, mod_revision: kv.mod_revision, record }),
-            Err(e) => {
-                tracing::error!(key = %kv.key, error = %e, "stored task does not decode; left alone");
-                None
-            }
+        .filter_map(|kv| {
+            let doc = documents::decodable::<TaskRecord>(&kv)?;
+            Some(StoredTask { key: kv.key, mod_revision: doc.mod_revision, record: doc.value })
         })
         .collect();
     let mut deleted = 0;

@@ -1,11 +1,9 @@
-//! The service controller's loop over a real (in-memory) store and berth-api's
+//! The service controller's loop over a real (in-memory) store and berth-ecs's
 //! placement path: objects are written as the API and agents write them, then passes are
 //! run by hand and what they committed is read back.
 
-use berth_api::auth::keyring::Keyring;
-use berth_api::auth::sealer::Sealer;
-use berth_api::{Api, Ctx};
 use berth_control::service_controller::pass;
+use berth_ecs::Ecs;
 use berth_model::arn::Scope;
 use berth_model::ecs::{Cluster, ContainerInstance, DeploymentRolloutState, SchedulingStrategy, Service, TaskStopCode};
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord, TaskRecord};
@@ -114,14 +112,12 @@ async fn setup(store: &dyn Store) {
     put(store, &keys::service("c", "web"), record).await;
 }
 
-fn context(store: Arc<dyn Store>) -> Ctx {
-    let api =
-        Api::new(store, Scope::new("us-east-1", "000000000000"), Keyring::new(Sealer::from_key(&[1; 32]).unwrap()));
-    Ctx::system(api)
+fn context(store: Arc<dyn Store>) -> Ecs {
+    Ecs::new(store, Scope::new("us-east-1", "000000000000"))
 }
 
 /// The objects of `setup` in a fresh store, after the controller's first pass.
-async fn first_pass() -> (Arc<dyn Store>, Ctx) {
+async fn first_pass() -> (Arc<dyn Store>, Ecs) {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     setup(store.as_ref()).await;
     let ctx = context(store.clone());

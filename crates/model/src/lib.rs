@@ -16,6 +16,7 @@ pub mod elbv2;
 pub mod generated;
 pub mod instance;
 pub mod keys;
+pub mod launch;
 pub mod records;
 pub mod service;
 pub mod tags;

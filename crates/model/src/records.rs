@@ -4,8 +4,8 @@
 use crate::Timestamp;
 use crate::demand::Resources;
 use crate::ecs::{
-    ContainerInstance, Deployment, Failure, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Service,
-    ServiceDeploymentStatus, Tag, Task, TaskDefinition,
+    Cluster, ContainerInstance, Deployment, Failure, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
+    Service, ServiceDeploymentStatus, Tag, Task, TaskDefinition,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -77,9 +77,58 @@ pub struct ContainerInstanceRecord {
 }
 
 impl ContainerInstanceRecord {
+    pub const ACTIVE: &str = "ACTIVE";
+    pub const DRAINING: &str = "DRAINING";
+    pub const INACTIVE: &str = "INACTIVE";
+
     /// What the instance's tasks hold in total.
     pub fn reserved(&self) -> Resources {
         Resources::sum(self.reservations.values())
+    }
+
+    /// ACTIVE, DRAINING or INACTIVE (a record without one is ACTIVE).
+    pub fn status(&self) -> &str {
+        self.container_instance.status.as_deref().unwrap_or(Self::ACTIVE)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status() == Self::ACTIVE
+    }
+
+    /// Deregistered: kept, but given no tasks and not counted.
+    pub fn is_inactive(&self) -> bool {
+        self.status() == Self::INACTIVE
+    }
+
+    /// The instance's id (the last segment of its ARN).
+    pub fn id(&self) -> String {
+        self.container_instance
+            .container_instance_arn
+            .as_deref()
+            .and_then(|a| a.rsplit('/').next())
+            .unwrap_or_default()
+            .into()
+    }
+
+    /// Bumps the version counter: every change a CloudWatch event would report.
+    pub fn bump(&mut self) {
+        let v = &mut self.container_instance.version;
+        *v = Some(v.unwrap_or(0) + 1);
+    }
+
+    /// The value of one of the instance's attributes.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.container_instance.attributes.iter().flatten().find(|a| a.name == name).and_then(|a| a.value.as_deref())
+    }
+}
+
+impl Cluster {
+    pub const ACTIVE: &str = "ACTIVE";
+    pub const INACTIVE: &str = "INACTIVE";
+
+    /// Deleted clusters are kept INACTIVE; only ACTIVE ones take requests.
+    pub fn is_active(&self) -> bool {
+        self.status.as_deref() == Some(Self::ACTIVE)
     }
 }
 

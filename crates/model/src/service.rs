@@ -5,9 +5,9 @@
 use crate::Timestamp;
 use crate::arn::{Arn, EcsResource, Scope};
 use crate::ecs::{
-    Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, LaunchType, LoadBalancer,
-    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, SchedulingStrategy, Service, ServiceEvent,
-    TaskDefinition,
+    Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentController, DeploymentControllerType,
+    DeploymentRolloutState, LaunchType, LoadBalancer, NetworkConfiguration, PlacementStrategy, PlacementStrategyType,
+    SchedulingStrategy, Service, ServiceEvent, TaskDefinition,
 };
 
 pub const ACTIVE: &str = "ACTIVE";
@@ -34,7 +34,8 @@ pub fn deployment_id(random: u64) -> String {
 }
 
 /// Why a service request is refused (InvalidParameterException).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct Invalid(pub String);
 
 fn invalid(message: impl Into<String>) -> Invalid {
@@ -95,6 +96,41 @@ pub fn deployment_configuration(
             Err(invalid("The daemon scheduling strategy does not support a maximumPercent other than 100."))
         }
         _ => Ok(out),
+    }
+}
+
+/// desiredCount: never negative, and not given at all for DAEMON services.
+pub fn check_desired_count(strategy: SchedulingStrategy, given: Option<i32>) -> Result<(), Invalid> {
+    match (strategy, given) {
+        (_, Some(n)) if n < 0 => Err(invalid("desiredCount can not be negative.")),
+        (SchedulingStrategy::Daemon, Some(_)) => {
+            Err(invalid("The daemon scheduling strategy does not support a desired count for services."))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// DAEMON services place one task per instance: no placement strategy.
+pub fn check_daemon_strategy(strategy: SchedulingStrategy, given: Option<&[PlacementStrategy]>) -> Result<(), Invalid> {
+    if strategy == SchedulingStrategy::Daemon && given.is_some_and(|s| !s.is_empty()) {
+        return Err(invalid("Placement strategies are not supported with the DAEMON scheduling strategy."));
+    }
+    Ok(())
+}
+
+/// Only the rolling-update controller (ECS) is served; CODE_DEPLOY and EXTERNAL belong
+/// to other AWS services.
+pub fn check_controller(given: Option<&DeploymentController>) -> Result<(), Invalid> {
+    match given.map(|c| c.r#type) {
+        None | Some(DeploymentControllerType::Ecs) => Ok(()),
+        Some(other) => Err(invalid(format!("The deployment controller type {other} is not supported; use ECS."))),
+    }
+}
+
+pub fn check_grace_period(given: Option<i32>) -> Result<(), Invalid> {
+    match given {
+        Some(n) if n < 0 => Err(invalid("healthCheckGracePeriodSeconds can not be negative.")),
+        _ => Ok(()),
     }
 }
 
@@ -257,6 +293,26 @@ mod tests {
             };
             assert!(deployment_configuration(Some(&bad), None, SchedulingStrategy::Replica).is_err(), "{min}/{max}");
         }
+    }
+
+    #[test]
+    fn service_settings_are_checked() {
+        use SchedulingStrategy::{Daemon, Replica};
+        assert!(check_desired_count(Replica, Some(3)).is_ok() && check_desired_count(Daemon, None).is_ok());
+        assert_eq!(check_desired_count(Replica, Some(-1)), Err(Invalid("desiredCount can not be negative.".into())));
+        assert!(check_desired_count(Daemon, Some(1)).is_err());
+        let spread = PlacementStrategy { r#type: Some(PlacementStrategyType::Spread), field: Some("host".into()) };
+        assert!(check_daemon_strategy(Replica, Some(std::slice::from_ref(&spread))).is_ok());
+        assert!(check_daemon_strategy(Daemon, Some(&[])).is_ok());
+        assert!(check_daemon_strategy(Daemon, Some(&[spread])).is_err());
+        let controller = |t| DeploymentController { r#type: t };
+        assert!(
+            check_controller(None).is_ok()
+                && check_controller(Some(&controller(DeploymentControllerType::Ecs))).is_ok()
+        );
+        assert!(check_controller(Some(&controller(DeploymentControllerType::CodeDeploy))).is_err());
+        assert!(check_grace_period(Some(0)).is_ok() && check_grace_period(None).is_ok());
+        assert!(check_grace_period(Some(-1)).is_err());
     }
 
     #[test]

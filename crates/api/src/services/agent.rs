@@ -8,10 +8,11 @@
 //! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
 //! the instance's tasks or the instance itself changes after it, then answers.
 
-use super::ecs::{clusters, instances, names, tasks};
+use super::ecs::clusters;
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::json;
+use berth_ecs::{EcsError, names};
 use berth_model::agent_protocol::{
     MAX_POLL_WAIT_SECONDS, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
     TARGET_PREFIX, TaskAssignment,
@@ -34,10 +35,10 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
 }
 
 async fn poll(ctx: Ctx, req: PollTasksRequest) -> Result<PollTasksResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let cluster = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     // An instance that exists is answered whatever its cluster's state, so that the agent
     // of a deregistered (INACTIVE) instance learns it even after the cluster is deleted.
-    let instance = match names::instance_id(&ctx, &cluster, &req.container_instance) {
+    let instance = match names::instance_id(ctx.scope(), &cluster, &req.container_instance) {
         Some(id) => ctx.store().get(&keys::instance(&cluster, &id)).await?.map(|_| id),
         None => None,
     };
@@ -46,7 +47,7 @@ async fn poll(ctx: Ctx, req: PollTasksRequest) -> Result<PollTasksResponse, AwsE
         return Err(AwsError::ecs_instance_not_found());
     };
     let arn = ctx.scope().ecs(&EcsResource::ContainerInstance { cluster: cluster.clone(), id: id.clone() });
-    ctx.api.heartbeats.beat(&arn);
+    ctx.ecs().heartbeats.beat(&arn);
     if let Some(after) = req.after_revision {
         let wait = req.wait_seconds.unwrap_or(MAX_POLL_WAIT_SECONDS).min(MAX_POLL_WAIT_SECONDS);
         if wait > 0 {
@@ -54,20 +55,20 @@ async fn poll(ctx: Ctx, req: PollTasksRequest) -> Result<PollTasksResponse, AwsE
         }
     }
     let state = read_state(&ctx, &cluster, &id).await?;
-    ctx.api.heartbeats.beat(&arn);
+    ctx.ecs().heartbeats.beat(&arn);
     Ok(state)
 }
 
 async fn report(ctx: Ctx, req: ReportTaskStateRequest) -> Result<ReportTaskStateResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let cluster = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     let not_found = || async {
         // A task the store does not have: say so about the cluster first when it is gone.
         clusters::active(&ctx, &cluster).await?;
         Err(AwsError::ecs_task_not_found())
     };
-    let Some(id) = names::task_id(&ctx, &cluster, &req.task_arn) else { return not_found().await };
-    let revision = match tasks::report(&ctx, &cluster, &id, |_| req.clone()).await {
-        Err(e) if e == AwsError::ecs_task_not_found() => return not_found().await,
+    let Some(id) = names::task_id(ctx.scope(), &cluster, &req.task_arn) else { return not_found().await };
+    let revision = match berth_ecs::report::report(ctx.ecs(), &cluster, &id, |_| req.clone()).await {
+        Err(EcsError::TaskNotFound) => return not_found().await,
         other => other?,
     };
     Ok(ReportTaskStateResponse { revision })
@@ -110,7 +111,7 @@ async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksRespo
         }
         let td_arn = rec.task.task_definition_arn.clone().unwrap_or_default();
         if !definitions.contains_key(&td_arn) {
-            let wanted = names::task_definition(ctx, &td_arn)?;
+            let wanted = names::task_definition(ctx.scope(), &td_arn)?;
             let key = keys::taskdef(&wanted.family, wanted.revision.unwrap_or_default());
             match documents::get::<TaskDefinitionRecord>(store, &key).await? {
                 Some(doc) => definitions.insert(td_arn.clone(), doc.value),
@@ -123,9 +124,5 @@ async fn read_state(ctx: &Ctx, cluster: &str, id: &str) -> Result<PollTasksRespo
         assignments
             .push(TaskAssignment { task: rec.task, task_definition: definitions[&td_arn].task_definition.clone() });
     }
-    Ok(PollTasksResponse {
-        revision,
-        instance_status: instances::status_of(&instance.value).to_string(),
-        tasks: assignments,
-    })
+    Ok(PollTasksResponse { revision, instance_status: instance.value.status().to_string(), tasks: assignments })
 }

@@ -3,9 +3,10 @@
 //! Attributes live in the instance's record (`containerInstance.attributes`, beside the
 //! ones its agent registered), so placement and the cluster query language see them.
 
-use super::{clusters, instances, names, paging};
+use super::{clusters, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::{load, names};
 use berth_model::ecs::*;
 use berth_model::records::ContainerInstanceRecord;
 use berth_model::{attributes, keys};
@@ -13,7 +14,7 @@ use berth_store::documents::{self, Change};
 use std::collections::BTreeMap;
 
 pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let by_target = targets(&ctx, &cluster, &req.attributes).await?;
     for (id, attrs) in &by_target {
@@ -21,10 +22,10 @@ pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesRes
             ctx.store(),
             &keys::instance(&cluster, id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
-                let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+                let mut rec = current.filter(|r| !r.is_inactive()).ok_or_else(|| target_not_found(id))?;
                 let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
                 attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
-                instances::bump(&mut rec);
+                rec.bump();
                 Ok((Change::Put(rec), ()))
             },
         )
@@ -34,7 +35,7 @@ pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesRes
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let by_target = targets(&ctx, &cluster, &req.attributes).await?;
     for (id, attrs) in &by_target {
@@ -43,14 +44,14 @@ pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttr
             ctx.store(),
             &keys::instance(&cluster, id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
-                let mut rec = current.filter(|r| !instances::is_inactive(r)).ok_or_else(|| target_not_found(id))?;
+                let mut rec = current.filter(|r| !r.is_inactive()).ok_or_else(|| target_not_found(id))?;
                 let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
                 let before = list.len();
                 attributes::delete(list, &names);
                 if list.len() == before {
                     return Ok((Change::Keep, ()));
                 }
-                instances::bump(&mut rec);
+                rec.bump();
                 Ok((Change::Put(rec), ()))
             },
         )
@@ -60,15 +61,15 @@ pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttr
 }
 
 pub async fn list(ctx: Ctx, req: ListAttributesRequest) -> Result<ListAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     if req.attribute_value.is_some() && req.attribute_name.is_none() {
         return Err(AwsError::ecs_invalid_parameter("attributeValue can only be used together with attributeName."));
     }
     let mut found = vec![];
-    for doc in instances::load_all(&ctx, &cluster).await? {
+    for doc in load::instances(ctx.ecs(), &cluster).await? {
         let rec = doc.value;
-        if instances::is_inactive(&rec) {
+        if rec.is_inactive() {
             continue;
         }
         let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
@@ -108,9 +109,9 @@ async fn targets(ctx: &Ctx, cluster: &str, given: &[Attribute]) -> Result<BTreeM
                 a.name
             ))
         })?;
-        let doc = instances::load(ctx, cluster, target).await?.filter(|d| !instances::is_inactive(&d.value));
+        let doc = load::instance(ctx.ecs(), cluster, target).await?.filter(|d| !d.value.is_inactive());
         let Some(doc) = doc else { return Err(target_not_found(target)) };
-        out.entry(instances::id_of(&doc.value)).or_default().push(attributes::stored(a));
+        out.entry(doc.value.id()).or_default().push(attributes::stored(a));
     }
     Ok(out)
 }

@@ -5,23 +5,22 @@
 //! derived from the cluster's instances (not INACTIVE), services and tasks (RUNNING;
 //! pending = not yet RUNNING) whenever a cluster is shown.
 
-use super::{instances, names, paging, tasks};
+use super::paging;
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::{load, names};
 use berth_model::arn::EcsResource;
 use berth_model::ecs::*;
-use berth_model::records::ServiceRecord;
+use berth_model::records::{ContainerInstanceRecord, ServiceRecord};
 use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
 use berth_store::documents::{self, Change};
 
-const ACTIVE: &str = "ACTIVE";
-const INACTIVE: &str = "INACTIVE";
 /// Capacity providers every cluster may name without creating them first.
 const BUILT_IN_CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
 pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateClusterResponse, AwsError> {
-    let name = names::cluster_name(&ctx, req.cluster_name.as_deref())?;
+    let name = names::cluster_name(ctx.scope(), req.cluster_name.as_deref())?;
     let tags = req.tags.unwrap_or_default();
     tags::validate(&tags).map_err(AwsError::ecs_invalid_parameter)?;
     let settings = merge_settings(default_settings(), req.settings.unwrap_or_default())?;
@@ -33,7 +32,7 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
         cluster_arn: Some(ctx.scope().ecs(&EcsResource::Cluster(name.clone()))),
         cluster_name: Some(name.clone()),
         configuration: req.configuration,
-        status: Some(ACTIVE.into()),
+        status: Some(Cluster::ACTIVE.into()),
         tags: Some(tags),
         settings: Some(settings),
         capacity_providers: Some(capacity_providers),
@@ -48,7 +47,7 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
     let cluster =
         documents::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| -> Result<_, AwsError> {
             Ok(match current {
-                Some(c) if is_active(&c) => (Change::Keep, c),
+                Some(c) if c.is_active() => (Change::Keep, c),
                 _ => (Change::Put(fresh.clone()), fresh.clone()),
             })
         })
@@ -64,7 +63,7 @@ pub async fn describe(ctx: Ctx, req: DescribeClustersRequest) -> Result<Describe
     let include = req.include.unwrap_or_default();
     let (mut clusters, mut failures) = (vec![], vec![]);
     for given in wanted {
-        let found = match names::cluster_name(&ctx, Some(&given)) {
+        let found = match names::cluster_name(ctx.scope(), Some(&given)) {
             Ok(name) => documents::get::<Cluster>(ctx.store(), &keys::cluster(&name)).await?,
             Err(_) => None,
         };
@@ -84,7 +83,7 @@ pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResp
     let arns: Vec<String> = documents::list::<Cluster>(ctx.store(), keys::CLUSTERS)
         .await?
         .into_iter()
-        .filter(|d| is_active(&d.value))
+        .filter(|d| d.value.is_active())
         .filter_map(|d| d.value.cluster_arn)
         .collect();
     let page = paging::paginate(arns, String::clone, false, req.next_token.as_deref(), req.max_results, 100)?;
@@ -92,7 +91,7 @@ pub async fn list(ctx: Ctx, req: ListClustersRequest) -> Result<ListClustersResp
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteClusterResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     active(&ctx, &name).await?;
     if live_services(&ctx, &name).await? > 0 {
         return Err(AwsError::ecs_cluster_contains(
@@ -100,15 +99,17 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
             "The cluster cannot be deleted while services are active. Delete its services (or scale them to 0 and delete them) first.",
         ));
     }
-    let live_instances = instances::load_all(&ctx, &name).await?;
-    if live_instances.iter().any(|d| matches!(instances::status_of(&d.value), instances::ACTIVE | instances::DRAINING))
+    let live_instances = load::instances(ctx.ecs(), &name).await?;
+    if live_instances
+        .iter()
+        .any(|d| matches!(d.value.status(), ContainerInstanceRecord::ACTIVE | ContainerInstanceRecord::DRAINING))
     {
         return Err(AwsError::ecs_cluster_contains(
             "ClusterContainsContainerInstancesException",
             "The Cluster cannot be deleted while Container Instances are active or draining.",
         ));
     }
-    let live_tasks = tasks::load_all(&ctx, &name).await?;
+    let live_tasks = load::tasks(ctx.ecs(), &name).await?;
     if live_tasks.iter().any(|d| TaskStatus::of(&d.value.task) != TaskStatus::Stopped) {
         return Err(AwsError::ecs_cluster_contains(
             "ClusterContainsTasksException",
@@ -116,7 +117,7 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
         ));
     }
     let cluster = change_active(&ctx, &name, |c| {
-        c.status = Some(INACTIVE.into());
+        c.status = Some(Cluster::INACTIVE.into());
         Ok(())
     })
     .await?;
@@ -124,7 +125,7 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
 }
 
 pub async fn update(ctx: Ctx, req: UpdateClusterRequest) -> Result<UpdateClusterResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     let cluster = change_active(&ctx, &name, |c| {
         if let Some(settings) = &req.settings {
             c.settings = Some(merge_settings(c.settings.take().unwrap_or_default(), settings.clone())?);
@@ -146,7 +147,7 @@ pub async fn update_settings(
     ctx: Ctx,
     req: UpdateClusterSettingsRequest,
 ) -> Result<UpdateClusterSettingsResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     let cluster = change_active(&ctx, &name, |c| {
         c.settings = Some(merge_settings(c.settings.take().unwrap_or_default(), req.settings.clone())?);
         Ok(())
@@ -159,7 +160,7 @@ pub async fn put_capacity_providers(
     ctx: Ctx,
     req: PutClusterCapacityProvidersRequest,
 ) -> Result<PutClusterCapacityProvidersResponse, AwsError> {
-    let name = names::cluster_name(&ctx, Some(&req.cluster))?;
+    let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     check_capacity_providers(&req.capacity_providers, &req.default_capacity_provider_strategy)?;
     let cluster = change_active(&ctx, &name, |c| {
         c.capacity_providers = Some(req.capacity_providers.clone());
@@ -174,7 +175,7 @@ pub async fn put_capacity_providers(
 /// act inside a cluster use this too.
 pub async fn active(ctx: &Ctx, name: &str) -> Result<Cluster, AwsError> {
     match documents::get::<Cluster>(ctx.store(), &keys::cluster(name)).await? {
-        Some(doc) if is_active(&doc.value) => Ok(doc.value),
+        Some(doc) if doc.value.is_active() => Ok(doc.value),
         _ => Err(AwsError::ecs_cluster_not_found()),
     }
 }
@@ -186,17 +187,13 @@ async fn change_active(
     mut change: impl FnMut(&mut Cluster) -> Result<(), AwsError>,
 ) -> Result<Cluster, AwsError> {
     documents::modify(ctx.store(), &keys::cluster(name), |current: Option<Cluster>| match current {
-        Some(mut c) if is_active(&c) => {
+        Some(mut c) if c.is_active() => {
             change(&mut c)?;
             Ok((Change::Put(c.clone()), c))
         }
         _ => Err(AwsError::ecs_cluster_not_found()),
     })
     .await
-}
-
-pub fn is_active(c: &Cluster) -> bool {
-    c.status.as_deref() == Some(ACTIVE)
 }
 
 /// The ARN reported for a cluster that was asked for but not found.
@@ -271,11 +268,9 @@ struct Counts {
 async fn counts(ctx: &Ctx, name: &str) -> Result<Counts, AwsError> {
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let statuses: Vec<TaskStatus> =
-        tasks::load_all(ctx, name).await?.iter().map(|d| TaskStatus::of(&d.value.task)).collect();
+        load::tasks(ctx.ecs(), name).await?.iter().map(|d| TaskStatus::of(&d.value.task)).collect();
     Ok(Counts {
-        instances: count(
-            instances::load_all(ctx, name).await?.iter().filter(|d| !instances::is_inactive(&d.value)).count(),
-        ),
+        instances: count(load::instances(ctx.ecs(), name).await?.iter().filter(|d| !d.value.is_inactive()).count()),
         services: count(live_services(ctx, name).await?),
         running_tasks: count(statuses.iter().filter(|s| **s == TaskStatus::Running).count()),
         pending_tasks: count(statuses.iter().filter(|s| s.is_pending()).count()),

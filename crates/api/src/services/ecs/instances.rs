@@ -6,9 +6,11 @@
 //! changes with every task (remainingResources, running/pending counts) and with every
 //! poll (agentConnected) is derived when an instance is shown.
 
-use super::{clusters, names, paging, tasks};
+use super::{clusters, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::placement_view::{InstanceTasks, by_instance};
+use berth_ecs::{load, names};
 use berth_model::arn::EcsResource;
 use berth_model::cluster_query::{self, Subject};
 use berth_model::ecs::*;
@@ -16,14 +18,10 @@ use berth_model::instance::{self, Registered};
 use berth_model::records::{ContainerInstanceRecord, TaskRecord};
 use berth_model::task_lifecycle::{self, TaskStatus};
 use berth_model::{Timestamp, attributes, keys, tags};
-use berth_scheduler::InstanceSnapshot;
 use berth_store::documents::{self, Change, Doc};
 use berth_store::{Compare, Txn};
 use std::collections::HashMap;
 
-pub const ACTIVE: &str = "ACTIVE";
-pub const DRAINING: &str = "DRAINING";
-pub const INACTIVE: &str = "INACTIVE";
 /// The stop reason of tasks orphaned by a forced deregistration.
 const DEREGISTERED_REASON: &str = "Container instance deregistered";
 
@@ -31,7 +29,7 @@ pub async fn register(
     ctx: Ctx,
     req: RegisterContainerInstanceRequest,
 ) -> Result<RegisterContainerInstanceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let registered = instance::parse_total_resources(req.total_resources.as_deref().unwrap_or_default())
         .map_err(AwsError::ecs_invalid_parameter)?;
@@ -58,13 +56,13 @@ pub async fn register(
     // Re-registration: the ARN the agent was given before, or (an agent that lost its
     // state) the live instance with the same EC2 instance id.
     let existing = match &req.container_instance_arn {
-        Some(arn) => Some(names::instance_id(&ctx, &cluster, arn).ok_or_else(AwsError::ecs_instance_not_found)?),
+        Some(arn) => Some(names::instance_id(ctx.scope(), &cluster, arn).ok_or_else(AwsError::ecs_instance_not_found)?),
         None => match &identity.instance_id {
-            Some(ec2) => load_all(&ctx, &cluster)
+            Some(ec2) => load::instances(ctx.ecs(), &cluster)
                 .await?
                 .into_iter()
-                .find(|d| !is_inactive(&d.value) && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))
-                .map(|d| id_of(&d.value)),
+                .find(|d| !d.value.is_inactive() && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))
+                .map(|d| d.value.id()),
             None => None,
         },
     };
@@ -93,7 +91,7 @@ pub async fn register(
                 &keys::instance(&cluster, &id),
                 |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
                     let mut rec = current.ok_or_else(AwsError::ecs_instance_not_found)?;
-                    if is_inactive(&rec) {
+                    if rec.is_inactive() {
                         return Err(AwsError::ecs_client(
                             "The container instance was deregistered (INACTIVE). Register without containerInstanceArn \
                          to join the cluster as a new instance.",
@@ -112,7 +110,7 @@ pub async fn register(
                     container_instance_arn: Some(
                         ctx.scope().ecs(&EcsResource::ContainerInstance { cluster: cluster.clone(), id: id.clone() }),
                     ),
-                    status: Some(ACTIVE.into()),
+                    status: Some(ContainerInstanceRecord::ACTIVE.into()),
                     registered_at: Some(Timestamp::now()),
                     attachments: Some(vec![]),
                     tags: Some(vec![]),
@@ -133,7 +131,7 @@ pub async fn register(
             rec
         }
     };
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     Ok(RegisterContainerInstanceResponse { container_instance: Some(shown(&ctx, &record, &stats, &[])) })
 }
 
@@ -141,23 +139,23 @@ pub async fn deregister(
     ctx: Ctx,
     req: DeregisterContainerInstanceRequest,
 ) -> Result<DeregisterContainerInstanceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    let id =
-        names::instance_id(&ctx, &cluster, &req.container_instance).ok_or_else(AwsError::ecs_instance_not_found)?;
+    let id = names::instance_id(ctx.scope(), &cluster, &req.container_instance)
+        .ok_or_else(AwsError::ecs_instance_not_found)?;
     let key = keys::instance(&cluster, &id);
     for _ in 0..documents::MAX_ATTEMPTS {
         let doc = documents::get::<ContainerInstanceRecord>(ctx.store(), &key)
             .await?
             .ok_or_else(AwsError::ecs_instance_not_found)?;
         let mut rec = doc.value;
-        if is_inactive(&rec) {
-            let stats = tasks::by_instance(&ctx, &cluster).await?;
+        if rec.is_inactive() {
+            let stats = by_instance(ctx.ecs(), &cluster).await?;
             return Ok(DeregisterContainerInstanceResponse {
                 container_instance: Some(shown(&ctx, &rec, &stats, &[])),
             });
         }
-        let live: Vec<Doc<TaskRecord>> = tasks::load_all(&ctx, &cluster)
+        let live: Vec<Doc<TaskRecord>> = load::tasks(ctx.ecs(), &cluster)
             .await?
             .into_iter()
             .filter(|t| {
@@ -192,13 +190,13 @@ pub async fn deregister(
                 .put(task_key, documents::encode(&task_rec)?);
         }
         rec.reservations.clear();
-        rec.container_instance.status = Some(INACTIVE.into());
-        bump(&mut rec);
+        rec.container_instance.status = Some(ContainerInstanceRecord::INACTIVE.into());
+        rec.bump();
         txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), documents::encode(&rec)?);
         if ctx.store().txn(txn).await?.succeeded {
             let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
-            ctx.api.heartbeats.forget(&arn);
-            let stats = tasks::by_instance(&ctx, &cluster).await?;
+            ctx.ecs().heartbeats.forget(&arn);
+            let stats = by_instance(ctx.ecs(), &cluster).await?;
             return Ok(DeregisterContainerInstanceResponse {
                 container_instance: Some(shown(&ctx, &rec, &stats, &[])),
             });
@@ -208,21 +206,21 @@ pub async fn deregister(
 }
 
 pub async fn list(ctx: Ctx, req: ListContainerInstancesRequest) -> Result<ListContainerInstancesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let filter = match req.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(f) => Some(cluster_query::parse(f).map_err(|e| AwsError::ecs_invalid_parameter(e.0))?),
         None => None,
     };
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     let wanted = req.status.map(|s| s.as_str());
-    let records: Vec<ContainerInstanceRecord> = load_all(&ctx, &cluster)
+    let records: Vec<ContainerInstanceRecord> = load::instances(ctx.ecs(), &cluster)
         .await?
         .into_iter()
         .map(|d| d.value)
         .filter(|r| match wanted {
-            Some(status) => status_of(r) == status,
-            None => !is_inactive(r),
+            Some(status) => r.status() == status,
+            None => !r.is_inactive(),
         })
         .filter(|r| filter.as_ref().is_none_or(|f| f.eval(&|s| subject_values(&ctx, r, &stats, s))))
         .collect();
@@ -236,16 +234,16 @@ pub async fn describe(
     ctx: Ctx,
     req: DescribeContainerInstancesRequest,
 ) -> Result<DescribeContainerInstancesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     if req.container_instances.is_empty() || req.container_instances.len() > 100 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 100 container instances to describe."));
     }
     let include = req.include.unwrap_or_default();
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     let (mut found, mut failures) = (vec![], vec![]);
     for given in &req.container_instances {
-        match load(&ctx, &cluster, given).await? {
+        match load::instance(ctx.ecs(), &cluster, given).await? {
             Some(doc) => found.push(shown(&ctx, &doc.value, &stats, &include)),
             None => failures.push(missing(&ctx, &cluster, given)),
         }
@@ -257,11 +255,11 @@ pub async fn update_state(
     ctx: Ctx,
     req: UpdateContainerInstancesStateRequest,
 ) -> Result<UpdateContainerInstancesStateResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let status = match req.status {
-        ContainerInstanceStatus::Active => ACTIVE,
-        ContainerInstanceStatus::Draining => DRAINING,
+        ContainerInstanceStatus::Active => ContainerInstanceRecord::ACTIVE,
+        ContainerInstanceStatus::Draining => ContainerInstanceRecord::DRAINING,
         other => {
             return Err(AwsError::ecs_invalid_parameter(format!(
                 "Container instances can only be set to ACTIVE or DRAINING, not {other}."
@@ -273,7 +271,7 @@ pub async fn update_state(
     }
     let (mut updated, mut failures) = (vec![], vec![]);
     for given in &req.container_instances {
-        let Some(id) = names::instance_id(&ctx, &cluster, given) else {
+        let Some(id) = names::instance_id(ctx.scope(), &cluster, given) else {
             failures.push(missing(&ctx, &cluster, given));
             continue;
         };
@@ -282,121 +280,47 @@ pub async fn update_state(
             &keys::instance(&cluster, &id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
                 let Some(mut rec) = current else { return Ok((Change::Keep, None)) };
-                if is_inactive(&rec) || status_of(&rec) == status {
+                if rec.is_inactive() || rec.status() == status {
                     return Ok((Change::Keep, Some(rec)));
                 }
                 rec.container_instance.status = Some(status.into());
-                bump(&mut rec);
+                rec.bump();
                 Ok((Change::Put(rec.clone()), Some(rec)))
             },
         )
         .await?;
         match result {
             None => failures.push(missing(&ctx, &cluster, given)),
-            Some(rec) if is_inactive(&rec) => failures.push(Failure {
+            Some(rec) if rec.is_inactive() => failures.push(Failure {
                 arn: rec.container_instance.container_instance_arn.clone(),
-                reason: Some(INACTIVE.into()),
+                reason: Some(ContainerInstanceRecord::INACTIVE.into()),
                 detail: Some("The container instance is deregistered.".into()),
             }),
             Some(rec) => updated.push(rec),
         }
     }
-    let stats = tasks::by_instance(&ctx, &cluster).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
     Ok(UpdateContainerInstancesStateResponse {
         container_instances: Some(updated.iter().map(|r| shown(&ctx, r, &stats, &[])).collect()),
         failures: Some(failures),
     })
 }
 
-// ---- shared with tasks, attributes and the agent protocol ----
-
-/// Every instance record of the cluster (any status), in id order.
-pub async fn load_all(ctx: &Ctx, cluster: &str) -> Result<Vec<Doc<ContainerInstanceRecord>>, AwsError> {
-    documents::list(ctx.store(), &keys::instances_of(cluster)).await.map_err(AwsError::from)
-}
-
-/// The instance a caller names by id or ARN, if the cluster has it (any status).
-pub async fn load(ctx: &Ctx, cluster: &str, given: &str) -> Result<Option<Doc<ContainerInstanceRecord>>, AwsError> {
-    match names::instance_id(ctx, cluster, given) {
-        Some(id) => documents::get(ctx.store(), &keys::instance(cluster, &id)).await.map_err(AwsError::from),
-        None => Ok(None),
-    }
-}
-
-pub fn status_of(rec: &ContainerInstanceRecord) -> &str {
-    rec.container_instance.status.as_deref().unwrap_or(ACTIVE)
-}
-
-pub fn is_inactive(rec: &ContainerInstanceRecord) -> bool {
-    status_of(rec) == INACTIVE
-}
-
-/// The instance's id (the last segment of its ARN).
-pub fn id_of(rec: &ContainerInstanceRecord) -> String {
-    rec.container_instance
-        .container_instance_arn
-        .as_deref()
-        .and_then(|a| a.rsplit('/').next())
-        .unwrap_or_default()
-        .into()
-}
-
-/// Bumps the version counter: every change a CloudWatch event would report.
-pub fn bump(rec: &mut ContainerInstanceRecord) {
-    let v = &mut rec.container_instance.version;
-    *v = Some(v.unwrap_or(0) + 1);
-}
-
-/// The value of one of the instance's attributes.
-pub fn attribute<'a>(rec: &'a ContainerInstanceRecord, name: &str) -> Option<&'a str> {
-    rec.container_instance.attributes.iter().flatten().find(|a| a.name == name).and_then(|a| a.value.as_deref())
-}
-
-/// The instance as placement sees it.
-pub fn snapshot(
-    ctx: &Ctx,
-    rec: &ContainerInstanceRecord,
-    stats: &HashMap<String, tasks::InstanceTasks>,
-) -> InstanceSnapshot {
-    let ci = &rec.container_instance;
-    let counts = stats.get(&id_of(rec));
-    InstanceSnapshot {
-        gpus: rec.gpus.clone(),
-        ec2_instance_id: ci.ec2_instance_id.clone().unwrap_or_default(),
-        running_tasks_count: counts.map_or(0, |c| u32::try_from(c.running).unwrap_or(0)),
-        agent_connected: connected(ctx, rec),
-        agent_version: ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).unwrap_or_default(),
-        registered_at: ci.registered_at.map(cluster_query::iso8601).unwrap_or_default(),
-        arn: rec.container_instance.container_instance_arn.clone().unwrap_or_default(),
-        active: status_of(rec) == ACTIVE,
-        registered: rec.registered.clone(),
-        reserved: rec.reserved(),
-        attributes: rec
-            .container_instance
-            .attributes
-            .iter()
-            .flatten()
-            .map(|a| (a.name.clone(), a.value.clone()))
-            .collect(),
-        task_groups: stats.get(&id_of(rec)).map(|s| s.groups.clone()).unwrap_or_default(),
-    }
-}
-
 /// The instance as the API shows it: remaining resources, task counts and connectivity
 /// derived; tags and health only when `include` asks for them.
-pub fn shown(
+fn shown(
     ctx: &Ctx,
     rec: &ContainerInstanceRecord,
-    stats: &HashMap<String, tasks::InstanceTasks>,
+    stats: &HashMap<String, InstanceTasks>,
     include: &[ContainerInstanceField],
 ) -> ContainerInstance {
     let mut ci = rec.container_instance.clone();
     let registered = Registered { resources: rec.registered.clone(), gpus: rec.gpus.clone() };
     ci.remaining_resources = Some(instance::remaining_resources(&registered, &rec.reserved()));
-    let counts = stats.get(&id_of(rec));
+    let counts = stats.get(&rec.id());
     ci.running_tasks_count = Some(counts.map_or(0, |c| c.running));
     ci.pending_tasks_count = Some(counts.map_or(0, |c| c.pending));
-    let connected = connected(ctx, rec);
+    let connected = ctx.ecs().connected(rec);
     ci.agent_connected = Some(connected);
     if !include.contains(&ContainerInstanceField::Tags) {
         ci.tags = Some(vec![]);
@@ -415,22 +339,17 @@ pub fn shown(
     ci
 }
 
-fn connected(ctx: &Ctx, rec: &ContainerInstanceRecord) -> bool {
-    !is_inactive(rec)
-        && rec.container_instance.container_instance_arn.as_deref().is_some_and(|a| ctx.api.heartbeats.connected(a))
-}
-
 /// What the cluster query language sees of an instance.
 fn subject_values(
     ctx: &Ctx,
     rec: &ContainerInstanceRecord,
-    stats: &HashMap<String, tasks::InstanceTasks>,
+    stats: &HashMap<String, InstanceTasks>,
     subject: &Subject,
 ) -> Vec<String> {
     let ci = &rec.container_instance;
-    let counts = stats.get(&id_of(rec));
+    let counts = stats.get(&rec.id());
     match subject {
-        Subject::AgentConnected => vec![connected(ctx, rec).to_string()],
+        Subject::AgentConnected => vec![ctx.ecs().connected(rec).to_string()],
         Subject::AgentVersion => ci.version_info.as_ref().and_then(|v| v.agent_version.clone()).into_iter().collect(),
         Subject::Attribute(name) => ci
             .attributes
@@ -448,7 +367,10 @@ fn subject_values(
 
 fn missing(ctx: &Ctx, cluster: &str, given: &str) -> Failure {
     Failure {
-        arn: Some(names::missing_arn(ctx, given, |id| EcsResource::ContainerInstance { cluster: cluster.into(), id })),
+        arn: Some(names::missing_arn(ctx.scope(), given, |id| EcsResource::ContainerInstance {
+            cluster: cluster.into(),
+            id,
+        })),
         reason: Some("MISSING".into()),
         detail: None,
     }

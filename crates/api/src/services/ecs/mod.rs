@@ -2,13 +2,12 @@
 
 mod attributes;
 pub(crate) mod clusters;
-pub(crate) mod instances;
-pub(crate) mod names;
+mod instances;
 pub(crate) mod paging;
 mod services;
 mod tags;
 mod taskdefs;
-pub(crate) mod tasks;
+mod tasks;
 
 use crate::context::Ctx;
 use crate::error::AwsError;

@@ -6,20 +6,21 @@
 //! keeps the counts, rollout states and events, and takes a deleted service from
 //! DRAINING to INACTIVE.
 
-use super::tasks::ServiceTasks;
-use super::{clusters, names, paging, tasks};
+use super::{clusters, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::services::elbv2;
+use berth_ecs::launch::ServiceTasks;
+use berth_ecs::{names, task_definitions};
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
 use berth_model::service::{self as rules, NewDeployment};
-use berth_model::{Timestamp, keys, tags};
+use berth_model::{Timestamp, keys, launch, tags};
 use berth_store::documents::{self, Doc};
 
 pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateServiceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = req.service_name.clone();
     if !names::is_valid_name(&name) {
@@ -28,25 +29,25 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         ));
     }
     if let Some(token) = &req.client_token {
-        tasks::check_client_token(token, 36)?;
+        launch::check_client_token(token, 36)?;
     }
     let strategy = req.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
-    check_desired_count(strategy, req.desired_count)?;
+    rules::check_desired_count(strategy, req.desired_count)?;
     let desired = req.desired_count.unwrap_or(0);
     let given_td = req
         .task_definition
         .as_deref()
         .ok_or_else(|| AwsError::ecs_invalid_parameter("TaskDefinition can not be blank."))?;
-    check_controller(req.deployment_controller.as_ref())?;
+    rules::check_controller(req.deployment_controller.as_ref())?;
     let deployment_configuration =
-        rules::deployment_configuration(req.deployment_configuration.as_ref(), None, strategy).map_err(invalid)?;
-    check_grace_period(req.health_check_grace_period_seconds)?;
-    check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
+        rules::deployment_configuration(req.deployment_configuration.as_ref(), None, strategy)?;
+    rules::check_grace_period(req.health_check_grace_period_seconds)?;
+    rules::check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
     let (launch_type, _) =
-        tasks::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
+        launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
     let service_tags = req.tags.clone().unwrap_or_default();
     tags::validate(&service_tags).map_err(AwsError::ecs_invalid_parameter)?;
-    let td = tasks::runnable_task_definition(&ctx, given_td, false).await?.task_definition;
+    let td = task_definitions::runnable(ctx.ecs(), given_td, false).await?.task_definition;
     let td_arn = td.task_definition_arn.clone().unwrap_or_default();
 
     let now = Timestamp::now();
@@ -113,17 +114,17 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     };
     // Tasks must be startable with these settings: the same checks as RunTask.
     let launcher = ServiceTasks::of(&cluster, &service, &deployment);
-    launcher.check(&ctx).await?;
+    launcher.check(ctx.ecs()).await?;
     let mut service = service;
     if strategy == SchedulingStrategy::Daemon {
         // One task per instance it belongs on (the controller keeps this as instances come and go).
-        let n = i32::try_from(launcher.eligible(&ctx).await?.len()).unwrap_or(i32::MAX);
+        let n = i32::try_from(launcher.eligible(ctx.ecs()).await?.len()).unwrap_or(i32::MAX);
         service.desired_count = Some(n);
         for d in service.deployments.iter_mut().flatten() {
             d.desired_count = Some(n);
         }
     }
-    rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
+    rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default())?;
     check_target_groups(&ctx, &td, service.load_balancers.as_deref().unwrap_or_default()).await?;
     let mut tracking = berth_model::records::ServiceTracking::default();
     if has_health_checks(&td) {
@@ -191,25 +192,24 @@ async fn check_target_groups(ctx: &Ctx, td: &TaskDefinition, lbs: &[LoadBalancer
 }
 
 pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateServiceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let current = find(&ctx, &cluster, &name).await?.value;
     let strategy = current.service.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
-    check_desired_count(strategy, req.desired_count)?;
-    check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
-    check_controller(req.deployment_controller.as_ref())?;
-    check_grace_period(req.health_check_grace_period_seconds)?;
+    rules::check_desired_count(strategy, req.desired_count)?;
+    rules::check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
+    rules::check_controller(req.deployment_controller.as_ref())?;
+    rules::check_grace_period(req.health_check_grace_period_seconds)?;
     let new_td = match &req.task_definition {
-        Some(given) => Some(tasks::runnable_task_definition(&ctx, given, false).await?.task_definition),
+        Some(given) => Some(task_definitions::runnable(ctx.ecs(), given, false).await?.task_definition),
         None => None,
     };
     let deployment_configuration = rules::deployment_configuration(
         req.deployment_configuration.as_ref(),
         current.service.deployment_configuration.as_ref(),
         strategy,
-    )
-    .map_err(invalid)?;
+    )?;
     // The settings new tasks would get must be startable (checked once, outside the
     // compare-and-swap loop: it reads other documents).
     let mut probe = current.service.clone();
@@ -219,8 +219,8 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         task_definition: new_td.as_ref().and_then(|t| t.task_definition_arn.clone()).or(probe.task_definition.clone()),
         ..Default::default()
     };
-    let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(&ctx).await?;
-    rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default()).map_err(invalid)?;
+    let td = ServiceTasks::of(&cluster, &probe, &probe_deployment).check(ctx.ecs()).await?;
+    rules::check_load_balancers(&td, probe.load_balancers.as_deref().unwrap_or_default())?;
     if req.load_balancers.is_some() || new_td.is_some() {
         check_target_groups(&ctx, &td, probe.load_balancers.as_deref().unwrap_or_default()).await?;
     }
@@ -277,7 +277,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteServiceRequest) -> Result<DeleteServiceResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let stored = documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
@@ -301,7 +301,7 @@ pub async fn delete(ctx: Ctx, req: DeleteServiceRequest) -> Result<DeleteService
 }
 
 pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<DescribeServicesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     if req.services.is_empty() || req.services.len() > 10 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 10 services to describe."));
@@ -322,7 +322,7 @@ pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<Describe
                 services.push(s);
             }
             None => failures.push(Failure {
-                arn: Some(names::missing_arn(&ctx, given, |name| EcsResource::Service {
+                arn: Some(names::missing_arn(ctx.scope(), given, |name| EcsResource::Service {
                     cluster: cluster.clone(),
                     name,
                 })),
@@ -335,7 +335,7 @@ pub async fn describe(ctx: Ctx, req: DescribeServicesRequest) -> Result<Describe
 }
 
 pub async fn list(ctx: Ctx, req: ListServicesRequest) -> Result<ListServicesResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let arns: Vec<String> = documents::list::<ServiceRecord>(ctx.store(), &keys::services_of(&cluster))
         .await?
@@ -364,7 +364,7 @@ pub async fn list_deployments(
     ctx: Ctx,
     req: ListServiceDeploymentsRequest,
 ) -> Result<ListServiceDeploymentsResponse, AwsError> {
-    let cluster = names::cluster_name(&ctx, req.cluster.as_deref())?;
+    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let rec = find(&ctx, &cluster, &name).await?.value;
@@ -452,51 +452,8 @@ fn service_name(ctx: &Ctx, cluster: &str, given: &str) -> Result<String, AwsErro
     Ok(name)
 }
 
-fn invalid(e: rules::Invalid) -> AwsError {
-    AwsError::ecs_invalid_parameter(e.0)
-}
-
 fn new_deployment_id() -> String {
     rules::deployment_id(u64::from_str_radix(&names::new_id()[..16], 16).unwrap_or(0))
-}
-
-/// Only the rolling-update controller (ECS) is served; CODE_DEPLOY and EXTERNAL belong
-/// to other AWS services.
-fn check_controller(given: Option<&DeploymentController>) -> Result<(), AwsError> {
-    match given.map(|c| c.r#type) {
-        None | Some(DeploymentControllerType::Ecs) => Ok(()),
-        Some(other) => Err(AwsError::ecs_invalid_parameter(format!(
-            "The deployment controller type {other} is not supported; use ECS."
-        ))),
-    }
-}
-
-/// desiredCount: never negative, and not given at all for DAEMON services.
-fn check_desired_count(strategy: SchedulingStrategy, given: Option<i32>) -> Result<(), AwsError> {
-    match (strategy, given) {
-        (_, Some(n)) if n < 0 => Err(AwsError::ecs_invalid_parameter("desiredCount can not be negative.")),
-        (SchedulingStrategy::Daemon, Some(_)) => Err(AwsError::ecs_invalid_parameter(
-            "The daemon scheduling strategy does not support a desired count for services.",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// DAEMON services place one task per instance: no placement strategy.
-fn check_daemon_strategy(strategy: SchedulingStrategy, given: Option<&[PlacementStrategy]>) -> Result<(), AwsError> {
-    if strategy == SchedulingStrategy::Daemon && given.is_some_and(|s| !s.is_empty()) {
-        return Err(AwsError::ecs_invalid_parameter(
-            "Placement strategies are not supported with the DAEMON scheduling strategy.",
-        ));
-    }
-    Ok(())
-}
-
-fn check_grace_period(given: Option<i32>) -> Result<(), AwsError> {
-    match given {
-        Some(n) if n < 0 => Err(AwsError::ecs_invalid_parameter("healthCheckGracePeriodSeconds can not be negative.")),
-        _ => Ok(()),
-    }
 }
 
 /// Whether an essential container of `td` defines a health check (the task's health

@@ -1,8 +1,9 @@
 //! TagResource, UntagResource, ListTagsForResource on every ECS resource berth holds.
 
-use super::{clusters, names};
+use super::clusters;
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::names;
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::{ServiceRecord, TaskDefinitionRecord};
@@ -57,10 +58,10 @@ fn resource(ctx: &Ctx, arn: &str) -> Result<EcsResource, AwsError> {
         )?;
     match &parsed {
         EcsResource::Cluster(name) => {
-            names::cluster_name(ctx, Some(name))?;
+            names::cluster_name(ctx.scope(), Some(name))?;
         }
         EcsResource::Service { cluster, name } => {
-            names::cluster_name(ctx, Some(cluster))?;
+            names::cluster_name(ctx.scope(), Some(cluster))?;
             if !names::is_valid_name(name) {
                 return Err(not_found(arn));
             }
@@ -83,7 +84,7 @@ async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Ta
     match resource(ctx, arn)? {
         EcsResource::Cluster(name) => {
             documents::modify(ctx.store(), &keys::cluster(&name), |current: Option<Cluster>| match current {
-                Some(mut c) if clusters::is_active(&c) => {
+                Some(mut c) if c.is_active() => {
                     c.tags = Some(f(c.tags.as_deref().unwrap_or_default())?);
                     Ok((Change::Put(c), ()))
                 }

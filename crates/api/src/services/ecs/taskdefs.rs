@@ -5,13 +5,14 @@
 //! counter and writes the new revision in one transaction, so revision numbers are
 //! dense, never reused, and two concurrent registrations never get the same one.
 
-use super::{names, paging};
+use super::paging;
 use crate::context::Ctx;
 use crate::error::AwsError;
+use berth_ecs::{names, task_definitions};
 use berth_model::ecs::*;
 use berth_model::records::{FamilyRecord, TaskDefinitionRecord};
 use berth_model::{Timestamp, keys, taskdef};
-use berth_store::documents::{self, Change, Doc};
+use berth_store::documents::{self, Change};
 use berth_store::{Compare, Txn};
 use std::collections::BTreeMap;
 
@@ -57,7 +58,7 @@ pub async fn describe(
     ctx: Ctx,
     req: DescribeTaskDefinitionRequest,
 ) -> Result<DescribeTaskDefinitionResponse, AwsError> {
-    let doc = find(&ctx, &req.task_definition).await?;
+    let doc = task_definitions::find(ctx.ecs(), &req.task_definition).await?;
     let with_tags = req.include.unwrap_or_default().contains(&TaskDefinitionField::Tags);
     Ok(DescribeTaskDefinitionResponse {
         task_definition: Some(doc.value.task_definition),
@@ -168,24 +169,9 @@ pub async fn delete(ctx: Ctx, req: DeleteTaskDefinitionsRequest) -> Result<Delet
     Ok(DeleteTaskDefinitionsResponse { task_definitions: Some(deleted), failures: Some(failures) })
 }
 
-/// The task definition a caller names: a given revision, or the family's latest ACTIVE one.
-pub async fn find(ctx: &Ctx, given: &str) -> Result<Doc<TaskDefinitionRecord>, AwsError> {
-    let not_found = || AwsError::ecs_client("Unable to describe task definition.");
-    let wanted = names::task_definition(ctx, given)?;
-    let found = match wanted.revision {
-        Some(rev) => documents::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&wanted.family, rev)).await?,
-        None => documents::list::<TaskDefinitionRecord>(ctx.store(), &keys::taskdefs_of(&wanted.family))
-            .await?
-            .into_iter()
-            .rev()
-            .find(|d| d.value.task_definition.status == Some(TaskDefinitionStatus::Active)),
-    };
-    found.ok_or_else(not_found)
-}
-
 /// A task definition named with its revision (deregistering and deleting need one).
 fn exact(ctx: &Ctx, given: &str) -> Result<(String, i32), AwsError> {
-    let wanted = names::task_definition(ctx, given)?;
+    let wanted = names::task_definition(ctx.scope(), given)?;
     match wanted.revision {
         Some(rev) => Ok((wanted.family, rev)),
         None => Err(AwsError::ecs_client(format!(

@@ -1,8 +1,7 @@
 //! Turning what a caller names (a name or an ARN) into the names keys are made of.
 
-use crate::context::Ctx;
-use crate::error::AwsError;
-use berth_model::arn::{Arn, EcsResource};
+use crate::EcsError;
+use berth_model::arn::{Arn, EcsResource, Scope};
 
 /// Cluster names and task definition families: 1–255 letters, digits, `-` and `_`.
 pub fn is_valid_name(name: &str) -> bool {
@@ -11,17 +10,16 @@ pub fn is_valid_name(name: &str) -> bool {
 
 /// A cluster given by name or ARN (absent: `default`, as ECS does). Only checks the form;
 /// whether it exists is the caller's question.
-pub fn cluster_name(ctx: &Ctx, given: Option<&str>) -> Result<String, AwsError> {
+pub fn cluster_name(scope: &Scope, given: Option<&str>) -> Result<String, EcsError> {
     let given = given.unwrap_or("default");
     let name = if given.starts_with("arn:") {
         match Arn::parse(given).and_then(|a| a.ecs_resource().map(|r| (a, r))) {
-            Some((arn, EcsResource::Cluster(name))) if arn.account == ctx.scope().account => name,
+            Some((arn, EcsResource::Cluster(name))) if arn.account == scope.account => name,
             _ => {
-                return Err(AwsError::ecs_invalid_parameter(format!(
+                return Err(EcsError::InvalidParameter(format!(
                     "'{given}' is not a cluster ARN of this account \
                      (arn:aws:ecs:{}:{}:cluster/NAME).",
-                    ctx.scope().region,
-                    ctx.scope().account
+                    scope.region, scope.account
                 )));
             }
         }
@@ -29,7 +27,7 @@ pub fn cluster_name(ctx: &Ctx, given: Option<&str>) -> Result<String, AwsError> 
         given.to_string()
     };
     if !is_valid_name(&name) {
-        return Err(AwsError::ecs_invalid_parameter(format!(
+        return Err(EcsError::InvalidParameter(format!(
             "Cluster name '{name}' is invalid: use 1 to 255 letters, numbers, hyphens and underscores."
         )));
     }
@@ -43,17 +41,16 @@ pub struct TaskDefinitionRef {
     pub revision: Option<i32>,
 }
 
-pub fn task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRef, AwsError> {
+pub fn task_definition(scope: &Scope, given: &str) -> Result<TaskDefinitionRef, EcsError> {
     let invalid = || {
-        AwsError::ecs_client(format!(
+        EcsError::Client(format!(
             "Invalid task definition '{given}': use FAMILY, FAMILY:REVISION or \
              arn:aws:ecs:{}:{}:task-definition/FAMILY:REVISION.",
-            ctx.scope().region,
-            ctx.scope().account
+            scope.region, scope.account
         ))
     };
     let spec = if given.starts_with("arn:") {
-        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == ctx.scope().account);
+        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == scope.account);
         arn.and_then(|a| a.resource.strip_prefix("task-definition/")).ok_or_else(invalid)?
     } else {
         given
@@ -74,18 +71,18 @@ pub fn task_definition(ctx: &Ctx, given: &str) -> Result<TaskDefinitionRef, AwsE
 /// A container instance named by its id or ARN (the cluster-qualified form, or the
 /// older `container-instance/ID`), as the id its key is made of. None when it cannot be
 /// one of `cluster`'s: malformed, or another cluster's or account's ARN.
-pub fn instance_id(ctx: &Ctx, cluster: &str, given: &str) -> Option<String> {
-    object_id(ctx, cluster, given, "container-instance")
+pub fn instance_id(scope: &Scope, cluster: &str, given: &str) -> Option<String> {
+    object_id(scope, cluster, given, "container-instance")
 }
 
 /// A task named by its id or ARN, as `instance_id` does for instances.
-pub fn task_id(ctx: &Ctx, cluster: &str, given: &str) -> Option<String> {
-    object_id(ctx, cluster, given, "task")
+pub fn task_id(scope: &Scope, cluster: &str, given: &str) -> Option<String> {
+    object_id(scope, cluster, given, "task")
 }
 
-fn object_id(ctx: &Ctx, cluster: &str, given: &str, kind: &str) -> Option<String> {
+fn object_id(scope: &Scope, cluster: &str, given: &str, kind: &str) -> Option<String> {
     let id = if given.starts_with("arn:") {
-        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == ctx.scope().account)?;
+        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == scope.account)?;
         let rest = arn.resource.strip_prefix(kind)?.strip_prefix('/')?;
         match rest.split_once('/') {
             Some((c, id)) if c == cluster => id,
@@ -104,8 +101,8 @@ fn is_valid_id(id: &str) -> bool {
 }
 
 /// The ARN a Describe* failure reports for something asked for but not found.
-pub fn missing_arn(ctx: &Ctx, given: &str, resource: impl FnOnce(String) -> EcsResource) -> String {
-    if given.starts_with("arn:") { given.to_string() } else { ctx.scope().ecs(&resource(given.to_string())) }
+pub fn missing_arn(scope: &Scope, given: &str, resource: impl FnOnce(String) -> EcsResource) -> String {
+    if given.starts_with("arn:") { given.to_string() } else { scope.ecs(&resource(given.to_string())) }
 }
 
 /// A fresh object id as ECS writes them: 32 lowercase hex digits.
