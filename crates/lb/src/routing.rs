@@ -2,7 +2,7 @@
 //! whose conditions all match, else the default actions; and which target group a
 //! weighted forward sends it to.
 
-use berth_model::elbv2::matching::parse_cidr;
+use berth_model::elbv2::parse::parse_cidr;
 use berth_model::elbv2::validate::condition_values;
 use berth_model::elbv2::{Action, Rule, RuleCondition};
 use std::net::IpAddr;

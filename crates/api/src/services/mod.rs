@@ -9,14 +9,14 @@ pub mod agent;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
-pub mod logs;
+pub mod cloudwatch_logs;
 pub mod sts;
 
 pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
     match prefix {
         ecs::TARGET_PREFIX => ecs::call(ctx, op, body).await,
         ecr::TARGET_PREFIX => ecr::call(ctx, op, body).await,
-        logs::TARGET_PREFIX => logs::call(ctx, op, body).await,
+        cloudwatch_logs::TARGET_PREFIX => cloudwatch_logs::call(ctx, op, body).await,
         berth_model::agent_protocol::TARGET_PREFIX => agent::call(ctx, op, body).await,
         _ => Err(AwsError::unknown_operation(&format!("{prefix}.{op}"))),
     }

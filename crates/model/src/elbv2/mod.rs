@@ -5,7 +5,7 @@
 pub mod arn;
 pub mod attributes;
 pub mod lenient;
-pub mod matching;
+pub mod parse;
 pub mod records;
 pub mod shapes;
 pub mod validate;

@@ -194,7 +194,7 @@ pub fn conditions(conditions: &[RuleCondition]) -> Result<(), Invalid> {
                 }
             }
             "source-ip" => {
-                if let Some(v) = values.iter().find(|v| super::matching::parse_cidr(v).is_none()) {
+                if let Some(v) = values.iter().find(|v| super::parse::parse_cidr(v).is_none()) {
                     return Err(validation(format!("Source IP '{v}' must be a CIDR block such as 10.0.0.0/8")));
                 }
             }
@@ -246,7 +246,7 @@ pub fn health_check(tg: &TargetGroup) -> Result<(), Invalid> {
         return Err(validation(format!("Health check port '{port}' must be 'traffic-port' or 1 to 65535")));
     }
     if let Some(code) = tg.matcher.as_ref().and_then(|m| m.http_code.as_deref())
-        && super::matching::parse_matcher(code).is_none()
+        && super::parse::parse_matcher(code).is_none()
     {
         return Err(validation(format!(
             "Health check matcher '{code}' must be HTTP codes between 200 and 499, such as 200, 200,202 or 200-299"
