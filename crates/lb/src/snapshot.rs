@@ -5,11 +5,12 @@
 use crate::http1::Xff;
 use berth_model::Timestamp;
 use berth_model::elbv2::attributes::{self, LOAD_BALANCER, TARGET_GROUP};
-use berth_model::elbv2::matching::parse_matcher;
+use berth_model::elbv2::parse::parse_matcher;
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
 use berth_model::elbv2::{Action, Rule};
 use berth_model::keys;
-use berth_store::{KeyValue, Store, StoreError};
+use berth_store::documents;
+use berth_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -71,14 +72,10 @@ pub struct TargetView {
     pub draining: bool,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(kv: &KeyValue) -> Option<T> {
-    serde_json::from_slice(&kv.value)
-        .map_err(|e| tracing::error!(key = %kv.key, error = %e, "stored document does not decode; skipped"))
-        .ok()
-}
-
+/// Every document under `prefix` that decodes: one bad record must not take the data
+/// plane down (it is logged and skipped).
 async fn all<T: serde::de::DeserializeOwned>(store: &dyn Store, prefix: &str) -> Result<Vec<T>, StoreError> {
-    Ok(store.range(prefix).await?.0.iter().filter_map(decode).collect())
+    Ok(documents::list_decodable(store, prefix).await?.into_iter().map(|d| d.value).collect())
 }
 
 /// Where a target is reached: an ip target at its address; an instance target at its
