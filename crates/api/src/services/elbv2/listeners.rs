@@ -50,7 +50,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     let protocol = input.protocol.unwrap_or_else(|| "HTTP".into());
     check_protocol(&protocol)?;
     let Some(port) = input.port else {
-        return Err(AwsError::elbv2_validation("A listener port must be specified"));
+        return Err(AwsError::validation("A listener port must be specified"));
     };
     validate::port(port).map_err(AwsError::elbv2_invalid)?;
     check_actions(&ctx, &input.default_actions).await?;
@@ -133,7 +133,7 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
             }
             out
         }
-        _ => return Err(AwsError::elbv2_validation("Exactly one of LoadBalancerArn or ListenerArns must be given")),
+        _ => return Err(AwsError::validation("Exactly one of LoadBalancerArn or ListenerArns must be given")),
     };
     let (listeners, next) = page(listeners, |l| l.listener_arn.clone(), input.marker.as_deref(), input.page_size)?;
     Ok(json!({"Listeners": to_value(&listeners)?, "NextMarker": next}))

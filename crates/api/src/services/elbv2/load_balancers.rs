@@ -76,7 +76,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     match input.kind.as_deref() {
         None | Some("application") => {}
         Some(other) => {
-            return Err(AwsError::elbv2_validation(format!(
+            return Err(AwsError::validation(format!(
                 "Load balancer type '{other}' is not supported; berth serves application load balancers"
             )));
         }
@@ -87,7 +87,7 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     }
     let ip_address_type = input.ip_address_type.clone().unwrap_or_else(|| "ipv4".into());
     if !matches!(ip_address_type.as_str(), "ipv4" | "dualstack") {
-        return Err(AwsError::elbv2_validation(format!("IpAddressType '{ip_address_type}' must be ipv4 or dualstack")));
+        return Err(AwsError::validation(format!("IpAddressType '{ip_address_type}' must be ipv4 or dualstack")));
     }
     let store = ctx.api.store.as_ref();
     let key = keys::load_balancer(name);
@@ -176,7 +176,7 @@ pub struct DescribeInput {
 
 pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
     if !input.arns.is_empty() && !input.names.is_empty() {
-        return Err(AwsError::elbv2_validation("LoadBalancerArns and Names cannot be used together"));
+        return Err(AwsError::validation("LoadBalancerArns and Names cannot be used together"));
     }
     let mut records = Vec::new();
     for arn in &input.arns {

@@ -6,14 +6,14 @@
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::query::{self, Params};
+use crate::protocol::dispatch;
+use crate::protocol::query::Params;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
 use berth_model::keys;
 use berth_store::documents::{self, Doc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::future::Future;
 
 mod limits;
 mod listeners;
@@ -24,64 +24,45 @@ mod target_groups;
 mod targets;
 
 pub const VERSION: &str = "2015-12-01";
-const XMLNS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+pub const XMLNS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
-pub async fn call(ctx: Ctx, params: &Params) -> Result<String, AwsError> {
-    let action = params.action().unwrap_or_default();
-    let request_id = ctx.request_id.clone();
-    let input = params.tree();
-    let output = match action {
-        "CreateLoadBalancer" => run(ctx, input, load_balancers::create).await,
-        "DescribeLoadBalancers" => run(ctx, input, load_balancers::describe).await,
-        "DeleteLoadBalancer" => run(ctx, input, load_balancers::delete).await,
-        "DescribeLoadBalancerAttributes" => run(ctx, input, load_balancers::describe_attributes).await,
-        "ModifyLoadBalancerAttributes" => run(ctx, input, load_balancers::modify_attributes).await,
-        "CreateTargetGroup" => run(ctx, input, target_groups::create).await,
-        "DescribeTargetGroups" => run(ctx, input, target_groups::describe).await,
-        "ModifyTargetGroup" => run(ctx, input, target_groups::modify).await,
-        "DeleteTargetGroup" => run(ctx, input, target_groups::delete).await,
-        "DescribeTargetGroupAttributes" => run(ctx, input, target_groups::describe_attributes).await,
-        "ModifyTargetGroupAttributes" => run(ctx, input, target_groups::modify_attributes).await,
-        "CreateListener" => run(ctx, input, listeners::create).await,
-        "DescribeListeners" => run(ctx, input, listeners::describe).await,
-        "ModifyListener" => run(ctx, input, listeners::modify).await,
-        "DeleteListener" => run(ctx, input, listeners::delete).await,
-        "CreateRule" => run(ctx, input, rules::create).await,
-        "DescribeRules" => run(ctx, input, rules::describe).await,
-        "ModifyRule" => run(ctx, input, rules::modify).await,
-        "DeleteRule" => run(ctx, input, rules::delete).await,
-        "SetRulePriorities" => run(ctx, input, rules::set_priorities).await,
-        "RegisterTargets" => run(ctx, input, targets::register).await,
-        "DeregisterTargets" => run(ctx, input, targets::deregister).await,
-        "DescribeTargetHealth" => run(ctx, input, targets::describe_health).await,
-        "AddTags" => run(ctx, input, tags::add).await,
-        "RemoveTags" => run(ctx, input, tags::remove).await,
-        "DescribeTags" => run(ctx, input, tags::describe).await,
-        "DescribeAccountLimits" => run(ctx, input, limits::describe).await,
-        other => Err(AwsError::invalid_action(other)),
-    }?;
-    Ok(query::encode_response(action, XMLNS, &request_id, |w| {
-        w.members(&output);
-    }))
-}
-
-async fn run<I, F, Fut>(ctx: Ctx, input: Value, handler: F) -> Result<Value, AwsError>
-where
-    I: DeserializeOwned,
-    F: FnOnce(Ctx, I) -> Fut,
-    Fut: Future<Output = Result<Value, AwsError>>,
-{
-    let input = serde_path_to_error::deserialize(input).map_err(|e| {
-        let path = e.path().to_string();
-        AwsError::elbv2_validation(format!("Invalid value at '{path}': {}", e.into_inner()))
-    })?;
-    handler(ctx, input).await
+/// The result XML of `action`.
+pub async fn call(ctx: Ctx, action: &str, params: &Params) -> Result<String, AwsError> {
+    dispatch!(query(ctx, action, params) else AwsError::invalid_action(action); {
+        "CreateLoadBalancer" => load_balancers::create,
+        "DescribeLoadBalancers" => load_balancers::describe,
+        "DeleteLoadBalancer" => load_balancers::delete,
+        "DescribeLoadBalancerAttributes" => load_balancers::describe_attributes,
+        "ModifyLoadBalancerAttributes" => load_balancers::modify_attributes,
+        "CreateTargetGroup" => target_groups::create,
+        "DescribeTargetGroups" => target_groups::describe,
+        "ModifyTargetGroup" => target_groups::modify,
+        "DeleteTargetGroup" => target_groups::delete,
+        "DescribeTargetGroupAttributes" => target_groups::describe_attributes,
+        "ModifyTargetGroupAttributes" => target_groups::modify_attributes,
+        "CreateListener" => listeners::create,
+        "DescribeListeners" => listeners::describe,
+        "ModifyListener" => listeners::modify,
+        "DeleteListener" => listeners::delete,
+        "CreateRule" => rules::create,
+        "DescribeRules" => rules::describe,
+        "ModifyRule" => rules::modify,
+        "DeleteRule" => rules::delete,
+        "SetRulePriorities" => rules::set_priorities,
+        "RegisterTargets" => targets::register,
+        "DeregisterTargets" => targets::deregister,
+        "DescribeTargetHealth" => targets::describe_health,
+        "AddTags" => tags::add,
+        "RemoveTags" => tags::remove,
+        "DescribeTags" => tags::describe,
+        "DescribeAccountLimits" => limits::describe,
+    })
 }
 
 /// A required member that the form did not carry (or carried empty).
 fn required<'a>(value: &'a str, member: &str) -> Result<&'a str, AwsError> {
     if value.is_empty() {
-        return Err(AwsError::elbv2_validation(format!("The parameter {member} is required")));
+        return Err(AwsError::validation(format!("The parameter {member} is required")));
     }
     Ok(value)
 }
@@ -118,7 +99,7 @@ fn page<T>(
     let size = match page_size {
         None => 400,
         Some(n) if (1..=400).contains(&n) => n as usize,
-        Some(n) => return Err(AwsError::elbv2_validation(format!("PageSize '{n}' must be between 1 and 400"))),
+        Some(n) => return Err(AwsError::validation(format!("PageSize '{n}' must be between 1 and 400"))),
     };
     let mut rest: Vec<T> = items.into_iter().filter(|i| marker.is_none_or(|m| key(i).as_str() > m)).collect();
     let next = (rest.len() > size).then(|| key(&rest[size - 1]));
@@ -132,7 +113,7 @@ fn page<T>(
 /// not an ARN at all).
 async fn load_balancer(ctx: &Ctx, lb_arn: &str) -> Result<Doc<LoadBalancerRecord>, AwsError> {
     let Some(Resource::LoadBalancer { name, .. }) = arn::parse(lb_arn) else {
-        return Err(AwsError::elbv2_validation(format!("'{lb_arn}' is not a valid load balancer ARN")));
+        return Err(AwsError::validation(format!("'{lb_arn}' is not a valid load balancer ARN")));
     };
     let doc = documents::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(&name)).await?;
     doc.filter(|d| d.value.load_balancer.load_balancer_arn == lb_arn).ok_or_else(AwsError::elbv2_lb_not_found)
@@ -140,7 +121,7 @@ async fn load_balancer(ctx: &Ctx, lb_arn: &str) -> Result<Doc<LoadBalancerRecord
 
 async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>, AwsError> {
     if !matches!(arn::parse(tg_arn), Some(Resource::TargetGroup { .. })) {
-        return Err(AwsError::elbv2_validation(format!("'{tg_arn}' is not a valid target group ARN")));
+        return Err(AwsError::validation(format!("'{tg_arn}' is not a valid target group ARN")));
     }
     find_target_group(ctx, tg_arn).await?.ok_or_else(AwsError::elbv2_tg_not_found)
 }
@@ -154,7 +135,7 @@ async fn find_target_group(ctx: &Ctx, tg_arn: &str) -> Result<Option<Doc<TargetG
 
 async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, AwsError> {
     let Some(Resource::Listener { lb_id, id, .. }) = arn::parse(listener_arn) else {
-        return Err(AwsError::elbv2_validation(format!("'{listener_arn}' is not a valid listener ARN")));
+        return Err(AwsError::validation(format!("'{listener_arn}' is not a valid listener ARN")));
     };
     let doc = documents::get::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listener(&lb_id, &id)).await?;
     doc.filter(|d| d.value.listener.listener_arn == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
@@ -206,7 +187,7 @@ fn locate(resource_arn: &str) -> Result<Location, AwsError> {
         Some(Resource::Rule { listener_id, id, .. }) => {
             (keys::rule(&listener_id, &id), "/rule/RuleArn", AwsError::elbv2_rule_not_found)
         }
-        None => return Err(AwsError::elbv2_validation(format!("'{resource_arn}' is not a valid resource ARN"))),
+        None => return Err(AwsError::validation(format!("'{resource_arn}' is not a valid resource ARN"))),
     })
 }
 
@@ -256,7 +237,7 @@ async fn modify_attributes(
     changes: &[berth_model::elbv2::Attribute],
 ) -> Result<Value, AwsError> {
     if !arn::parse(resource_arn).is_some_and(|r| is_kind(&r)) {
-        return Err(AwsError::elbv2_validation(format!("'{resource_arn}' is not a valid ARN here")));
+        return Err(AwsError::validation(format!("'{resource_arn}' is not a valid ARN here")));
     }
     let attributes = edit_list(ctx, resource_arn, "attributes", |current| {
         *current = berth_model::elbv2::attributes::apply(keys, current, changes).map_err(AwsError::elbv2_invalid)?;

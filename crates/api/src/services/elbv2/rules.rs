@@ -32,7 +32,7 @@ fn default_rule(ctx: &Ctx, listener: &ListenerRecord) -> Option<Rule> {
 /// The rule an ARN names: `Ok(None)` for a listener's default rule.
 async fn find(ctx: &Ctx, rule_arn: &str) -> Result<(Doc<ListenerRecord>, Option<Doc<RuleRecord>>), AwsError> {
     let Some(Resource::Rule { lb_name, lb_id, listener_id, id }) = arn::parse(rule_arn) else {
-        return Err(AwsError::elbv2_validation(format!("'{rule_arn}' is not a valid rule ARN")));
+        return Err(AwsError::validation(format!("'{rule_arn}' is not a valid rule ARN")));
     };
     let listener_arn = arn::arn(&ctx.api.scope, &Resource::Listener { lb_name, lb_id, id: listener_id.clone() });
     let owner = listener(ctx, &listener_arn).await.map_err(|_| AwsError::elbv2_rule_not_found())?;
@@ -92,7 +92,7 @@ pub struct CreateInput {
 pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     let owner = listener(&ctx, required(&input.listener_arn, "ListenerArn")?).await?.value;
     let Some(priority) = input.priority else {
-        return Err(AwsError::elbv2_validation("The parameter Priority is required"));
+        return Err(AwsError::validation("The parameter Priority is required"));
     };
     validate::priority(priority).map_err(AwsError::elbv2_invalid)?;
     check(&ctx, &input.conditions, &input.actions).await?;
@@ -168,7 +168,7 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
             }
             out
         }
-        _ => return Err(AwsError::elbv2_validation("Exactly one of ListenerArn or RuleArns must be given")),
+        _ => return Err(AwsError::validation("Exactly one of ListenerArn or RuleArns must be given")),
     };
     // Paged by position: the marker is the index of the next rule.
     let indexed: Vec<(usize, Rule)> = rules.into_iter().enumerate().collect();
@@ -230,26 +230,26 @@ pub struct SetPrioritiesInput {
 /// one rule of the set to another, but not onto a rule outside it.
 pub async fn set_priorities(ctx: Ctx, input: SetPrioritiesInput) -> Result<Value, AwsError> {
     if input.pairs.is_empty() {
-        return Err(AwsError::elbv2_validation("RulePriorities must name at least one rule"));
+        return Err(AwsError::validation("RulePriorities must name at least one rule"));
     }
     let mut changes: Vec<(Doc<RuleRecord>, i32)> = Vec::new();
     let mut owner_id: Option<String> = None;
     for pair in &input.pairs {
         let (Some(rule_arn), Some(priority)) = (&pair.rule_arn, pair.priority) else {
-            return Err(AwsError::elbv2_validation("Every RulePriorities entry needs a RuleArn and a Priority"));
+            return Err(AwsError::validation("Every RulePriorities entry needs a RuleArn and a Priority"));
         };
         validate::priority(priority).map_err(AwsError::elbv2_invalid)?;
         let (owner, doc) = find(&ctx, rule_arn).await?;
         let Some(doc) = doc else { return Err(not_default()) };
         let lid = listener_id(&owner.value)?;
         if owner_id.get_or_insert_with(|| lid.clone()) != &lid {
-            return Err(AwsError::elbv2_validation("All rules must belong to the same listener"));
+            return Err(AwsError::validation("All rules must belong to the same listener"));
         }
         if changes.iter().any(|(_, p)| *p == priority) {
             return Err(AwsError::elbv2("PriorityInUse", format!("Priority '{priority}' is given twice")));
         }
         if changes.iter().any(|(d, _)| d.value.rule.rule_arn == doc.value.rule.rule_arn) {
-            return Err(AwsError::elbv2_validation(format!("Rule '{rule_arn}' is given twice")));
+            return Err(AwsError::validation(format!("Rule '{rule_arn}' is given twice")));
         }
         changes.push((doc, priority));
     }

@@ -17,7 +17,7 @@ pub struct AddInput {
 
 pub async fn add(ctx: Ctx, input: AddInput) -> Result<Value, AwsError> {
     if input.arns.is_empty() || input.tags.is_empty() {
-        return Err(AwsError::elbv2_validation("ResourceArns and Tags must each have at least one member"));
+        return Err(AwsError::validation("ResourceArns and Tags must each have at least one member"));
     }
     for (i, t) in input.tags.iter().enumerate() {
         required(&t.key, "Tags.Key")?;
@@ -70,7 +70,7 @@ pub struct DescribeInput {
 
 pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
     if input.arns.is_empty() || input.arns.len() > 20 {
-        return Err(AwsError::elbv2_validation("ResourceArns must name 1 to 20 resources"));
+        return Err(AwsError::validation("ResourceArns must name 1 to 20 resources"));
     }
     let mut out = Vec::new();
     for resource in &input.arns {

@@ -43,7 +43,7 @@ impl HealthCheckInput {
     /// `tg` with the given health check settings applied, checked.
     fn apply(self, mut tg: TargetGroup) -> Result<TargetGroup, AwsError> {
         if let Some(p) = self.protocol.filter(|p| p != "HTTP") {
-            return Err(AwsError::elbv2_validation(format!("Health check protocol '{p}' is not supported; use HTTP")));
+            return Err(AwsError::validation(format!("Health check protocol '{p}' is not supported; use HTTP")));
         }
         macro_rules! set {
             ($field:ident, $value:expr) => {
@@ -92,12 +92,12 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     validate::name("Target group", &name).map_err(AwsError::elbv2_invalid)?;
     let target_type = input.target_type.clone().unwrap_or_else(|| "instance".into());
     if !matches!(target_type.as_str(), "instance" | "ip") {
-        return Err(AwsError::elbv2_validation(format!(
+        return Err(AwsError::validation(format!(
             "Target type '{target_type}' is not supported; berth serves instance and ip target groups"
         )));
     }
     let (Some(protocol), Some(port)) = (input.protocol.clone(), input.port) else {
-        return Err(AwsError::elbv2_validation("A protocol and port are required for instance and ip target groups"));
+        return Err(AwsError::validation("A protocol and port are required for instance and ip target groups"));
     };
     if protocol != "HTTP" {
         return Err(AwsError::elbv2(
@@ -186,7 +186,7 @@ pub struct DescribeInput {
 pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
     let given = [input.load_balancer_arn.is_some(), !input.arns.is_empty(), !input.names.is_empty()];
     if given.iter().filter(|g| **g).count() > 1 {
-        return Err(AwsError::elbv2_validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be given"));
+        return Err(AwsError::validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be given"));
     }
     let (listeners, rules) = (all_listeners(&ctx).await?, all_rules(&ctx).await?);
     let mut groups = Vec::new();
@@ -241,7 +241,7 @@ pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
 fn tg_name(tg_arn: &str) -> Result<String, AwsError> {
     match arn::parse(tg_arn) {
         Some(Resource::TargetGroup { name, .. }) => Ok(name),
-        _ => Err(AwsError::elbv2_validation(format!("'{tg_arn}' is not a valid target group ARN"))),
+        _ => Err(AwsError::validation(format!("'{tg_arn}' is not a valid target group ARN"))),
     }
 }
 

@@ -66,7 +66,7 @@ fn resolve(record: &TargetGroupRecord, targets: &[TargetDescription]) -> Result<
             }
             let port = t.port.or(tg.port).unwrap_or(80);
             if !(1..=65535).contains(&port) {
-                return Err(AwsError::elbv2_validation(format!("Target port '{port}' must be between 1 and 65535")));
+                return Err(AwsError::validation(format!("Target port '{port}' must be between 1 and 65535")));
             }
             Ok((t.id.clone(), port))
         })
@@ -84,7 +84,7 @@ pub async fn register(ctx: Ctx, input: TargetsInput) -> Result<Value, AwsError> 
     let arn = required(&input.arn, "TargetGroupArn")?;
     let doc = target_group(&ctx, arn).await?;
     if input.targets.is_empty() {
-        return Err(AwsError::elbv2_validation("At least one target must be given"));
+        return Err(AwsError::validation("At least one target must be given"));
     }
     let wanted = resolve(&doc.value, &input.targets)?;
     documents::modify(ctx.api.store.as_ref(), &tg_key(arn), |current| {
