@@ -109,7 +109,7 @@ where
 pub async fn record(store: &Arc<dyn Store>, group_arn: &str, id: &str, port: i32, health: TargetHealth) {
     let Some(Resource::TargetGroup { name, .. }) = arn::parse(group_arn) else { return };
     let written = documents::modify(store.as_ref(), &keys::target_group(&name), |current| {
-        let Some(mut tg) = current.filter(|g: &TargetGroupRecord| g.target_group.target_group_arn == group_arn) else {
+        let Some(mut tg) = current.filter(|g: &TargetGroupRecord| g.arn() == group_arn) else {
             return Ok::<_, DocumentError>((Change::Keep, ()));
         };
         let Some(t) = tg.targets.iter_mut().find(|t| t.is(id, port) && t.draining_until.is_none()) else {

@@ -1,17 +1,20 @@
 //! Elastic Load Balancing v2 (query protocol, Version 2015-12-01): application load
 //! balancers, target groups, listeners, rules, targets and tags, kept in the store
-//! (keys in `berth_model::keys`). One file per resource; each handler takes its input
-//! decoded from the form tree and returns its output as a JSON tree that the query
-//! encoder writes as XML.
+//! (keys in `berth_model::keys`). One file per resource; each handler is
+//! `async fn(Ctx, <Op>Input) -> Result<<Op>Output, AwsError>` with the shapes generated
+//! from botocore's model, decoded from the form and written as XML by `protocol::query`.
 
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::dispatch;
 use crate::protocol::query::Params;
 use berth_model::elbv2::arn::{self, Resource};
+use berth_model::elbv2::attributes::{self, Attribute};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
+use berth_model::elbv2::{Action, TargetTypeEnum, validate};
 use berth_model::keys;
 use berth_store::documents::{self, Doc};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -72,22 +75,6 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
 }
 
-/// ISO 8601 with milliseconds, as the query protocol writes timestamps.
-fn iso8601(t: berth_model::Timestamp) -> String {
-    let nanos = (t.as_secs_f64() * 1e3).round() as i128 * 1_000_000;
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.format(&format).unwrap_or_default()
-}
-
-fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, AwsError> {
-    serde_json::to_value(value).map_err(|e| {
-        tracing::error!(error = %e, "elbv2 output does not encode");
-        AwsError::internal("InternalFailure")
-    })
-}
-
 /// `Marker` / `PageSize` paging over items already in order; the marker is the last
 /// returned item's key (never repeated, never empty).
 fn page<T>(
@@ -116,7 +103,7 @@ async fn load_balancer(ctx: &Ctx, lb_arn: &str) -> Result<Doc<LoadBalancerRecord
         return Err(AwsError::validation(format!("'{lb_arn}' is not a valid load balancer ARN")));
     };
     let doc = documents::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(&name)).await?;
-    doc.filter(|d| d.value.load_balancer.load_balancer_arn == lb_arn).ok_or_else(AwsError::elbv2_lb_not_found)
+    doc.filter(|d| d.value.arn() == lb_arn).ok_or_else(AwsError::elbv2_lb_not_found)
 }
 
 async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>, AwsError> {
@@ -130,7 +117,7 @@ async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>,
 async fn find_target_group(ctx: &Ctx, tg_arn: &str) -> Result<Option<Doc<TargetGroupRecord>>, AwsError> {
     let Some(Resource::TargetGroup { name, .. }) = arn::parse(tg_arn) else { return Ok(None) };
     let doc = documents::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(&name)).await?;
-    Ok(doc.filter(|d| d.value.target_group.target_group_arn == tg_arn))
+    Ok(doc.filter(|d| d.value.arn() == tg_arn))
 }
 
 async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, AwsError> {
@@ -138,7 +125,7 @@ async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, 
         return Err(AwsError::validation(format!("'{listener_arn}' is not a valid listener ARN")));
     };
     let doc = documents::get::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listener(&lb_id, &id)).await?;
-    doc.filter(|d| d.value.listener.listener_arn == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
+    doc.filter(|d| d.value.arn() == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
 }
 
 /// What ECS checks of a service's target group: its target type and the load balancers
@@ -154,7 +141,7 @@ pub(crate) async fn target_group_use(ctx: &Ctx, tg_arn: &str) -> Result<Option<G
     let Some(group) = find_target_group(ctx, tg_arn).await? else { return Ok(None) };
     let (listeners, rules) = (all_listeners(ctx).await?, all_rules(ctx).await?);
     Ok(Some(GroupUse {
-        target_type: group.value.target_group.target_type.unwrap_or_else(|| "instance".into()),
+        target_type: group.value.target_group.target_type.unwrap_or(TargetTypeEnum::Instance).to_string(),
         load_balancers: target_groups::load_balancers_of(tg_arn, &listeners, &rules),
     }))
 }
@@ -212,7 +199,7 @@ async fn edit_list<T>(
     change: impl Fn(&mut Vec<T>) -> Result<(), AwsError>,
 ) -> Result<Vec<T>, AwsError>
 where
-    T: DeserializeOwned + serde::Serialize,
+    T: DeserializeOwned + Serialize,
 {
     let (key, at, missing) = locate(resource_arn)?;
     documents::modify(ctx.api.store.as_ref(), &key, |current: Option<Value>| {
@@ -221,35 +208,37 @@ where
         };
         let mut list = list_member(&doc, member);
         change(&mut list)?;
-        doc[member] = to_value(&list)?;
+        doc[member] = serde_json::to_value(&list).map_err(|e| {
+            tracing::error!(error = %e, "an elbv2 list does not encode");
+            AwsError::internal("InternalFailure")
+        })?;
         Ok((documents::Change::Put(doc), list))
     })
     .await
 }
 
 /// Modify...Attributes: `changes` applied to the attributes of the resource `arn`
-/// names, which must be of the kind `is_kind` accepts.
-async fn modify_attributes(
+/// names, which must be of the kind `is_kind` accepts; returns them all.
+async fn modify_attributes<A: Attribute + Serialize + DeserializeOwned>(
     ctx: &Ctx,
     resource_arn: &str,
     is_kind: fn(&Resource) -> bool,
-    keys: &[berth_model::elbv2::attributes::Key],
-    changes: &[berth_model::elbv2::Attribute],
-) -> Result<Value, AwsError> {
+    keys: &[attributes::Key],
+    changes: &[A],
+) -> Result<Vec<A>, AwsError> {
     if !arn::parse(resource_arn).is_some_and(|r| is_kind(&r)) {
         return Err(AwsError::validation(format!("'{resource_arn}' is not a valid ARN here")));
     }
-    let attributes = edit_list(ctx, resource_arn, "attributes", |current| {
-        *current = berth_model::elbv2::attributes::apply(keys, current, changes).map_err(AwsError::elbv2_invalid)?;
+    edit_list(ctx, resource_arn, "attributes", |current| {
+        *current = attributes::apply(keys, current, changes).map_err(AwsError::elbv2_invalid)?;
         Ok(())
     })
-    .await?;
-    Ok(serde_json::json!({"Attributes": to_value(&attributes)?}))
+    .await
 }
 
 /// Checks that every target group `actions` forward to exists.
-async fn check_target_groups(ctx: &Ctx, actions: &[berth_model::elbv2::Action]) -> Result<(), AwsError> {
-    for tg in berth_model::elbv2::validate::target_groups_of(actions) {
+async fn check_target_groups(ctx: &Ctx, actions: &[Action]) -> Result<(), AwsError> {
+    for tg in validate::target_groups_of(actions) {
         target_group(ctx, &tg).await?;
     }
     Ok(())
@@ -267,10 +256,5 @@ mod tests {
         let (second, next) = page(items.clone(), |s| s.clone(), Some("b"), Some(2)).unwrap();
         assert_eq!((second, next), (vec!["c".to_string()], None));
         assert!(page(items, |s| s.clone(), None, Some(0)).is_err());
-    }
-
-    #[test]
-    fn timestamps_are_iso8601() {
-        assert_eq!(iso8601(berth_model::Timestamp(1_700_000_000.25)), "2023-11-14T22:13:20.250Z");
     }
 }
