@@ -13,7 +13,7 @@ use berth_model::elbv2::attributes::{self, Attribute};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
 use berth_model::elbv2::{Action, TargetTypeEnum, validate};
 use berth_model::keys;
-use berth_store::documents::{self, Doc};
+use berth_store::documents::{self, Doc, DocumentError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -208,10 +208,7 @@ where
         };
         let mut list = list_member(&doc, member);
         change(&mut list)?;
-        doc[member] = serde_json::to_value(&list).map_err(|e| {
-            tracing::error!(error = %e, "an elbv2 list does not encode");
-            AwsError::internal("InternalFailure")
-        })?;
+        doc[member] = serde_json::to_value(&list).map_err(DocumentError::Encode)?;
         Ok((documents::Change::Put(doc), list))
     })
     .await
