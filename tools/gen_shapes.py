@@ -11,6 +11,11 @@ names as serde names, so that field names and types follow botocore exactly. Mem
 model marks required are plain fields (absent -> a deserialization error the API maps to
 InvalidParameterException); every other member is an Option and is omitted when None.
 
+Query-protocol services (elbv2, iam, ec2, autoscaling) send every scalar as form text,
+while berth stores and serves real numbers: their numeric and boolean members decode
+through `crate::lenient` (text or the value itself), and their timestamps are ISO 8601
+text through `crate::timestamp::iso8601`, as the query protocol writes them.
+
 Only the model's facts (names, types, enum values, required members) are used; the Rust
 code is ours. Re-run after adding an operation to a list, and commit the output.
 """
@@ -126,10 +131,30 @@ def rust_type(model, name):
     sys.exit(f"unsupported shape type {t} ({name})")
 
 
+QUERY_PROTOCOLS = ("query", "ec2")
+SCALARS = ("integer", "long", "boolean", "double", "float")
+
+
+def query_serde(model, member_shape, required):
+    """The serde attributes a member of a query-protocol service needs beyond its name."""
+    t = model["shapes"][member_shape]["type"]
+    if t in SCALARS:
+        return ['deserialize_with = "crate::lenient::scalar"' if required else 'deserialize_with = "crate::lenient::opt_scalar"']
+    if t == "timestamp":
+        return ['with = "crate::timestamp::iso8601"' if required else 'with = "crate::timestamp::opt_iso8601"']
+    if t in ("list", "map"):
+        inner = [model["shapes"][member_shape]["member"]["shape"]] if t == "list" else [
+            model["shapes"][member_shape]["key"]["shape"], model["shapes"][member_shape]["value"]["shape"]]
+        if any(model["shapes"][i]["type"] in SCALARS + ("timestamp",) for i in inner):
+            sys.exit(f"query protocol: a {t} of numbers, booleans or timestamps ({member_shape}) is not supported yet")
+    return []
+
+
 def emit_struct(model, name, out):
     shape = model["shapes"][name]
     required = set(shape.get("required", []))
     members = shape.get("members", {})
+    query = model["metadata"]["protocol"] in QUERY_PROTOCOLS
     derives = "Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize"
     if not required:
         derives += ", Default"
@@ -140,13 +165,14 @@ def emit_struct(model, name, out):
     for member, spec in members.items():
         ty = rust_type(model, spec["shape"])
         field = snake(member)
+        extra = query_serde(model, spec["shape"], member in required) if query else []
         if member in required:
-            out.append(f'    #[serde(rename = "{member}")]')
+            attrs = [f'rename = "{member}"'] + extra
+            out.append(f"    #[serde({', '.join(attrs)})]")
             out.append(f"    pub {field}: {ty},")
         else:
-            out.append(
-                f'    #[serde(rename = "{member}", default, skip_serializing_if = "Option::is_none")]'
-            )
+            attrs = [f'rename = "{member}"', "default"] + extra + ['skip_serializing_if = "Option::is_none"']
+            out.append(f"    #[serde({', '.join(attrs)})]")
             out.append(f"    pub {field}: Option<{ty}>,")
     out.append("}")
     out.append("")

@@ -45,6 +45,11 @@ impl AwsError {
         Self::bad_request("InvalidAction", format!("The action {action} is not valid for this web service."))
     }
 
+    /// Query protocol: a parameter is missing or does not fit the operation's shape or rules.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::bad_request("ValidationError", message)
+    }
+
     pub fn missing_action() -> Self {
         Self::bad_request("MissingAction", "The request must contain the parameter Action.")
     }
@@ -237,14 +242,10 @@ impl AwsError {
     pub fn elbv2_invalid(invalid: berth_model::elbv2::validate::Invalid) -> Self {
         use berth_model::elbv2::validate::Invalid;
         match invalid {
-            Invalid::Validation(m) => Self::bad_request("ValidationError", m),
+            Invalid::Validation(m) => Self::validation(m),
             Invalid::Configuration(m) => Self::bad_request("InvalidConfigurationRequest", m),
             Invalid::Action(m) => Self::bad_request("InvalidLoadBalancerAction", m),
         }
-    }
-
-    pub fn elbv2_validation(message: impl Into<String>) -> Self {
-        Self::bad_request("ValidationError", message)
     }
 
     pub fn elbv2_lb_not_found() -> Self {

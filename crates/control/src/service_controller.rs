@@ -150,11 +150,15 @@ async fn target_groups(store: &dyn Store) -> Result<BTreeMap<String, GroupFacts>
         .map(|d| d.value)
         .map(|g| {
             let facts = GroupFacts {
-                target_type: g.target_group.target_type.clone().unwrap_or_else(|| "instance".into()),
+                target_type: g.target_group.target_type.map_or("instance", |t| t.as_str()).to_string(),
                 delay_secs: g.deregistration_delay(),
-                states: g.targets.iter().map(|t| ((t.id.clone(), t.port), t.health.state.clone())).collect(),
+                states: g
+                    .targets
+                    .iter()
+                    .map(|t| ((t.id.clone(), t.port), t.health.state.map_or("", |s| s.as_str()).to_string()))
+                    .collect(),
             };
-            (g.target_group.target_group_arn, facts)
+            (g.arn().to_string(), facts)
         })
         .collect())
 }
@@ -177,10 +181,7 @@ async fn apply_targets(
         let (add, remove) = (of(register, group), of(deregister, group));
         for _ in 0..16 {
             let Some(kv) = store.get(&key).await? else { break };
-            let Some(mut tg) = decodable::<TargetGroupRecord>(&kv)
-                .map(|d| d.value)
-                .filter(|g| g.target_group.target_group_arn == group)
-            else {
+            let Some(mut tg) = decodable::<TargetGroupRecord>(&kv).map(|d| d.value).filter(|g| g.arn() == group) else {
                 break;
             };
             let now = Timestamp::now();

@@ -3,7 +3,7 @@
 
 use crate::http1;
 use crate::routing::RequestView;
-use berth_model::elbv2::Action;
+use berth_model::elbv2::{Action, RedirectActionStatusCodeEnum};
 
 /// A response of the proxy's own, its body left out when answering HEAD.
 pub fn own_response(
@@ -79,7 +79,10 @@ pub fn redirect(out: &mut Vec<u8>, action: &Action, req: &RequestView, port: u16
     if !query.is_empty() {
         location = format!("{location}?{query}");
     }
-    let status = if c.status_code == "HTTP_301" { 301 } else { 302 };
+    let status = match c.status_code {
+        RedirectActionStatusCodeEnum::Http301 => 301,
+        RedirectActionStatusCodeEnum::Http302 => 302,
+    };
     let extra = [("Location", location.as_str()), ("Content-Type", "text/plain")];
     own_response(out, (status, reason(status)), &extra, b"", close, to_head);
 }

@@ -9,7 +9,8 @@ use berth_model::elbv2::TargetHealth;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::records::TargetGroupRecord;
 use berth_model::keys;
-use berth_store::{Compare, Store, Txn};
+use berth_store::Store;
+use berth_store::documents::{self, Change, DocumentError};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -103,21 +104,22 @@ where
     out
 }
 
-/// Writes a target's new health into its group's record (unless it changed meanwhile:
-/// the next check tries again).
+/// Writes a target's new health into its group's record with compare-and-swap (nothing
+/// when the group or the target is gone, or the target is draining meanwhile).
 pub async fn record(store: &Arc<dyn Store>, group_arn: &str, id: &str, port: i32, health: TargetHealth) {
     let Some(Resource::TargetGroup { name, .. }) = arn::parse(group_arn) else { return };
-    let key = keys::target_group(&name);
-    let Ok(Some(kv)) = store.get(&key).await else { return };
-    let Ok(mut tg) = serde_json::from_slice::<TargetGroupRecord>(&kv.value) else { return };
-    if tg.target_group.target_group_arn != group_arn {
-        return;
-    }
-    let Some(t) = tg.targets.iter_mut().find(|t| t.is(id, port) && t.draining_until.is_none()) else { return };
-    t.health = health;
-    let Ok(bytes) = serde_json::to_vec(&tg) else { return };
-    let txn = Txn::new().when(Compare::ModRevision(key.clone(), kv.mod_revision)).put(key, bytes);
-    if let Err(e) = store.txn(txn).await {
+    let written = documents::modify(store.as_ref(), &keys::target_group(&name), |current| {
+        let Some(mut tg) = current.filter(|g: &TargetGroupRecord| g.arn() == group_arn) else {
+            return Ok::<_, DocumentError>((Change::Keep, ()));
+        };
+        let Some(t) = tg.targets.iter_mut().find(|t| t.is(id, port) && t.draining_until.is_none()) else {
+            return Ok((Change::Keep, ()));
+        };
+        t.health = health.clone();
+        Ok((Change::Put(tg), ()))
+    })
+    .await;
+    if let Err(e) = written {
         tracing::warn!(error = %e, "could not record target health");
     }
 }

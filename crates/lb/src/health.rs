@@ -2,7 +2,7 @@
 //! group's thresholds decide when a target becomes healthy or unhealthy, with ALB's
 //! reason codes.
 
-use berth_model::elbv2::TargetHealth;
+use berth_model::elbv2::{TargetHealth, TargetHealthReasonEnum as Reason, TargetHealthStateEnum as State};
 
 /// What one health check saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,18 +23,18 @@ pub struct Streak {
 }
 
 pub fn healthy() -> TargetHealth {
-    TargetHealth { state: "healthy".into(), reason: None, description: None }
+    TargetHealth { state: Some(State::Healthy), reason: None, description: None }
 }
 
 fn unhealthy(outcome: &Outcome) -> TargetHealth {
     let (reason, description) = match outcome {
         Outcome::CodeMismatch(code) => {
-            ("Target.ResponseCodeMismatch", format!("Health checks failed with these codes: [{code}]"))
+            (Reason::TargetResponseCodeMismatch, format!("Health checks failed with these codes: [{code}]"))
         }
-        Outcome::Timeout => ("Target.Timeout", "Request timed out".to_string()),
-        Outcome::Passed | Outcome::Failed => ("Target.FailedHealthChecks", "Health checks failed".to_string()),
+        Outcome::Timeout => (Reason::TargetTimeout, "Request timed out".to_string()),
+        Outcome::Passed | Outcome::Failed => (Reason::TargetFailedHealthChecks, "Health checks failed".to_string()),
     };
-    TargetHealth { state: "unhealthy".into(), reason: Some(reason.into()), description: Some(description) }
+    TargetHealth { state: Some(State::Unhealthy), reason: Some(reason), description: Some(description) }
 }
 
 /// The streak after `outcome`, and the new health when the target's state changes.
@@ -74,8 +74,8 @@ mod tests {
                 let (next, change) = observe(&state, streak, o, 3, 2);
                 streak = next;
                 change.map(|h| {
-                    state = h.state.clone();
-                    format!("{} {}", h.state, h.reason.unwrap_or_default())
+                    state = h.state.map_or("", |s| s.as_str()).to_string();
+                    format!("{} {}", state, h.reason.map_or("", |r| r.as_str()))
                 })
             })
             .collect()

@@ -14,7 +14,7 @@ use crate::pool::Pool;
 use crate::relay::{self, Heard, Sending};
 use crate::routing::{self, RequestView};
 use crate::snapshot::{GroupView, Snapshot, TargetView};
-use berth_model::elbv2::Action;
+use berth_model::elbv2::{Action, ActionTypeEnum};
 use bytes::{Buf, BytesMut};
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -607,9 +607,11 @@ fn plan(
     // Answering without reading a body leaves the connection unusable after it.
     let close = !plan.keep_alive || !Body::new(body).is_done();
     let action = listener.and_then(|l| routing::select(&l.rules, &l.default_actions, &view).first());
-    match action.map(|a| (a, a.kind.as_str())) {
-        Some((action, "fixed-response")) => answers::fixed(out, action, close, plan.to_head),
-        Some((action, "redirect")) => answers::redirect(out, action, &view, at.local.port(), close, plan.to_head),
+    match action.map(|a| (a, a.r#type)) {
+        Some((action, ActionTypeEnum::FixedResponse)) => answers::fixed(out, action, close, plan.to_head),
+        Some((action, ActionTypeEnum::Redirect)) => {
+            answers::redirect(out, action, &view, at.local.port(), close, plan.to_head)
+        }
         Some((action, _)) => match target_for(&at.shared, snapshot, action) {
             Some(target) => {
                 let fallback_host;

@@ -2,7 +2,7 @@
 //! whose conditions all match, else the default actions; and which target group a
 //! weighted forward sends it to.
 
-use berth_model::elbv2::matching::parse_cidr;
+use berth_model::elbv2::parse::parse_cidr;
 use berth_model::elbv2::validate::condition_values;
 use berth_model::elbv2::{Action, Rule, RuleCondition};
 use std::net::IpAddr;
@@ -94,8 +94,8 @@ pub fn condition_matches(c: &RuleCondition, req: &RequestView) -> bool {
 pub fn select<'a>(rules: &'a [Rule], default: &'a [Action], req: &RequestView) -> &'a [Action] {
     rules
         .iter()
-        .find(|r| r.conditions.iter().all(|c| condition_matches(c, req)))
-        .map_or(default, |r| r.actions.as_slice())
+        .find(|r| r.conditions.iter().flatten().all(|c| condition_matches(c, req)))
+        .map_or(default, |r| r.actions.as_deref().unwrap_or_default())
 }
 
 /// The target group a forward action sends a request to, for a roll of the dice: a lone
@@ -148,11 +148,12 @@ mod tests {
 
     fn rule(priority: &str, conditions: Vec<RuleCondition>, tg: &str) -> Rule {
         Rule {
-            rule_arn: priority.into(),
-            priority: priority.into(),
-            conditions,
-            actions: vec![Action { kind: "forward".into(), target_group_arn: Some(tg.into()), ..Default::default() }],
-            is_default: false,
+            rule_arn: Some(priority.into()),
+            priority: Some(priority.into()),
+            conditions: Some(conditions),
+            actions: Some(vec![Action { target_group_arn: Some(tg.into()), ..Action::of(ActionTypeEnum::Forward) }]),
+            is_default: Some(false),
+            transforms: None,
         }
     }
 
@@ -183,6 +184,7 @@ mod tests {
             http_header_config: Some(HttpHeaderConditionConfig {
                 http_header_name: Some("X-Canary".into()),
                 values: Some(vec!["1".into()]),
+                regex_values: None,
             }),
             ..Default::default()
         };
@@ -206,8 +208,7 @@ mod tests {
             rule("1", vec![cond("path-pattern", &["/api/*"]), cond("http-request-method", &["POST"])], "post"),
             rule("2", vec![cond("path-pattern", &["/api/*"])], "api"),
         ];
-        let default =
-            vec![Action { kind: "forward".into(), target_group_arn: Some("web".into()), ..Default::default() }];
+        let default = vec![Action { target_group_arn: Some("web".into()), ..Action::of(ActionTypeEnum::Forward) }];
         let pick = |path| select(&rules, &default, &req(path, &headers))[0].target_group_arn.clone().unwrap();
         assert_eq!(pick("/api/x"), "api");
         assert_eq!(pick("/index.html"), "web");
@@ -216,7 +217,6 @@ mod tests {
     #[test]
     fn weighted_choice_follows_the_weights() {
         let forward = |groups: &[(&str, Option<i32>)]| Action {
-            kind: "forward".into(),
             forward_config: Some(ForwardActionConfig {
                 target_groups: Some(
                     groups
@@ -229,7 +229,7 @@ mod tests {
                 ),
                 ..Default::default()
             }),
-            ..Default::default()
+            ..Action::of(ActionTypeEnum::Forward)
         };
         let split = forward(&[("a", Some(90)), ("b", Some(10))]);
         let hits = (0..1000).filter(|i| target_group(&split, *i) == Some("a")).count();
@@ -237,7 +237,7 @@ mod tests {
         let even = forward(&[("a", None), ("b", None)]);
         assert_eq!([0, 1].map(|i| target_group(&even, i)), [Some("a"), Some("b")]);
         assert_eq!(target_group(&forward(&[("a", Some(0))]), 5), None);
-        let single = Action { kind: "forward".into(), target_group_arn: Some("t".into()), ..Default::default() };
+        let single = Action { target_group_arn: Some("t".into()), ..Action::of(ActionTypeEnum::Forward) };
         assert_eq!(target_group(&single, 7), Some("t"));
     }
 }

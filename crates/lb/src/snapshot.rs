@@ -5,11 +5,12 @@
 use crate::http1::Xff;
 use berth_model::Timestamp;
 use berth_model::elbv2::attributes::{self, LOAD_BALANCER, TARGET_GROUP};
-use berth_model::elbv2::matching::parse_matcher;
+use berth_model::elbv2::parse::parse_matcher;
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
-use berth_model::elbv2::{Action, Rule};
+use berth_model::elbv2::{Action, Rule, TargetTypeEnum};
 use berth_model::keys;
-use berth_store::{KeyValue, Store, StoreError};
+use berth_store::documents;
+use berth_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -71,26 +72,22 @@ pub struct TargetView {
     pub draining: bool,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(kv: &KeyValue) -> Option<T> {
-    serde_json::from_slice(&kv.value)
-        .map_err(|e| tracing::error!(key = %kv.key, error = %e, "stored document does not decode; skipped"))
-        .ok()
-}
-
+/// Every document under `prefix` that decodes: one bad record must not take the data
+/// plane down (it is logged and skipped).
 async fn all<T: serde::de::DeserializeOwned>(store: &dyn Store, prefix: &str) -> Result<Vec<T>, StoreError> {
-    Ok(store.range(prefix).await?.0.iter().filter_map(decode).collect())
+    Ok(documents::list_decodable(store, prefix).await?.into_iter().map(|d| d.value).collect())
 }
 
 /// Where a target is reached: an ip target at its address; an instance target at its
 /// container instance's address (`instances`), else on this machine's loopback.
 pub fn target_addr(
-    target_type: Option<&str>,
+    target_type: Option<TargetTypeEnum>,
     id: &str,
     port: i32,
     instances: &HashMap<String, IpAddr>,
 ) -> Option<SocketAddr> {
     let ip: IpAddr = match target_type {
-        Some("ip") => id.parse().ok()?,
+        Some(TargetTypeEnum::Ip) => id.parse().ok()?,
         _ => instances.get(id).copied().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
     };
     Some(SocketAddr::new(ip, u16::try_from(port).ok()?))
@@ -162,24 +159,26 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
     let mut snapshot = Snapshot::default();
     let mut used: Vec<String> = Vec::new();
     for l in listeners {
-        let listener = l.listener;
-        let Some(lb) = lbs.iter().find(|lb| lb.load_balancer.load_balancer_arn == listener.load_balancer_arn) else {
+        let listener = &l.listener;
+        let Some(lb) = lbs.iter().find(|lb| listener.load_balancer_arn.as_deref() == Some(lb.arn())) else {
             continue;
         };
-        let (Ok(ip), Ok(port)) = (lb.load_balancer.dns_name.parse::<IpAddr>(), u16::try_from(listener.port)) else {
+        let dns_name = lb.load_balancer.dns_name.as_deref().unwrap_or_default();
+        let (Ok(ip), Some(Ok(port))) = (dns_name.parse::<IpAddr>(), listener.port.map(u16::try_from)) else {
             continue;
         };
-        let prefix = listener.listener_arn.replace(":listener/", ":listener-rule/") + "/";
+        let prefix = l.arn().replace(":listener/", ":listener-rule/") + "/";
         let mut own: Vec<Rule> =
-            rules.iter().filter(|r| r.rule.rule_arn.starts_with(&prefix)).map(|r| r.rule.clone()).collect();
-        own.sort_by_key(|r| r.priority.parse::<i32>().unwrap_or(i32::MAX));
+            rules.iter().filter(|r| r.arn().starts_with(&prefix)).map(|r| r.rule.clone()).collect();
+        own.sort_by_key(|r| r.priority.as_deref().and_then(|p| p.parse::<i32>().ok()).unwrap_or(i32::MAX));
+        let default_actions = l.listener.default_actions.unwrap_or_default();
         let actions: Vec<Action> =
-            listener.default_actions.iter().chain(own.iter().flat_map(|r| &r.actions)).cloned().collect();
+            default_actions.iter().chain(own.iter().flat_map(|r| r.actions.iter().flatten())).cloned().collect();
         used.extend(berth_model::elbv2::validate::target_groups_of(&actions));
         let attribute = |name| attributes::value(LOAD_BALANCER, &lb.attributes, name);
         let view = ListenerView {
             rules: own,
-            default_actions: listener.default_actions,
+            default_actions,
             idle_timeout: Duration::from_secs(attribute("idle_timeout.timeout_seconds").parse().unwrap_or(60)),
             xff: Xff::from_attribute(attribute("routing.http.xff_header_processing.mode")),
             drop_invalid_headers: attribute("routing.http.drop_invalid_header_fields.enabled") == "true",
@@ -188,7 +187,7 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
     }
     let instance_targets = groups
         .iter()
-        .filter(|g| g.target_group.target_type.as_deref().is_none_or(|t| t == "instance"))
+        .filter(|g| g.target_group.target_type.is_none_or(|t| t == TargetTypeEnum::Instance))
         .flat_map(|g| g.targets.iter().map(|t| t.id.as_str()))
         .collect();
     let instances = instances.of(store, instance_targets).await?;
@@ -200,13 +199,13 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
             .iter()
             .filter(|t| !t.gone_at(now))
             .filter_map(|t| {
-                let addr = target_addr(tg.target_type.as_deref(), &t.id, t.port, instances)?;
+                let addr = target_addr(tg.target_type, &t.id, t.port, instances)?;
                 Some(TargetView {
                     id: t.id.clone(),
                     port: t.port,
                     addr,
                     in_flight: Arc::default(),
-                    state: t.health.state.clone(),
+                    state: t.health.state.map_or("", |s| s.as_str()).to_string(),
                     draining: t.draining_until.is_some(),
                 })
             })
@@ -229,13 +228,13 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
         };
         let algorithm = attributes::value(TARGET_GROUP, &g.attributes, "load_balancing.algorithm.type");
         snapshot.groups.insert(
-            tg.target_group_arn.clone(),
+            g.arn().to_string(),
             GroupView {
-                arn: tg.target_group_arn.clone(),
+                arn: g.arn().to_string(),
                 targets,
                 algorithm: crate::balance::Algorithm::from_attribute(algorithm),
                 turn: Arc::default(),
-                in_use: used.contains(&tg.target_group_arn),
+                in_use: used.iter().any(|u| u == g.arn()),
                 check,
             },
         );

@@ -9,7 +9,7 @@ use berth_lb::body::Body;
 use berth_lb::http1::{self, Framing, Xff};
 use berth_lb::proxy::{self, Shared};
 use berth_lb::snapshot::{GroupView, HealthCheck, ListenerView, Snapshot, TargetView};
-use berth_model::elbv2::{Action, FixedResponseActionConfig, Rule, RuleCondition};
+use berth_model::elbv2::{Action, ActionTypeEnum, FixedResponseActionConfig, Rule, RuleCondition};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -101,7 +101,7 @@ async fn proxy(targets: &[SocketAddr], idle: Duration) -> SocketAddr {
 async fn proxy_with_rules(targets: &[SocketAddr], rules: Vec<Rule>, idle: Duration) -> SocketAddr {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let local = socket.local_addr().unwrap();
-    let forward = Action { kind: "forward".into(), target_group_arn: Some("tg".into()), ..Default::default() };
+    let forward = Action { target_group_arn: Some("tg".into()), ..Action::of(ActionTypeEnum::Forward) };
     let group = GroupView {
         arn: "tg".into(),
         targets: targets
@@ -455,23 +455,23 @@ async fn the_load_balancers_idle_timeout_bounds_a_silent_target_and_an_idle_clie
 async fn the_rules_see_the_path_the_target_gets() {
     let (t, log) = target(|head| ok(head.split(' ').nth(1).unwrap()), false).await;
     let deny = Rule {
-        rule_arn: "deny".into(),
-        priority: "1".into(),
-        conditions: vec![RuleCondition {
+        rule_arn: Some("deny".into()),
+        priority: Some("1".into()),
+        conditions: Some(vec![RuleCondition {
             field: Some("path-pattern".into()),
             values: Some(vec!["/admin*".into()]),
             ..Default::default()
-        }],
-        actions: vec![Action {
-            kind: "fixed-response".into(),
+        }]),
+        actions: Some(vec![Action {
             fixed_response_config: Some(FixedResponseActionConfig {
                 status_code: "403".into(),
                 message_body: Some("denied".into()),
                 content_type: None,
             }),
-            ..Default::default()
-        }],
-        is_default: false,
+            ..Action::of(ActionTypeEnum::FixedResponse)
+        }]),
+        is_default: Some(false),
+        transforms: None,
     };
     let lb = proxy_with_rules(&[t], vec![deny], ALB_IDLE).await;
     let (mut c, mut buf) = connect(lb).await;

@@ -17,12 +17,13 @@ pub mod generated;
 pub mod instance;
 pub mod keys;
 pub mod launch;
+pub mod lenient;
 pub mod records;
 pub mod service;
 pub mod tags;
 pub mod task_lifecycle;
 pub mod taskdef;
-mod timestamp;
+pub mod timestamp;
 
 pub use generated::ecs;
 pub use timestamp::Timestamp;

@@ -38,7 +38,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
 }
 
 /// serde reports a missing field as "missing field `name` at line .. column ..".
-fn missing_field(msg: &str) -> Option<&str> {
+pub(super) fn missing_field(msg: &str) -> Option<&str> {
     let rest = msg.strip_prefix("missing field `")?;
     rest.split_once('`').map(|(name, _)| name)
 }

@@ -4,6 +4,7 @@
 //! and errors as `<ErrorResponse><Error>..</Error><RequestId>..</RequestId></ErrorResponse>`.
 
 use crate::error::AwsError;
+use serde::{Serialize, de::DeserializeOwned};
 
 pub const CONTENT_TYPE: &str = "text/xml";
 
@@ -47,7 +48,7 @@ impl Params {
     /// The whole form as a JSON tree, for typed decoding with serde: `A.B=x` nests,
     /// `A.member.N...` becomes a list (in index order), `A.entry.N.key`/`.value` a map.
     /// Every scalar stays a string: the query protocol does not say which are numbers,
-    /// so numeric and boolean members decode through `berth_model::elbv2::lenient`.
+    /// so numeric and boolean members decode through `berth_model::lenient`.
     pub fn tree(&self) -> serde_json::Value {
         let mut root = Node::default();
         for (k, v) in &self.0 {
@@ -185,12 +186,38 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// A successful response: `result` writes the children of `<ActionResult>`.
-pub fn encode_response(action: &str, xmlns: &str, request_id: &str, result: impl FnOnce(&mut XmlWriter)) -> String {
+/// Decodes an operation's input from the form (see `Params::tree`). A required member
+/// that is absent, or one that does not fit the shape, is a ValidationError naming it.
+pub fn decode<T: DeserializeOwned>(params: &Params) -> Result<T, AwsError> {
+    serde_path_to_error::deserialize(params.tree()).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        match super::json::missing_field(&msg) {
+            Some(field) if path == "." => AwsError::validation(format!("The parameter {field} is required")),
+            Some(field) => AwsError::validation(format!("The parameter {field} is required in {path}")),
+            None => AwsError::validation(format!("Invalid value at '{path}': {msg}")),
+        }
+    })
+}
+
+/// An operation's output as the children of `<OpResult>`: the typed output becomes a
+/// JSON tree (members in name order, absent ones omitted), written by `XmlWriter::members`.
+pub fn encode<T: Serialize>(output: &T) -> Result<String, AwsError> {
+    let tree = serde_json::to_value(output).map_err(|e| {
+        tracing::error!(error = %e, "response did not serialize");
+        AwsError::internal("InternalFailure")
+    })?;
+    let mut w = XmlWriter::default();
+    w.members(&tree);
+    Ok(w.finish())
+}
+
+/// A successful response around `result`, the XML of the children of `<ActionResult>`.
+pub fn encode_response(action: &str, xmlns: &str, request_id: &str, result: &str) -> String {
     let mut w = XmlWriter::default();
     w.buf.push_str(&format!("<{action}Response xmlns=\"{xmlns}\">"));
     w.open(&format!("{action}Result"));
-    result(&mut w);
+    w.buf.push_str(result);
     w.close(&format!("{action}Result"));
     w.open("ResponseMetadata").leaf("RequestId", request_id).close("ResponseMetadata");
     w.close(&format!("{action}Response"));
@@ -252,9 +279,8 @@ mod tests {
 
     #[test]
     fn wraps_results_and_escapes_text() {
-        let xml = encode_response("GetCallerIdentity", "https://sts.amazonaws.com/doc/2011-06-15/", "rid", |w| {
-            w.leaf("Arn", "a<&>\"'b");
-        });
+        let result = encode(&serde_json::json!({"Arn": "a<&>\"'b"})).unwrap();
+        let xml = encode_response("GetCallerIdentity", "https://sts.amazonaws.com/doc/2011-06-15/", "rid", &result);
         assert_eq!(
             xml,
             "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\

@@ -11,7 +11,7 @@
 use super::ecs::clusters;
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::json;
+use crate::protocol::dispatch;
 use berth_ecs::{EcsError, names};
 use berth_model::agent_protocol::{
     MAX_POLL_WAIT_SECONDS, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
@@ -27,11 +27,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    match op {
-        "PollTasks" => json::encode(&poll(ctx, json::decode(body)?).await?),
-        "ReportTaskState" => json::encode(&report(ctx, json::decode(body)?).await?),
-        _ => Err(AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}"))),
-    }
+    dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {
+        "PollTasks" => poll,
+        "ReportTaskState" => report,
+    })
 }
 
 async fn poll(ctx: Ctx, req: PollTasksRequest) -> Result<PollTasksResponse, AwsError> {

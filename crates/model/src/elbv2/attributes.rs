@@ -1,8 +1,36 @@
 //! Load balancer and target group attributes: which keys exist, their defaults, and
 //! what values each accepts.
 
-use super::shapes::Attribute;
 use super::validate::Invalid;
+use super::{LoadBalancerAttribute, TargetGroupAttribute};
+
+/// The two attribute shapes, both a Key and a Value.
+pub trait Attribute: Clone {
+    fn new(key: &str, value: &str) -> Self;
+    fn key(&self) -> &str;
+    fn value(&self) -> Option<&str>;
+    fn set(&mut self, value: String);
+}
+
+macro_rules! key_value {
+    ($($shape:ty),*) => {$(
+        impl Attribute for $shape {
+            fn new(key: &str, value: &str) -> Self {
+                Self { key: Some(key.into()), value: Some(value.into()) }
+            }
+            fn key(&self) -> &str {
+                self.key.as_deref().unwrap_or_default()
+            }
+            fn value(&self) -> Option<&str> {
+                self.value.as_deref()
+            }
+            fn set(&mut self, value: String) {
+                self.value = Some(value);
+            }
+        }
+    )*};
+}
+key_value!(LoadBalancerAttribute, TargetGroupAttribute);
 
 /// One attribute key: its default and a check of a value.
 pub struct Key {
@@ -53,35 +81,35 @@ pub const TARGET_GROUP: &[Key] = &[
     Key { name: "stickiness.app_cookie.duration_seconds", default: "86400", check: |v| seconds(1, 604800)(v) },
 ];
 
-pub fn defaults(keys: &[Key]) -> Vec<Attribute> {
-    keys.iter().map(|k| Attribute { key: k.name.into(), value: Some(k.default.into()) }).collect()
+pub fn defaults<A: Attribute>(keys: &[Key]) -> Vec<A> {
+    keys.iter().map(|k| A::new(k.name, k.default)).collect()
 }
 
 /// `current` with `changes` applied (each key must exist and its value be valid).
-pub fn apply(keys: &[Key], current: &[Attribute], changes: &[Attribute]) -> Result<Vec<Attribute>, Invalid> {
+pub fn apply<A: Attribute>(keys: &[Key], current: &[A], changes: &[A]) -> Result<Vec<A>, Invalid> {
     let mut out = current.to_vec();
     for change in changes {
-        let Some(key) = keys.iter().find(|k| k.name == change.key) else {
-            return Err(Invalid::Validation(format!("Attribute key '{}' is not recognized", change.key)));
+        let Some(key) = keys.iter().find(|k| k.name == change.key()) else {
+            return Err(Invalid::Validation(format!("Attribute key '{}' is not recognized", change.key())));
         };
-        let value = change.value.clone().unwrap_or_default();
+        let value = change.value().unwrap_or_default().to_string();
         if !(key.check)(&value) {
             return Err(Invalid::Validation(format!("'{value}' is not a valid value for attribute '{}'", key.name)));
         }
-        match out.iter_mut().find(|a| a.key == change.key) {
-            Some(a) => a.value = Some(value),
-            None => out.push(Attribute { key: change.key.clone(), value: Some(value) }),
+        match out.iter_mut().find(|a| a.key() == change.key()) {
+            Some(a) => a.set(value),
+            None => out.push(A::new(key.name, &value)),
         }
     }
     Ok(out)
 }
 
 /// The value of `name` in `attributes`, else its default.
-pub fn value<'a>(keys: &'a [Key], attributes: &'a [Attribute], name: &str) -> &'a str {
+pub fn value<'a, A: Attribute>(keys: &'a [Key], attributes: &'a [A], name: &str) -> &'a str {
     attributes
         .iter()
-        .find(|a| a.key == name)
-        .and_then(|a| a.value.as_deref())
+        .find(|a| a.key() == name)
+        .and_then(|a| a.value())
         .or_else(|| keys.iter().find(|k| k.name == name).map(|k| k.default))
         .unwrap_or_default()
 }
@@ -90,13 +118,13 @@ pub fn value<'a>(keys: &'a [Key], attributes: &'a [Attribute], name: &str) -> &'
 mod tests {
     use super::*;
 
-    fn attr(k: &str, v: &str) -> Attribute {
-        Attribute { key: k.into(), value: Some(v.into()) }
+    fn attr(k: &str, v: &str) -> TargetGroupAttribute {
+        TargetGroupAttribute::new(k, v)
     }
 
     #[test]
     fn applies_known_valid_changes() {
-        let current = defaults(TARGET_GROUP);
+        let current: Vec<TargetGroupAttribute> = defaults(TARGET_GROUP);
         assert_eq!(value(TARGET_GROUP, &current, "deregistration_delay.timeout_seconds"), "300");
         let next = apply(TARGET_GROUP, &current, &[attr("deregistration_delay.timeout_seconds", "5")]).unwrap();
         assert_eq!(value(TARGET_GROUP, &next, "deregistration_delay.timeout_seconds"), "5");
@@ -104,7 +132,10 @@ mod tests {
         assert!(apply(TARGET_GROUP, &current, &[attr("deregistration_delay.timeout_seconds", "4000")]).is_err());
         assert!(apply(TARGET_GROUP, &current, &[attr("load_balancing.algorithm.type", "random")]).is_err());
         assert!(apply(TARGET_GROUP, &current, &[attr("nope", "1")]).is_err());
-        assert!(apply(LOAD_BALANCER, &defaults(LOAD_BALANCER), &[attr("deletion_protection.enabled", "true")]).is_ok());
-        assert_eq!(value(TARGET_GROUP, &[], "load_balancing.algorithm.type"), "round_robin");
+        let lb: Vec<LoadBalancerAttribute> = defaults(LOAD_BALANCER);
+        assert!(
+            apply(LOAD_BALANCER, &lb, &[LoadBalancerAttribute::new("deletion_protection.enabled", "true")]).is_ok()
+        );
+        assert_eq!(value::<TargetGroupAttribute>(TARGET_GROUP, &[], "load_balancing.algorithm.type"), "round_robin");
     }
 }

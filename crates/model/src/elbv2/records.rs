@@ -1,7 +1,10 @@
 //! What the store keeps for each elbv2 resource (keys in `crate::keys`): the shape as
 //! described, plus what the shape does not show (attributes, tags, targets).
 
-use super::shapes::{Attribute, Listener, LoadBalancer, Rule, Tag, TargetGroup, TargetHealth};
+use super::{
+    Listener, LoadBalancer, LoadBalancerAttribute, Rule, Tag, TargetGroup, TargetGroupAttribute, TargetHealth,
+    TargetHealthReasonEnum, TargetHealthStateEnum,
+};
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -14,9 +17,15 @@ pub struct LoadBalancerRecord {
     #[serde(rename = "createdAt")]
     pub created_at: Timestamp,
     #[serde(default)]
-    pub attributes: Vec<Attribute>,
+    pub attributes: Vec<LoadBalancerAttribute>,
     #[serde(default)]
     pub tags: Vec<Tag>,
+}
+
+impl LoadBalancerRecord {
+    pub fn arn(&self) -> &str {
+        self.load_balancer.load_balancer_arn.as_deref().unwrap_or_default()
+    }
 }
 
 /// `elbv2/target-groups/{name}`. `LoadBalancerArns` is derived from the listeners when shown.
@@ -25,7 +34,7 @@ pub struct TargetGroupRecord {
     #[serde(rename = "targetGroup")]
     pub target_group: TargetGroup,
     #[serde(default)]
-    pub attributes: Vec<Attribute>,
+    pub attributes: Vec<TargetGroupAttribute>,
     #[serde(default)]
     pub tags: Vec<Tag>,
     /// Registered targets, and deregistered ones still draining.
@@ -34,6 +43,10 @@ pub struct TargetGroupRecord {
 }
 
 impl TargetGroupRecord {
+    pub fn arn(&self) -> &str {
+        self.target_group.target_group_arn.as_deref().unwrap_or_default()
+    }
+
     /// Registers `(id, port)` targets (a draining one is registered afresh), dropping
     /// deregistered targets whose delay has passed.
     pub fn register(&mut self, targets: &[(String, i32)], now: Timestamp) {
@@ -84,8 +97,8 @@ impl TargetGroupRecord {
 /// A newly registered target's health, until the first health check verdict.
 pub fn initial_health() -> TargetHealth {
     TargetHealth {
-        state: "initial".into(),
-        reason: Some("Elb.RegistrationInProgress".into()),
+        state: Some(TargetHealthStateEnum::Initial),
+        reason: Some(TargetHealthReasonEnum::ElbRegistrationInProgress),
         description: Some("Target registration is in progress".into()),
     }
 }
@@ -125,6 +138,12 @@ pub struct ListenerRecord {
     pub tags: Vec<Tag>,
 }
 
+impl ListenerRecord {
+    pub fn arn(&self) -> &str {
+        self.listener.listener_arn.as_deref().unwrap_or_default()
+    }
+}
+
 /// `elbv2/rules/{listener id}/{rule id}`: a listener's non-default rule (the default
 /// rule is the listener's DefaultActions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,4 +151,10 @@ pub struct RuleRecord {
     pub rule: Rule,
     #[serde(default)]
     pub tags: Vec<Tag>,
+}
+
+impl RuleRecord {
+    pub fn arn(&self) -> &str {
+        self.rule.rule_arn.as_deref().unwrap_or_default()
+    }
 }

@@ -1,7 +1,7 @@
 //! The rules ELB applies to what it is given, as pure functions. `Invalid` says which
 //! of ELB's two error codes a violation is (the API maps it in `error.rs`).
 
-use super::shapes::{Action, Matcher, RuleCondition, TargetGroup};
+use super::{Action, ActionTypeEnum, Matcher, ProtocolEnum, RuleCondition, TargetGroup};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalid {
@@ -74,9 +74,9 @@ pub fn actions(actions: &[Action]) -> Result<(), Invalid> {
     let [action] = actions else {
         return Err(Invalid::Action(format!("Exactly one action must be specified; got {}", actions.len())));
     };
-    match action.kind.as_str() {
-        "forward" => forward(action),
-        "fixed-response" => {
+    match action.r#type {
+        ActionTypeEnum::Forward => forward(action),
+        ActionTypeEnum::FixedResponse => {
             let Some(c) = &action.fixed_response_config else {
                 return Err(Invalid::Action("A fixed-response action must have a FixedResponseConfig".into()));
             };
@@ -91,16 +91,10 @@ pub fn actions(actions: &[Action]) -> Result<(), Invalid> {
             }
             Ok(())
         }
-        "redirect" => {
+        ActionTypeEnum::Redirect => {
             let Some(c) = &action.redirect_config else {
                 return Err(Invalid::Action("A redirect action must have a RedirectConfig".into()));
             };
-            if !matches!(c.status_code.as_str(), "HTTP_301" | "HTTP_302") {
-                return Err(validation(format!(
-                    "Redirect status code '{}' must be HTTP_301 or HTTP_302",
-                    c.status_code
-                )));
-            }
             if let Some(p) = &c.protocol
                 && !matches!(p.as_str(), "HTTP" | "HTTPS" | "#{protocol}")
             {
@@ -194,7 +188,7 @@ pub fn conditions(conditions: &[RuleCondition]) -> Result<(), Invalid> {
                 }
             }
             "source-ip" => {
-                if let Some(v) = values.iter().find(|v| super::matching::parse_cidr(v).is_none()) {
+                if let Some(v) = values.iter().find(|v| super::parse::parse_cidr(v).is_none()) {
                     return Err(validation(format!("Source IP '{v}' must be a CIDR block such as 10.0.0.0/8")));
                 }
             }
@@ -207,16 +201,16 @@ pub fn conditions(conditions: &[RuleCondition]) -> Result<(), Invalid> {
 /// A condition's values, from its `...Config` or its legacy `Values`.
 pub fn condition_values(c: &RuleCondition) -> Vec<String> {
     let config = match c.field.as_deref() {
-        Some("path-pattern") => c.path_pattern_config.as_ref(),
-        Some("host-header") => c.host_header_config.as_ref(),
-        Some("http-request-method") => c.http_request_method_config.as_ref(),
-        Some("source-ip") => c.source_ip_config.as_ref(),
+        Some("path-pattern") => c.path_pattern_config.as_ref().and_then(|v| v.values.as_ref()),
+        Some("host-header") => c.host_header_config.as_ref().and_then(|v| v.values.as_ref()),
+        Some("http-request-method") => c.http_request_method_config.as_ref().and_then(|v| v.values.as_ref()),
+        Some("source-ip") => c.source_ip_config.as_ref().and_then(|v| v.values.as_ref()),
         Some("http-header") => {
             return c.http_header_config.as_ref().and_then(|h| h.values.clone()).unwrap_or_default();
         }
         _ => None,
     };
-    config.and_then(|v| v.values.clone()).or_else(|| c.values.clone()).unwrap_or_default()
+    config.or(c.values.as_ref()).cloned().unwrap_or_default()
 }
 
 /// A target group's health check settings: interval 5–300 s, timeout 2–120 s and less
@@ -246,7 +240,7 @@ pub fn health_check(tg: &TargetGroup) -> Result<(), Invalid> {
         return Err(validation(format!("Health check port '{port}' must be 'traffic-port' or 1 to 65535")));
     }
     if let Some(code) = tg.matcher.as_ref().and_then(|m| m.http_code.as_deref())
-        && super::matching::parse_matcher(code).is_none()
+        && super::parse::parse_matcher(code).is_none()
     {
         return Err(validation(format!(
             "Health check matcher '{code}' must be HTTP codes between 200 and 499, such as 200, 200,202 or 200-299"
@@ -257,7 +251,7 @@ pub fn health_check(tg: &TargetGroup) -> Result<(), Invalid> {
 
 /// ALB's defaults for a target group's health check, filled in where not given.
 pub fn health_check_defaults(tg: &mut TargetGroup) {
-    tg.health_check_protocol.get_or_insert_with(|| "HTTP".into());
+    tg.health_check_protocol.get_or_insert(ProtocolEnum::Http);
     tg.health_check_port.get_or_insert_with(|| "traffic-port".into());
     tg.health_check_enabled.get_or_insert(true);
     tg.health_check_interval_seconds.get_or_insert(30);
@@ -271,11 +265,10 @@ pub fn health_check_defaults(tg: &mut TargetGroup) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elbv2::shapes::*;
+    use crate::elbv2::*;
 
     fn forward_to(arns: &[(&str, i32)]) -> Action {
         Action {
-            kind: "forward".into(),
             forward_config: Some(ForwardActionConfig {
                 target_groups: Some(
                     arns.iter()
@@ -284,7 +277,7 @@ mod tests {
                 ),
                 target_group_stickiness_config: None,
             }),
-            ..Default::default()
+            ..Action::of(ActionTypeEnum::Forward)
         }
     }
 
@@ -305,15 +298,18 @@ mod tests {
         assert!(actions(&[forward_to(&[("a", 1)]), forward_to(&[("b", 1)])]).is_err());
         assert!(actions(&[forward_to(&[("a", 1000)])]).is_err());
         assert!(actions(&[forward_to(&[("a", 1), ("a", 2)])]).is_err());
-        assert!(matches!(actions(&[Action { kind: "forward".into(), ..Default::default() }]), Err(Invalid::Action(_))));
+        assert!(matches!(actions(&[Action::of(ActionTypeEnum::Forward)]), Err(Invalid::Action(_))));
         let fixed = |code: &str| Action {
-            kind: "fixed-response".into(),
-            fixed_response_config: Some(FixedResponseActionConfig { status_code: code.into(), ..Default::default() }),
-            ..Default::default()
+            fixed_response_config: Some(FixedResponseActionConfig {
+                status_code: code.into(),
+                message_body: None,
+                content_type: None,
+            }),
+            ..Action::of(ActionTypeEnum::FixedResponse)
         };
         assert!(actions(&[fixed("503")]).is_ok());
         assert!(actions(&[fixed("302")]).is_err());
-        assert!(actions(&[Action { kind: "authenticate-oidc".into(), ..Default::default() }]).is_err());
+        assert!(actions(&[Action::of(ActionTypeEnum::AuthenticateOidc)]).is_err());
         assert_eq!(
             target_groups_of(&[Action { target_group_arn: Some("a".into()), ..forward_to(&[("a", 1)]) }]),
             vec!["a".to_string()]
@@ -324,7 +320,7 @@ mod tests {
     fn conditions_are_checked() {
         let path = |v: &str| RuleCondition {
             field: Some("path-pattern".into()),
-            path_pattern_config: Some(ValuesConfig { values: Some(vec![v.into()]) }),
+            path_pattern_config: Some(PathPatternConditionConfig { values: Some(vec![v.into()]), regex_values: None }),
             ..Default::default()
         };
         assert!(conditions(&[path("/api/*")]).is_ok());

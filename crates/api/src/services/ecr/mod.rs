@@ -11,7 +11,7 @@ mod repositories;
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::json;
+use crate::protocol::dispatch;
 use berth_model::generated::ecr::Repository;
 use berth_registry::Registry;
 use berth_registry::meta::{self, RepositoryRecord};
@@ -20,15 +20,7 @@ use std::sync::Arc;
 pub const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
 
 pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    macro_rules! dispatch {
-        ($($name:literal => $handler:path,)*) => {
-            match op {
-                $($name => json::encode(&$handler(ctx, json::decode(body)?).await?),)*
-                _ => Err(AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}"))),
-            }
-        };
-    }
-    dispatch! {
+    dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {
         "CreateRepository" => repositories::create,
         "DescribeRepositories" => repositories::describe,
         "DeleteRepository" => repositories::delete,
@@ -56,7 +48,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "InitiateLayerUpload" => layers::initiate,
         "UploadLayerPart" => layers::upload_part,
         "CompleteLayerUpload" => layers::complete,
-    }
+    })
 }
 
 fn registry(ctx: &Ctx) -> Result<Arc<Registry>, AwsError> {

@@ -11,7 +11,7 @@ mod tasks;
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::json;
+use crate::protocol::dispatch;
 
 pub const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
 
@@ -19,15 +19,7 @@ pub const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
 /// `async fn(Ctx, <Op>Request) -> Result<<Op>Response, AwsError>`, so the input and
 /// output types come from the handler's signature.
 pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    macro_rules! dispatch {
-        ($($name:literal => $handler:path,)*) => {
-            match op {
-                $($name => json::encode(&$handler(ctx, json::decode(body)?).await?),)*
-                _ => Err(AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}"))),
-            }
-        };
-    }
-    dispatch! {
+    dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {
         "CreateCluster" => clusters::create,
         "DescribeClusters" => clusters::describe,
         "ListClusters" => clusters::list,
@@ -67,5 +59,5 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "ListServicesByNamespace" => services::list_by_namespace,
         "ListServiceDeployments" => services::list_deployments,
         "DescribeServiceDeployments" => services::describe_deployments,
-    }
+    })
 }

@@ -2,36 +2,16 @@
 //! Each load balancer gets its own loopback address (`address_for`), which is its
 //! DNSName: its listeners bind there, so two load balancers can both listen on port 80.
 
-use super::{Ctx, load_balancer, new_id, page, required, to_value};
+use super::{Ctx, load_balancer, new_id, page, required};
 use crate::error::AwsError;
 use berth_model::Timestamp;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::attributes::{self, LOAD_BALANCER};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord};
-use berth_model::elbv2::{Attribute, AvailabilityZone, LoadBalancer, LoadBalancerState, Tag, validate};
+use berth_model::elbv2::*;
 use berth_model::keys;
 use berth_store::documents;
 use berth_store::{Compare, Txn};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-#[derive(Deserialize)]
-pub struct CreateInput {
-    #[serde(rename = "Name", default)]
-    name: String,
-    #[serde(rename = "Subnets", default)]
-    subnets: Vec<String>,
-    #[serde(rename = "SecurityGroups", default)]
-    security_groups: Vec<String>,
-    #[serde(rename = "Scheme")]
-    scheme: Option<String>,
-    #[serde(rename = "Type")]
-    kind: Option<String>,
-    #[serde(rename = "IpAddressType")]
-    ip_address_type: Option<String>,
-    #[serde(rename = "Tags", default)]
-    tags: Vec<Tag>,
-}
 
 /// How many load balancer addresses there are: 127.64.0.1 to 127.127.255.254.
 const ADDRESSES: u32 = 64 * 256 * 254;
@@ -62,43 +42,42 @@ const PROVISIONING_SECONDS: f64 = 1.0;
 pub fn shown(record: &LoadBalancerRecord, now: Timestamp) -> LoadBalancer {
     let mut lb = record.load_balancer.clone();
     let code = if now.as_secs_f64() - record.created_at.as_secs_f64() < PROVISIONING_SECONDS {
-        "provisioning"
+        LoadBalancerStateEnum::Provisioning
     } else {
-        "active"
+        LoadBalancerStateEnum::Active
     };
-    lb.state = LoadBalancerState { code: code.into(), reason: None };
+    lb.state = Some(LoadBalancerState { code: Some(code), reason: None });
     lb
 }
 
-pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
+pub async fn create(ctx: Ctx, input: CreateLoadBalancerInput) -> Result<CreateLoadBalancerOutput, AwsError> {
     let name = required(&input.name, "Name")?;
     validate::name("Load balancer", name).map_err(AwsError::elbv2_invalid)?;
-    match input.kind.as_deref() {
-        None | Some("application") => {}
+    match input.r#type {
+        None | Some(LoadBalancerTypeEnum::Application) => {}
         Some(other) => {
-            return Err(AwsError::elbv2_validation(format!(
+            return Err(AwsError::validation(format!(
                 "Load balancer type '{other}' is not supported; berth serves application load balancers"
             )));
         }
     }
-    let scheme = input.scheme.clone().unwrap_or_else(|| "internet-facing".into());
-    if !matches!(scheme.as_str(), "internet-facing" | "internal") {
-        return Err(AwsError::elbv2("InvalidScheme", format!("Scheme '{scheme}' must be internet-facing or internal")));
+    let scheme = input.scheme.unwrap_or(LoadBalancerSchemeEnum::InternetFacing);
+    let ip_address_type = input.ip_address_type.unwrap_or(IpAddressType::Ipv4);
+    if !matches!(ip_address_type, IpAddressType::Ipv4 | IpAddressType::Dualstack) {
+        return Err(AwsError::validation(format!("IpAddressType '{ip_address_type}' must be ipv4 or dualstack")));
     }
-    let ip_address_type = input.ip_address_type.clone().unwrap_or_else(|| "ipv4".into());
-    if !matches!(ip_address_type.as_str(), "ipv4" | "dualstack") {
-        return Err(AwsError::elbv2_validation(format!("IpAddressType '{ip_address_type}' must be ipv4 or dualstack")));
-    }
+    let shown_one =
+        |record: &LoadBalancerRecord, at| CreateLoadBalancerOutput { load_balancers: Some(vec![shown(record, at)]) };
     let store = ctx.api.store.as_ref();
     let key = keys::load_balancer(name);
     for _ in 0..documents::MAX_ATTEMPTS {
         if let Some(existing) = documents::get::<LoadBalancerRecord>(store, &key).await? {
             let lb = &existing.value.load_balancer;
-            let same = lb.scheme == scheme && lb.security_groups == input.security_groups;
+            let same = lb.scheme == Some(scheme) && lb.security_groups == Some(security_groups(&input));
             if !same {
                 return Err(AwsError::elbv2("DuplicateLoadBalancerName", "A load balancer with the same name exists"));
             }
-            return Ok(json!({"LoadBalancers": [to_value(&shown(&existing.value, Timestamp::now()))?]}));
+            return Ok(shown_one(&existing.value, Timestamp::now()));
         }
         let (taken, _) = store.range(keys::LB_ADDRESSES).await?;
         if taken.len() >= 50 {
@@ -106,111 +85,102 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
         }
         let taken: Vec<&str> = taken.iter().map(|kv| kv.key.trim_start_matches(keys::LB_ADDRESSES)).collect();
         let address = random_address(&taken);
-        let record = new_record(&ctx, name, &input, scheme.clone(), ip_address_type.clone(), address.clone());
+        let record = new_record(&ctx, name, &input, scheme, ip_address_type, address.clone());
         let txn = Txn::new()
             .when(Compare::ModRevision(key.clone(), 0))
             .when(Compare::ModRevision(keys::lb_address(&address), 0))
             .put(&key, documents::encode(&record)?)
             .put(keys::lb_address(&address), documents::encode(&name)?);
         if store.txn(txn).await?.succeeded {
-            return Ok(json!({"LoadBalancers": [to_value(&shown(&record, record.created_at))?]}));
+            return Ok(shown_one(&record, record.created_at));
         }
     }
     Err(AwsError::internal("InternalFailure"))
 }
 
+/// The security groups asked for (none when not given).
+fn security_groups(input: &CreateLoadBalancerInput) -> Vec<String> {
+    input.security_groups.clone().unwrap_or_default()
+}
+
 fn new_record(
     ctx: &Ctx,
     name: &str,
-    input: &CreateInput,
-    scheme: String,
-    ip_address_type: String,
+    input: &CreateLoadBalancerInput,
+    scheme: LoadBalancerSchemeEnum,
+    ip_address_type: IpAddressType,
     address: String,
 ) -> LoadBalancerRecord {
     let region = &ctx.api.scope.region;
-    let zone = |i: usize| format!("{region}{}", char::from(b'a' + (i % 26) as u8));
-    let availability_zones = if input.subnets.is_empty() {
-        vec![AvailabilityZone { zone_name: zone(0), subnet_id: None }]
+    let zone = |i: usize| Some(format!("{region}{}", char::from(b'a' + (i % 26) as u8)));
+    let subnets = input.subnets.as_deref().unwrap_or_default();
+    let availability_zones = if subnets.is_empty() {
+        vec![AvailabilityZone { zone_name: zone(0), ..Default::default() }]
     } else {
-        input
-            .subnets
+        subnets
             .iter()
             .enumerate()
-            .map(|(i, s)| AvailabilityZone { zone_name: zone(i), subnet_id: Some(s.clone()) })
+            .map(|(i, s)| AvailabilityZone { zone_name: zone(i), subnet_id: Some(s.clone()), ..Default::default() })
             .collect()
     };
     let created_at = Timestamp::now();
     let resource = Resource::LoadBalancer { name: name.into(), id: new_id() };
     LoadBalancerRecord {
         load_balancer: LoadBalancer {
-            load_balancer_arn: arn::arn(&ctx.api.scope, &resource),
-            dns_name: address,
-            canonical_hosted_zone_id: "ZBERTHLOOPBACK".into(),
-            created_time: super::iso8601(created_at),
-            load_balancer_name: name.into(),
-            scheme,
-            vpc_id: "vpc-berth".into(),
-            state: LoadBalancerState { code: "provisioning".into(), reason: None },
-            kind: "application".into(),
-            availability_zones,
-            security_groups: input.security_groups.clone(),
-            ip_address_type,
+            load_balancer_arn: Some(arn::arn(&ctx.api.scope, &resource)),
+            dns_name: Some(address),
+            canonical_hosted_zone_id: Some("ZBERTHLOOPBACK".into()),
+            created_time: Some(created_at),
+            load_balancer_name: Some(name.into()),
+            scheme: Some(scheme),
+            vpc_id: Some("vpc-berth".into()),
+            state: Some(LoadBalancerState { code: Some(LoadBalancerStateEnum::Provisioning), reason: None }),
+            r#type: Some(LoadBalancerTypeEnum::Application),
+            availability_zones: Some(availability_zones),
+            security_groups: Some(security_groups(input)),
+            ip_address_type: Some(ip_address_type),
+            ..Default::default()
         },
         created_at,
         attributes: attributes::defaults(LOAD_BALANCER),
-        tags: input.tags.clone(),
+        tags: input.tags.clone().unwrap_or_default(),
     }
 }
 
-#[derive(Deserialize)]
-pub struct DescribeInput {
-    #[serde(rename = "LoadBalancerArns", default)]
-    arns: Vec<String>,
-    #[serde(rename = "Names", default)]
-    names: Vec<String>,
-    #[serde(rename = "Marker")]
-    marker: Option<String>,
-    #[serde(rename = "PageSize", default, deserialize_with = "berth_model::elbv2::lenient::opt_i32")]
-    page_size: Option<i32>,
-}
-
-pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
-    if !input.arns.is_empty() && !input.names.is_empty() {
-        return Err(AwsError::elbv2_validation("LoadBalancerArns and Names cannot be used together"));
+pub async fn describe(ctx: Ctx, input: DescribeLoadBalancersInput) -> Result<DescribeLoadBalancersOutput, AwsError> {
+    let (arns, names) = (input.load_balancer_arns.unwrap_or_default(), input.names.unwrap_or_default());
+    if !arns.is_empty() && !names.is_empty() {
+        return Err(AwsError::validation("LoadBalancerArns and Names cannot be used together"));
     }
     let mut records = Vec::new();
-    for arn in &input.arns {
+    for arn in &arns {
         records.push(load_balancer(&ctx, arn).await?.value);
     }
-    for name in &input.names {
+    for name in &names {
         let doc = documents::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(name)).await?;
         let valid = validate::name("Load balancer", name).is_ok();
         records.push(doc.filter(|_| valid).ok_or_else(AwsError::elbv2_lb_not_found)?.value);
     }
-    if input.arns.is_empty() && input.names.is_empty() {
+    if arns.is_empty() && names.is_empty() {
         records =
             documents::list(ctx.api.store.as_ref(), keys::LOAD_BALANCERS).await?.into_iter().map(|d| d.value).collect();
     }
     let now = Timestamp::now();
-    let (records, next) =
-        page(records, |r| r.load_balancer.load_balancer_name.clone(), input.marker.as_deref(), input.page_size)?;
-    let shown: Vec<LoadBalancer> = records.iter().map(|r| shown(r, now)).collect();
-    Ok(json!({"LoadBalancers": to_value(&shown)?, "NextMarker": next}))
-}
-
-#[derive(Deserialize)]
-pub struct ArnInput {
-    #[serde(rename = "LoadBalancerArn", default)]
-    arn: String,
+    let name_of = |r: &LoadBalancerRecord| r.load_balancer.load_balancer_name.clone().unwrap_or_default();
+    let (records, next) = page(records, name_of, input.marker.as_deref(), input.page_size)?;
+    Ok(DescribeLoadBalancersOutput {
+        load_balancers: Some(records.iter().map(|r| shown(r, now)).collect()),
+        next_marker: next,
+    })
 }
 
 /// Deletes the load balancer with its listeners and their rules. A load balancer that
 /// does not exist (any more) is no error, as in ELB.
-pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
-    let arn = required(&input.arn, "LoadBalancerArn")?;
+pub async fn delete(ctx: Ctx, input: DeleteLoadBalancerInput) -> Result<DeleteLoadBalancerOutput, AwsError> {
+    let arn = required(&input.load_balancer_arn, "LoadBalancerArn")?;
     let doc = match load_balancer(&ctx, arn).await {
         Ok(doc) => doc,
-        Err(e) if e.code == "LoadBalancerNotFound" => return Ok(json!({})),
+        Err(e) if e.code == "LoadBalancerNotFound" => return Ok(DeleteLoadBalancerOutput {}),
         Err(e) => return Err(e),
     };
     if attributes::value(LOAD_BALANCER, &doc.value.attributes, "deletion_protection.enabled") == "true" {
@@ -227,9 +197,9 @@ pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
     let mut txn = Txn::new()
         .when(Compare::ModRevision(keys::load_balancer(&name), doc.mod_revision))
         .delete(keys::load_balancer(&name))
-        .delete(keys::lb_address(&doc.value.load_balancer.dns_name));
+        .delete(keys::lb_address(doc.value.load_balancer.dns_name.as_deref().unwrap_or_default()));
     for l in &listeners {
-        let Some(Resource::Listener { id: listener_id, .. }) = arn::parse(&l.value.listener.listener_arn) else {
+        let Some(Resource::Listener { id: listener_id, .. }) = arn::parse(l.value.arn()) else {
             continue;
         };
         txn = txn.delete(keys::listener(&id, &listener_id));
@@ -239,26 +209,25 @@ pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
         }
     }
     store.txn(txn).await?;
-    Ok(json!({}))
+    Ok(DeleteLoadBalancerOutput {})
 }
 
-pub async fn describe_attributes(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
-    let doc = load_balancer(&ctx, required(&input.arn, "LoadBalancerArn")?).await?;
-    Ok(json!({"Attributes": to_value(&doc.value.attributes)?}))
+pub async fn describe_attributes(
+    ctx: Ctx,
+    input: DescribeLoadBalancerAttributesInput,
+) -> Result<DescribeLoadBalancerAttributesOutput, AwsError> {
+    let doc = load_balancer(&ctx, required(&input.load_balancer_arn, "LoadBalancerArn")?).await?;
+    Ok(DescribeLoadBalancerAttributesOutput { attributes: Some(doc.value.attributes) })
 }
 
-#[derive(Deserialize)]
-pub struct ModifyAttributesInput {
-    #[serde(rename = "LoadBalancerArn", default)]
-    arn: String,
-    #[serde(rename = "Attributes", default)]
-    attributes: Vec<Attribute>,
-}
-
-pub async fn modify_attributes(ctx: Ctx, input: ModifyAttributesInput) -> Result<Value, AwsError> {
-    let arn = required(&input.arn, "LoadBalancerArn")?;
+pub async fn modify_attributes(
+    ctx: Ctx,
+    input: ModifyLoadBalancerAttributesInput,
+) -> Result<ModifyLoadBalancerAttributesOutput, AwsError> {
+    let arn = required(&input.load_balancer_arn, "LoadBalancerArn")?;
     let is_kind = |r: &Resource| matches!(r, Resource::LoadBalancer { .. });
-    super::modify_attributes(&ctx, arn, is_kind, LOAD_BALANCER, &input.attributes).await
+    let attributes = super::modify_attributes(&ctx, arn, is_kind, LOAD_BALANCER, &input.attributes).await?;
+    Ok(ModifyLoadBalancerAttributesOutput { attributes: Some(attributes) })
 }
 
 #[cfg(test)]

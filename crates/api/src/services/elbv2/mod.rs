@@ -1,19 +1,22 @@
 //! Elastic Load Balancing v2 (query protocol, Version 2015-12-01): application load
 //! balancers, target groups, listeners, rules, targets and tags, kept in the store
-//! (keys in `berth_model::keys`). One file per resource; each handler takes its input
-//! decoded from the form tree and returns its output as a JSON tree that the query
-//! encoder writes as XML.
+//! (keys in `berth_model::keys`). One file per resource; each handler is
+//! `async fn(Ctx, <Op>Input) -> Result<<Op>Output, AwsError>` with the shapes generated
+//! from botocore's model, decoded from the form and written as XML by `protocol::query`.
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::query::{self, Params};
+use crate::protocol::dispatch;
+use crate::protocol::query::Params;
 use berth_model::elbv2::arn::{self, Resource};
+use berth_model::elbv2::attributes::{self, Attribute};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
+use berth_model::elbv2::{Action, TargetTypeEnum, validate};
 use berth_model::keys;
-use berth_store::documents::{self, Doc};
+use berth_store::documents::{self, Doc, DocumentError};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::future::Future;
 
 mod limits;
 mod listeners;
@@ -24,64 +27,45 @@ mod target_groups;
 mod targets;
 
 pub const VERSION: &str = "2015-12-01";
-const XMLNS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+pub const XMLNS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
-pub async fn call(ctx: Ctx, params: &Params) -> Result<String, AwsError> {
-    let action = params.action().unwrap_or_default();
-    let request_id = ctx.request_id.clone();
-    let input = params.tree();
-    let output = match action {
-        "CreateLoadBalancer" => run(ctx, input, load_balancers::create).await,
-        "DescribeLoadBalancers" => run(ctx, input, load_balancers::describe).await,
-        "DeleteLoadBalancer" => run(ctx, input, load_balancers::delete).await,
-        "DescribeLoadBalancerAttributes" => run(ctx, input, load_balancers::describe_attributes).await,
-        "ModifyLoadBalancerAttributes" => run(ctx, input, load_balancers::modify_attributes).await,
-        "CreateTargetGroup" => run(ctx, input, target_groups::create).await,
-        "DescribeTargetGroups" => run(ctx, input, target_groups::describe).await,
-        "ModifyTargetGroup" => run(ctx, input, target_groups::modify).await,
-        "DeleteTargetGroup" => run(ctx, input, target_groups::delete).await,
-        "DescribeTargetGroupAttributes" => run(ctx, input, target_groups::describe_attributes).await,
-        "ModifyTargetGroupAttributes" => run(ctx, input, target_groups::modify_attributes).await,
-        "CreateListener" => run(ctx, input, listeners::create).await,
-        "DescribeListeners" => run(ctx, input, listeners::describe).await,
-        "ModifyListener" => run(ctx, input, listeners::modify).await,
-        "DeleteListener" => run(ctx, input, listeners::delete).await,
-        "CreateRule" => run(ctx, input, rules::create).await,
-        "DescribeRules" => run(ctx, input, rules::describe).await,
-        "ModifyRule" => run(ctx, input, rules::modify).await,
-        "DeleteRule" => run(ctx, input, rules::delete).await,
-        "SetRulePriorities" => run(ctx, input, rules::set_priorities).await,
-        "RegisterTargets" => run(ctx, input, targets::register).await,
-        "DeregisterTargets" => run(ctx, input, targets::deregister).await,
-        "DescribeTargetHealth" => run(ctx, input, targets::describe_health).await,
-        "AddTags" => run(ctx, input, tags::add).await,
-        "RemoveTags" => run(ctx, input, tags::remove).await,
-        "DescribeTags" => run(ctx, input, tags::describe).await,
-        "DescribeAccountLimits" => run(ctx, input, limits::describe).await,
-        other => Err(AwsError::invalid_action(other)),
-    }?;
-    Ok(query::encode_response(action, XMLNS, &request_id, |w| {
-        w.members(&output);
-    }))
-}
-
-async fn run<I, F, Fut>(ctx: Ctx, input: Value, handler: F) -> Result<Value, AwsError>
-where
-    I: DeserializeOwned,
-    F: FnOnce(Ctx, I) -> Fut,
-    Fut: Future<Output = Result<Value, AwsError>>,
-{
-    let input = serde_path_to_error::deserialize(input).map_err(|e| {
-        let path = e.path().to_string();
-        AwsError::elbv2_validation(format!("Invalid value at '{path}': {}", e.into_inner()))
-    })?;
-    handler(ctx, input).await
+/// The result XML of `action`.
+pub async fn call(ctx: Ctx, action: &str, params: &Params) -> Result<String, AwsError> {
+    dispatch!(query(ctx, action, params) else AwsError::invalid_action(action); {
+        "CreateLoadBalancer" => load_balancers::create,
+        "DescribeLoadBalancers" => load_balancers::describe,
+        "DeleteLoadBalancer" => load_balancers::delete,
+        "DescribeLoadBalancerAttributes" => load_balancers::describe_attributes,
+        "ModifyLoadBalancerAttributes" => load_balancers::modify_attributes,
+        "CreateTargetGroup" => target_groups::create,
+        "DescribeTargetGroups" => target_groups::describe,
+        "ModifyTargetGroup" => target_groups::modify,
+        "DeleteTargetGroup" => target_groups::delete,
+        "DescribeTargetGroupAttributes" => target_groups::describe_attributes,
+        "ModifyTargetGroupAttributes" => target_groups::modify_attributes,
+        "CreateListener" => listeners::create,
+        "DescribeListeners" => listeners::describe,
+        "ModifyListener" => listeners::modify,
+        "DeleteListener" => listeners::delete,
+        "CreateRule" => rules::create,
+        "DescribeRules" => rules::describe,
+        "ModifyRule" => rules::modify,
+        "DeleteRule" => rules::delete,
+        "SetRulePriorities" => rules::set_priorities,
+        "RegisterTargets" => targets::register,
+        "DeregisterTargets" => targets::deregister,
+        "DescribeTargetHealth" => targets::describe_health,
+        "AddTags" => tags::add,
+        "RemoveTags" => tags::remove,
+        "DescribeTags" => tags::describe,
+        "DescribeAccountLimits" => limits::describe,
+    })
 }
 
 /// A required member that the form did not carry (or carried empty).
 fn required<'a>(value: &'a str, member: &str) -> Result<&'a str, AwsError> {
     if value.is_empty() {
-        return Err(AwsError::elbv2_validation(format!("The parameter {member} is required")));
+        return Err(AwsError::validation(format!("The parameter {member} is required")));
     }
     Ok(value)
 }
@@ -89,22 +73,6 @@ fn required<'a>(value: &'a str, member: &str) -> Result<&'a str, AwsError> {
 /// A new resource id: 16 hex digits, as ELB's.
 fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
-}
-
-/// ISO 8601 with milliseconds, as the query protocol writes timestamps.
-fn iso8601(t: berth_model::Timestamp) -> String {
-    let nanos = (t.as_secs_f64() * 1e3).round() as i128 * 1_000_000;
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.format(&format).unwrap_or_default()
-}
-
-fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, AwsError> {
-    serde_json::to_value(value).map_err(|e| {
-        tracing::error!(error = %e, "elbv2 output does not encode");
-        AwsError::internal("InternalFailure")
-    })
 }
 
 /// `Marker` / `PageSize` paging over items already in order; the marker is the last
@@ -118,7 +86,7 @@ fn page<T>(
     let size = match page_size {
         None => 400,
         Some(n) if (1..=400).contains(&n) => n as usize,
-        Some(n) => return Err(AwsError::elbv2_validation(format!("PageSize '{n}' must be between 1 and 400"))),
+        Some(n) => return Err(AwsError::validation(format!("PageSize '{n}' must be between 1 and 400"))),
     };
     let mut rest: Vec<T> = items.into_iter().filter(|i| marker.is_none_or(|m| key(i).as_str() > m)).collect();
     let next = (rest.len() > size).then(|| key(&rest[size - 1]));
@@ -132,15 +100,15 @@ fn page<T>(
 /// not an ARN at all).
 async fn load_balancer(ctx: &Ctx, lb_arn: &str) -> Result<Doc<LoadBalancerRecord>, AwsError> {
     let Some(Resource::LoadBalancer { name, .. }) = arn::parse(lb_arn) else {
-        return Err(AwsError::elbv2_validation(format!("'{lb_arn}' is not a valid load balancer ARN")));
+        return Err(AwsError::validation(format!("'{lb_arn}' is not a valid load balancer ARN")));
     };
     let doc = documents::get::<LoadBalancerRecord>(ctx.api.store.as_ref(), &keys::load_balancer(&name)).await?;
-    doc.filter(|d| d.value.load_balancer.load_balancer_arn == lb_arn).ok_or_else(AwsError::elbv2_lb_not_found)
+    doc.filter(|d| d.value.arn() == lb_arn).ok_or_else(AwsError::elbv2_lb_not_found)
 }
 
 async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>, AwsError> {
     if !matches!(arn::parse(tg_arn), Some(Resource::TargetGroup { .. })) {
-        return Err(AwsError::elbv2_validation(format!("'{tg_arn}' is not a valid target group ARN")));
+        return Err(AwsError::validation(format!("'{tg_arn}' is not a valid target group ARN")));
     }
     find_target_group(ctx, tg_arn).await?.ok_or_else(AwsError::elbv2_tg_not_found)
 }
@@ -149,15 +117,15 @@ async fn target_group(ctx: &Ctx, tg_arn: &str) -> Result<Doc<TargetGroupRecord>,
 async fn find_target_group(ctx: &Ctx, tg_arn: &str) -> Result<Option<Doc<TargetGroupRecord>>, AwsError> {
     let Some(Resource::TargetGroup { name, .. }) = arn::parse(tg_arn) else { return Ok(None) };
     let doc = documents::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(&name)).await?;
-    Ok(doc.filter(|d| d.value.target_group.target_group_arn == tg_arn))
+    Ok(doc.filter(|d| d.value.arn() == tg_arn))
 }
 
 async fn listener(ctx: &Ctx, listener_arn: &str) -> Result<Doc<ListenerRecord>, AwsError> {
     let Some(Resource::Listener { lb_id, id, .. }) = arn::parse(listener_arn) else {
-        return Err(AwsError::elbv2_validation(format!("'{listener_arn}' is not a valid listener ARN")));
+        return Err(AwsError::validation(format!("'{listener_arn}' is not a valid listener ARN")));
     };
     let doc = documents::get::<ListenerRecord>(ctx.api.store.as_ref(), &keys::listener(&lb_id, &id)).await?;
-    doc.filter(|d| d.value.listener.listener_arn == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
+    doc.filter(|d| d.value.arn() == listener_arn).ok_or_else(AwsError::elbv2_listener_not_found)
 }
 
 /// What ECS checks of a service's target group: its target type and the load balancers
@@ -173,7 +141,7 @@ pub(crate) async fn target_group_use(ctx: &Ctx, tg_arn: &str) -> Result<Option<G
     let Some(group) = find_target_group(ctx, tg_arn).await? else { return Ok(None) };
     let (listeners, rules) = (all_listeners(ctx).await?, all_rules(ctx).await?);
     Ok(Some(GroupUse {
-        target_type: group.value.target_group.target_type.unwrap_or_else(|| "instance".into()),
+        target_type: group.value.target_group.target_type.unwrap_or(TargetTypeEnum::Instance).to_string(),
         load_balancers: target_groups::load_balancers_of(tg_arn, &listeners, &rules),
     }))
 }
@@ -206,7 +174,7 @@ fn locate(resource_arn: &str) -> Result<Location, AwsError> {
         Some(Resource::Rule { listener_id, id, .. }) => {
             (keys::rule(&listener_id, &id), "/rule/RuleArn", AwsError::elbv2_rule_not_found)
         }
-        None => return Err(AwsError::elbv2_validation(format!("'{resource_arn}' is not a valid resource ARN"))),
+        None => return Err(AwsError::validation(format!("'{resource_arn}' is not a valid resource ARN"))),
     })
 }
 
@@ -231,7 +199,7 @@ async fn edit_list<T>(
     change: impl Fn(&mut Vec<T>) -> Result<(), AwsError>,
 ) -> Result<Vec<T>, AwsError>
 where
-    T: DeserializeOwned + serde::Serialize,
+    T: DeserializeOwned + Serialize,
 {
     let (key, at, missing) = locate(resource_arn)?;
     documents::modify(ctx.api.store.as_ref(), &key, |current: Option<Value>| {
@@ -240,35 +208,34 @@ where
         };
         let mut list = list_member(&doc, member);
         change(&mut list)?;
-        doc[member] = to_value(&list)?;
+        doc[member] = serde_json::to_value(&list).map_err(DocumentError::Encode)?;
         Ok((documents::Change::Put(doc), list))
     })
     .await
 }
 
 /// Modify...Attributes: `changes` applied to the attributes of the resource `arn`
-/// names, which must be of the kind `is_kind` accepts.
-async fn modify_attributes(
+/// names, which must be of the kind `is_kind` accepts; returns them all.
+async fn modify_attributes<A: Attribute + Serialize + DeserializeOwned>(
     ctx: &Ctx,
     resource_arn: &str,
     is_kind: fn(&Resource) -> bool,
-    keys: &[berth_model::elbv2::attributes::Key],
-    changes: &[berth_model::elbv2::Attribute],
-) -> Result<Value, AwsError> {
+    keys: &[attributes::Key],
+    changes: &[A],
+) -> Result<Vec<A>, AwsError> {
     if !arn::parse(resource_arn).is_some_and(|r| is_kind(&r)) {
-        return Err(AwsError::elbv2_validation(format!("'{resource_arn}' is not a valid ARN here")));
+        return Err(AwsError::validation(format!("'{resource_arn}' is not a valid ARN here")));
     }
-    let attributes = edit_list(ctx, resource_arn, "attributes", |current| {
-        *current = berth_model::elbv2::attributes::apply(keys, current, changes).map_err(AwsError::elbv2_invalid)?;
+    edit_list(ctx, resource_arn, "attributes", |current| {
+        *current = attributes::apply(keys, current, changes).map_err(AwsError::elbv2_invalid)?;
         Ok(())
     })
-    .await?;
-    Ok(serde_json::json!({"Attributes": to_value(&attributes)?}))
+    .await
 }
 
 /// Checks that every target group `actions` forward to exists.
-async fn check_target_groups(ctx: &Ctx, actions: &[berth_model::elbv2::Action]) -> Result<(), AwsError> {
-    for tg in berth_model::elbv2::validate::target_groups_of(actions) {
+async fn check_target_groups(ctx: &Ctx, actions: &[Action]) -> Result<(), AwsError> {
+    for tg in validate::target_groups_of(actions) {
         target_group(ctx, &tg).await?;
     }
     Ok(())
@@ -286,10 +253,5 @@ mod tests {
         let (second, next) = page(items.clone(), |s| s.clone(), Some("b"), Some(2)).unwrap();
         assert_eq!((second, next), (vec!["c".to_string()], None));
         assert!(page(items, |s| s.clone(), None, Some(0)).is_err());
-    }
-
-    #[test]
-    fn timestamps_are_iso8601() {
-        assert_eq!(iso8601(berth_model::Timestamp(1_700_000_000.25)), "2023-11-14T22:13:20.250Z");
     }
 }

@@ -2,37 +2,35 @@
 //! default rule is its DefaultActions: described (Priority `default`, IsDefault), never
 //! stored, modified or deleted as a rule; its ARN ends in the listener's own id.
 
-use super::{Ctx, check_target_groups, listener, new_id, page, required, to_value};
+use super::{Ctx, check_target_groups, listener, new_id, page, required};
 use crate::error::AwsError;
 use berth_model::elbv2::arn::{self, Resource};
-use berth_model::elbv2::lenient::opt_i32;
 use berth_model::elbv2::records::{ListenerRecord, RuleRecord};
-use berth_model::elbv2::{Action, Rule, RuleCondition, RulePriorityPair, Tag, validate};
+use berth_model::elbv2::*;
 use berth_model::keys;
 use berth_store::documents::{self, Doc};
 use berth_store::{Compare, Txn};
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 /// A listener's default rule as DescribeRules shows it.
 fn default_rule(ctx: &Ctx, listener: &ListenerRecord) -> Option<Rule> {
-    let Some(Resource::Listener { lb_name, lb_id, id }) = arn::parse(&listener.listener.listener_arn) else {
+    let Some(Resource::Listener { lb_name, lb_id, id }) = arn::parse(listener.arn()) else {
         return None;
     };
     let resource = Resource::Rule { lb_name, lb_id, listener_id: id.clone(), id };
     Some(Rule {
-        rule_arn: arn::arn(&ctx.api.scope, &resource),
-        priority: "default".into(),
-        conditions: Vec::new(),
+        rule_arn: Some(arn::arn(&ctx.api.scope, &resource)),
+        priority: Some("default".into()),
+        conditions: Some(Vec::new()),
         actions: listener.listener.default_actions.clone(),
-        is_default: true,
+        is_default: Some(true),
+        transforms: None,
     })
 }
 
 /// The rule an ARN names: `Ok(None)` for a listener's default rule.
 async fn find(ctx: &Ctx, rule_arn: &str) -> Result<(Doc<ListenerRecord>, Option<Doc<RuleRecord>>), AwsError> {
     let Some(Resource::Rule { lb_name, lb_id, listener_id, id }) = arn::parse(rule_arn) else {
-        return Err(AwsError::elbv2_validation(format!("'{rule_arn}' is not a valid rule ARN")));
+        return Err(AwsError::validation(format!("'{rule_arn}' is not a valid rule ARN")));
     };
     let listener_arn = arn::arn(&ctx.api.scope, &Resource::Listener { lb_name, lb_id, id: listener_id.clone() });
     let owner = listener(ctx, &listener_arn).await.map_err(|_| AwsError::elbv2_rule_not_found())?;
@@ -40,12 +38,12 @@ async fn find(ctx: &Ctx, rule_arn: &str) -> Result<(Doc<ListenerRecord>, Option<
         return Ok((owner, None));
     }
     let doc = documents::get::<RuleRecord>(ctx.api.store.as_ref(), &keys::rule(&listener_id, &id)).await?;
-    let doc = doc.filter(|d| d.value.rule.rule_arn == rule_arn).ok_or_else(AwsError::elbv2_rule_not_found)?;
+    let doc = doc.filter(|d| d.value.arn() == rule_arn).ok_or_else(AwsError::elbv2_rule_not_found)?;
     Ok((owner, Some(doc)))
 }
 
 fn listener_id(l: &ListenerRecord) -> Result<String, AwsError> {
-    match arn::parse(&l.listener.listener_arn) {
+    match arn::parse(l.arn()) {
         Some(Resource::Listener { id, .. }) => Ok(id),
         _ => Err(AwsError::elbv2_listener_not_found()),
     }
@@ -75,81 +73,55 @@ async fn check(ctx: &Ctx, conditions: &[RuleCondition], actions: &[Action]) -> R
     check_target_groups(ctx, actions).await
 }
 
-#[derive(Deserialize)]
-pub struct CreateInput {
-    #[serde(rename = "ListenerArn", default)]
-    listener_arn: String,
-    #[serde(rename = "Conditions", default)]
-    conditions: Vec<RuleCondition>,
-    #[serde(rename = "Priority", default, deserialize_with = "opt_i32")]
-    priority: Option<i32>,
-    #[serde(rename = "Actions", default)]
-    actions: Vec<Action>,
-    #[serde(rename = "Tags", default)]
-    tags: Vec<Tag>,
-}
-
-pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
+pub async fn create(ctx: Ctx, input: CreateRuleInput) -> Result<CreateRuleOutput, AwsError> {
     let owner = listener(&ctx, required(&input.listener_arn, "ListenerArn")?).await?.value;
-    let Some(priority) = input.priority else {
-        return Err(AwsError::elbv2_validation("The parameter Priority is required"));
-    };
+    let priority = input.priority;
     validate::priority(priority).map_err(AwsError::elbv2_invalid)?;
     check(&ctx, &input.conditions, &input.actions).await?;
     let lid = listener_id(&owner)?;
     let store = ctx.api.store.as_ref();
     let siblings = documents::list::<RuleRecord>(store, &keys::rules_of(&lid)).await?;
-    if siblings.iter().any(|r| r.value.rule.priority == priority.to_string()) {
+    if siblings.iter().any(|r| r.value.rule.priority == Some(priority.to_string())) {
         return Err(AwsError::elbv2("PriorityInUse", format!("Priority '{priority}' is currently in use")));
     }
     if siblings.len() >= 100 {
         return Err(AwsError::elbv2("TooManyRules", "A listener can have at most 100 rules"));
     }
-    let Some(Resource::Listener { lb_name, lb_id, .. }) = arn::parse(&owner.listener.listener_arn) else {
+    let Some(Resource::Listener { lb_name, lb_id, .. }) = arn::parse(owner.arn()) else {
         return Err(AwsError::elbv2_listener_not_found());
     };
     let id = new_id();
     let resource = Resource::Rule { lb_name, lb_id, listener_id: lid.clone(), id: id.clone() };
     let record = RuleRecord {
         rule: Rule {
-            rule_arn: arn::arn(&ctx.api.scope, &resource),
-            priority: priority.to_string(),
-            conditions: input.conditions,
-            actions: input.actions,
-            is_default: false,
+            rule_arn: Some(arn::arn(&ctx.api.scope, &resource)),
+            priority: Some(priority.to_string()),
+            conditions: Some(input.conditions),
+            actions: Some(input.actions),
+            is_default: Some(false),
+            transforms: None,
         },
-        tags: input.tags,
+        tags: input.tags.unwrap_or_default(),
     };
     let mut txn = Txn::new().when(Compare::ModRevision(keys::rule(&lid, &id), 0));
     for s in &siblings {
-        txn = txn.when(Compare::ModRevision(rule_key(&s.value.rule.rule_arn), s.mod_revision));
+        txn = txn.when(Compare::ModRevision(rule_key(s.value.arn()), s.mod_revision));
     }
     if !store.txn(txn.put(keys::rule(&lid, &id), documents::encode(&record)?)).await?.succeeded {
         return Err(changed_meanwhile());
     }
-    Ok(json!({"Rules": [to_value(&record.rule)?]}))
+    Ok(CreateRuleOutput { rules: Some(vec![record.rule]) })
 }
 
 /// Rules in evaluation order: by priority, the default rule last.
 fn in_order(mut rules: Vec<Rule>) -> Vec<Rule> {
-    rules.sort_by_key(|r| r.priority.parse::<i32>().unwrap_or(i32::MAX));
+    rules.sort_by_key(|r| r.priority.as_deref().and_then(|p| p.parse::<i32>().ok()).unwrap_or(i32::MAX));
     rules
 }
 
-#[derive(Deserialize)]
-pub struct DescribeInput {
-    #[serde(rename = "ListenerArn")]
-    listener_arn: Option<String>,
-    #[serde(rename = "RuleArns", default)]
-    arns: Vec<String>,
-    #[serde(rename = "Marker")]
-    marker: Option<String>,
-    #[serde(rename = "PageSize", default, deserialize_with = "opt_i32")]
-    page_size: Option<i32>,
-}
-
-pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
-    let rules = match (&input.listener_arn, input.arns.is_empty()) {
+pub async fn describe(ctx: Ctx, input: DescribeRulesInput) -> Result<DescribeRulesOutput, AwsError> {
+    let arns = input.rule_arns.unwrap_or_default();
+    let rules = match (&input.listener_arn, arns.is_empty()) {
         (Some(l), true) => {
             let owner = listener(&ctx, l).await?.value;
             let stored =
@@ -160,7 +132,7 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
         }
         (None, false) => {
             let mut out = Vec::new();
-            for arn in &input.arns {
+            for arn in &arns {
                 match find(&ctx, arn).await? {
                     (_, Some(doc)) => out.push(doc.value.rule),
                     (owner, None) => out.extend(default_rule(&ctx, &owner.value)),
@@ -168,112 +140,91 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
             }
             out
         }
-        _ => return Err(AwsError::elbv2_validation("Exactly one of ListenerArn or RuleArns must be given")),
+        _ => return Err(AwsError::validation("Exactly one of ListenerArn or RuleArns must be given")),
     };
     // Paged by position: the marker is the index of the next rule.
     let indexed: Vec<(usize, Rule)> = rules.into_iter().enumerate().collect();
     let (rules, next) = page(indexed, |(i, _)| format!("{i:05}"), input.marker.as_deref(), input.page_size)?;
     let rules: Vec<Rule> = rules.into_iter().map(|(_, r)| r).collect();
-    Ok(json!({"Rules": to_value(&rules)?, "NextMarker": next}))
+    Ok(DescribeRulesOutput { rules: Some(rules), next_marker: next })
 }
 
-#[derive(Deserialize)]
-pub struct ModifyInput {
-    #[serde(rename = "RuleArn", default)]
-    arn: String,
-    #[serde(rename = "Conditions")]
-    conditions: Option<Vec<RuleCondition>>,
-    #[serde(rename = "Actions")]
-    actions: Option<Vec<Action>>,
-}
-
-pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
-    let (_, doc) = find(&ctx, required(&input.arn, "RuleArn")?).await?;
+pub async fn modify(ctx: Ctx, input: ModifyRuleInput) -> Result<ModifyRuleOutput, AwsError> {
+    let (_, doc) = find(&ctx, required(&input.rule_arn, "RuleArn")?).await?;
     let Some(doc) = doc else { return Err(not_default()) };
     let mut record = doc.value;
     if let Some(c) = input.conditions {
-        record.rule.conditions = c;
+        record.rule.conditions = Some(c);
     }
     if let Some(a) = input.actions {
-        record.rule.actions = a;
+        record.rule.actions = Some(a);
     }
-    check(&ctx, &record.rule.conditions, &record.rule.actions).await?;
-    let key = rule_key(&record.rule.rule_arn);
+    let rule = &record.rule;
+    check(&ctx, rule.conditions.as_deref().unwrap_or_default(), rule.actions.as_deref().unwrap_or_default()).await?;
+    let key = rule_key(record.arn());
     let txn =
         Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key, documents::encode(&record)?);
     if !ctx.api.store.txn(txn).await?.succeeded {
         return Err(changed_meanwhile());
     }
-    Ok(json!({"Rules": [to_value(&record.rule)?]}))
+    Ok(ModifyRuleOutput { rules: Some(vec![record.rule]) })
 }
 
-#[derive(Deserialize)]
-pub struct ArnInput {
-    #[serde(rename = "RuleArn", default)]
-    arn: String,
-}
-
-pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
-    let (_, doc) = find(&ctx, required(&input.arn, "RuleArn")?).await?;
+pub async fn delete(ctx: Ctx, input: DeleteRuleInput) -> Result<DeleteRuleOutput, AwsError> {
+    let (_, doc) = find(&ctx, required(&input.rule_arn, "RuleArn")?).await?;
     let Some(doc) = doc else { return Err(not_default()) };
-    ctx.api.store.txn(Txn::new().delete(rule_key(&doc.value.rule.rule_arn))).await?;
-    Ok(json!({}))
-}
-
-#[derive(Deserialize)]
-pub struct SetPrioritiesInput {
-    #[serde(rename = "RulePriorities", default)]
-    pairs: Vec<RulePriorityPair>,
+    ctx.api.store.txn(Txn::new().delete(rule_key(doc.value.arn()))).await?;
+    Ok(DeleteRuleOutput {})
 }
 
 /// Gives rules of one listener new priorities, all at once: a priority may move from
 /// one rule of the set to another, but not onto a rule outside it.
-pub async fn set_priorities(ctx: Ctx, input: SetPrioritiesInput) -> Result<Value, AwsError> {
-    if input.pairs.is_empty() {
-        return Err(AwsError::elbv2_validation("RulePriorities must name at least one rule"));
+pub async fn set_priorities(ctx: Ctx, input: SetRulePrioritiesInput) -> Result<SetRulePrioritiesOutput, AwsError> {
+    if input.rule_priorities.is_empty() {
+        return Err(AwsError::validation("RulePriorities must name at least one rule"));
     }
     let mut changes: Vec<(Doc<RuleRecord>, i32)> = Vec::new();
     let mut owner_id: Option<String> = None;
-    for pair in &input.pairs {
+    for pair in &input.rule_priorities {
         let (Some(rule_arn), Some(priority)) = (&pair.rule_arn, pair.priority) else {
-            return Err(AwsError::elbv2_validation("Every RulePriorities entry needs a RuleArn and a Priority"));
+            return Err(AwsError::validation("Every RulePriorities entry needs a RuleArn and a Priority"));
         };
         validate::priority(priority).map_err(AwsError::elbv2_invalid)?;
         let (owner, doc) = find(&ctx, rule_arn).await?;
         let Some(doc) = doc else { return Err(not_default()) };
         let lid = listener_id(&owner.value)?;
         if owner_id.get_or_insert_with(|| lid.clone()) != &lid {
-            return Err(AwsError::elbv2_validation("All rules must belong to the same listener"));
+            return Err(AwsError::validation("All rules must belong to the same listener"));
         }
         if changes.iter().any(|(_, p)| *p == priority) {
             return Err(AwsError::elbv2("PriorityInUse", format!("Priority '{priority}' is given twice")));
         }
-        if changes.iter().any(|(d, _)| d.value.rule.rule_arn == doc.value.rule.rule_arn) {
-            return Err(AwsError::elbv2_validation(format!("Rule '{rule_arn}' is given twice")));
+        if changes.iter().any(|(d, _)| d.value.arn() == doc.value.arn()) {
+            return Err(AwsError::validation(format!("Rule '{rule_arn}' is given twice")));
         }
         changes.push((doc, priority));
     }
     let lid = owner_id.unwrap_or_default();
     let store = ctx.api.store.as_ref();
     let siblings = documents::list::<RuleRecord>(store, &keys::rules_of(&lid)).await?;
-    let moving = |arn: &str| changes.iter().any(|(d, _)| d.value.rule.rule_arn == arn);
+    let moving = |arn: &str| changes.iter().any(|(d, _)| d.value.arn() == arn);
     let mut txn = Txn::new();
     for s in &siblings {
-        let r = &s.value.rule;
-        if !moving(&r.rule_arn) && changes.iter().any(|(_, p)| p.to_string() == r.priority) {
-            return Err(AwsError::elbv2("PriorityInUse", format!("Priority '{}' is currently in use", r.priority)));
+        let priority = s.value.rule.priority.as_deref().unwrap_or_default();
+        if !moving(s.value.arn()) && changes.iter().any(|(_, p)| p.to_string() == priority) {
+            return Err(AwsError::elbv2("PriorityInUse", format!("Priority '{priority}' is currently in use")));
         }
-        txn = txn.when(Compare::ModRevision(rule_key(&r.rule_arn), s.mod_revision));
+        txn = txn.when(Compare::ModRevision(rule_key(s.value.arn()), s.mod_revision));
     }
     let mut rules = Vec::new();
     for (doc, priority) in changes {
         let mut record = doc.value;
-        record.rule.priority = priority.to_string();
-        txn = txn.put(rule_key(&record.rule.rule_arn), documents::encode(&record)?);
+        record.rule.priority = Some(priority.to_string());
+        txn = txn.put(rule_key(record.arn()), documents::encode(&record)?);
         rules.push(record.rule);
     }
     if !store.txn(txn).await?.succeeded {
         return Err(changed_meanwhile());
     }
-    Ok(json!({"Rules": to_value(&in_order(rules))?}))
+    Ok(SetRulePrioritiesOutput { rules: Some(in_order(rules)) })
 }

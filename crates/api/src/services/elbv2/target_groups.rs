@@ -2,48 +2,53 @@
 //! the target group attributes. `LoadBalancerArns` is derived from the listeners and
 //! rules that forward to the group.
 
-use super::{Ctx, all_listeners, all_rules, load_balancer, new_id, page, required, target_group, to_value};
+use super::{Ctx, all_listeners, all_rules, load_balancer, new_id, page, required, target_group};
 use crate::error::AwsError;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::attributes::{self, TARGET_GROUP};
-use berth_model::elbv2::lenient::{opt_bool, opt_i32};
 use berth_model::elbv2::records::{ListenerRecord, RuleRecord, TargetGroupRecord};
-use berth_model::elbv2::{Attribute, Matcher, Tag, TargetGroup, validate};
+use berth_model::elbv2::*;
 use berth_model::keys;
 use berth_model::records::ServiceRecord;
 use berth_store::documents::{self, Change};
 use berth_store::{Compare, Txn};
-use serde::Deserialize;
-use serde_json::{Value, json};
 
-/// The health check members shared by CreateTargetGroup and ModifyTargetGroup.
-#[derive(Deserialize, Default)]
-pub struct HealthCheckInput {
-    #[serde(rename = "HealthCheckProtocol")]
-    protocol: Option<String>,
-    #[serde(rename = "HealthCheckPort")]
+/// The health check members CreateTargetGroup and ModifyTargetGroup share.
+#[derive(Default)]
+struct HealthCheck {
+    protocol: Option<ProtocolEnum>,
     port: Option<String>,
-    #[serde(rename = "HealthCheckPath")]
     path: Option<String>,
-    #[serde(rename = "HealthCheckEnabled", default, deserialize_with = "opt_bool")]
     enabled: Option<bool>,
-    #[serde(rename = "HealthCheckIntervalSeconds", default, deserialize_with = "opt_i32")]
     interval: Option<i32>,
-    #[serde(rename = "HealthCheckTimeoutSeconds", default, deserialize_with = "opt_i32")]
     timeout: Option<i32>,
-    #[serde(rename = "HealthyThresholdCount", default, deserialize_with = "opt_i32")]
     healthy: Option<i32>,
-    #[serde(rename = "UnhealthyThresholdCount", default, deserialize_with = "opt_i32")]
     unhealthy: Option<i32>,
-    #[serde(rename = "Matcher")]
     matcher: Option<Matcher>,
 }
 
-impl HealthCheckInput {
+/// The health check members of an input shape (both name them alike).
+macro_rules! health_check_of {
+    ($input:expr) => {
+        HealthCheck {
+            protocol: $input.health_check_protocol,
+            port: $input.health_check_port,
+            path: $input.health_check_path,
+            enabled: $input.health_check_enabled,
+            interval: $input.health_check_interval_seconds,
+            timeout: $input.health_check_timeout_seconds,
+            healthy: $input.healthy_threshold_count,
+            unhealthy: $input.unhealthy_threshold_count,
+            matcher: $input.matcher,
+        }
+    };
+}
+
+impl HealthCheck {
     /// `tg` with the given health check settings applied, checked.
     fn apply(self, mut tg: TargetGroup) -> Result<TargetGroup, AwsError> {
-        if let Some(p) = self.protocol.filter(|p| p != "HTTP") {
-            return Err(AwsError::elbv2_validation(format!("Health check protocol '{p}' is not supported; use HTTP")));
+        if let Some(p) = self.protocol.filter(|p| *p != ProtocolEnum::Http) {
+            return Err(AwsError::validation(format!("Health check protocol '{p}' is not supported; use HTTP")));
         }
         macro_rules! set {
             ($field:ident, $value:expr) => {
@@ -65,41 +70,19 @@ impl HealthCheckInput {
     }
 }
 
-#[derive(Deserialize)]
-pub struct CreateInput {
-    #[serde(rename = "Name", default)]
-    name: String,
-    #[serde(rename = "Protocol")]
-    protocol: Option<String>,
-    #[serde(rename = "ProtocolVersion")]
-    protocol_version: Option<String>,
-    #[serde(rename = "Port", default, deserialize_with = "opt_i32")]
-    port: Option<i32>,
-    #[serde(rename = "VpcId")]
-    vpc_id: Option<String>,
-    #[serde(rename = "TargetType")]
-    target_type: Option<String>,
-    #[serde(rename = "IpAddressType")]
-    ip_address_type: Option<String>,
-    #[serde(rename = "Tags", default)]
-    tags: Vec<Tag>,
-    #[serde(flatten)]
-    health: HealthCheckInput,
-}
-
-pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
+pub async fn create(ctx: Ctx, input: CreateTargetGroupInput) -> Result<CreateTargetGroupOutput, AwsError> {
     let name = required(&input.name, "Name")?.to_string();
     validate::name("Target group", &name).map_err(AwsError::elbv2_invalid)?;
-    let target_type = input.target_type.clone().unwrap_or_else(|| "instance".into());
-    if !matches!(target_type.as_str(), "instance" | "ip") {
-        return Err(AwsError::elbv2_validation(format!(
+    let target_type = input.target_type.unwrap_or(TargetTypeEnum::Instance);
+    if !matches!(target_type, TargetTypeEnum::Instance | TargetTypeEnum::Ip) {
+        return Err(AwsError::validation(format!(
             "Target type '{target_type}' is not supported; berth serves instance and ip target groups"
         )));
     }
-    let (Some(protocol), Some(port)) = (input.protocol.clone(), input.port) else {
-        return Err(AwsError::elbv2_validation("A protocol and port are required for instance and ip target groups"));
+    let (Some(protocol), Some(port)) = (input.protocol, input.port) else {
+        return Err(AwsError::validation("A protocol and port are required for instance and ip target groups"));
     };
-    if protocol != "HTTP" {
+    if protocol != ProtocolEnum::Http {
         return Err(AwsError::elbv2(
             "UnsupportedProtocol",
             format!("Protocol '{protocol}' is not supported; use HTTP"),
@@ -107,22 +90,23 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     }
     validate::port(port).map_err(AwsError::elbv2_invalid)?;
     let mut tg = TargetGroup {
-        target_group_arn: arn::arn(&ctx.api.scope, &Resource::TargetGroup { name: name.clone(), id: new_id() }),
-        target_group_name: name.clone(),
+        target_group_arn: Some(arn::arn(&ctx.api.scope, &Resource::TargetGroup { name: name.clone(), id: new_id() })),
+        target_group_name: Some(name.clone()),
         protocol: Some(protocol),
         port: Some(port),
         vpc_id: input.vpc_id.clone(),
         target_type: Some(target_type),
         protocol_version: Some(input.protocol_version.clone().unwrap_or_else(|| "HTTP1".into())),
-        ip_address_type: Some(input.ip_address_type.clone().unwrap_or_else(|| "ipv4".into())),
+        ip_address_type: Some(input.ip_address_type.unwrap_or(TargetGroupIpAddressTypeEnum::Ipv4)),
         ..Default::default()
     };
     validate::health_check_defaults(&mut tg);
-    let tg = input.health.apply(tg)?;
+    let tags = input.tags.clone().unwrap_or_default();
+    let tg = health_check_of!(input).apply(tg)?;
     let record = TargetGroupRecord {
         target_group: tg,
         attributes: attributes::defaults(TARGET_GROUP),
-        tags: input.tags,
+        tags,
         targets: Vec::new(),
     };
     let key = keys::target_group(&name);
@@ -140,65 +124,54 @@ pub async fn create(ctx: Ctx, input: CreateInput) -> Result<Value, AwsError> {
     })
     .await?;
     let shown = with_load_balancers(created, &all_listeners(&ctx).await?, &all_rules(&ctx).await?);
-    Ok(json!({"TargetGroups": [to_value(&shown)?]}))
+    Ok(CreateTargetGroupOutput { target_groups: Some(vec![shown]) })
 }
 
 /// The load balancers whose listeners (or their rules) forward to a target group.
 pub fn load_balancers_of(tg_arn: &str, listeners: &[ListenerRecord], rules: &[RuleRecord]) -> Vec<String> {
     let mut lbs: Vec<String> = Vec::new();
     for l in listeners {
-        let listener_id = arn::parse(&l.listener.listener_arn);
+        let listener_id = arn::parse(l.arn());
         let rule_actions = rules
             .iter()
-            .filter(|r| match (arn::parse(&r.rule.rule_arn), &listener_id) {
+            .filter(|r| match (arn::parse(r.arn()), &listener_id) {
                 (Some(Resource::Rule { listener_id: of, .. }), Some(Resource::Listener { id, .. })) => of == *id,
                 _ => false,
             })
-            .flat_map(|r| r.rule.actions.iter().cloned());
-        let actions: Vec<_> = l.listener.default_actions.iter().cloned().chain(rule_actions).collect();
+            .flat_map(|r| r.rule.actions.iter().flatten().cloned());
+        let actions: Vec<_> = l.listener.default_actions.iter().flatten().cloned().chain(rule_actions).collect();
         let uses = validate::target_groups_of(&actions).iter().any(|a| a == tg_arn);
-        if uses && !lbs.contains(&l.listener.load_balancer_arn) {
-            lbs.push(l.listener.load_balancer_arn.clone());
+        let lb = l.listener.load_balancer_arn.clone().unwrap_or_default();
+        if uses && !lbs.contains(&lb) {
+            lbs.push(lb);
         }
     }
     lbs
 }
 
 fn with_load_balancers(mut tg: TargetGroup, listeners: &[ListenerRecord], rules: &[RuleRecord]) -> TargetGroup {
-    tg.load_balancer_arns = load_balancers_of(&tg.target_group_arn, listeners, rules);
+    tg.load_balancer_arns =
+        Some(load_balancers_of(tg.target_group_arn.as_deref().unwrap_or_default(), listeners, rules));
     tg
 }
 
-#[derive(Deserialize)]
-pub struct DescribeInput {
-    #[serde(rename = "LoadBalancerArn")]
-    load_balancer_arn: Option<String>,
-    #[serde(rename = "TargetGroupArns", default)]
-    arns: Vec<String>,
-    #[serde(rename = "Names", default)]
-    names: Vec<String>,
-    #[serde(rename = "Marker")]
-    marker: Option<String>,
-    #[serde(rename = "PageSize", default, deserialize_with = "opt_i32")]
-    page_size: Option<i32>,
-}
-
-pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError> {
-    let given = [input.load_balancer_arn.is_some(), !input.arns.is_empty(), !input.names.is_empty()];
+pub async fn describe(ctx: Ctx, input: DescribeTargetGroupsInput) -> Result<DescribeTargetGroupsOutput, AwsError> {
+    let (arns, names) = (input.target_group_arns.unwrap_or_default(), input.names.unwrap_or_default());
+    let given = [input.load_balancer_arn.is_some(), !arns.is_empty(), !names.is_empty()];
     if given.iter().filter(|g| **g).count() > 1 {
-        return Err(AwsError::elbv2_validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be given"));
+        return Err(AwsError::validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be given"));
     }
     let (listeners, rules) = (all_listeners(&ctx).await?, all_rules(&ctx).await?);
     let mut groups = Vec::new();
-    for arn in &input.arns {
+    for arn in &arns {
         groups.push(target_group(&ctx, arn).await?.value.target_group);
     }
-    for name in &input.names {
+    for name in &names {
         let doc = documents::get::<TargetGroupRecord>(ctx.api.store.as_ref(), &keys::target_group(name)).await?;
         let valid = validate::name("Target group", name).is_ok();
         groups.push(doc.filter(|_| valid).ok_or_else(AwsError::elbv2_tg_not_found)?.value.target_group);
     }
-    if input.arns.is_empty() && input.names.is_empty() {
+    if arns.is_empty() && names.is_empty() {
         let all = documents::list::<TargetGroupRecord>(ctx.api.store.as_ref(), keys::TARGET_GROUPS).await?;
         groups = all.into_iter().map(|d| d.value.target_group).collect();
     }
@@ -206,26 +179,19 @@ pub async fn describe(ctx: Ctx, input: DescribeInput) -> Result<Value, AwsError>
         groups.into_iter().map(|tg| with_load_balancers(tg, &listeners, &rules)).collect();
     if let Some(lb) = &input.load_balancer_arn {
         load_balancer(&ctx, lb).await?;
-        shown.retain(|tg| tg.load_balancer_arns.contains(lb));
+        shown.retain(|tg| tg.load_balancer_arns.iter().flatten().any(|a| a == lb));
     }
-    let (shown, next) = page(shown, |t| t.target_group_name.clone(), input.marker.as_deref(), input.page_size)?;
-    Ok(json!({"TargetGroups": to_value(&shown)?, "NextMarker": next}))
+    let name_of = |t: &TargetGroup| t.target_group_name.clone().unwrap_or_default();
+    let (shown, next) = page(shown, name_of, input.marker.as_deref(), input.page_size)?;
+    Ok(DescribeTargetGroupsOutput { target_groups: Some(shown), next_marker: next })
 }
 
-#[derive(Deserialize)]
-pub struct ModifyInput {
-    #[serde(rename = "TargetGroupArn", default)]
-    arn: String,
-    #[serde(flatten)]
-    health: HealthCheckInput,
-}
-
-pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
-    let arn = required(&input.arn, "TargetGroupArn")?.to_string();
+pub async fn modify(ctx: Ctx, input: ModifyTargetGroupInput) -> Result<ModifyTargetGroupOutput, AwsError> {
+    let arn = required(&input.target_group_arn, "TargetGroupArn")?.to_string();
     let name = tg_name(&arn)?;
-    let mut health = Some(input.health);
+    let mut health = Some(health_check_of!(input));
     let tg = documents::modify(ctx.api.store.as_ref(), &keys::target_group(&name), |current| {
-        let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.target_group.target_group_arn == arn) else {
+        let Some(mut record) = current.filter(|r: &TargetGroupRecord| r.arn() == arn) else {
             return Err(AwsError::elbv2_tg_not_found());
         };
         let changes = health.take().unwrap_or_default();
@@ -235,29 +201,23 @@ pub async fn modify(ctx: Ctx, input: ModifyInput) -> Result<Value, AwsError> {
     })
     .await?;
     let shown = with_load_balancers(tg, &all_listeners(&ctx).await?, &all_rules(&ctx).await?);
-    Ok(json!({"TargetGroups": [to_value(&shown)?]}))
+    Ok(ModifyTargetGroupOutput { target_groups: Some(vec![shown]) })
 }
 
 fn tg_name(tg_arn: &str) -> Result<String, AwsError> {
     match arn::parse(tg_arn) {
         Some(Resource::TargetGroup { name, .. }) => Ok(name),
-        _ => Err(AwsError::elbv2_validation(format!("'{tg_arn}' is not a valid target group ARN"))),
+        _ => Err(AwsError::validation(format!("'{tg_arn}' is not a valid target group ARN"))),
     }
-}
-
-#[derive(Deserialize)]
-pub struct ArnInput {
-    #[serde(rename = "TargetGroupArn", default)]
-    arn: String,
 }
 
 /// Deletes a target group no listener, rule or ECS service uses (ResourceInUse
 /// otherwise). A target group that does not exist is no error, as in ELB.
-pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
-    let arn = required(&input.arn, "TargetGroupArn")?;
+pub async fn delete(ctx: Ctx, input: DeleteTargetGroupInput) -> Result<DeleteTargetGroupOutput, AwsError> {
+    let arn = required(&input.target_group_arn, "TargetGroupArn")?;
     let doc = match target_group(&ctx, arn).await {
         Ok(doc) => doc,
-        Err(e) if e.code == "TargetGroupNotFound" => return Ok(json!({})),
+        Err(e) if e.code == "TargetGroupNotFound" => return Ok(DeleteTargetGroupOutput {}),
         Err(e) => return Err(e),
     };
     let lbs = load_balancers_of(arn, &all_listeners(&ctx).await?, &all_rules(&ctx).await?);
@@ -281,26 +241,25 @@ pub async fn delete(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
             ),
         ));
     }
-    let key = keys::target_group(&doc.value.target_group.target_group_name);
+    let key = keys::target_group(doc.value.target_group.target_group_name.as_deref().unwrap_or_default());
     ctx.api.store.txn(Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).delete(key)).await?;
-    Ok(json!({}))
+    Ok(DeleteTargetGroupOutput {})
 }
 
-pub async fn describe_attributes(ctx: Ctx, input: ArnInput) -> Result<Value, AwsError> {
-    let doc = target_group(&ctx, required(&input.arn, "TargetGroupArn")?).await?;
-    Ok(json!({"Attributes": to_value(&doc.value.attributes)?}))
+pub async fn describe_attributes(
+    ctx: Ctx,
+    input: DescribeTargetGroupAttributesInput,
+) -> Result<DescribeTargetGroupAttributesOutput, AwsError> {
+    let doc = target_group(&ctx, required(&input.target_group_arn, "TargetGroupArn")?).await?;
+    Ok(DescribeTargetGroupAttributesOutput { attributes: Some(doc.value.attributes) })
 }
 
-#[derive(Deserialize)]
-pub struct ModifyAttributesInput {
-    #[serde(rename = "TargetGroupArn", default)]
-    arn: String,
-    #[serde(rename = "Attributes", default)]
-    attributes: Vec<Attribute>,
-}
-
-pub async fn modify_attributes(ctx: Ctx, input: ModifyAttributesInput) -> Result<Value, AwsError> {
-    let arn = required(&input.arn, "TargetGroupArn")?;
+pub async fn modify_attributes(
+    ctx: Ctx,
+    input: ModifyTargetGroupAttributesInput,
+) -> Result<ModifyTargetGroupAttributesOutput, AwsError> {
+    let arn = required(&input.target_group_arn, "TargetGroupArn")?;
     let is_kind = |r: &Resource| matches!(r, Resource::TargetGroup { .. });
-    super::modify_attributes(&ctx, arn, is_kind, TARGET_GROUP, &input.attributes).await
+    let attributes = super::modify_attributes(&ctx, arn, is_kind, TARGET_GROUP, &input.attributes).await?;
+    Ok(ModifyTargetGroupAttributesOutput { attributes: Some(attributes) })
 }

@@ -6,7 +6,7 @@
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::json;
+use crate::protocol::dispatch;
 use berth_log_store::pattern::Pattern;
 use berth_log_store::{EngineError, EventKey, FilterQuery, GetQuery, LogEngine, StreamToken};
 use berth_model::generated::logs::*;
@@ -25,15 +25,7 @@ pub const RETENTION_DAYS: &[i32] =
 pub struct Empty {}
 
 pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    macro_rules! dispatch {
-        ($($name:literal => $handler:path,)*) => {
-            match op {
-                $($name => json::encode(&$handler(ctx, json::decode(body)?).await?),)*
-                _ => Err(AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}"))),
-            }
-        };
-    }
-    dispatch! {
+    dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {
         "CreateLogGroup" => create_group,
         "DeleteLogGroup" => delete_group,
         "DescribeLogGroups" => describe_groups,
@@ -51,7 +43,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "TagLogGroup" => tag_group,
         "UntagLogGroup" => untag_group,
         "ListTagsLogGroup" => list_tags_group,
-    }
+    })
 }
 
 fn engine(ctx: &Ctx) -> Result<Arc<LogEngine>, AwsError> {
