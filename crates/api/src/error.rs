@@ -311,6 +311,7 @@ impl From<berth_ecs::EcsError> for AwsError {
             E::InvalidParameter(message) => AwsError::ecs_invalid_parameter(message),
             E::Client(message) => AwsError::ecs_client(message),
             E::TaskNotFound => AwsError::ecs_task_not_found(),
+            E::InstanceNotFound => AwsError::ecs_instance_not_found(),
             E::NoContainerInstances => AwsError::ecs_no_container_instances(),
             E::Contended(what) => {
                 tracing::error!(what, "gave up after conflicting writes");

@@ -15,6 +15,9 @@ pub enum EcsError {
     /// A task id or ARN the cluster does not have.
     #[error("The referenced task was not found.")]
     TaskNotFound,
+    /// A container instance id or ARN the cluster does not have.
+    #[error("The referenced container instance was not found.")]
+    InstanceNotFound,
     /// RunTask in a cluster without an ACTIVE container instance.
     #[error("No Container Instances were found in your cluster.")]
     NoContainerInstances,

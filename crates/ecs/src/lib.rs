@@ -11,9 +11,11 @@
 //! - `placement_view`: the cluster as placement sees it (the seat of a later in-memory view).
 //! - `launch`: RunTask, StartTask and a service's tasks (`ServiceTasks`).
 //! - `stop`, `report`: StopTask's request and the agents' task state reports.
+//! - `deregister`: an instance leaving the cluster, its tasks orphaned when forced.
 #![forbid(unsafe_code)]
 
 mod context;
+pub mod deregister;
 mod error;
 mod heartbeats;
 pub mod launch;

@@ -64,3 +64,9 @@ pub fn register(
 pub fn validate(req: &RegisterTaskDefinitionRequest) -> Result<(), InvalidTaskDefinition> {
     validate::check(req).map(|_| ())
 }
+
+/// Whether an essential container of `td` defines a health check: the task's health then
+/// follows it, as the agent reports it, and services wait for HEALTHY.
+pub fn has_health_checks(td: &TaskDefinition) -> bool {
+    td.container_definitions.iter().flatten().any(|c| c.essential != Some(false) && c.health_check.is_some())
+}

@@ -14,41 +14,43 @@ use berth_store::documents::{self, Change};
 use std::collections::BTreeMap;
 
 pub async fn put(ctx: Ctx, req: PutAttributesRequest) -> Result<PutAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
-    clusters::active(&ctx, &cluster).await?;
-    let by_target = targets(&ctx, &cluster, &req.attributes).await?;
-    for (id, attrs) in &by_target {
-        documents::modify(
-            ctx.store(),
-            &keys::instance(&cluster, id),
-            |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
-                let mut rec = current.filter(|r| !r.is_inactive()).ok_or_else(|| target_not_found(id))?;
-                let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
-                attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
-                rec.bump();
-                Ok((Change::Put(rec), ()))
-            },
-        )
-        .await?;
-    }
+    edit(&ctx, req.cluster.as_deref(), &req.attributes, |list, attrs| {
+        attributes::put(list, attrs).map_err(AwsError::ecs_attribute_limit_exceeded)?;
+        Ok(true)
+    })
+    .await?;
     Ok(PutAttributesResponse { attributes: Some(req.attributes) })
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttributesResponse, AwsError> {
-    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
-    clusters::active(&ctx, &cluster).await?;
-    let by_target = targets(&ctx, &cluster, &req.attributes).await?;
-    for (id, attrs) in &by_target {
+    edit(&ctx, req.cluster.as_deref(), &req.attributes, |list, attrs| {
         let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
+        let before = list.len();
+        attributes::delete(list, &names);
+        Ok(list.len() != before)
+    })
+    .await?;
+    Ok(DeleteAttributesResponse { attributes: Some(req.attributes) })
+}
+
+/// Applies `change` to the attribute list of every instance the attributes target (all
+/// checked to exist first), one compare-and-swap per instance; `change` says whether it
+/// changed the list.
+async fn edit(
+    ctx: &Ctx,
+    cluster: Option<&str>,
+    given: &[Attribute],
+    change: impl Fn(&mut Vec<Attribute>, &[Attribute]) -> Result<bool, AwsError>,
+) -> Result<(), AwsError> {
+    let cluster = names::cluster_name(ctx.scope(), cluster)?;
+    clusters::active(ctx, &cluster).await?;
+    for (id, attrs) in &targets(ctx, &cluster, given).await? {
         documents::modify(
             ctx.store(),
             &keys::instance(&cluster, id),
             |current: Option<ContainerInstanceRecord>| -> Result<_, AwsError> {
                 let mut rec = current.filter(|r| !r.is_inactive()).ok_or_else(|| target_not_found(id))?;
-                let list = rec.container_instance.attributes.get_or_insert_with(Vec::new);
-                let before = list.len();
-                attributes::delete(list, &names);
-                if list.len() == before {
+                if !change(rec.container_instance.attributes.get_or_insert_with(Vec::new), attrs)? {
                     return Ok((Change::Keep, ()));
                 }
                 rec.bump();
@@ -57,7 +59,7 @@ pub async fn delete(ctx: Ctx, req: DeleteAttributesRequest) -> Result<DeleteAttr
         )
         .await?;
     }
-    Ok(DeleteAttributesResponse { attributes: Some(req.attributes) })
+    Ok(())
 }
 
 pub async fn list(ctx: Ctx, req: ListAttributesRequest) -> Result<ListAttributesResponse, AwsError> {

@@ -15,15 +15,11 @@ use berth_model::arn::EcsResource;
 use berth_model::cluster_query::{self, Subject};
 use berth_model::ecs::*;
 use berth_model::instance::{self, Registered};
-use berth_model::records::{ContainerInstanceRecord, TaskRecord};
-use berth_model::task_lifecycle::{self, TaskStatus};
+use berth_model::records::ContainerInstanceRecord;
 use berth_model::{Timestamp, attributes, keys, tags};
-use berth_store::documents::{self, Change, Doc};
+use berth_store::documents::{self, Change};
 use berth_store::{Compare, Txn};
 use std::collections::HashMap;
-
-/// The stop reason of tasks orphaned by a forced deregistration.
-const DEREGISTERED_REASON: &str = "Container instance deregistered";
 
 pub async fn register(
     ctx: Ctx,
@@ -143,66 +139,9 @@ pub async fn deregister(
     clusters::active(&ctx, &cluster).await?;
     let id = names::instance_id(ctx.scope(), &cluster, &req.container_instance)
         .ok_or_else(AwsError::ecs_instance_not_found)?;
-    let key = keys::instance(&cluster, &id);
-    for _ in 0..documents::MAX_ATTEMPTS {
-        let doc = documents::get::<ContainerInstanceRecord>(ctx.store(), &key)
-            .await?
-            .ok_or_else(AwsError::ecs_instance_not_found)?;
-        let mut rec = doc.value;
-        if rec.is_inactive() {
-            let stats = by_instance(ctx.ecs(), &cluster).await?;
-            return Ok(DeregisterContainerInstanceResponse {
-                container_instance: Some(shown(&ctx, &rec, &stats, &[])),
-            });
-        }
-        let live: Vec<Doc<TaskRecord>> = load::tasks(ctx.ecs(), &cluster)
-            .await?
-            .into_iter()
-            .filter(|t| {
-                t.value.placement.container_instance_id == id && TaskStatus::of(&t.value.task) != TaskStatus::Stopped
-            })
-            .collect();
-        if !live.is_empty() && req.force != Some(true) {
-            return Err(AwsError::ecs_invalid_parameter("Found running tasks on the instance."));
-        }
-        // Forced: the tasks are orphaned. ECS no longer accounts for them, so they are
-        // recorded STOPPED (the agent of an INACTIVE instance gets no tasks to run).
-        let now = Timestamp::now();
-        let mut txn = Txn::new();
-        for t in live {
-            let mut task_rec = t.value;
-            let task_id = task_rec.task.task_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or_default();
-            let task_key = keys::task(&cluster, task_id);
-            task_lifecycle::request_stop(
-                &mut task_rec.task,
-                Some(DEREGISTERED_REASON),
-                TaskStopCode::UserInitiated,
-                now,
-            );
-            let report = berth_model::agent_protocol::ReportTaskStateRequest {
-                last_status: TaskStatus::Stopped.as_str().into(),
-                ..Default::default()
-            };
-            task_lifecycle::apply_report(&mut task_rec.task, &report, now)
-                .map_err(|e| AwsError::ecs_invalid_parameter(e.0))?;
-            txn = txn
-                .when(Compare::ModRevision(task_key.clone(), t.mod_revision))
-                .put(task_key, documents::encode(&task_rec)?);
-        }
-        rec.reservations.clear();
-        rec.container_instance.status = Some(ContainerInstanceRecord::INACTIVE.into());
-        rec.bump();
-        txn = txn.when(Compare::ModRevision(key.clone(), doc.mod_revision)).put(key.clone(), documents::encode(&rec)?);
-        if ctx.store().txn(txn).await?.succeeded {
-            let arn = rec.container_instance.container_instance_arn.clone().unwrap_or_default();
-            ctx.ecs().heartbeats.forget(&arn);
-            let stats = by_instance(ctx.ecs(), &cluster).await?;
-            return Ok(DeregisterContainerInstanceResponse {
-                container_instance: Some(shown(&ctx, &rec, &stats, &[])),
-            });
-        }
-    }
-    Err(AwsError::internal("ServerException"))
+    let rec = berth_ecs::deregister::deregister(ctx.ecs(), &cluster, &id, req.force == Some(true)).await?;
+    let stats = by_instance(ctx.ecs(), &cluster).await?;
+    Ok(DeregisterContainerInstanceResponse { container_instance: Some(shown(&ctx, &rec, &stats, &[])) })
 }
 
 pub async fn list(ctx: Ctx, req: ListContainerInstancesRequest) -> Result<ListContainerInstancesResponse, AwsError> {

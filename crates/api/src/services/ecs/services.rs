@@ -16,7 +16,7 @@ use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
 use berth_model::service::{self as rules, NewDeployment};
-use berth_model::{Timestamp, keys, launch, tags};
+use berth_model::{Timestamp, keys, launch, tags, taskdef};
 use berth_store::documents::{self, Doc};
 
 pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateServiceResponse, AwsError> {
@@ -127,7 +127,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     rules::check_load_balancers(&td, service.load_balancers.as_deref().unwrap_or_default())?;
     check_target_groups(&ctx, &td, service.load_balancers.as_deref().unwrap_or_default()).await?;
     let mut tracking = berth_model::records::ServiceTracking::default();
-    if has_health_checks(&td) {
+    if taskdef::has_health_checks(&td) {
         tracking.health_checked.insert(deployment.id.clone().unwrap_or_default());
     }
     let record = ServiceRecord { service, client_token: req.client_token.clone(), finished: vec![], tracking };
@@ -224,7 +224,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
     if req.load_balancers.is_some() || new_td.is_some() {
         check_target_groups(&ctx, &td, probe.load_balancers.as_deref().unwrap_or_default()).await?;
     }
-    let health_checked = has_health_checks(&td);
+    let health_checked = taskdef::has_health_checks(&td);
 
     let stored = documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
         let mut rec = current.ok_or_else(AwsError::ecs_service_not_found)?;
@@ -454,12 +454,6 @@ fn service_name(ctx: &Ctx, cluster: &str, given: &str) -> Result<String, AwsErro
 
 fn new_deployment_id() -> String {
     rules::deployment_id(u64::from_str_radix(&names::new_id()[..16], 16).unwrap_or(0))
-}
-
-/// Whether an essential container of `td` defines a health check (the task's health
-/// then follows it, as the agent reports it).
-fn has_health_checks(td: &TaskDefinition) -> bool {
-    td.container_definitions.iter().flatten().any(|c| c.essential != Some(false) && c.health_check.is_some())
 }
 
 /// UpdateService's members that are stored as given.

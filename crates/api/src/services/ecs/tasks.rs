@@ -98,10 +98,7 @@ pub async fn submit_task_state_change(
     ctx: Ctx,
     req: SubmitTaskStateChangeRequest,
 ) -> Result<SubmitTaskStateChangeResponse, AwsError> {
-    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
-    clusters::active(&ctx, &cluster).await?;
-    let given = req.task.as_deref().ok_or_else(|| AwsError::ecs_invalid_parameter("task is required."))?;
-    let id = names::task_id(ctx.scope(), &cluster, given).ok_or_else(AwsError::ecs_task_not_found)?;
+    let (cluster, id) = reported_task(&ctx, req.cluster.as_deref(), req.task.as_deref()).await?;
     report(ctx.ecs(), &cluster, &id, |current| ReportTaskStateRequest {
         cluster: cluster.clone(),
         task_arn: current.task_arn.clone().unwrap_or_default(),
@@ -145,10 +142,7 @@ pub async fn submit_container_state_change(
     ctx: Ctx,
     req: SubmitContainerStateChangeRequest,
 ) -> Result<SubmitContainerStateChangeResponse, AwsError> {
-    let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
-    clusters::active(&ctx, &cluster).await?;
-    let given = req.task.as_deref().ok_or_else(|| AwsError::ecs_invalid_parameter("task is required."))?;
-    let id = names::task_id(ctx.scope(), &cluster, given).ok_or_else(AwsError::ecs_task_not_found)?;
+    let (cluster, id) = reported_task(&ctx, req.cluster.as_deref(), req.task.as_deref()).await?;
     report(ctx.ecs(), &cluster, &id, |current| ReportTaskStateRequest {
         cluster: cluster.clone(),
         task_arn: current.task_arn.clone().unwrap_or_default(),
@@ -174,6 +168,15 @@ fn shown(mut task: Task, with_tags: bool) -> Task {
         task.tags = Some(vec![]);
     }
     task
+}
+
+/// The cluster and task id a Submit*StateChange names (the cluster must be ACTIVE).
+async fn reported_task(ctx: &Ctx, cluster: Option<&str>, task: Option<&str>) -> Result<(String, String), AwsError> {
+    let cluster = names::cluster_name(ctx.scope(), cluster)?;
+    clusters::active(ctx, &cluster).await?;
+    let given = task.ok_or_else(|| AwsError::ecs_invalid_parameter("task is required."))?;
+    let id = names::task_id(ctx.scope(), &cluster, given).ok_or_else(AwsError::ecs_task_not_found)?;
+    Ok((cluster, id))
 }
 
 /// The family of the task's definition (from its ARN).

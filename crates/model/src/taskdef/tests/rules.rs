@@ -313,3 +313,15 @@ fn a_definition_may_take_64_kib() {
          (environment variables and secrets are the usual bulk)."
     );
 }
+
+#[test]
+fn only_an_essential_containers_health_check_makes_a_task_health_checked() {
+    use super::super::has_health_checks;
+    use super::registered;
+    let check = json!({"command": ["CMD", "true"]});
+    let checked = with(container("web"), json!({"healthCheck": check}));
+    assert!(has_health_checks(&registered(&definition(vec![checked.clone()], json!({})))));
+    let sidecar = with(checked, json!({"name": "sidecar", "essential": false}));
+    assert!(!has_health_checks(&registered(&definition(vec![container("web"), sidecar], json!({})))));
+    assert!(!has_health_checks(&registered(&one(container("web")))));
+}
