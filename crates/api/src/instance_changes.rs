@@ -13,6 +13,7 @@
 
 use berth_model::keys;
 use berth_model::records::TaskSummary;
+use berth_store::documents;
 use berth_store::{Event, Revision, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -78,7 +79,7 @@ fn instance_of(event: &Event) -> Option<String> {
     }
     let (cluster, _) = key.strip_prefix(keys::TASKS)?.rsplit_once('/')?;
     let Event::Put(kv) = event else { return None };
-    let placed: TaskSummary = serde_json::from_slice(&kv.value).ok()?;
+    let placed = documents::decodable::<TaskSummary>(kv)?.value;
     Some(keys::instance(cluster, &placed.placement.container_instance_id))
 }
 
