@@ -12,7 +12,7 @@ mod watch;
 mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -84,9 +84,10 @@ impl MemoryStore {
 
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Nothing panics while the lock is held (no caller code runs under it), so a
-        // poisoned lock would be a bug in this file.
-        self.state.lock().expect("memory store state lock poisoned")
+        // Nothing panics while the lock is held (no caller code runs under it); should a
+        // bug here ever poison it, the state is still whole (a txn applies only after its
+        // checks), so go on rather than panic every later caller.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
