@@ -1,0 +1,129 @@
+//! Policy evaluation for one request, in AWS's order: an explicit Deny in any applicable policy
+//! wins; then an Allow; else the request is implicitly denied.
+//!
+//! Within one account an Allow in identity-based policies suffices, and so does a
+//! resource-based Allow that names the principal itself (its ARN, its role, a service, `*`).
+//! A resource-based Allow that names only the principal's account delegates to that account's
+//! identity-based policies, which must allow too; across accounts both sides must allow.
+
+use crate::document::{Effect, Patterns, Policy, Statement};
+use crate::principal::Naming;
+use crate::request::Request;
+
+/// The two places a policy that decided a request can come from, as AWS's messages name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyType {
+    IdentityBased,
+    ResourceBased,
+}
+
+/// The outcome of [`evaluate`]. A denial says which kind of policy denied (explicit) or failed
+/// to allow (implicit), for [`Decision::denial_message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    ExplicitDeny(PolicyType),
+    ImplicitDeny(PolicyType),
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        *self == Decision::Allow
+    }
+
+    /// AWS's AccessDenied message for a denial, `None` for an Allow: `User: ARN is not
+    /// authorized to perform: ACTION on resource: ARN because no identity-based policy allows
+    /// the ACTION action` (or `with an explicit deny in an identity-based policy`, ...).
+    pub fn denial_message(&self, request: &Request) -> Option<String> {
+        let (action, resource) = (request.action(), request.resource());
+        let reason = match self {
+            Decision::Allow => return None,
+            Decision::ExplicitDeny(PolicyType::IdentityBased) => {
+                "with an explicit deny in an identity-based policy".to_string()
+            }
+            Decision::ExplicitDeny(PolicyType::ResourceBased) => {
+                "with an explicit deny in a resource-based policy".to_string()
+            }
+            Decision::ImplicitDeny(PolicyType::IdentityBased) => {
+                format!("because no identity-based policy allows the {action} action")
+            }
+            Decision::ImplicitDeny(PolicyType::ResourceBased) => {
+                format!("because no resource-based policy allows the {action} action")
+            }
+        };
+        Some(format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource} {reason}",
+            request.principal().arn()
+        ))
+    }
+}
+
+/// Decides `request` against the caller's identity-based policies and, when the resource has
+/// one, its resource-based policy (a role's trust policy for sts:AssumeRole).
+pub fn evaluate(request: &Request, identity: &[&Policy], resource: Option<&Policy>) -> Decision {
+    let mut identity_allows = false;
+    for statement in identity.iter().flat_map(|policy| &policy.statements) {
+        if applies(statement, request) {
+            match statement.effect {
+                Effect::Deny => return Decision::ExplicitDeny(PolicyType::IdentityBased),
+                Effect::Allow => identity_allows = true,
+            }
+        }
+    }
+    let Some(resource_policy) = resource else {
+        return if identity_allows { Decision::Allow } else { Decision::ImplicitDeny(PolicyType::IdentityBased) };
+    };
+    let mut resource_allows = Naming::None;
+    for statement in &resource_policy.statements {
+        let naming = principal_naming(statement, request);
+        if naming == Naming::None || !applies(statement, request) {
+            continue;
+        }
+        match statement.effect {
+            Effect::Deny => return Decision::ExplicitDeny(PolicyType::ResourceBased),
+            Effect::Allow => resource_allows = resource_allows.max(naming),
+        }
+    }
+    let same_account =
+        resource_account(request.resource()).is_none_or(|account| account == request.principal().account());
+    let allowed = if same_account {
+        identity_allows || resource_allows == Naming::Direct
+    } else {
+        identity_allows && resource_allows != Naming::None
+    };
+    match (allowed, identity_allows) {
+        (true, _) => Decision::Allow,
+        // Across accounts with the caller's side allowing, it is the resource's that does not.
+        (false, true) => Decision::ImplicitDeny(PolicyType::ResourceBased),
+        (false, false) => Decision::ImplicitDeny(PolicyType::IdentityBased),
+    }
+}
+
+/// Whether a statement's action, resource and conditions all match (its principal aside).
+fn applies(statement: &Statement, request: &Request) -> bool {
+    matches(&statement.actions, request, request.action_folded())
+        && statement.resources.as_ref().is_none_or(|resources| matches(resources, request, request.resource()))
+        && statement.conditions.iter().all(|condition| condition.holds(request))
+}
+
+fn matches(patterns: &Patterns, request: &Request, subject: &str) -> bool {
+    patterns.negated != patterns.patterns.iter().any(|p| p.matches(request, subject))
+}
+
+fn principal_naming(statement: &Statement, request: &Request) -> Naming {
+    let Some(block) = &statement.principal else {
+        return Naming::None;
+    };
+    let naming = block.set.naming(request.principal());
+    match (block.negated, naming) {
+        (false, naming) => naming,
+        // NotPrincipal: everyone it does not name, as directly as "*" would.
+        (true, Naming::None) => Naming::Direct,
+        (true, _) => Naming::None,
+    }
+}
+
+/// The account field of an ARN; `None` for `*`, an ARN without one, or AWS-owned (`aws`).
+fn resource_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|account| !account.is_empty() && *account != "aws")
+}
