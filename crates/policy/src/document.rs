@@ -58,6 +58,7 @@ pub(crate) struct Statement {
 /// A parsed, valid policy document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
+    pub(crate) kind: PolicyKind,
     pub(crate) statements: Vec<Statement>,
 }
 
@@ -117,7 +118,7 @@ impl Policy {
                 parse_statement(statement, kind, variables)
             })
             .collect::<Result<_, _>>()?;
-        Ok(Policy { statements })
+        Ok(Policy { kind, statements })
     }
 }
 

@@ -4,11 +4,13 @@
 //! Within one account an Allow in identity-based policies suffices, and so does a
 //! resource-based Allow that names the principal itself (its ARN, its role, a service, `*`).
 //! A resource-based Allow that names only the principal's account delegates to that account's
-//! identity-based policies, which must allow too; across accounts both sides must allow.
+//! identity-based policies, which must allow too; across accounts both sides must allow. A
+//! role's trust policy is the exception: sts:AssumeRole needs it to name the caller (or its
+//! account, and then an identity-based Allow too) even within the account.
 
-use crate::document::{Effect, Patterns, Policy, Statement};
+use crate::document::{Effect, Patterns, Policy, PolicyKind, Statement};
 use crate::principal::Naming;
-use crate::request::Request;
+use crate::request::{PrincipalKind, Request};
 
 /// The two places a policy that decided a request can come from, as AWS's messages name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,18 +86,24 @@ pub fn evaluate(request: &Request, identity: &[&Policy], resource: Option<&Polic
             Effect::Allow => resource_allows = resource_allows.max(naming),
         }
     }
-    let same_account =
-        resource_account(request.resource()).is_none_or(|account| account == request.principal().account());
-    let allowed = if same_account {
-        identity_allows || resource_allows == Naming::Direct
-    } else {
-        identity_allows && resource_allows != Naming::None
+    // A service acts for no account; AWS trusts it by name alone.
+    let same_account = request.principal().kind() == &PrincipalKind::Service
+        || resource_account(request.resource()).is_none_or(|account| account == request.principal().account());
+    let allowed = match (resource_policy.kind, same_account) {
+        // A role's trust policy is always required: naming the caller suffices, naming its
+        // account leaves it to the caller's identity-based policies.
+        (PolicyKind::Trust, true) => {
+            resource_allows == Naming::Direct || (resource_allows == Naming::Account && identity_allows)
+        }
+        (_, true) => identity_allows || resource_allows == Naming::Direct,
+        (_, false) => identity_allows && resource_allows != Naming::None,
     };
-    match (allowed, identity_allows) {
-        (true, _) => Decision::Allow,
-        // Across accounts with the caller's side allowing, it is the resource's that does not.
-        (false, true) => Decision::ImplicitDeny(PolicyType::ResourceBased),
-        (false, false) => Decision::ImplicitDeny(PolicyType::IdentityBased),
+    if allowed {
+        Decision::Allow
+    } else if resource_allows == Naming::None && (resource_policy.kind == PolicyKind::Trust || !same_account) {
+        Decision::ImplicitDeny(PolicyType::ResourceBased)
+    } else {
+        Decision::ImplicitDeny(PolicyType::IdentityBased)
     }
 }
 

@@ -86,8 +86,8 @@ impl Principal {
 /// actions without one). A call touching several resources is authorized once per resource.
 ///
 /// Context keys are case-insensitive, each with one value or several (`aws:TagKeys`). The
-/// request fills in `aws:PrincipalArn`, `aws:PrincipalAccount` and, for users,
-/// `aws:username` from the principal; the caller adds the rest (`aws:SourceIp`,
+/// request fills in `aws:PrincipalArn`, `aws:PrincipalAccount` (not for services) and, for
+/// users, `aws:username` from the principal; the caller adds the rest (`aws:SourceIp`,
 /// `aws:CurrentTime`, `aws:PrincipalTag/...`, `ecs:cluster` ...). An empty list of values is the
 /// same as an absent key.
 #[derive(Debug, Clone)]
@@ -108,11 +108,11 @@ impl Request {
             keys: HashMap::new(),
             principal,
         };
-        let arn = request.principal.principal_arn().to_string();
-        request = request.with("aws:PrincipalArn", arn);
-        if !request.principal.account.is_empty() {
+        // A service acts for no account: AWS sets neither key for it.
+        if request.principal.kind != PrincipalKind::Service {
+            let arn = request.principal.principal_arn().to_string();
             let account = request.principal.account.clone();
-            request = request.with("aws:PrincipalAccount", account);
+            request = request.with("aws:PrincipalArn", arn).with("aws:PrincipalAccount", account);
         }
         if request.principal.kind == PrincipalKind::User {
             let name = request.principal.arn.rsplit('/').next().unwrap_or_default().to_string();
