@@ -91,3 +91,58 @@ fn same_prefix(a: u128, b: u128, prefix: Option<u32>, width: u32) -> bool {
     let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
     a & mask == b & mask
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let cases = [
+            ("1970-01-01", Some(0.0)),
+            ("1970-01-01T00:00:01Z", Some(1.0)),
+            ("2000-02-29T00:00:00Z", Some(951_782_400.0)),
+            ("2000-03-01t00:00:00z", Some(951_868_800.0)),
+            ("1969-12-31T23:59:59Z", Some(-1.0)),
+            ("2026-12-03T14:00:00+01:00", Some(1_796_302_800.0)),
+            ("2026-12-03T14:00:00-00:30", Some(1_796_308_200.0)),
+            ("2026-12-03T14:00Z", Some(1_796_306_400.0)),
+            ("2026-12-03T14:00:00.5Z", Some(1_796_306_400.5)),
+            ("1800000000", Some(1_800_000_000.0)),
+            ("2026-13-01", None),
+            ("2026-12-32", None),
+            ("2026-12", None),
+            ("2026-12-03T14", None),
+            ("tomorrow", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_time(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ip_ranges() {
+        let cases = [
+            ("10.1.2.3", "10.0.0.0/8", true),
+            ("11.1.2.3", "10.0.0.0/8", false),
+            ("10.1.2.3", "10.1.2.3", true),
+            ("10.1.2.3", "10.1.2.3/32", true),
+            ("10.1.2.4", "10.1.2.3/32", false),
+            ("10.1.2.3", "10.1.2.0/33", false),
+            ("10.1.2.3", "0.0.0.0/0", true),
+            ("10.1.2.3", "10.1.2.0/x", false),
+            ("10.1.2.3", "not-an-ip/8", false),
+            ("not-an-ip", "10.0.0.0/8", false),
+            ("2001:db8::1", "2001:db8::/32", true),
+            ("2001:db9::1", "2001:db8::/32", false),
+            ("::1", "::1/128", true),
+            ("::1", "::/0", true),
+            ("::ffff:10.0.0.1", "10.0.0.0/8", false),
+            ("10.0.0.1", "::/0", false),
+        ];
+        for (address, range, expected) in cases {
+            assert_eq!(ip_in_range(address, range), expected, "{address} in {range}");
+        }
+    }
+}

@@ -1687,3 +1687,68 @@ fn denial_messages_are_aws_forms() {
     let message = ImplicitDeny(Id).denial_message(&session).unwrap_or_default();
     assert!(message.starts_with("User: arn:aws:sts::123456789012:assumed-role/app/s1 is not authorized"), "{message}");
 }
+
+/// AWS's managed AmazonECSTaskExecutionRolePolicy, attached to a task execution role.
+const TASK_EXECUTION_ROLE_POLICY: &str = r#"{
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+                   "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": "*"
+    }]
+}"#;
+
+#[test]
+fn an_execution_role_can_pull_and_log_and_nothing_else() {
+    let policy = Policy::parse(TASK_EXECUTION_ROLE_POLICY, PolicyKind::Identity).expect("AWS's own document");
+    let role = || Principal::assumed_role(ACCOUNT, "/", "ecsTaskExecutionRole", "task-1");
+    for action in ["ecr:BatchGetImage", "ecr:GetAuthorizationToken", "logs:PutLogEvents"] {
+        let request = Request::new(role(), action, "arn:aws:ecr:us-east-1:123456789012:repository/web");
+        assert_eq!(evaluate(&request, &[&policy], None), Allow, "{action}");
+    }
+    let request = Request::new(role(), "ecr:PutImage", "arn:aws:ecr:us-east-1:123456789012:repository/web");
+    let decision = evaluate(&request, &[&policy], None);
+    assert_eq!(
+        decision.denial_message(&request).as_deref(),
+        Some(
+            "User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/task-1 is not authorized to perform: \
+             ecr:PutImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/web because no identity-based \
+             policy allows the ecr:PutImage action"
+        )
+    );
+}
+
+#[test]
+fn principals_carry_their_arns_accounts_and_kinds() {
+    use berth_policy::PrincipalKind;
+    let cases = [
+        (Principal::root(ACCOUNT), "arn:aws:iam::123456789012:root", ACCOUNT, PrincipalKind::Root),
+        (
+            Principal::user(ACCOUNT, "/dev/", "bob"),
+            "arn:aws:iam::123456789012:user/dev/bob",
+            ACCOUNT,
+            PrincipalKind::User,
+        ),
+        (
+            Principal::assumed_role(OTHER, "/ci/", "deployer", "s1"),
+            "arn:aws:sts::210987654321:assumed-role/deployer/s1",
+            OTHER,
+            PrincipalKind::AssumedRole { role_arn: "arn:aws:iam::210987654321:role/ci/deployer".to_string() },
+        ),
+        (Principal::service("ecs-tasks.amazonaws.com"), "ecs-tasks.amazonaws.com", "", PrincipalKind::Service),
+    ];
+    for (principal, arn, account, kind) in cases {
+        assert_eq!((principal.arn(), principal.account(), principal.kind()), (arn, account, &kind));
+        let request = Request::new(principal.clone(), "ecs:ListClusters", "*");
+        assert_eq!((request.principal(), request.action(), request.resource()), (&principal, "ecs:ListClusters", "*"));
+    }
+    // aws:username is a user's name without its path.
+    let policy = Policy::parse(
+        &document(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"*","Condition":{"StringEquals":{"aws:username":"bob"}}}"#),
+        PolicyKind::Identity,
+    )
+    .expect("valid");
+    let request = Request::new(Principal::user(ACCOUNT, "/dev/", "bob"), "iam:GetUser", "*");
+    assert_eq!(evaluate(&request, &[&policy], None), Allow);
+}
