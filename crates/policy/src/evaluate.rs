@@ -15,7 +15,9 @@ use crate::request::{PrincipalKind, Request};
 /// The two places a policy that decided a request can come from, as AWS's messages name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyType {
+    /// A user's, group's or role's own policies.
     IdentityBased,
+    /// The resource's policy, or the role's trust policy for sts:AssumeRole.
     ResourceBased,
 }
 
@@ -24,11 +26,14 @@ pub enum PolicyType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Allow,
+    /// A Deny statement of this kind of policy applied.
     ExplicitDeny(PolicyType),
+    /// Nothing allowed; this kind of policy is the one whose Allow was missing.
     ImplicitDeny(PolicyType),
 }
 
 impl Decision {
+    /// Whether the request may go ahead.
     pub fn is_allowed(&self) -> bool {
         *self == Decision::Allow
     }

@@ -7,12 +7,11 @@ use std::collections::HashMap;
 pub enum PrincipalKind {
     /// The account's root user.
     Root,
+    /// An IAM user.
     User,
     /// A role session; `role_arn` is the role's own ARN (with its path), which a policy naming
     /// the role matches and which `aws:PrincipalArn` holds.
-    AssumedRole {
-        role_arn: String,
-    },
+    AssumedRole { role_arn: String },
     /// An AWS service such as `ec2.amazonaws.com`, matched by `{"Service": ...}` principals.
     Service,
 }
@@ -65,10 +64,12 @@ impl Principal {
         &self.arn
     }
 
+    /// The 12-digit account id (empty for a service).
     pub fn account(&self) -> &str {
         &self.account
     }
 
+    /// Which kind of principal this is.
     pub fn kind(&self) -> &PrincipalKind {
         &self.kind
     }
@@ -100,6 +101,8 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request by `principal` for `action` (`service:Operation`) on `resource`, with the
+    /// principal's own context keys set.
     pub fn new(principal: Principal, action: &str, resource: &str) -> Request {
         let mut request = Request {
             action: action.to_string(),
@@ -132,14 +135,17 @@ impl Request {
         self
     }
 
+    /// Who asks.
     pub fn principal(&self) -> &Principal {
         &self.principal
     }
 
+    /// The action as given, e.g. `ecs:CreateService`.
     pub fn action(&self) -> &str {
         &self.action
     }
 
+    /// The resource ARN, or `*`.
     pub fn resource(&self) -> &str {
         &self.resource
     }

@@ -18,7 +18,8 @@ pub(crate) fn parse_time(text: &str) -> Option<f64> {
     let year: i64 = fields.next()?.parse().ok()?;
     let month: i64 = fields.next()?.parse().ok()?;
     let day: i64 = fields.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    // Four-digit years, as ISO 8601 writes them (and no overflow in the day count).
+    if !(0..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
     let mut seconds = days_from_civil(year, month, day) as f64 * 86_400.0;
@@ -111,6 +112,7 @@ mod tests {
             ("1800000000", Some(1_800_000_000.0)),
             ("2026-13-01", None),
             ("2026-12-32", None),
+            ("99999999999999999-01-01", None),
             ("2026-12", None),
             ("2026-12-03T14", None),
             ("tomorrow", None),
