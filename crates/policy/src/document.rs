@@ -153,8 +153,10 @@ fn parse_statement(
         Some(_) if kind == PolicyKind::Identity => return Err(MalformedPolicy::PrincipalNotAllowed),
         Some((negated, value)) => Some(PrincipalBlock { negated, set: PrincipalSet::parse(value)? }),
     };
-    if principal.is_none() && kind != PolicyKind::Identity {
-        return Err(MalformedPolicy::MissingField("Principal"));
+    match (&principal, kind) {
+        (None, PolicyKind::Trust) => return Err(MalformedPolicy::NoPrincipals),
+        (None, PolicyKind::Resource) => return Err(MalformedPolicy::MissingField("Principal")),
+        _ => {}
     }
 
     let Some((negated, actions)) = pair(statement, "Action", "NotAction")? else {

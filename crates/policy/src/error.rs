@@ -32,6 +32,11 @@ pub enum MalformedPolicy {
     /// The offending principal as AWS quotes it, e.g. `"AWS":"bob"`.
     #[error("Invalid principal in policy: {0}")]
     InvalidPrincipal(String),
+    /// A trust policy statement without Principal, or a Principal naming nobody (IAM's words).
+    #[error(
+        "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"
+    )]
+    NoPrincipals,
     #[error("AssumeRole policy may only specify STS AssumeRole actions.")]
     TrustPolicyAction,
     #[error("Invalid Condition type : {0}")]

@@ -64,6 +64,9 @@ impl PrincipalSet {
         if aws.iter().any(|name| name == "*") {
             return Ok(PrincipalSet::Everyone);
         }
+        if aws.is_empty() && service.is_empty() && other.is_empty() {
+            return Err(MalformedPolicy::NoPrincipals);
+        }
         Ok(PrincipalSet::Named { aws, service, other })
     }
 

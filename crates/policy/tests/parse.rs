@@ -4,6 +4,9 @@ use berth_policy::{Policy, PolicyKind};
 
 use PolicyKind::{Identity, Resource, Trust};
 
+const NO_PRINCIPALS: &str = "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: \
+                             The passed in policy has a statement with no principals!";
+
 /// `None`: the document is valid; `Some(reason)`: refused with that MalformedPolicyDocument reason.
 const CASES: &[(&str, PolicyKind, &str, Option<&str>)] = &[
     (
@@ -137,7 +140,13 @@ const CASES: &[(&str, PolicyKind, &str, Option<&str>)] = &[
         "trust policy without a Principal",
         Trust,
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}"#,
-        Some("Missing required field Principal"),
+        Some(NO_PRINCIPALS),
+    ),
+    (
+        "trust policy naming nobody",
+        Trust,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":[]},"Action":"sts:AssumeRole"}}"#,
+        Some(NO_PRINCIPALS),
     ),
     (
         "resource policy without a Principal",
