@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut lines = input.split('\n');
-    let (Some(method), Some(path), Some(query), Some(expect)) = (lines.next(), lines.next(), lines.next(), lines.next())
+    let (Some(method), Some(path), Some(query), Some(expect)) =
+        (lines.next(), lines.next(), lines.next(), lines.next())
     else {
         return;
     };
