@@ -10,6 +10,7 @@ pub mod cloudwatch_logs;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
+pub mod iam;
 pub mod sts;
 
 pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
@@ -31,6 +32,7 @@ pub async fn call_query(ctx: Ctx, params: &Params) -> Result<String, AwsError> {
     let (xmlns, result) = match params.version() {
         Some(sts::VERSION) => (sts::XMLNS, sts::call(ctx, action).await?),
         Some(elbv2::VERSION) => (elbv2::XMLNS, elbv2::call(ctx, action, params).await?),
+        Some(iam::VERSION) => (iam::XMLNS, iam::call(ctx, action, params).await?),
         _ => return Err(AwsError::invalid_action(action)),
     };
     Ok(query::encode_response(action, xmlns, &request_id, &result))

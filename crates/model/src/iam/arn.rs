@@ -49,10 +49,7 @@ mod tests {
     #[test]
     fn writes_and_parses_policy_arns() {
         assert_eq!(of("123456789012", Entity::Role, "/", "r"), "arn:aws:iam::123456789012:role/r");
-        assert_eq!(
-            of("1", Entity::InstanceProfile, "/a/", "p"),
-            "arn:aws:iam::1:instance-profile/a/p"
-        );
+        assert_eq!(of("1", Entity::InstanceProfile, "/a/", "p"), "arn:aws:iam::1:instance-profile/a/p");
         let p = parse_policy("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role").unwrap();
         assert_eq!((p.account, p.path, p.name), ("aws", "/service-role/", "AmazonEC2ContainerServiceforEC2Role"));
         assert!(p.is_aws_managed());

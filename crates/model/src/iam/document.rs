@@ -106,10 +106,16 @@ mod tests {
         assert_eq!(reason("[]", Purpose::Identity), "Syntax errors in policy.");
         assert_eq!(reason(r#"{"Version":"2012-10-17"}"#, Purpose::Identity), "Missing required field Statement");
         assert_eq!(
-            reason(r#"{"Version":"1999","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#, Purpose::Identity),
+            reason(
+                r#"{"Version":"1999","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                Purpose::Identity
+            ),
             "The policy failed legacy parsing"
         );
-        assert_eq!(reason(r#"{"Statement":[{"Action":"*","Resource":"*"}]}"#, Purpose::Identity), "Missing required field Effect");
+        assert_eq!(
+            reason(r#"{"Statement":[{"Action":"*","Resource":"*"}]}"#, Purpose::Identity),
+            "Missing required field Effect"
+        );
         assert_eq!(
             reason(r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#, Purpose::Identity),
             "Policy statement must contain actions."

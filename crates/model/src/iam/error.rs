@@ -95,7 +95,9 @@ impl IamError {
     /// `Role with name X already exists.` (and so for users and groups).
     pub fn already_exists(entity: Entity, name: &str) -> Self {
         match entity {
-            Entity::InstanceProfile => IamError::EntityAlreadyExists(format!("Instance Profile {name} already exists.")),
+            Entity::InstanceProfile => {
+                IamError::EntityAlreadyExists(format!("Instance Profile {name} already exists."))
+            }
             Entity::Policy => IamError::EntityAlreadyExists(format!(
                 "A policy called {name} already exists. Duplicate names are not allowed."
             )),

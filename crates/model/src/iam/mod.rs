@@ -12,6 +12,7 @@ pub mod keys;
 pub mod managed;
 pub mod paging;
 pub mod records;
+pub mod service_linked;
 pub mod tags;
 pub mod validate;
 

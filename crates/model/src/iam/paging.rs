@@ -27,10 +27,18 @@ pub fn page<T>(
     let size = match max_items {
         None => 100,
         Some(n) if n < 1 => {
-            return Err(IamError::constraint(&n.to_string(), "maxItems", "Member must have value greater than or equal to 1"));
+            return Err(IamError::constraint(
+                &n.to_string(),
+                "maxItems",
+                "Member must have value greater than or equal to 1",
+            ));
         }
         Some(n) if n > 1000 => {
-            return Err(IamError::constraint(&n.to_string(), "maxItems", "Member must have value less than or equal to 1000"));
+            return Err(IamError::constraint(
+                &n.to_string(),
+                "maxItems",
+                "Member must have value less than or equal to 1000",
+            ));
         }
         Some(n) => usize::try_from(n).unwrap_or(100),
     };

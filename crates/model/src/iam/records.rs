@@ -34,7 +34,14 @@ pub struct Permissions {
 impl Permissions {
     /// Adds or replaces the inline policy `name`, keeping the entity's inline documents
     /// within `limit` characters in all.
-    pub fn put_inline(&mut self, owner: &str, entity: Entity, name: &str, doc: &str, limit: usize) -> Result<(), IamError> {
+    pub fn put_inline(
+        &mut self,
+        owner: &str,
+        entity: Entity,
+        name: &str,
+        doc: &str,
+        limit: usize,
+    ) -> Result<(), IamError> {
         let others: usize = self.inline.iter().filter(|(n, _)| *n != name).map(|(_, d)| size(d)).sum();
         if others + size(doc) > limit {
             return Err(IamError::LimitExceeded(format!(
@@ -107,6 +114,10 @@ pub trait Principal: Serialize + DeserializeOwned {
     fn id(&self) -> &str;
     fn permissions(&self) -> &Permissions;
     fn permissions_mut(&mut self) -> &mut Permissions;
+    /// Refuses changes callers may not make (to a service-linked role).
+    fn check_modifiable(&self) -> Result<(), IamError> {
+        Ok(())
+    }
 }
 
 /// `iam/users/{name}`.
@@ -124,6 +135,21 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
+    /// A new user at `path` with unique id `id`.
+    pub fn new(account: &str, path: &str, name: &str, id: String, now: Timestamp) -> Self {
+        let user = User {
+            path: path.to_string(),
+            user_name: name.to_string(),
+            user_id: id,
+            arn: arn::of(account, Entity::User, path, name),
+            create_date: now,
+            password_last_used: None,
+            permissions_boundary: None,
+            tags: None,
+        };
+        UserRecord { user, permissions: Permissions::default(), groups: vec![], access_keys: vec![] }
+    }
+
     pub fn delete_conflict(&self) -> Result<(), IamError> {
         if !self.access_keys.is_empty() {
             return Err(IamError::delete_conflict("delete access keys"));
@@ -187,6 +213,17 @@ pub struct GroupRecord {
 }
 
 impl GroupRecord {
+    pub fn new(account: &str, path: &str, name: &str, id: String, now: Timestamp) -> Self {
+        let group = Group {
+            path: path.to_string(),
+            group_name: name.to_string(),
+            group_id: id,
+            arn: arn::of(account, Entity::Group, path, name),
+            create_date: now,
+        };
+        GroupRecord { group, permissions: Permissions::default(), users: vec![] }
+    }
+
     pub fn delete_conflict(&self) -> Result<(), IamError> {
         if !self.users.is_empty() {
             return Err(IamError::delete_conflict("remove users from group"));
@@ -230,6 +267,26 @@ pub struct RoleRecord {
 }
 
 impl RoleRecord {
+    /// A new role trusting whom `trust_policy` names, for an hour's sessions at most.
+    pub fn new(account: &str, path: &str, name: &str, id: String, trust_policy: &str, now: Timestamp) -> Self {
+        let role = Role {
+            path: path.to_string(),
+            role_name: name.to_string(),
+            role_id: id,
+            arn: arn::of(account, Entity::Role, path, name),
+            create_date: now,
+            assume_role_policy_document: Some(trust_policy.to_string()),
+            description: None,
+            max_session_duration: Some(3600),
+            max_signin_session_duration: None,
+            permissions_boundary: None,
+            tags: None,
+            role_last_used: None,
+            source_role_template: None,
+        };
+        RoleRecord { role, permissions: Permissions::default(), instance_profiles: vec![] }
+    }
+
     pub fn delete_conflict(&self) -> Result<(), IamError> {
         if !self.instance_profiles.is_empty() {
             return Err(IamError::delete_conflict("remove roles from instance profile"));
@@ -253,6 +310,15 @@ impl RoleRecord {
 impl Principal for RoleRecord {
     const ENTITY: Entity = Entity::Role;
     const INLINE_LIMIT: usize = 10240;
+    fn check_modifiable(&self) -> Result<(), IamError> {
+        if self.is_service_linked() {
+            return Err(IamError::Unmodifiable(format!(
+                "Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS",
+                self.role.role_name
+            )));
+        }
+        Ok(())
+    }
     fn key(name: &str) -> String {
         super::keys::role(name)
     }
@@ -284,6 +350,19 @@ pub struct InstanceProfileRecord {
 }
 
 impl InstanceProfileRecord {
+    pub fn new(account: &str, path: &str, name: &str, id: String, now: Timestamp) -> Self {
+        let instance_profile = InstanceProfile {
+            path: path.to_string(),
+            instance_profile_name: name.to_string(),
+            instance_profile_id: id,
+            arn: arn::of(account, Entity::InstanceProfile, path, name),
+            create_date: now,
+            roles: vec![],
+            tags: None,
+        };
+        InstanceProfileRecord { instance_profile, role: None }
+    }
+
     pub fn add_role(&mut self, role_name: &str) -> Result<(), IamError> {
         if self.role.is_some() {
             return Err(IamError::quota("InstanceSessionsPerInstanceProfile", MAX_PROFILE_ROLES));
@@ -357,7 +436,12 @@ impl PolicyRecord {
     }
 
     /// Adds a version (the default one when `set_default`); at most `MAX_POLICY_VERSIONS`.
-    pub fn add_version(&mut self, document: &str, set_default: bool, now: Timestamp) -> Result<PolicyVersion, IamError> {
+    pub fn add_version(
+        &mut self,
+        document: &str,
+        set_default: bool,
+        now: Timestamp,
+    ) -> Result<PolicyVersion, IamError> {
         if self.versions.len() >= MAX_POLICY_VERSIONS {
             return Err(IamError::LimitExceeded(format!(
                 "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, \
@@ -378,12 +462,19 @@ impl PolicyRecord {
     }
 
     fn no_such_version(&self, version_id: &str) -> IamError {
-        IamError::NoSuchEntity(format!("Policy {} version {version_id} does not exist or is not attachable.", self.arn()))
+        IamError::NoSuchEntity(format!(
+            "Policy {} version {version_id} does not exist or is not attachable.",
+            self.arn()
+        ))
     }
 
     /// The version `version_id` as GetPolicyVersion answers it (document URL-encoded).
     pub fn version(&self, version_id: &str) -> Result<PolicyVersion, IamError> {
-        let v = self.versions.iter().find(|v| v.version_id == version_id).ok_or_else(|| self.no_such_version(version_id))?;
+        let v = self
+            .versions
+            .iter()
+            .find(|v| v.version_id == version_id)
+            .ok_or_else(|| self.no_such_version(version_id))?;
         Ok(self.shown(v, true))
     }
 
@@ -538,16 +629,8 @@ mod tests {
 
     #[test]
     fn instance_profiles_hold_one_role() {
-        let profile = InstanceProfile {
-            path: "/".into(),
-            instance_profile_name: "p".into(),
-            instance_profile_id: "AIPA".into(),
-            arn: "arn".into(),
-            create_date: Timestamp::now(),
-            roles: vec![],
-            tags: None,
-        };
-        let mut r = InstanceProfileRecord { instance_profile: profile, role: None };
+        let mut r = InstanceProfileRecord::new("1", "/", "p", "AIPA".into(), Timestamp::now());
+        assert_eq!(r.instance_profile.arn, "arn:aws:iam::1:instance-profile/p");
         r.add_role("a").unwrap();
         assert_eq!(r.add_role("b"), Err(IamError::quota("InstanceSessionsPerInstanceProfile", 1)));
         assert!(r.delete_conflict().is_err());

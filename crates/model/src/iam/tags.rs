@@ -26,7 +26,11 @@ pub fn merge(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>, IamError> {
 /// `existing` without the tags whose keys are listed.
 pub fn remove(existing: &[Tag], keys: &[String]) -> Result<Vec<Tag>, IamError> {
     if keys.len() > MAX_TAGS {
-        return Err(IamError::constraint(&format!("{keys:?}"), "tagKeys", "Member must have length less than or equal to 50"));
+        return Err(IamError::constraint(
+            &format!("{keys:?}"),
+            "tagKeys",
+            "Member must have length less than or equal to 50",
+        ));
     }
     Ok(existing.iter().filter(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key))).cloned().collect())
 }

@@ -14,7 +14,11 @@ pub fn name(value: &str, member: &str, max: usize) -> Result<(), IamError> {
     length(value, member, 1, max)?;
     let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
     if !value.chars().all(allowed) {
-        return Err(IamError::constraint(value, member, "Member must satisfy regular expression pattern: [\\w+=,.@-]+"));
+        return Err(IamError::constraint(
+            value,
+            member,
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+        ));
     }
     Ok(())
 }
@@ -39,7 +43,11 @@ pub fn path_prefix(value: &str) -> Result<(), IamError> {
     if value.starts_with('/') && value.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c)) {
         return Ok(());
     }
-    Err(IamError::constraint(value, "pathPrefix", "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*"))
+    Err(IamError::constraint(
+        value,
+        "pathPrefix",
+        "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*",
+    ))
 }
 
 /// A role's MaxSessionDuration: one to twelve hours, in seconds.
@@ -70,10 +78,18 @@ pub fn description(value: &str) -> Result<(), IamError> {
 pub fn length(value: &str, member: &str, min: usize, max: usize) -> Result<(), IamError> {
     let n = value.chars().count();
     if n < min {
-        return Err(IamError::constraint(value, member, &format!("Member must have length greater than or equal to {min}")));
+        return Err(IamError::constraint(
+            value,
+            member,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
     }
     if n > max {
-        return Err(IamError::constraint(value, member, &format!("Member must have length less than or equal to {max}")));
+        return Err(IamError::constraint(
+            value,
+            member,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
     }
     Ok(())
 }
@@ -82,7 +98,11 @@ pub fn length(value: &str, member: &str, min: usize, max: usize) -> Result<(), I
 pub fn access_key_id(value: &str) -> Result<(), IamError> {
     length(value, "accessKeyId", 16, 128)?;
     if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(IamError::constraint(value, "accessKeyId", "Member must satisfy regular expression pattern: [\\w]+"));
+        return Err(IamError::constraint(
+            value,
+            "accessKeyId",
+            "Member must satisfy regular expression pattern: [\\w]+",
+        ));
     }
     Ok(())
 }
