@@ -186,7 +186,7 @@ def test_bad_input_gets_iams_codes_and_changes_nothing(berth):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST, Path="nope")
     with raises_aws("MalformedPolicyDocument", "Syntax errors in policy."):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument="{not json")
-    with raises_aws("MalformedPolicyDocument", "Missing required field Principal"):
+    with raises_aws("MalformedPolicyDocument", "The passed in policy has a statement with no principals!"):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(ECS_READ))
     with raises_aws("NoSuchEntity"):
         iam.get_role(RoleName=name)  # none of the refused creates left anything
