@@ -142,9 +142,9 @@ pub async fn delete(ctx: Ctx, input: DeletePolicyRequest) -> Result<(), AwsError
     };
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
-        let policy = found(b.get(&key).await?, &input.policy_arn)?;
+        let policy = found(b.get(key).await?, &input.policy_arn)?;
         policy.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await
