@@ -37,6 +37,7 @@ pub async fn create(ctx: Ctx, input: CreateRoleRequest) -> Result<CreateRoleResp
     record.role.description = input.description;
     record.role.max_session_duration = Some(max_session);
     record.role.tags = (!tags.is_empty()).then_some(tags);
+    record.role.permissions_boundary = super::policies::boundary(&ctx, input.permissions_boundary.as_deref()).await?;
     put_new(&ctx, &keys::role(&record.role.role_name), &record, Entity::Role, &record.role.role_name).await?;
     Ok(CreateRoleResponse { role: record.shown() })
 }

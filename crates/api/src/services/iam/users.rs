@@ -34,6 +34,7 @@ pub async fn create(ctx: Ctx, input: CreateUserRequest) -> Result<CreateUserResp
     let id = new_id(Entity::User)?;
     let mut record = UserRecord::new(&ctx.scope().account, &path, &input.user_name, id, Timestamp::now());
     record.user.tags = (!tags.is_empty()).then_some(tags);
+    record.user.permissions_boundary = super::policies::boundary(&ctx, input.permissions_boundary.as_deref()).await?;
     put_new(&ctx, &keys::user(&input.user_name), &record, Entity::User, &input.user_name).await?;
     Ok(CreateUserResponse { user: Some(record.user) })
 }
