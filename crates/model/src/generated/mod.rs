@@ -3,3 +3,5 @@ pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod logs;
+pub mod secretsmanager;
+pub mod ssm;
