@@ -56,6 +56,11 @@ impl Keyring {
         Self { sealer, cache: RwLock::new(HashMap::new()) }
     }
 
+    /// The data dir's sealer, which also seals SSM and Secrets Manager values at rest.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
     /// The active key `id`, or None when there is no such key or it is inactive.
     pub async fn lookup(&self, store: &dyn Store, id: &str) -> Result<Option<Arc<OpenKey>>, KeyringError> {
         if let Some(hit) = self.cache.read().ok().and_then(|c| c.get(id).cloned()) {

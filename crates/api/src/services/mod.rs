@@ -10,6 +10,8 @@ pub mod cloudwatch_logs;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
+pub mod secretsmanager;
+pub mod ssm;
 pub mod sts;
 
 pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
@@ -17,6 +19,8 @@ pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<
         ecs::TARGET_PREFIX => ecs::call(ctx, op, body).await,
         ecr::TARGET_PREFIX => ecr::call(ctx, op, body).await,
         cloudwatch_logs::TARGET_PREFIX => cloudwatch_logs::call(ctx, op, body).await,
+        ssm::TARGET_PREFIX => ssm::call(ctx, op, body).await,
+        secretsmanager::TARGET_PREFIX => secretsmanager::call(ctx, op, body).await,
         berth_model::agent_protocol::TARGET_PREFIX => agent::call(ctx, op, body).await,
         _ => Err(AwsError::unknown_operation(&format!("{prefix}.{op}"))),
     }

@@ -23,6 +23,8 @@ pub enum SmError {
     ValueNotFound(String),
     #[error("The operation failed because the secret {0} already exists.")]
     Exists(String),
+    #[error("You can't modify an existing version, you can only create new versions.")]
+    VersionExists,
     #[error("You can't perform this operation on the secret because it was marked for deletion.")]
     MarkedForDeletion,
     #[error("{0}")]

@@ -144,15 +144,6 @@ pub fn is_public(name: &str) -> bool {
     name.starts_with("/aws/")
 }
 
-/// The parameter name an ARN names, for the tagging operations' ResourceId (a name
-/// is given as it is).
-pub fn resource_names(id: &str) -> Vec<String> {
-    match arn_resource(id) {
-        Ok(path) => names_of_arn_path(path),
-        Err(_) => vec![id.to_string()],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,7 +185,5 @@ mod tests {
         assert_eq!(arn("us-east-1", "1", "/a/b"), "arn:aws:ssm:us-east-1:1:parameter/a/b");
         assert_eq!(arn("us-east-1", "1", "a"), "arn:aws:ssm:us-east-1:1:parameter/a");
         assert_eq!(arn("us-east-1", "1", "/aws/service/x"), "arn:aws:ssm:us-east-1::parameter/aws/service/x");
-        assert_eq!(resource_names("arn:aws:ssm:r:1:parameter/a/b"), vec!["/a/b".to_string()]);
-        assert_eq!(resource_names("/a/b"), vec!["/a/b".to_string()]);
     }
 }
