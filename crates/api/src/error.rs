@@ -311,7 +311,10 @@ impl From<berth_model::secretsmanager::SmError> for AwsError {
 impl AwsError {
     /// ListSecrets given a NextToken it never handed out.
     pub fn secretsmanager_invalid_next_token() -> Self {
-        Self::bad_request("InvalidNextTokenException", "The NextToken is not valid: pass the previous response's NextToken unchanged.")
+        Self::bad_request(
+            "InvalidNextTokenException",
+            "The NextToken is not valid: pass the previous response's NextToken unchanged.",
+        )
     }
 }
 

@@ -62,12 +62,18 @@ async fn refused_writes_leave_the_store_as_it_was() {
     let s = start().await;
     ok(&ssm(s.addr, "PutParameter", json!({"Name": "p", "Value": "1", "Type": "String"})).await);
     let before = stored(&s, "ssm/").await;
-    assert_eq!(code(&ssm(s.addr, "PutParameter", json!({"Name": "p", "Value": "2", "Type": "String"})).await), "ParameterAlreadyExists");
+    assert_eq!(
+        code(&ssm(s.addr, "PutParameter", json!({"Name": "p", "Value": "2", "Type": "String"})).await),
+        "ParameterAlreadyExists"
+    );
     assert_eq!(
         code(&ssm(s.addr, "PutParameter", json!({"Name": "p", "Value": "x".repeat(4097), "Overwrite": true})).await),
         "ValidationException"
     );
-    assert_eq!(code(&ssm(s.addr, "LabelParameterVersion", json!({"Name": "p", "ParameterVersion": 4, "Labels": ["l"]})).await), "ParameterVersionNotFound");
+    assert_eq!(
+        code(&ssm(s.addr, "LabelParameterVersion", json!({"Name": "p", "ParameterVersion": 4, "Labels": ["l"]})).await),
+        "ParameterVersionNotFound"
+    );
     assert_eq!(stored(&s, "ssm/").await, before);
     assert_eq!(code(&ssm(s.addr, "GetParameter", json!({"Name": "nope"})).await), "ParameterNotFound");
     assert_eq!(code(&sm(s.addr, "GetSecretValue", json!({"SecretId": "nope"})).await), "ResourceNotFoundException");
@@ -96,9 +102,11 @@ async fn resolve_secrets_answers_the_tasks_instance_only() {
     let s = start().await;
     ok(&ecs(s.addr, "CreateCluster", json!({"clusterName": "c"})).await);
     let a = register(s.addr, "c", "i-a").await;
-    ok(&ssm(s.addr, "PutParameter", json!({"Name": "/app/host", "Value": "db.internal", "Type": "SecureString"})).await);
-    let secret = ok(&sm(s.addr, "CreateSecret", json!({"Name": "creds", "SecretString": "{\"password\":\"pw1\"}"})).await)
-        ["ARN"]
+    ok(&ssm(s.addr, "PutParameter", json!({"Name": "/app/host", "Value": "db.internal", "Type": "SecureString"}))
+        .await);
+    let secret = ok(
+        &sm(s.addr, "CreateSecret", json!({"Name": "creds", "SecretString": "{\"password\":\"pw1\"}"})).await
+    )["ARN"]
         .as_str()
         .unwrap()
         .to_string();
@@ -107,8 +115,9 @@ async fn resolve_secrets_answers_the_tasks_instance_only() {
         "secrets": [{"name": "HOST", "valueFrom": "/app/host"}, {"name": "PW", "valueFrom": format!("{secret}:password::")}],
         "logConfiguration": {"logDriver": "awslogs", "secretOptions": [{"name": "token", "valueFrom": secret.clone()}]}
     });
-    let td = ok(&ecs(s.addr, "RegisterTaskDefinition", json!({"family": "f", "containerDefinitions": [container]})).await)
-        ["taskDefinition"]["taskDefinitionArn"]
+    let td = ok(
+        &ecs(s.addr, "RegisterTaskDefinition", json!({"family": "f", "containerDefinitions": [container]})).await
+    )["taskDefinition"]["taskDefinitionArn"]
         .clone();
     let task = ok(&ecs(s.addr, "RunTask", json!({"cluster": "c", "taskDefinition": td})).await)["tasks"][0]["taskArn"]
         .as_str()
@@ -116,8 +125,9 @@ async fn resolve_secrets_answers_the_tasks_instance_only() {
         .to_string();
     let b = register(s.addr, "c", "i-b").await;
 
-    let answer = ok(&agent(s.addr, "ResolveSecrets", json!({"cluster": "c", "containerInstance": a, "taskArn": task})).await)
-        .clone();
+    let answer =
+        ok(&agent(s.addr, "ResolveSecrets", json!({"cluster": "c", "containerInstance": a, "taskArn": task})).await)
+            .clone();
     assert_eq!(answer["containers"][0]["containerName"], "app");
     assert_eq!(answer["containers"][0]["environment"], json!({"HOST": "db.internal", "PW": "pw1"}));
     assert_eq!(answer["containers"][0]["logOptions"], json!({"token": "{\"password\":\"pw1\"}"}));
@@ -129,8 +139,9 @@ async fn resolve_secrets_answers_the_tasks_instance_only() {
     assert!(!described.contains("pw1") && !described.contains("db.internal"));
 
     ok(&ssm(s.addr, "DeleteParameter", json!({"Name": "/app/host"})).await);
-    let failed = ok(&agent(s.addr, "ResolveSecrets", json!({"cluster": "c", "containerInstance": a, "taskArn": task})).await)
-        .clone();
+    let failed =
+        ok(&agent(s.addr, "ResolveSecrets", json!({"cluster": "c", "containerInstance": a, "taskArn": task})).await)
+            .clone();
     let reason = failed["failure"].as_str().unwrap();
     assert!(reason.starts_with("ResourceInitializationError: unable to pull secrets or registry auth: "), "{reason}");
     assert!(reason.contains("ParameterNotFound") && reason.contains("/app/host"), "{reason}");

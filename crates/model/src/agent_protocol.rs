@@ -141,7 +141,10 @@ pub struct RegistryCredentials {
 
 impl std::fmt::Debug for ResolveSecretsResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResolveSecretsResponse").field("containers", &self.containers).field("failure", &self.failure).finish()
+        f.debug_struct("ResolveSecretsResponse")
+            .field("containers", &self.containers)
+            .field("failure", &self.failure)
+            .finish()
     }
 }
 

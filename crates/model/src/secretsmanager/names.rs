@@ -38,7 +38,11 @@ pub enum SecretId {
     Name(String),
     /// An ARN: the name it may mean as given (a partial ARN) and without a `-XXXXXX`
     /// suffix (a full one); the stored ARN decides.
-    Arn { arn: String, partial: String, full: Option<String> },
+    Arn {
+        arn: String,
+        partial: String,
+        full: Option<String>,
+    },
 }
 
 impl SecretId {

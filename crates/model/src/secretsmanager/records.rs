@@ -160,9 +160,7 @@ impl SecretRecord {
                     Some(K::Name) => self.name.starts_with(v),
                     Some(K::Description) => desc.starts_with(v),
                     Some(K::TagKey) => self.tags.iter().any(|t| t.key.as_deref().is_some_and(|k| k.starts_with(v))),
-                    Some(K::TagValue) => {
-                        self.tags.iter().any(|t| t.value.as_deref().is_some_and(|k| k.starts_with(v)))
-                    }
+                    Some(K::TagValue) => self.tags.iter().any(|t| t.value.as_deref().is_some_and(|k| k.starts_with(v))),
                     Some(K::All) | None => {
                         self.name.starts_with(v)
                             || desc.starts_with(v)

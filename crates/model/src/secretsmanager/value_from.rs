@@ -8,7 +8,12 @@ use serde_json::Value;
 pub enum Source {
     /// A parameter name or ARN, as GetParameters takes it.
     Parameter(String),
-    Secret { secret_id: String, json_key: Option<String>, version_stage: Option<String>, version_id: Option<String> },
+    Secret {
+        secret_id: String,
+        json_key: Option<String>,
+        version_stage: Option<String>,
+        version_id: Option<String>,
+    },
 }
 
 /// Reads a valueFrom. Any ARN that is neither SSM's nor Secrets Manager's is refused.
@@ -38,7 +43,8 @@ pub fn parse(value_from: &str) -> Result<Source, String> {
 /// The value of `key` in a secret string holding a JSON object (text as it is, other
 /// JSON as written).
 pub fn json_key(secret: &str, key: &str) -> Result<String, String> {
-    let doc: Value = serde_json::from_str(secret).map_err(|_| format!("the secret is not JSON, so it has no key {key}"))?;
+    let doc: Value =
+        serde_json::from_str(secret).map_err(|_| format!("the secret is not JSON, so it has no key {key}"))?;
     match doc.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(other) => Ok(other.to_string()),
@@ -79,7 +85,8 @@ mod tests {
             })
         );
         assert_eq!(
-            parse(&format!("{arn}:k::v-1")).map(|s| matches!(s, Source::Secret { version_id: Some(v), .. } if v == "v-1")),
+            parse(&format!("{arn}:k::v-1"))
+                .map(|s| matches!(s, Source::Secret { version_id: Some(v), .. } if v == "v-1")),
             Ok(true)
         );
         assert!(parse(&format!("{arn}:a:b:c:d")).is_err());

@@ -114,7 +114,9 @@ impl Filter {
             "Path" => any(&|v| under(p.name, v, self.option == "Recursive")),
             key => {
                 let tag = key.strip_prefix("tag:").unwrap_or_default();
-                p.tags.iter().any(|(k, val)| *k == tag && (self.values.is_empty() || self.values.iter().any(|v| v == val)))
+                p.tags
+                    .iter()
+                    .any(|(k, val)| *k == tag && (self.values.is_empty() || self.values.iter().any(|v| v == val)))
             }
         }
     }
@@ -159,9 +161,15 @@ mod tests {
         assert!(matches!(check(GetParametersByPath, &[f("Name", None, &["x"])]), Err(SsmError::InvalidFilterKey(..))));
         assert!(matches!(check(DescribeParameters, &[f("Label", None, &["x"])]), Err(SsmError::InvalidFilterKey(..))));
         assert!(matches!(check(DescribeParameters, &[f("Bogus", None, &["x"])]), Err(SsmError::InvalidFilterKey(..))));
-        assert!(matches!(check(DescribeParameters, &[f("Type", Some("BeginsWith"), &["x"])]), Err(SsmError::InvalidFilterOption(..))));
+        assert!(matches!(
+            check(DescribeParameters, &[f("Type", Some("BeginsWith"), &["x"])]),
+            Err(SsmError::InvalidFilterOption(..))
+        ));
         assert!(matches!(check(DescribeParameters, &[f("Type", None, &[])]), Err(SsmError::InvalidFilterValue(_))));
-        assert!(matches!(check(DescribeParameters, &[f("Path", Some("Recursive"), &["app"])]), Err(SsmError::InvalidFilterValue(_))));
+        assert!(matches!(
+            check(DescribeParameters, &[f("Path", Some("Recursive"), &["app"])]),
+            Err(SsmError::InvalidFilterValue(_))
+        ));
         assert!(check(DescribeParameters, &[f("tag:team", None, &[])]).is_ok());
     }
 

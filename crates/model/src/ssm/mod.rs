@@ -27,7 +27,9 @@ pub enum SsmError {
         "You attempted to create a new version of {0} by calling the PutParameter API with the overwrite flag. Version {1}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again."
     )]
     MaxVersionLimit(String, i64),
-    #[error("A parameter version can have maximum 10 labels. Move one or more labels to another version and try again.")]
+    #[error(
+        "A parameter version can have maximum 10 labels. Move one or more labels to another version and try again."
+    )]
     LabelLimit,
     #[error("Parameter value, cannot be validated against allowedPattern: {0}")]
     PatternMismatch(String),

@@ -156,7 +156,10 @@ mod tests {
         for bad in ["", "a/b", "/a//b", "/a/", "a b", "/a/b$c", "aws-x", "/ssm/x", "/AWS/x", "ssmfoo"] {
             assert!(validate_new(bad).is_err(), "{bad}");
         }
-        assert_eq!(validate_new("a/b"), Err(SsmError::Validation("Parameter name must be a fully qualified name.".into())));
+        assert_eq!(
+            validate_new("a/b"),
+            Err(SsmError::Validation("Parameter name must be a fully qualified name.".into()))
+        );
         let deep = "/a".repeat(16);
         assert_eq!(validate(&deep), Err(SsmError::HierarchyLevel));
         assert_eq!(validate(&"/a".repeat(15)), Ok(()));

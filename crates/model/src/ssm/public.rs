@@ -73,10 +73,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&doc.value).unwrap();
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["image_name"].as_str().unwrap(), AMIS[5].name);
-        assert_eq!(
-            get("/aws/service/ecs/optimized-ami/amazon-linux-2/recommended/schema_version").unwrap().value,
-            "1"
-        );
+        assert_eq!(get("/aws/service/ecs/optimized-ami/amazon-linux-2/recommended/schema_version").unwrap().value, "1");
         assert!(get("/aws/service/ecs/optimized-ami/amazon-linux-2/recommended/nope").is_none());
         assert!(get("/app/x").is_none());
         assert_eq!(all().len(), AMIS.len() * 8);

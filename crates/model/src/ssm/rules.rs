@@ -59,7 +59,9 @@ pub fn check_put(req: &PutParameterRequest, existing: Option<&ParameterRecord>) 
     let data_type = req.data_type.clone().unwrap_or_else(|| TEXT.to_string());
     check_data_type(&data_type, kind, &req.value)?;
     if req.policies.is_some() && tier != ParameterTier::Advanced {
-        return Err(SsmError::Validation("Parameter policies are supported only for the advanced-parameter tier.".into()));
+        return Err(SsmError::Validation(
+            "Parameter policies are supported only for the advanced-parameter tier.".into(),
+        ));
     }
     Ok(Put {
         kind,
@@ -92,7 +94,9 @@ fn tier_of(req: &PutParameterRequest, current: Option<ParameterTier>) -> Result<
         )));
     }
     if tier == ParameterTier::Standard && len > STANDARD_MAX_VALUE {
-        return Err(SsmError::Validation(format!("Standard tier parameters support a maximum parameter value of {STANDARD_MAX_VALUE} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html")));
+        return Err(SsmError::Validation(format!(
+            "Standard tier parameters support a maximum parameter value of {STANDARD_MAX_VALUE} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html"
+        )));
     }
     Ok(tier)
 }
@@ -102,7 +106,9 @@ fn tier_of(req: &PutParameterRequest, current: Option<ParameterTier>) -> Result<
 pub fn check_key_id(key: &str) -> Result<String, SsmError> {
     let uuid = |s: &str| {
         s.len() == 36
-            && s.chars().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+            && s.chars()
+                .enumerate()
+                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
     };
     let alias = |s: &str| {
         s.strip_prefix("alias/").is_some_and(|a| {
@@ -111,9 +117,10 @@ pub fn check_key_id(key: &str) -> Result<String, SsmError> {
     };
     let ok = uuid(key)
         || alias(key)
-        || key.strip_prefix("arn:aws:kms:").and_then(|r| r.splitn(3, ':').nth(2)).is_some_and(|res| {
-            res.strip_prefix("key/").is_some_and(uuid) || alias(res)
-        });
+        || key
+            .strip_prefix("arn:aws:kms:")
+            .and_then(|r| r.splitn(3, ':').nth(2))
+            .is_some_and(|res| res.strip_prefix("key/").is_some_and(uuid) || alias(res));
     if ok { Ok(key.to_string()) } else { Err(SsmError::InvalidKeyId(key.to_string())) }
 }
 
@@ -175,12 +182,17 @@ mod tests {
     fn new_parameters_need_a_type_and_a_free_name() {
         let existing = ParameterRecord { name: "/a".into(), versions: vec![version(1)], tags: vec![] };
         assert!(matches!(check_put(&put("/a", "v", None), None), Err(SsmError::Validation(_))));
-        assert_eq!(check_put(&put("/a", "v", Some(ParameterType::String)), Some(&existing)), Err(SsmError::AlreadyExists));
+        assert_eq!(
+            check_put(&put("/a", "v", Some(ParameterType::String)), Some(&existing)),
+            Err(SsmError::AlreadyExists)
+        );
         let mut over = put("/a", "v", None);
         over.overwrite = Some(true);
         assert_eq!(check_put(&over, Some(&existing)).unwrap().kind, ParameterType::String, "type kept");
         over.tags = Some(vec![crate::ssm::Tag { key: "k".into(), value: "v".into() }]);
-        assert!(matches!(check_put(&over, Some(&existing)), Err(SsmError::Validation(m)) if m.contains("tags and overwrite")));
+        assert!(
+            matches!(check_put(&over, Some(&existing)), Err(SsmError::Validation(m)) if m.contains("tags and overwrite"))
+        );
     }
 
     #[test]
@@ -195,7 +207,11 @@ mod tests {
         r.r#type = Some(ParameterType::String);
         r.key_id = Some("alias/mine".into());
         assert!(matches!(check_put(&r, None), Err(SsmError::Validation(_))));
-        for ok in ["1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:alias/x"] {
+        for ok in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111122223333:alias/x",
+        ] {
             assert!(check_key_id(ok).is_ok(), "{ok}");
         }
     }
@@ -203,7 +219,9 @@ mod tests {
     #[test]
     fn values_fit_their_tier() {
         let big = "x".repeat(STANDARD_MAX_VALUE + 1);
-        assert!(matches!(check_put(&put("a", &big, Some(ParameterType::String)), None), Err(SsmError::Validation(m)) if m.contains("Standard tier")));
+        assert!(
+            matches!(check_put(&put("a", &big, Some(ParameterType::String)), None), Err(SsmError::Validation(m)) if m.contains("Standard tier"))
+        );
         let mut r = put("a", &big, Some(ParameterType::String));
         r.tier = Some(ParameterTier::Advanced);
         assert_eq!(check_put(&r, None).unwrap().tier, ParameterTier::Advanced);

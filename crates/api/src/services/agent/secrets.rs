@@ -10,8 +10,8 @@ use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_ecs::names;
 use berth_model::agent_protocol::{
-    ContainerSecrets, RegistryCredentials, ResolveSecretsRequest, ResolveSecretsResponse, SecretUse,
-    secret_references, secrets_failure,
+    ContainerSecrets, RegistryCredentials, ResolveSecretsRequest, ResolveSecretsResponse, SecretUse, secret_references,
+    secrets_failure,
 };
 use berth_model::keys;
 use berth_model::records::{TaskDefinitionRecord, TaskRecord};
@@ -114,7 +114,9 @@ async fn read(ctx: &Ctx, task: &TaskRecord, from: &str) -> Result<String, Failur
             match json_key {
                 None => Ok(text),
                 Some(key) => value_from::json_key(&text, &key).map_err(|e| {
-                    Failure::Refused(format!("execution resource retrieval failed: unable to retrieve secret from asm: {e}"))
+                    Failure::Refused(format!(
+                        "execution resource retrieval failed: unable to retrieve secret from asm: {e}"
+                    ))
                 }),
             }
         }

@@ -79,7 +79,9 @@ fn version_id(token: Option<&str>) -> Result<String, AwsError> {
     match token {
         None => Ok(uuid::Uuid::new_v4().to_string()),
         Some(t) if (32..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_graphic()) => Ok(t.to_string()),
-        Some(_) => Err(SmError::InvalidParameter("ClientRequestToken must be 32 to 64 printable characters.".into()).into()),
+        Some(_) => {
+            Err(SmError::InvalidParameter("ClientRequestToken must be 32 to 64 printable characters.".into()).into())
+        }
     }
 }
 

@@ -154,7 +154,9 @@ pub async fn delete(ctx: Ctx, req: DeleteSecretRequest) -> Result<DeleteSecretRe
         let key = keys::secret(&doc.value.name);
         let txn = Txn::new().when(Compare::ModRevision(key.clone(), doc.mod_revision)).delete(key);
         if !ctx.store().txn(txn).await?.succeeded {
-            return Err(SmError::InvalidRequest("The secret changed while it was being deleted; try again.".into()).into());
+            return Err(
+                SmError::InvalidRequest("The secret changed while it was being deleted; try again.".into()).into()
+            );
         }
         return Ok(DeleteSecretResponse {
             arn: Some(doc.value.arn),
@@ -165,7 +167,11 @@ pub async fn delete(ctx: Ctx, req: DeleteSecretRequest) -> Result<DeleteSecretRe
     edit(&ctx, &req.secret_id, false, |record| {
         let at = Timestamp(now.as_secs_f64() + days as f64 * DAY);
         record.deletion_date = Some(at);
-        Ok(DeleteSecretResponse { arn: Some(record.arn.clone()), name: Some(record.name.clone()), deletion_date: Some(at) })
+        Ok(DeleteSecretResponse {
+            arn: Some(record.arn.clone()),
+            name: Some(record.name.clone()),
+            deletion_date: Some(at),
+        })
     })
     .await
 }

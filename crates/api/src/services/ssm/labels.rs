@@ -20,10 +20,7 @@ pub async fn label(ctx: Ctx, req: LabelParameterVersionRequest) -> Result<LabelP
     .await
 }
 
-pub async fn unlabel(
-    ctx: Ctx,
-    req: UnlabelParameterVersionRequest,
-) -> Result<UnlabelParameterVersionResult, AwsError> {
+pub async fn unlabel(ctx: Ctx, req: UnlabelParameterVersionRequest) -> Result<UnlabelParameterVersionResult, AwsError> {
     check_count(&req.labels)?;
     edit(&ctx, &req.name, |record| {
         let (removed, invalid) = record.unlabel(req.parameter_version, &req.labels)?;

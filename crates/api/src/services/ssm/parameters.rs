@@ -19,8 +19,8 @@ pub async fn put(ctx: Ctx, req: PutParameterRequest) -> Result<PutParameterResul
     let user = ctx.caller.arn.clone();
     documents::modify(ctx.store(), &keys::parameter(&req.name), |current: Option<ParameterRecord>| {
         let plan = rules::check_put(&req, current.as_ref())?;
-        let mut record = current
-            .unwrap_or_else(|| ParameterRecord { name: req.name.clone(), versions: vec![], tags: vec![] });
+        let mut record =
+            current.unwrap_or_else(|| ParameterRecord { name: req.name.clone(), versions: vec![], tags: vec![] });
         if record.versions.is_empty() {
             record.tags = req.tags.clone().unwrap_or_default();
         }
