@@ -103,11 +103,6 @@ pub const AMIS: &[Ami] = &[
     },
 ];
 
-/// The image with this id.
-pub fn by_id(id: &str) -> Option<&'static Ami> {
-    AMIS.iter().find(|a| a.id == id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,7 +117,5 @@ mod tests {
             assert_eq!(a.gpu, a.path.ends_with("/gpu"));
             assert_eq!(a.architecture == "arm64", a.path.ends_with("/arm64"));
         }
-        assert_eq!(by_id(AMIS[1].id), Some(&AMIS[1]));
-        assert_eq!(by_id("ami-0"), None);
     }
 }

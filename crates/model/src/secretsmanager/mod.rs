@@ -12,7 +12,6 @@ pub use crate::generated::secretsmanager::*;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
 pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
-pub const DEFAULT_KMS_KEY: &str = "alias/aws/secretsmanager";
 
 /// Why Secrets Manager refuses a request; `berth-api` picks the AWS code for each.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
