@@ -4,9 +4,12 @@ bad input answered with SSM's error codes."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 
-from berth_harness import assert_aws_error, assert_cli_error, paginate, raises_aws, unique
+from berth_harness import assert_aws_error, assert_cli_error, aws_cli, paginate, raises_aws, unique
 
 AL2_GPU = "/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended"
 
@@ -17,15 +20,14 @@ def ssm(berth):
 
 
 def test_seed_000_reads_the_recommended_gpu_ami_with_the_cli(berth):
-    result = berth.aws_run(
-        "ssm", "get-parameters", "--names", f"{AL2_GPU}/image_id", "--query", "Parameters[0].Value"
-    )
+    # Seed 000's command, verbatim.
+    seed = [aws_cli(), "ssm", "get-parameters", "--names", f"{AL2_GPU}/image_id",
+            "--query", "Parameters[0].Value", "--output", "text"]  # fmt: skip
+    result = subprocess.run(seed, env=berth.env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    image_id = result.stdout.strip().strip('"')
+    image_id = result.stdout.strip()
     assert image_id.startswith("ami-") and len(image_id) == 21, image_id
     doc = berth.aws("ssm", "get-parameter", "--name", AL2_GPU)["Parameter"]
-    import json
-
     recommended = json.loads(doc["Value"])
     assert recommended["image_id"] == image_id
     assert "gpu" in recommended["image_name"] and recommended["schema_version"] == 1
