@@ -89,3 +89,49 @@ impl Resolved {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_model::agent_protocol::RegistryCredentials;
+    use berth_model::ecs::{ContainerDefinition, LogConfiguration, LogDriver};
+
+    fn resolved() -> Resolved {
+        Resolved {
+            containers: vec![ContainerSecrets {
+                container_name: "app".into(),
+                environment: [("A".to_string(), "1".to_string()), ("B".to_string(), "x=y".to_string())].into(),
+                log_options: [("token".to_string(), "t0k".to_string())].into(),
+                repository_credentials: Some(RegistryCredentials { username: "u".into(), password: "p".into() }),
+            }],
+        }
+    }
+
+    #[test]
+    fn values_land_where_ecs_puts_them() {
+        let r = resolved();
+        assert_eq!(r.env("app"), vec!["A=1", "B=x=y"]);
+        assert!(r.env("other").is_empty());
+        assert_eq!(r.registry_auth("app", "ghcr.io/team/app:1").map(|a| a.server), Some("ghcr.io".into()));
+        assert_eq!(r.registry_auth("app", "team/app:1").map(|a| a.server), Some("docker.io".into()));
+        assert!(r.registry_auth("other", "team/app:1").is_none());
+        let log = LogConfiguration {
+            log_driver: LogDriver::Awslogs,
+            options: Some([("awslogs-group".to_string(), "g".to_string())].into()),
+            secret_options: None,
+        };
+        let mut td = TaskDefinition {
+            container_definitions: Some(vec![
+                ContainerDefinition { name: Some("app".into()), log_configuration: Some(log), ..Default::default() },
+                ContainerDefinition { name: Some("side".into()), ..Default::default() },
+            ]),
+            ..Default::default()
+        };
+        r.apply_log_options(&mut td);
+        let defs = td.container_definitions.unwrap();
+        let options = defs[0].log_configuration.as_ref().unwrap().options.clone().unwrap();
+        assert_eq!(options.get("token").map(String::as_str), Some("t0k"));
+        assert_eq!(options.get("awslogs-group").map(String::as_str), Some("g"));
+        assert!(defs[1].log_configuration.is_none());
+    }
+}

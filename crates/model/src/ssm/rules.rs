@@ -142,9 +142,10 @@ fn check_data_type(data_type: &str, kind: ParameterType, value: &str) -> Result<
             "The data type {EC2_IMAGE} is supported only for String parameters, not {kind}."
         ))),
         EC2_IMAGE if is_ami_id(value) => Ok(()),
-        EC2_IMAGE => Err(SsmError::Validation(format!(
-            "The value {value} is not a valid image id: an aws:ec2:image parameter holds ami- and 8 or 17 hex digits."
-        ))),
+        // The value is not repeated: messages are logged, values never are.
+        EC2_IMAGE => Err(SsmError::Validation(
+            "The value is not a valid image id: an aws:ec2:image parameter holds ami- and 8 or 17 hex digits.".into(),
+        )),
         other => Err(SsmError::Validation(format!(
             "The following data type is not supported: {other} (Data type names are all lowercase.)"
         ))),
