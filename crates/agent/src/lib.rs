@@ -17,5 +17,6 @@ pub mod server;
 pub mod simulated;
 pub mod spec;
 pub mod task_runner;
+pub mod task_secrets;
 #[cfg(test)]
 mod testing;

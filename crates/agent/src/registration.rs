@@ -125,6 +125,12 @@ const CAPABILITIES: &[&str] = &[
     "ecs.capability.container-ordering",
     "ecs.capability.task-eni",
     "ecs.capability.docker-plugin.local",
+    // Secrets resolved through the server (task_secrets.rs).
+    "ecs.capability.secrets.ssm.environment-variables",
+    "ecs.capability.secrets.asm.environment-variables",
+    "ecs.capability.secrets.ssm.bootstrap.log-driver",
+    "ecs.capability.secrets.asm.bootstrap.log-driver",
+    "ecs.capability.private-registry-authentication.secretsmanager",
 ];
 
 #[cfg(test)]

@@ -23,9 +23,10 @@
 //! - The ECS health check's command already is Docker's `Test` form; ECS's defaults
 //!   (interval 30 s, timeout 5 s, retries 3, start period 0) fill the gaps.
 //! - Not mapped: `linuxParameters` (init process, capabilities, devices, tmpfs, shared
-//!   memory, swap), `links`, `secrets`, `environmentFiles`, `logConfiguration`,
+//!   memory, swap), `links`, `environmentFiles`, `logConfiguration`,
 //!   `systemControls`, `dockerSecurityOptions`, GPU `resourceRequirements`, and the
 //!   container metadata endpoint variables (berth serves no metadata endpoint).
+//!   `secrets` are resolved by the server and added by the task runner (`task_secrets`).
 
 use crate::runtime::{ContainerSpec, HealthCheckSpec, MountSource, MountSpec, NetworkSpec, PortSpec, Protocol, Ulimit};
 use berth_model::agent_protocol::labels;

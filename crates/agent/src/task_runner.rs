@@ -11,6 +11,7 @@ use crate::registry_auth;
 use crate::runtime::{ContainerState, PortSpec, Protocol, Runtime, RuntimeError, RuntimeEvent, Status};
 use crate::server::Server;
 use crate::spec::{self, TaskContext, TaskNetwork};
+use crate::task_secrets;
 use berth_model::Timestamp;
 use berth_model::agent_protocol::{ReportTaskStateRequest, TaskAssignment, labels};
 use berth_model::ecs::{
@@ -161,14 +162,29 @@ impl Run {
     async fn start(&mut self) -> Result<(), Stop> {
         self.pull_started_at = Some(Timestamp::now());
         self.report("PENDING", None).await;
-        let images: Vec<String> = self.definitions().iter().filter_map(|c| c.image.clone()).collect();
-        for image in images {
+        let ctx = self.context();
+        let secrets = task_secrets::resolve(
+            self.shared.server.as_ref(),
+            ctx.cluster,
+            ctx.container_instance_arn,
+            ctx.task_arn,
+            ctx.task_definition,
+        )
+        .await
+        .map_err(Stop::FailedToStart)?;
+        secrets.apply_log_options(&mut self.assignment.task_definition);
+        let images: Vec<(String, String)> =
+            self.definitions().iter().filter_map(|c| Some((name(c).to_string(), c.image.clone()?))).collect();
+        for (container, image) in images {
             if self.stop_desired() {
                 return Err(Stop::Desired);
             }
-            let auth = registry_auth::for_image(self.shared.server.as_ref(), &image)
-                .await
-                .map_err(|e| Stop::FailedToStart(format!("registry credentials for {image}: {e}")))?;
+            let auth = match secrets.registry_auth(&container, &image) {
+                Some(auth) => Some(auth),
+                None => registry_auth::for_image(self.shared.server.as_ref(), &image)
+                    .await
+                    .map_err(|e| Stop::FailedToStart(format!("registry credentials for {image}: {e}")))?,
+            };
             self.shared
                 .runtime
                 .ensure_image(&image, auth.as_ref())
@@ -186,6 +202,7 @@ impl Run {
             let ports = self.ports_of(name(def));
             let mut spec = spec::container_spec(&self.context(), def, &network, &ports);
             spec.env.extend(spec::gpu_env(&self.task, name(def)));
+            spec.env.extend(secrets.env(name(def)));
             let id = self.shared.runtime.create(&spec).await.map_err(|e| failed("CannotCreateContainerError", &e))?;
             self.ids.insert(name(def).to_string(), id);
         }

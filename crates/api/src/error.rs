@@ -285,6 +285,68 @@ impl From<berth_model::iam::IamError> for AwsError {
     }
 }
 
+/// SSM Parameter Store: its rules' refusals in the model's error codes (all 400).
+impl From<berth_model::ssm::SsmError> for AwsError {
+    fn from(e: berth_model::ssm::SsmError) -> Self {
+        use berth_model::ssm::SsmError as E;
+        let code = match &e {
+            E::Validation(_) => "ValidationException",
+            E::NotFound(_) => "ParameterNotFound",
+            E::AlreadyExists => "ParameterAlreadyExists",
+            E::VersionNotFound { .. } => "ParameterVersionNotFound",
+            E::MaxVersionLimit(..) => "ParameterMaxVersionLimitExceeded",
+            E::LabelLimit => "ParameterVersionLabelLimitExceeded",
+            E::PatternMismatch(_) => "ParameterPatternMismatchException",
+            E::InvalidAllowedPattern(..) => "InvalidAllowedPatternException",
+            E::HierarchyLevel => "HierarchyLevelLimitExceededException",
+            E::InvalidKeyId(_) => "InvalidKeyId",
+            E::UnsupportedParameterType(_) => "UnsupportedParameterType",
+            E::InvalidFilterKey(..) => "InvalidFilterKey",
+            E::InvalidFilterOption(..) => "InvalidFilterOption",
+            E::InvalidFilterValue(_) => "InvalidFilterValue",
+            E::InvalidNextToken => "InvalidNextToken",
+            E::InvalidResourceId(_) => "InvalidResourceId",
+            E::InvalidResourceType(_) => "InvalidResourceType",
+            E::TooManyTags(_) => "TooManyTagsError",
+        };
+        Self::bad_request(code, e.to_string())
+    }
+}
+
+/// Secrets Manager: its refusals in the model's error codes (all 400).
+impl From<berth_model::secretsmanager::SmError> for AwsError {
+    fn from(e: berth_model::secretsmanager::SmError) -> Self {
+        use berth_model::secretsmanager::SmError as E;
+        let code = match &e {
+            E::NotFound | E::ValueNotFound(_) => "ResourceNotFoundException",
+            E::Exists(_) | E::VersionExists => "ResourceExistsException",
+            E::MarkedForDeletion | E::InvalidRequest(_) => "InvalidRequestException",
+            E::InvalidParameter(_) => "InvalidParameterException",
+            E::Validation(_) => "ValidationException",
+        };
+        Self::bad_request(code, e.to_string())
+    }
+}
+
+impl AwsError {
+    /// ListSecrets given a NextToken it never handed out.
+    pub fn secretsmanager_invalid_next_token() -> Self {
+        Self::bad_request(
+            "InvalidNextTokenException",
+            "The NextToken is not valid: pass the previous response's NextToken unchanged.",
+        )
+    }
+}
+
+/// A sealed value that does not open (another data dir's master key?) or a failed
+/// random source: a server fault, logged without the value.
+impl From<crate::auth::sealer::SealError> for AwsError {
+    fn from(e: crate::auth::sealer::SealError) -> Self {
+        tracing::error!(error = %e, "sealing failure");
+        AwsError::internal("InternalFailure")
+    }
+}
+
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

@@ -12,6 +12,7 @@
 use crate::Timestamp;
 use crate::ecs::{Attachment, Container, HealthStatus, Task, TaskDefinition, TaskStopCode};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const TARGET_PREFIX: &str = "BerthAgent_V1";
 
@@ -93,6 +94,108 @@ pub struct ReportTaskStateResponse {
     pub revision: i64,
 }
 
+/// `ResolveSecrets`: the values a task's containers need before they are created (their
+/// `secrets`, logConfiguration `secretOptions` and `repositoryCredentials`), read by the
+/// server from Parameter Store and Secrets Manager for that task only, and only for the
+/// instance the task is placed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolveSecretsRequest {
+    pub cluster: String,
+    #[serde(rename = "containerInstance")]
+    pub container_instance: String,
+    #[serde(rename = "taskArn")]
+    pub task_arn: String,
+}
+
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResolveSecretsResponse {
+    /// Every container with something resolved, by name.
+    #[serde(default)]
+    pub containers: Vec<ContainerSecrets>,
+    /// Set when a value could not be read: the task's stoppedReason
+    /// (`ResourceInitializationError: unable to pull secrets or registry auth: ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// One container's resolved values. Debug shows names only: values never reach a log.
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerSecrets {
+    #[serde(rename = "containerName")]
+    pub container_name: String,
+    /// `secrets`: environment variable name → value.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// logConfiguration `secretOptions`: log driver option → value.
+    #[serde(rename = "logOptions", default)]
+    pub log_options: BTreeMap<String, String>,
+    #[serde(rename = "repositoryCredentials", default, skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<RegistryCredentials>,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for ResolveSecretsResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolveSecretsResponse")
+            .field("containers", &self.containers)
+            .field("failure", &self.failure)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ContainerSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerSecrets")
+            .field("container_name", &self.container_name)
+            .field("environment", &self.environment.keys().collect::<Vec<_>>())
+            .field("log_options", &self.log_options.keys().collect::<Vec<_>>())
+            .field("repository_credentials", &self.repository_credentials.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegistryCredentials(<redacted>)")
+    }
+}
+
+/// What a container of a task definition asks to have resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretUse {
+    Environment(String),
+    LogOption(String),
+    RepositoryCredentials,
+}
+
+/// Every value a task definition's containers reference: (container, use, valueFrom).
+pub fn secret_references(td: &TaskDefinition) -> Vec<(String, SecretUse, String)> {
+    let mut out = vec![];
+    for c in td.container_definitions.iter().flatten() {
+        let name = c.name.clone().unwrap_or_default();
+        for s in c.secrets.iter().flatten() {
+            out.push((name.clone(), SecretUse::Environment(s.name.clone()), s.value_from.clone()));
+        }
+        for s in c.log_configuration.iter().flat_map(|l| l.secret_options.iter().flatten()) {
+            out.push((name.clone(), SecretUse::LogOption(s.name.clone()), s.value_from.clone()));
+        }
+        if let Some(r) = &c.repository_credentials {
+            out.push((name.clone(), SecretUse::RepositoryCredentials, r.credentials_parameter.clone()));
+        }
+    }
+    out
+}
+
+/// The stoppedReason of a task whose secrets could not be read, as ECS words it.
+pub fn secrets_failure(detail: &str) -> String {
+    format!("ResourceInitializationError: unable to pull secrets or registry auth: {detail}")
+}
+
 /// Docker labels on every container the agent creates. The first five are the ECS
 /// agent's own, so tools that read them keep working; the last two let a restarted
 /// agent find its containers (and no other agent's) again.
@@ -106,4 +209,45 @@ pub mod labels {
     pub const CONTAINER_INSTANCE: &str = "dev.berth.container-instance";
     /// "pause" on the network-holding container of an awsvpc task; absent otherwise.
     pub const ROLE: &str = "dev.berth.role";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::{ContainerDefinition, LogConfiguration, LogDriver, RepositoryCredentials, Secret};
+
+    #[test]
+    fn lists_every_reference_and_never_debugs_values() {
+        let secret = |n: &str, v: &str| Secret { name: n.into(), value_from: v.into() };
+        let td = TaskDefinition {
+            container_definitions: Some(vec![ContainerDefinition {
+                name: Some("app".into()),
+                secrets: Some(vec![secret("DB", "/app/db")]),
+                log_configuration: Some(LogConfiguration {
+                    log_driver: LogDriver::Awslogs,
+                    options: None,
+                    secret_options: Some(vec![secret("token", "/log/token")]),
+                }),
+                repository_credentials: Some(RepositoryCredentials { credentials_parameter: "arn:reg".into() }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        assert_eq!(
+            secret_references(&td),
+            vec![
+                ("app".into(), SecretUse::Environment("DB".into()), "/app/db".into()),
+                ("app".into(), SecretUse::LogOption("token".into()), "/log/token".into()),
+                ("app".into(), SecretUse::RepositoryCredentials, "arn:reg".into()),
+            ]
+        );
+        let c = ContainerSecrets {
+            container_name: "app".into(),
+            environment: [("DB".to_string(), "hunter2".to_string())].into(),
+            log_options: Default::default(),
+            repository_credentials: Some(RegistryCredentials { username: "u".into(), password: "pw-hunter3".into() }),
+        };
+        let shown = format!("{:?}", ResolveSecretsResponse { containers: vec![c], failure: None });
+        assert!(shown.contains("DB") && !shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+    }
 }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agent_protocol;
+pub mod amis;
 pub mod arn;
 pub mod attributes;
 pub mod cluster_query;
@@ -20,7 +21,9 @@ pub mod keys;
 pub mod launch;
 pub mod lenient;
 pub mod records;
+pub mod secretsmanager;
 pub mod service;
+pub mod ssm;
 pub mod tags;
 pub mod task_lifecycle;
 pub mod taskdef;

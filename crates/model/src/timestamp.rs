@@ -53,7 +53,7 @@ pub fn to_iso8601(t: Timestamp) -> String {
 
 /// ISO 8601 text (any offset, any fraction), as query-protocol clients and earlier
 /// stored documents send it.
-fn from_iso8601(text: &str) -> Option<Timestamp> {
+pub fn from_iso8601(text: &str) -> Option<Timestamp> {
     let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     // Milliseconds, as `From<SystemTime>` counts them, so that a written time reads back equal.
     Some(Timestamp((at.unix_timestamp_nanos() / 1_000_000) as f64 / 1000.0))

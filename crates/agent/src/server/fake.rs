@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::agent_protocol::{
-    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest,
+    ResolveSecretsResponse,
 };
 use berth_model::ecs::{
     ContainerInstance, CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest,
@@ -38,6 +39,7 @@ pub enum Call {
     RegisterContainerInstance(RegisterContainerInstanceRequest),
     PollTasks(PollTasksRequest),
     ReportTaskState(ReportTaskStateRequest),
+    ResolveSecrets(ResolveSecretsRequest),
     GetAuthorizationToken,
     CreateLogGroup(CreateLogGroupRequest),
     CreateLogStream(CreateLogStreamRequest),
@@ -70,6 +72,8 @@ struct Inner {
     answers: VecDeque<PollTasksResponse>,
     away: bool,
     revision: i64,
+    /// What ResolveSecrets answers (nothing resolved unless a test scripts it).
+    secrets: ResolveSecretsResponse,
 }
 
 impl FakeServer {
@@ -81,6 +85,7 @@ impl FakeServer {
             answers: VecDeque::new(),
             away: false,
             revision: 0,
+            secrets: ResolveSecretsResponse::default(),
         };
         Self { inner: Arc::new(Mutex::new(inner)), polls: Arc::new(Notify::new()) }
     }
@@ -124,6 +129,11 @@ impl FakeServer {
     }
 
     /// Queues the answer that the instance was deregistered: the agent stops.
+    /// Scripts ResolveSecrets' answer.
+    pub fn answer_secrets(&self, answer: ResolveSecretsResponse) {
+        self.lock().secrets = answer;
+    }
+
     pub fn answer_deregistered(&self) {
         self.queue(|revision| PollTasksResponse { revision, instance_status: "INACTIVE".into(), tasks: vec![] });
     }
@@ -186,6 +196,11 @@ impl Server for FakeServer {
     ) -> Result<ReportTaskStateResponse, ClientError> {
         self.receive(Call::ReportTaskState(request.clone()))?;
         Ok(ReportTaskStateResponse::default())
+    }
+
+    async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError> {
+        self.receive(Call::ResolveSecrets(request.clone()))?;
+        Ok(self.lock().secrets.clone())
     }
 
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {

@@ -5,7 +5,8 @@ use super::Server;
 use crate::client::{ApiClient, ClientError};
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    self, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    self, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest,
+    ResolveSecretsResponse,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -49,6 +50,10 @@ impl Server for ApiClient {
         request: &ReportTaskStateRequest,
     ) -> Result<ReportTaskStateResponse, ClientError> {
         self.call(agent_protocol::TARGET_PREFIX, "ReportTaskState", request).await
+    }
+
+    async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError> {
+        self.call(agent_protocol::TARGET_PREFIX, "ResolveSecrets", request).await
     }
 
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {

@@ -9,7 +9,8 @@ pub mod http;
 use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest,
+    ResolveSecretsResponse,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -38,6 +39,9 @@ pub trait Server: Send + Sync + 'static {
     async fn poll_tasks(&self, request: &PollTasksRequest) -> Result<PollTasksResponse, ClientError>;
     async fn report_task_state(&self, request: &ReportTaskStateRequest)
     -> Result<ReportTaskStateResponse, ClientError>;
+    /// The values of a task's secrets, read by the server from Parameter Store and
+    /// Secrets Manager for this instance's task.
+    async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError>;
 
     // ECR: credentials for pulling from the server's registry.
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError>;

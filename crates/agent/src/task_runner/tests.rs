@@ -280,3 +280,67 @@ async fn a_started_task_whose_containers_vanished_is_reported_stopped() {
     );
     assert!(actions(&f.runtime).is_empty(), "nothing is started again");
 }
+
+fn with_secrets(name: &str) -> ContainerDefinition {
+    use berth_model::ecs::{RepositoryCredentials, Secret};
+    ContainerDefinition {
+        image: Some("private.example:5000/app:1".into()),
+        secrets: Some(vec![Secret { name: "DB_PASSWORD".into(), value_from: "/app/db".into() }]),
+        repository_credentials: Some(RepositoryCredentials {
+            credentials_parameter: "arn:aws:secretsmanager:us-east-1:000000000000:secret:reg-AbC123".into(),
+        }),
+        ..container(name)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn secrets_become_environment_and_pull_credentials() {
+    use berth_model::agent_protocol::{ContainerSecrets, RegistryCredentials, ResolveSecretsResponse};
+    let f = fixture();
+    f.server.answer_secrets(ResolveSecretsResponse {
+        containers: vec![ContainerSecrets {
+            container_name: "web".into(),
+            environment: [("DB_PASSWORD".to_string(), "hunter2".to_string())].into(),
+            log_options: Default::default(),
+            repository_credentials: Some(RegistryCredentials { username: "robot".into(), password: "pw".into() }),
+        }],
+        failure: None,
+    });
+    let _runner = f.run(assignment("t1", vec![with_secrets("web")]), vec![]);
+    until_reported(&f.server, RUNNING).await;
+    let asked = f.server.received().into_iter().any(|r| {
+        matches!(r.call, fake::Call::ResolveSecrets(req) if req.task_arn == task_arn("t1") && req.container_instance == INSTANCE_ARN)
+    });
+    assert!(asked, "the agent asked the server for this task's secrets");
+    let auth = RegistryAuth { username: "robot".into(), password: "pw".into(), server: "private.example:5000".into() };
+    assert_eq!(
+        actions(&f.runtime)[0],
+        Call::EnsureImage { image: "private.example:5000/app:1".into(), auth: Some(auth), pulled: true }
+    );
+    let created = f.runtime.container(&docker_name("t1", "web")).unwrap();
+    assert!(created.spec.env.contains(&"DB_PASSWORD=hunter2".to_string()), "{:?}", created.spec.env);
+    let reports = format!("{:?}", f.server.reports());
+    assert!(!reports.contains("hunter2"), "a value never goes into a report");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_secret_that_cannot_be_read_fails_the_task_before_anything_is_pulled() {
+    use berth_model::agent_protocol::ResolveSecretsResponse;
+    let f = fixture();
+    let reason = "ResourceInitializationError: unable to pull secrets or registry auth: invalid parameters: /app/db";
+    f.server.answer_secrets(ResolveSecretsResponse { containers: vec![], failure: Some(reason.into()) });
+    f.run(assignment("t1", vec![with_secrets("web")]), vec![]).finished().await;
+    assert_eq!(f.server.statuses(), ["PENDING", STOPPED]);
+    let stopped = f.last_report();
+    assert_eq!(stopped.stop_code, Some(TaskStopCode::TaskFailedToStart));
+    assert_eq!(stopped.stopped_reason.as_deref(), Some(reason));
+    assert!(!actions(&f.runtime).iter().any(|c| matches!(c, Call::EnsureImage { .. })), "nothing pulled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_without_secrets_never_asks_for_them() {
+    let f = fixture();
+    let _runner = f.run(assignment("t1", vec![container("web")]), vec![]);
+    until_reported(&f.server, RUNNING).await;
+    assert!(!f.server.received().iter().any(|r| matches!(r.call, fake::Call::ResolveSecrets(_))));
+}

@@ -64,6 +64,11 @@ impl Keyring {
         Self { sealer, opened: RwLock::new(HashMap::new()) }
     }
 
+    /// The data dir's sealer, which also seals SSM and Secrets Manager values at rest.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
     /// The active key `id` as the store has it now, or None when there is no such key
     /// or it is inactive.
     pub async fn lookup(&self, store: &dyn Store, id: &str) -> Result<Option<OpenKey>, KeyringError> {

@@ -1,6 +1,7 @@
-//! Secrets at rest: access-key secrets are stored sealed with XChaCha20-Poly1305 under a
-//! 256-bit master key that lives only in `<data-dir>/master.key` (mode 0600). A copy of
-//! the store alone (a backup, an etcd snapshot) reveals no secret.
+//! Secrets at rest: access-key secrets, SSM parameter values and Secrets Manager values
+//! are stored sealed with XChaCha20-Poly1305 under a 256-bit master key that lives only
+//! in `<data-dir>/master.key` (mode 0600). A copy of the store alone (a backup, an etcd
+//! snapshot) reveals no secret.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

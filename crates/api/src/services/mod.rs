@@ -14,6 +14,8 @@ pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
+pub mod secretsmanager;
+pub mod ssm;
 pub mod sts;
 
 /// Every service berth serves on its API port.
@@ -25,6 +27,8 @@ pub const ALL: &[&Service] = &[
     &sts::SERVICE,
     &elbv2::SERVICE,
     &iam::SERVICE,
+    &ssm::SERVICE,
+    &secretsmanager::SERVICE,
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and

@@ -4,3 +4,5 @@ pub mod ecs;
 pub mod elbv2;
 pub mod iam;
 pub mod logs;
+pub mod secretsmanager;
+pub mod ssm;

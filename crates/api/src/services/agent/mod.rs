@@ -1,12 +1,15 @@
 //! The berth agent protocol (`X-Amz-Target: BerthAgent_V1.<Op>`, see
 //! `berth_model::agent_protocol`): PollTasks, the agent's long poll and heartbeat, and
-//! ReportTaskState, what it observed of a task. Errors use ECS's codes.
+//! ReportTaskState, what it observed of a task; ResolveSecrets (`secrets.rs`), the values
+//! a task's containers are created with. Errors use ECS's codes.
 //!
 //! PollTasks is level-triggered: each answer is the whole desired state of the
 //! instance (every task placed on it that has not reported STOPPED, with its exact task
 //! definition revision) and the store revision it was read at. Given that revision back
 //! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
 //! the instance's tasks or the instance itself changes after it, then answers.
+
+mod secrets;
 
 use super::ecs::clusters;
 use crate::context::Ctx;
@@ -35,6 +38,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
     dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {
         "PollTasks" => poll,
         "ReportTaskState" => report,
+        "ResolveSecrets" => secrets::resolve,
     })
 }
 

@@ -1,0 +1,109 @@
+//! GetParameter, GetParameters, GetParametersByPath: stored parameters and the public
+//! ones, values opened only `WithDecryption` for SecureStrings.
+
+use super::parameters::{token, view};
+use super::{max_results, public_parameter, resolve, stored_parameter};
+use crate::context::Ctx;
+use crate::error::AwsError;
+use berth_model::ssm::filters::{self, Operation};
+use berth_model::ssm::names::{self, Reference};
+use berth_model::ssm::records::ParameterRecord;
+use berth_model::ssm::*;
+use berth_store::documents;
+
+pub async fn get(ctx: Ctx, req: GetParameterRequest) -> Result<GetParameterResult, AwsError> {
+    let reference = Reference::parse(&req.name)?;
+    let parameter = resolve(&ctx, &reference, req.with_decryption.unwrap_or(false)).await?;
+    Ok(GetParameterResult { parameter: Some(parameter) })
+}
+
+pub async fn get_many(ctx: Ctx, req: GetParametersRequest) -> Result<GetParametersResult, AwsError> {
+    if req.names.is_empty() || req.names.len() > 10 {
+        return Err(SsmError::Validation(format!(
+            "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10 (it has {})",
+            req.names.len()
+        ))
+        .into());
+    }
+    let decrypt = req.with_decryption.unwrap_or(false);
+    let (mut found, mut invalid) = (vec![], vec![]);
+    for name in &req.names {
+        let answer = match Reference::parse(name) {
+            Ok(reference) => resolve(&ctx, &reference, decrypt).await,
+            Err(e) => Err(e.into()),
+        };
+        match answer {
+            Ok(p) => found.push(p),
+            // A name that is not there, or not a name at all, is listed, not an error.
+            Err(e) if e.status.is_client_error() => invalid.push(name.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(GetParametersResult { parameters: Some(found), invalid_parameters: Some(invalid) })
+}
+
+pub async fn by_path(ctx: Ctx, req: GetParametersByPathRequest) -> Result<GetParametersByPathResult, AwsError> {
+    let size = max_results(req.max_results, 10, 10)?;
+    let path = req.path.trim_end_matches('/');
+    if !req.path.starts_with('/') || (!path.is_empty() && names::validate(path).is_err()) {
+        return Err(SsmError::Validation(format!(
+            "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_. (given: {})",
+            req.path
+        ))
+        .into());
+    }
+    let recursive = req.recursive.unwrap_or(false);
+    let checked = filters::check(Operation::GetParametersByPath, req.parameter_filters.as_deref().unwrap_or_default())?;
+    let after = token(req.next_token.as_deref())?;
+    let decrypt = req.with_decryption.unwrap_or(false);
+    let is_next = |name: &str| filters::under(name, &req.path, recursive) && after.is_none_or(|a| name > a);
+
+    // Stored parameters in key (= name) order, looked at from the token on; filtered on
+    // the key before anything is decoded.
+    let (kvs, _) = ctx.store().range(&keys::parameters_under(path)).await?;
+    let mut stored = kvs.iter().filter(|kv| keys::name_of(&kv.key).is_some_and(is_next)).peekable();
+    let mut public = public::all().into_iter().filter(|p| is_next(&p.name)).peekable();
+    let mut out: Vec<Parameter> = vec![];
+    let mut next_token = None;
+    loop {
+        // Merge the two name-ordered sources.
+        let take_public = match (stored.peek(), public.peek()) {
+            (None, None) => break,
+            (Some(kv), Some(p)) => p.name.as_str() < keys::name_of(&kv.key).unwrap_or_default(),
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+        };
+        let parameter = if take_public {
+            let Some(p) = public.next() else { break };
+            if !checked.is_empty() {
+                // Public parameters have no tags, labels or keys to filter on but their type.
+                let v = filters::View {
+                    name: &p.name,
+                    kind: "String",
+                    key_id: None,
+                    tier: "Standard",
+                    data_type: "text",
+                    labels: vec![],
+                    tags: vec![],
+                };
+                if !checked.iter().all(|f| f.matches(&v)) {
+                    continue;
+                }
+            }
+            public_parameter(&ctx, p, None)
+        } else {
+            let Some(kv) = stored.next() else { break };
+            let Some(doc) = documents::decodable::<ParameterRecord>(kv) else { continue };
+            if !checked.iter().all(|f| f.matches(&view(&doc.value))) {
+                continue;
+            }
+            stored_parameter(&ctx, &doc.value, None, decrypt)?
+        };
+        if out.len() == size {
+            next_token = out.last().and_then(|p| p.name.clone());
+            break;
+        }
+        out.push(parameter);
+    }
+    Ok(GetParametersByPathResult { parameters: Some(out), next_token })
+}

@@ -1,0 +1,112 @@
+"""Container secrets as ECS injects them: a task's `secrets` from an SSM parameter and from a JSON key of a
+Secrets Manager secret become environment variables of its real Docker container (seen in its awslogs
+output), never appear in DescribeTasks; a service's forced new deployment picks up an updated secret; a
+missing parameter fails the task with ECS's ResourceInitializationError."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from agent_harness import TEST_IMAGE, AgentProcess
+from berth_harness import unique
+
+WAIT = {"Delay": 1, "MaxAttempts": 120}
+
+
+@pytest.fixture
+def cluster(berth, tmp_path, test_image):
+    name = unique("secrets")
+    berth.client("ecs").create_cluster(clusterName=name)
+    agent = AgentProcess(berth, name, tmp_path / "agent").start()
+    yield name
+    agent.close()
+
+
+def printer(ecs, group: str, secrets: list[dict], script: str) -> str:
+    c = {
+        "name": "printer", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": ["sh", "-c", script],
+        "secrets": secrets,
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs",
+            "awslogs-create-group": "true"}},
+    }  # fmt: skip
+    td = ecs.register_task_definition(family=unique("secrets"), networkMode="bridge", containerDefinitions=[c])
+    return td["taskDefinition"]["taskDefinitionArn"]
+
+
+def messages(berth, group: str, task_arn: str) -> list[str]:
+    stream = f"ecs/printer/{task_arn.rsplit('/', 1)[-1]}"
+    out = berth.aws("logs", "get-log-events", "--log-group-name", group, "--log-stream-name", stream, "--start-from-head")
+    return [e["message"] for e in out["events"]]
+
+
+def secrets_and_values(berth):
+    ssm, sm = berth.client("ssm"), berth.client("secretsmanager")
+    param = f"/{unique('app')}/db-host"
+    ssm.put_parameter(Name=param, Value="db.internal:5432", Type="SecureString")
+    secret = sm.create_secret(Name=unique("app-creds"), SecretString=json.dumps({"password": "s3cr3t-pw", "user": "app"}))
+    return param, secret["ARN"]
+
+
+def test_secrets_reach_the_container_and_nowhere_in_the_api(berth, cluster):
+    ecs = berth.client("ecs")
+    param, secret_arn = secrets_and_values(berth)
+    group = unique("/ecs/secrets")
+    secrets = [{"name": "DB_HOST", "valueFrom": param}, {"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:password::"}]
+    td = printer(ecs, group, secrets, 'echo "host=$DB_HOST"; echo "password=$DB_PASSWORD"')
+    arn = ecs.run_task(cluster=cluster, taskDefinition=td)["tasks"][0]["taskArn"]
+    ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[arn], WaiterConfig=WAIT)
+    task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
+    assert task["stopCode"] == "EssentialContainerExited" and task["containers"][0]["exitCode"] == 0, task
+    assert messages(berth, group, arn) == ["host=db.internal:5432", "password=s3cr3t-pw"]
+    described = json.dumps(task, default=str)
+    assert "s3cr3t-pw" not in described and "db.internal" not in described
+    assert "s3cr3t-pw" not in berth.log_text()
+
+
+def test_a_forced_new_deployment_picks_up_the_updated_secret(berth, cluster):
+    ecs, sm = berth.client("ecs"), berth.client("secretsmanager")
+    param, secret_arn = secrets_and_values(berth)
+    group = unique("/ecs/rotate")
+    td = printer(ecs, group, [{"name": "PW", "valueFrom": f"{secret_arn}:password::"}],
+                 "trap 'exit 0' TERM; echo \"pw=$PW\"; sleep 600 & wait")  # fmt: skip
+    service = unique("svc")
+    ecs.create_service(cluster=cluster, serviceName=service, taskDefinition=td, desiredCount=1,
+                       deploymentConfiguration={"minimumHealthyPercent": 0, "maximumPercent": 100})  # fmt: skip
+    ecs.get_waiter("services_stable").wait(cluster=cluster, services=[service], WaiterConfig=WAIT)
+    first = ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"][0]
+    sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({"password": "rotated-pw"}))
+    ecs.update_service(cluster=cluster, service=service, forceNewDeployment=True)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        running = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="RUNNING")["taskArns"]
+        fresh = [t for t in running if t != first]
+        if fresh and messages_or_empty(berth, group, fresh[0]) == ["pw=rotated-pw"]:
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"the new deployment's task never printed the rotated secret: {running}")
+    assert messages(berth, group, first) == ["pw=s3cr3t-pw"]
+    ecs.delete_service(cluster=cluster, service=service, force=True)
+
+
+def messages_or_empty(berth, group: str, task_arn: str) -> list[str]:
+    try:
+        return messages(berth, group, task_arn)
+    except AssertionError:
+        return []
+
+
+def test_a_missing_parameter_fails_the_task_with_ecs_reason(berth, cluster):
+    ecs = berth.client("ecs")
+    missing = f"/{unique('nowhere')}/param"
+    td = printer(ecs, unique("/ecs/missing"), [{"name": "X", "valueFrom": missing}], "echo never")
+    arn = ecs.run_task(cluster=cluster, taskDefinition=td)["tasks"][0]["taskArn"]
+    ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[arn], WaiterConfig=WAIT)
+    task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("ResourceInitializationError: unable to pull secrets or registry auth: ")
+    assert missing in task["stoppedReason"] and "ParameterNotFound" in task["stoppedReason"]
