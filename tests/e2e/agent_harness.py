@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -34,9 +35,18 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def http_get(url: str, timeout: float = 5.0) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback and berth's own networks
-        return resp.read().decode()
+def http_get(url: str, timeout: float = 5.0, connect_within: float = 15.0) -> str:
+    """GET `url`. A task is RUNNING once its process has started, which may be before it listens (as on
+    ECS), so a refused connection is retried for `connect_within` seconds."""
+    deadline = time.monotonic() + connect_within
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback and berth's own networks
+                return resp.read().decode()
+        except urllib.error.URLError as err:
+            if not isinstance(err.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 class AgentProcess:
