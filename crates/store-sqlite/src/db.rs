@@ -148,23 +148,38 @@ pub(super) fn prefix_end(prefix: &str) -> Option<String> {
 }
 
 /// Every key with `prefix`, in key order, and the revision they were read at.
-pub(super) fn range(conn: &mut Connection, prefix: &str) -> Result<(Vec<KeyValue>, Revision)> {
+/// One page of a prefix range (see `Store::range_page`); the key is the table's primary key,
+/// so a page costs its own rows, wherever it starts.
+pub(super) fn range_page(
+    conn: &mut Connection,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<KeyValue>, Revision)> {
     let tx = conn.transaction().map_err(db_err("starting read transaction"))?;
     let current = meta_get(&tx, "revision")?;
+    // SQLite's LIMIT takes an i64; a negative one means no limit.
+    let limit = i64::try_from(limit).unwrap_or(-1);
+    let after = after.unwrap_or("");
+    // Two statements rather than `?2 IS NULL OR key < ?2`, so that the end bound is an index
+    // bound and a range stops at its prefix's end instead of scanning the rest of the table.
     let kvs = match prefix_end(prefix) {
-        Some(end) => {
-            tx.prepare_cached(
+        Some(end) => tx
+            .prepare_cached(
                 "SELECT key, value, create_revision, mod_revision FROM kv \
-                 WHERE key >= ?1 AND key < ?2 ORDER BY key",
+                 WHERE key >= ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
             )
-            .and_then(|mut stmt| stmt.query_map(params![prefix, end], row_to_kv)?.collect::<rusqlite::Result<Vec<_>>>())
-        }
+            .and_then(|mut stmt| {
+                stmt.query_map(params![prefix, after, end, limit], row_to_kv)?.collect::<rusqlite::Result<Vec<_>>>()
+            }),
         None => tx
             .prepare_cached(
                 "SELECT key, value, create_revision, mod_revision FROM kv \
-                 WHERE key >= ?1 ORDER BY key",
+                 WHERE key >= ?1 AND key > ?2 ORDER BY key LIMIT ?3",
             )
-            .and_then(|mut stmt| stmt.query_map([prefix], row_to_kv)?.collect::<rusqlite::Result<Vec<_>>>()),
+            .and_then(|mut stmt| {
+                stmt.query_map(params![prefix, after, limit], row_to_kv)?.collect::<rusqlite::Result<Vec<_>>>()
+            }),
     }
     .map_err(db_err("reading range"))?;
     tx.finish().map_err(db_err("ending read transaction"))?;

@@ -172,9 +172,9 @@ impl Store for SqliteStore {
         self.blocking(move |_, conn| db::get(conn, &key)).await
     }
 
-    async fn range(&self, prefix: &str) -> Result<(Vec<KeyValue>, Revision)> {
-        let prefix = prefix.to_owned();
-        self.blocking(move |_, conn| db::range(conn, &prefix)).await
+    async fn range_page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<(Vec<KeyValue>, Revision)> {
+        let (prefix, after) = (prefix.to_owned(), after.map(str::to_owned));
+        self.blocking(move |_, conn| db::range_page(conn, &prefix, after.as_deref(), limit)).await
     }
 
     async fn txn(&self, txn: Txn) -> Result<TxnResult> {

@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             txns::delete_then_recreate_gets_a_new_create_revision,
             txns::ops_of_one_txn_share_one_revision,
             ranges::range_prefix_edge_cases,
+            ranges::range_pages_walk_a_prefix_in_key_order,
             watches::watch_prefix_filter_matches_range_semantics,
             watches::watch_replays_history_then_continues_live,
             watches::watch_from_a_future_revision_skips_until_then,

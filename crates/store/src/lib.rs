@@ -128,7 +128,13 @@ pub trait Store: Send + Sync + 'static {
     async fn revision(&self) -> Result<Revision>;
     async fn get(&self, key: &str) -> Result<Option<KeyValue>>;
     /// Every key starting with `prefix`, in key order, and the revision they were read at.
-    async fn range(&self, prefix: &str) -> Result<(Vec<KeyValue>, Revision)>;
+    async fn range(&self, prefix: &str) -> Result<(Vec<KeyValue>, Revision)> {
+        self.range_page(prefix, None, usize::MAX).await
+    }
+    /// One page of a range: at most `limit` keys starting with `prefix` and greater than
+    /// `after` (from the first when `after` is None), in key order, and the revision they
+    /// were read at. Paged listings read one page, not the whole prefix.
+    async fn range_page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<(Vec<KeyValue>, Revision)>;
     async fn txn(&self, txn: Txn) -> Result<TxnResult>;
     /// Events for keys under `prefix` with revision > `after`, oldest first: first the
     /// history since `after`, then live events as they commit. The stream ends when the

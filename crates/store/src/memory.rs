@@ -158,9 +158,14 @@ impl Store for MemoryStore {
         Ok(self.inner.lock().kv.get(key).cloned())
     }
 
-    async fn range(&self, prefix: &str) -> Result<(Vec<KeyValue>, Revision)> {
+    async fn range_page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<(Vec<KeyValue>, Revision)> {
+        use std::ops::Bound;
         let state = self.inner.lock();
-        let kvs = state.kv.range(prefix.to_owned()..).take_while(|(key, _)| key.starts_with(prefix));
+        let start = match after {
+            Some(after) if after >= prefix => Bound::Excluded(after.to_owned()),
+            _ => Bound::Included(prefix.to_owned()),
+        };
+        let kvs = state.kv.range((start, Bound::Unbounded)).take_while(|(key, _)| key.starts_with(prefix)).take(limit);
         Ok((kvs.map(|(_, kv)| kv.clone()).collect(), state.revision))
     }
 

@@ -1,4 +1,4 @@
-//! Prefix ranges: byte order, and prefixes taken literally.
+//! Prefix ranges: byte order, prefixes taken literally, and pages of a range.
 
 use std::sync::Arc;
 
@@ -53,4 +53,35 @@ pub async fn range_prefix_edge_cases(store: Arc<dyn Store>) {
     let (kvs, rev) = store.range("a%").await.unwrap();
     assert_eq!(rev, all.len() as Revision);
     assert_eq!(kvs[1].value, b"a%b/1");
+}
+
+pub async fn range_pages_walk_a_prefix_in_key_order(store: Arc<dyn Store>) {
+    for key in ["p", "p/a", "p/b", "p/c", "p/d", "p/e", "q/a"] {
+        put(&*store, key, key.as_bytes()).await;
+    }
+    let page = |after: Option<&'static str>, limit| {
+        let store = store.clone();
+        async move {
+            let (kvs, _) = store.range_page("p/", after, limit).await.unwrap();
+            kvs.into_iter().map(|kv| kv.key).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(None, 2).await, ["p/a", "p/b"]);
+    assert_eq!(page(Some("p/b"), 2).await, ["p/c", "p/d"]);
+    assert_eq!(page(Some("p/d"), 2).await, ["p/e"], "the last page stops at the prefix's end");
+    assert_eq!(page(Some("p/e"), 2).await, Vec::<String>::new());
+    // `after` may be no key at all, or before the prefix.
+    assert_eq!(page(Some("p/bb"), 10).await, ["p/c", "p/d", "p/e"]);
+    assert_eq!(page(Some("a"), 1).await, ["p/a"]);
+    assert_eq!(page(Some("z"), 10).await, Vec::<String>::new());
+    assert_eq!(page(None, 0).await, Vec::<String>::new());
+    // A whole walk in pages is the range.
+    let (mut walked, mut after) = (vec![], None::<String>);
+    loop {
+        let (kvs, _) = store.range_page("", after.as_deref(), 3).await.unwrap();
+        let Some(last) = kvs.last() else { break };
+        after = Some(last.key.clone());
+        walked.extend(kvs.into_iter().map(|kv| kv.key));
+    }
+    assert_eq!(walked, keys(&*store, "").await);
 }

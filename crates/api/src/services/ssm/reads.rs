@@ -42,6 +42,9 @@ pub async fn get_many(ctx: Ctx, req: GetParametersRequest) -> Result<GetParamete
     Ok(GetParametersResult { parameters: Some(found), invalid_parameters: Some(invalid) })
 }
 
+/// How many stored keys GetParametersByPath reads at a time.
+const STORE_PAGE: usize = 100;
+
 pub async fn by_path(ctx: Ctx, req: GetParametersByPathRequest) -> Result<GetParametersByPathResult, AwsError> {
     let size = max_results(req.max_results, 10, 10)?;
     let path = req.path.trim_end_matches('/');
@@ -58,10 +61,30 @@ pub async fn by_path(ctx: Ctx, req: GetParametersByPathRequest) -> Result<GetPar
     let decrypt = req.with_decryption.unwrap_or(false);
     let is_next = |name: &str| filters::under(name, &req.path, recursive) && after.is_none_or(|a| name > a);
 
-    // Stored parameters in key (= name) order, looked at from the token on; filtered on
-    // the key before anything is decoded.
-    let (kvs, _) = ctx.store().range(&keys::parameters_under(path)).await?;
-    let mut stored = kvs.iter().filter(|kv| keys::name_of(&kv.key).is_some_and(is_next)).peekable();
+    // Stored parameters in key (= name) order from the token on, filtered on the key before
+    // anything is decoded, read a store page at a time until one more than a page has passed
+    // the filters: the merge below takes no more than that.
+    let prefix = keys::parameters_under(path);
+    let mut after_key = after.map(keys::parameter);
+    let mut candidates: Vec<ParameterRecord> = vec![];
+    'pages: loop {
+        let (kvs, _) = ctx.store().range_page(&prefix, after_key.as_deref(), STORE_PAGE).await?;
+        let Some(last) = kvs.last() else { break };
+        after_key = Some(last.key.clone());
+        for kv in kvs.iter().filter(|kv| keys::name_of(&kv.key).is_some_and(is_next)) {
+            let Some(doc) = documents::decodable::<ParameterRecord>(kv) else { continue };
+            if checked.iter().all(|f| f.matches(&view(&doc.value))) {
+                candidates.push(doc.value);
+                if candidates.len() > size {
+                    break 'pages;
+                }
+            }
+        }
+        if kvs.len() < STORE_PAGE {
+            break;
+        }
+    }
+    let mut stored = candidates.iter().peekable();
     let mut public = public::all().into_iter().filter(|p| is_next(&p.name)).peekable();
     let mut out: Vec<Parameter> = vec![];
     let mut next_token = None;
@@ -69,7 +92,7 @@ pub async fn by_path(ctx: Ctx, req: GetParametersByPathRequest) -> Result<GetPar
         // Merge the two name-ordered sources.
         let take_public = match (stored.peek(), public.peek()) {
             (None, None) => break,
-            (Some(kv), Some(p)) => p.name.as_str() < keys::name_of(&kv.key).unwrap_or_default(),
+            (Some(record), Some(p)) => p.name < record.name,
             (None, Some(_)) => true,
             (Some(_), None) => false,
         };
@@ -92,12 +115,8 @@ pub async fn by_path(ctx: Ctx, req: GetParametersByPathRequest) -> Result<GetPar
             }
             public_parameter(&ctx, p, None)
         } else {
-            let Some(kv) = stored.next() else { break };
-            let Some(doc) = documents::decodable::<ParameterRecord>(kv) else { continue };
-            if !checked.iter().all(|f| f.matches(&view(&doc.value))) {
-                continue;
-            }
-            stored_parameter(&ctx, &doc.value, None, decrypt)?
+            let Some(record) = stored.next() else { break };
+            stored_parameter(&ctx, record, None, decrypt)?
         };
         if out.len() == size {
             next_token = out.last().and_then(|p| p.name.clone());
