@@ -10,6 +10,7 @@ pub mod error;
 mod front_door;
 mod instance_changes;
 pub mod protocol;
+mod route;
 mod services;
 
 pub use context::{Api, Caller, Ctx};

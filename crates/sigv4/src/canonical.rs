@@ -16,6 +16,11 @@ impl<'a> Headers<'a> {
         Headers { by_name }
     }
 
+    /// The lowercase names present, sorted.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+
     /// All values of a header; `name` must be lowercase.
     pub(crate) fn all(&self, name: &str) -> &[&'a str] {
         self.by_name.get(name).map_or(&[], Vec::as_slice)

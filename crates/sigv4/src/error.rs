@@ -126,6 +126,26 @@ pub enum Sigv4Error {
     )]
     ContentSha256Mismatch,
 
+    /// The credential scope names another service than the one that handles the request.
+    #[error("Credential should be scoped to correct service: '{expected}'.")]
+    WrongService { expected: String },
+
+    /// The credential scope names a region the request is not served in.
+    #[error("Credential should be scoped to a valid region, not '{region}'.")]
+    WrongRegion { region: String },
+
+    /// Headers that decide what the request does are present but not signed (a comma-separated
+    /// list of their lowercase names).
+    #[error(
+        "There were headers present in the request which were not signed: {0}. Include every \
+         x-amz-* header, X-Amz-Target and Content-Type in SignedHeaders, as the AWS SDKs do."
+    )]
+    HeadersNotSigned(String),
+
+    /// A presigned URL where the operation, method or body does not allow one; the message says why.
+    #[error("{0}")]
+    PresignNotAllowed(String),
+
     /// The signature computed with the given secret differs from the one in the request.
     ///
     /// The canonical request and string to sign are kept for server-side debugging logs; neither
@@ -151,13 +171,17 @@ impl Sigv4Error {
             | Sigv4Error::MissingDate
             | Sigv4Error::MalformedDate(_)
             | Sigv4Error::InvalidExpires(_)
-            | Sigv4Error::UnsupportedContentSha256(_) => Kind::Malformed,
+            | Sigv4Error::UnsupportedContentSha256(_)
+            | Sigv4Error::HeadersNotSigned(_)
+            | Sigv4Error::PresignNotAllowed(_) => Kind::Malformed,
             Sigv4Error::SignatureExpired { .. }
             | Sigv4Error::SignatureNotYetCurrent { .. }
             | Sigv4Error::RequestExpired { .. } => Kind::Expired,
             // AWS answers scope problems with the signature codes, not IncompleteSignature.
             Sigv4Error::CredentialDateMismatch { .. }
             | Sigv4Error::InvalidTerminator(_)
+            | Sigv4Error::WrongService { .. }
+            | Sigv4Error::WrongRegion { .. }
             | Sigv4Error::ContentSha256Mismatch
             | Sigv4Error::SignatureMismatch { .. } => Kind::SignatureMismatch,
         }

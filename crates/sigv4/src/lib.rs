@@ -3,19 +3,28 @@
 //! in the header form (`Authorization: AWS4-HMAC-SHA256 ...`) and the presigned-URL form
 //! (`X-Amz-Algorithm=...` query parameters). No I/O and no HTTP framework types.
 //!
-//! A server verifies a request in two steps, looking up the secret in between:
+//! A server verifies a request in three steps, looking up the secret before the last:
 //!
 //! ```
-//! # use berth_sigv4::{Request, parse, verify};
+//! # use berth_sigv4::{Expected, Request, binding, parse, verify};
 //! # fn secret_for(_: &str) -> Option<String> { None }
 //! # let headers = [("Host", "127.0.0.1:4566")];
 //! let req = Request { method: "POST", path: "/", query: "", headers: &headers, body: b"{}" };
+//! // What the server decided the request does (service, region, the headers that chose it).
+//! let expected = Expected {
+//!     service: "ecs",
+//!     region: "us-east-1",
+//!     operation_headers: &["content-type", "x-amz-target"],
+//!     presignable: false,
+//! };
 //! match parse(&req) {
 //!     Ok(parsed) => {
-//!         let cred = parsed.credential();
-//!         // Check cred.region / cred.service, look up cred.access_key_id ...
-//!         if let Some(secret) = secret_for(&cred.access_key_id) {
-//!             let _ = verify(&req, &parsed, &secret, time::OffsetDateTime::now_utc());
+//!         // The signature must cover what the server is about to do ...
+//!         if binding::check(&req, &parsed, &expected).is_ok() {
+//!             // ... and be the key holder's.
+//!             if let Some(secret) = secret_for(&parsed.credential().access_key_id) {
+//!                 let _ = verify(&req, &parsed, &secret, time::OffsetDateTime::now_utc());
+//!             }
 //!         }
 //!     }
 //!     Err(e) => { let _ = e.kind(); /* map to an AWS error code */ }
@@ -28,6 +37,7 @@
 //! paths and its streaming payloads are not supported.
 
 pub mod authorization;
+pub mod binding;
 mod canonical;
 mod date;
 mod error;
@@ -38,6 +48,7 @@ use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
 pub use authorization::{ALGORITHM, Credential};
+pub use binding::Expected;
 pub use error::{Kind, Sigv4Error};
 
 use canonical::Headers;

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use berth_sigv4::{Form, Kind, Request, parse, verify};
+use berth_sigv4::{Expected, Form, Kind, Request, binding, parse, verify};
 use time::OffsetDateTime;
 
 const SECRET: &str = "botocore/Secret+Key/EXAMPLE";
@@ -120,6 +120,15 @@ fn botocore_signed_requests_verify() {
         assert!(cred.access_key_id.ends_with("BOTOCORE"), "{}", c.name);
         assert_eq!(cred.session_token.is_some(), c.name.contains("session token"), "{}", c.name);
         assert_eq!(matches!(parsed.form(), Form::Presigned { .. }), c.name.contains("presigned"), "{}", c.name);
+        // botocore signs every header a server reads to choose the operation.
+        let json = c.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("x-amz-target"));
+        let expected = Expected {
+            service: &cred.service,
+            region: &cred.region,
+            operation_headers: if json { &["content-type", "x-amz-target"] } else { &["content-type"] },
+            presignable: !json,
+        };
+        binding::check(&req, &parsed, &expected).unwrap_or_else(|e| panic!("{}: {e:?}", c.name));
         verify(&req, &parsed, SECRET, now).unwrap_or_else(|e| panic!("{}: {e:?}\nquery: {}", c.name, c.query));
         assert_eq!(verify(&req, &parsed, "wrong", now).unwrap_err().kind(), Kind::SignatureMismatch, "{}", c.name);
         let mut body = c.body.clone();

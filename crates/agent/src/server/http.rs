@@ -19,7 +19,8 @@ use berth_model::generated::logs::{
 const ECS: &str = "AmazonEC2ContainerServiceV20141113";
 const ECR: &str = "AmazonEC2ContainerRegistry_V20150921";
 const LOGS: &str = "Logs_20140328";
-/// The SigV4 signing name of CloudWatch Logs (ECS, ECR and the agent protocol sign as `ecs`).
+/// The SigV4 signing names of ECR and CloudWatch Logs (ECS and the agent protocol sign as `ecs`).
+const ECR_SERVICE: &str = "ecr";
 const LOGS_SERVICE: &str = "logs";
 
 #[async_trait]
@@ -51,7 +52,7 @@ impl Server for ApiClient {
     }
 
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {
-        self.call(ECR, "GetAuthorizationToken", &GetAuthorizationTokenRequest::default()).await
+        self.call_service(ECR_SERVICE, ECR, "GetAuthorizationToken", &GetAuthorizationTokenRequest::default()).await
     }
 
     async fn create_log_group(&self, request: &CreateLogGroupRequest) -> Result<(), ClientError> {

@@ -7,26 +7,24 @@ pub mod sealer;
 
 use crate::context::{Api, Caller};
 use crate::error::AwsError;
+use crate::route::{Protocol, Route};
 use berth_sigv4::{Kind, Sigv4Error};
 use http::StatusCode;
 
-/// Which family of error codes a failure is reported in: JSON services and query
-/// services name the same failures differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Codes {
-    Json,
-    Query,
-}
-
-/// Verifies the request's signature and returns who sent it.
+/// Verifies that the request is signed by one of berth's access keys and that the signature
+/// covers what `route` says the request does, and returns who sent it.
 pub async fn authenticate(
     api: &Api,
     parts: &http::request::Parts,
     body: &[u8],
-    codes: Codes,
+    route: &Route,
 ) -> Result<Caller, AwsError> {
-    let headers: Vec<(&str, &str)> =
-        parts.headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))).collect();
+    let protocol = route.protocol();
+    // Every header is passed on, even one whose value is not text: the binding rules must see
+    // every name (such a value is signed, and compared, as its lossy text).
+    let headers: Vec<(&str, std::borrow::Cow<'_, str>)> =
+        parts.headers.iter().map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()))).collect();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (*name, value.as_ref())).collect();
     let request = berth_sigv4::Request {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -34,11 +32,13 @@ pub async fn authenticate(
         headers: &headers,
         body,
     };
-    let parsed = berth_sigv4::parse(&request).map_err(|e| signature_error(&e, codes))?;
+    let parsed = berth_sigv4::parse(&request).map_err(|e| signature_error(&e, protocol))?;
+    berth_sigv4::binding::check(&request, &parsed, &route.expected(&api.scope.region))
+        .map_err(|e| signature_error(&e, protocol))?;
     let credential = parsed.credential();
     // berth issues no temporary credentials yet, so no session token can be valid.
     if credential.session_token.is_some() {
-        return Err(unrecognized(codes));
+        return Err(unrecognized(protocol));
     }
     let key = api
         .keyring
@@ -48,9 +48,9 @@ pub async fn authenticate(
             tracing::error!(error = %e, "access key lookup failed");
             AwsError::internal("InternalFailure")
         })?
-        .ok_or_else(|| unrecognized(codes))?;
+        .ok_or_else(|| unrecognized(protocol))?;
     berth_sigv4::verify(&request, &parsed, &key.secret, time::OffsetDateTime::now_utc())
-        .map_err(|e| signature_error(&e, codes))?;
+        .map_err(|e| signature_error(&e, protocol))?;
     Ok(Caller {
         account: key.record.account.clone(),
         arn: key.record.arn.clone(),
@@ -59,23 +59,23 @@ pub async fn authenticate(
     })
 }
 
-fn unrecognized(codes: Codes) -> AwsError {
+fn unrecognized(protocol: Protocol) -> AwsError {
     let message = "The security token included in the request is invalid.";
-    match codes {
-        Codes::Json => AwsError::new(StatusCode::BAD_REQUEST, "UnrecognizedClientException", message),
-        Codes::Query => AwsError::new(StatusCode::FORBIDDEN, "InvalidClientTokenId", message),
+    match protocol {
+        Protocol::Json => AwsError::new(StatusCode::BAD_REQUEST, "UnrecognizedClientException", message),
+        Protocol::Query => AwsError::new(StatusCode::FORBIDDEN, "InvalidClientTokenId", message),
     }
 }
 
-fn signature_error(e: &Sigv4Error, codes: Codes) -> AwsError {
+fn signature_error(e: &Sigv4Error, protocol: Protocol) -> AwsError {
     let message = e.to_string();
-    let (status, code) = match (e.kind(), codes) {
-        (Kind::Missing, Codes::Json) => (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException"),
-        (Kind::Missing, Codes::Query) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
-        (Kind::Malformed, Codes::Json) => (StatusCode::BAD_REQUEST, "IncompleteSignatureException"),
-        (Kind::Malformed, Codes::Query) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
-        (Kind::Expired | Kind::SignatureMismatch, Codes::Json) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
-        (Kind::Expired | Kind::SignatureMismatch, Codes::Query) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+    let (status, code) = match (e.kind(), protocol) {
+        (Kind::Missing, Protocol::Json) => (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException"),
+        (Kind::Missing, Protocol::Query) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
+        (Kind::Malformed, Protocol::Json) => (StatusCode::BAD_REQUEST, "IncompleteSignatureException"),
+        (Kind::Malformed, Protocol::Query) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
+        (Kind::Expired | Kind::SignatureMismatch, Protocol::Json) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
+        (Kind::Expired | Kind::SignatureMismatch, Protocol::Query) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
     };
     AwsError::new(status, code, message)
 }

@@ -12,6 +12,7 @@ use super::ecs::clusters;
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::dispatch;
+use crate::route::Service;
 use berth_ecs::{EcsError, names};
 use berth_model::agent_protocol::{
     MAX_POLL_WAIT_SECONDS, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
@@ -25,6 +26,10 @@ use berth_store::Revision;
 use berth_store::documents;
 use std::collections::HashMap;
 use std::time::Duration;
+
+/// The agent protocol is ECS's channel to its agents, so it is signed as `ecs`, as the agent
+/// signs its ECS calls (crates/agent/src/client.rs).
+pub const SERVICE: Service = Service::json("ecs", TARGET_PREFIX, |ctx, op, body| Box::pin(call(ctx, op, body)));
 
 pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
     dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {

@@ -7,6 +7,7 @@
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::dispatch;
+use crate::route::Service;
 use berth_log_store::pattern::Pattern;
 use berth_log_store::{EngineError, EventKey, FilterQuery, GetQuery, LogEngine, StreamToken};
 use berth_model::generated::logs::*;
@@ -15,6 +16,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub const TARGET_PREFIX: &str = "Logs_20140328";
+
+pub const SERVICE: Service = Service::json("logs", TARGET_PREFIX, |ctx, op, body| Box::pin(call(ctx, op, body)));
 
 /// The retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: &[i32] =

@@ -1,9 +1,12 @@
-//! One module per AWS service, plus berth's own agent protocol (`agent`). JSON services
-//! are found by their X-Amz-Target prefix, query services by the form's `Version`.
+//! One module per AWS service, plus berth's own agent protocol (`agent`). Each describes
+//! itself with a `SERVICE` (`route::Service`: signing name, target prefix or query
+//! Version, its `call`); `ALL` lists them for `route::Route::of`, and `call` runs the
+//! operation a route names.
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::query::{self, Params};
+use crate::protocol::query;
+use crate::route::{Route, Service, Wire};
 
 pub mod agent;
 pub mod cloudwatch_logs;
@@ -12,26 +15,21 @@ pub mod ecs;
 pub mod elbv2;
 pub mod sts;
 
-pub async fn call_json(ctx: Ctx, prefix: &str, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    match prefix {
-        ecs::TARGET_PREFIX => ecs::call(ctx, op, body).await,
-        ecr::TARGET_PREFIX => ecr::call(ctx, op, body).await,
-        cloudwatch_logs::TARGET_PREFIX => cloudwatch_logs::call(ctx, op, body).await,
-        berth_model::agent_protocol::TARGET_PREFIX => agent::call(ctx, op, body).await,
-        _ => Err(AwsError::unknown_operation(&format!("{prefix}.{op}"))),
-    }
-}
+/// Every service berth serves on its API port.
+pub const ALL: &[&Service] =
+    &[&ecs::SERVICE, &ecr::SERVICE, &cloudwatch_logs::SERVICE, &agent::SERVICE, &sts::SERVICE, &elbv2::SERVICE];
 
-/// Query services share action names (elbv2 and autoscaling both have DescribeTags),
-/// so the form's `Version` says which service is meant. Each answers its result XML,
-/// wrapped here in `<ActionResponse>` with its namespace.
-pub async fn call_query(ctx: Ctx, params: &Params) -> Result<String, AwsError> {
-    let action = params.action().unwrap_or_default();
-    let request_id = ctx.request_id.clone();
-    let (xmlns, result) = match params.version() {
-        Some(sts::VERSION) => (sts::XMLNS, sts::call(ctx, action).await?),
-        Some(elbv2::VERSION) => (elbv2::XMLNS, elbv2::call(ctx, action, params).await?),
-        _ => return Err(AwsError::invalid_action(action)),
-    };
-    Ok(query::encode_response(action, xmlns, &request_id, &result))
+/// Runs the operation `route` names with the request's `body` (JSON) or form (query) and
+/// answers the protocol's body; a query service's result is wrapped here in
+/// `<ActionResponse>` with its namespace.
+pub async fn call(ctx: Ctx, route: &Route, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let op = route.operation.as_str();
+    match &route.service.wire {
+        Wire::Json { call, .. } => call(ctx, op, body).await,
+        Wire::Query { xmlns, call, .. } => {
+            let request_id = ctx.request_id.clone();
+            let result = call(ctx, op, route.form()).await?;
+            Ok(query::encode_response(op, xmlns, &request_id, &result).into_bytes())
+        }
+    }
 }

@@ -6,9 +6,12 @@
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::query::XmlWriter;
+use crate::route::Service;
 
 pub const VERSION: &str = "2011-06-15";
 pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+pub const SERVICE: Service = Service::query("sts", VERSION, XMLNS, |ctx, action, _| Box::pin(call(ctx, action)));
 
 /// The result XML of `action`.
 pub async fn call(ctx: Ctx, action: &str) -> Result<String, AwsError> {

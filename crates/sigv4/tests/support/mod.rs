@@ -46,6 +46,8 @@ pub struct Spec<'a> {
     pub content_sha256_header: bool,
     /// Encode the path once (only to reproduce suite vectors whose raw path has spaces or UTF-8).
     pub single_encode: bool,
+    /// Headers sent but left out of the signature (besides the signer's defaults).
+    pub unsigned: Vec<&'static str>,
 }
 
 impl<'a> Spec<'a> {
@@ -63,6 +65,7 @@ impl<'a> Spec<'a> {
             unsigned_payload: false,
             content_sha256_header: false,
             single_encode: false,
+            unsigned: Vec::new(),
         }
     }
 
@@ -100,6 +103,9 @@ impl<'a> Spec<'a> {
         }
         if self.single_encode {
             settings.percent_encoding_mode = PercentEncodingMode::Single;
+        }
+        if let Some(excluded) = settings.excluded_headers.as_mut() {
+            excluded.extend(self.unsigned.iter().map(|h| std::borrow::Cow::Borrowed(*h)));
         }
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -179,6 +185,20 @@ impl Signed {
 
     pub fn remove_header(&mut self, name: &str) {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// Runs `parse`, `binding::check` against `expected`, then `verify` at `now`.
+    pub fn check_bound(
+        &self,
+        expected: &berth_sigv4::Expected<'_>,
+        now: OffsetDateTime,
+    ) -> Result<(), berth_sigv4::Sigv4Error> {
+        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let req =
+            Request { method: &self.method, path: &self.path, query: &self.query, headers: &headers, body: &self.body };
+        let parsed = parse(&req)?;
+        berth_sigv4::binding::check(&req, &parsed, expected)?;
+        verify(&req, &parsed, SECRET, now)
     }
 
     /// Runs `parse` then `verify` with `secret` at `now`.

@@ -12,12 +12,16 @@ mod repositories;
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::dispatch;
+use crate::route::Service;
 use berth_model::generated::ecr::Repository;
 use berth_registry::Registry;
 use berth_registry::meta::{self, RepositoryRecord};
 use std::sync::Arc;
 
 pub const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
+
+/// The ECR API signs as `ecr` (the registry's `/v2` takes GetAuthorizationToken's password instead).
+pub const SERVICE: Service = Service::json("ecr", TARGET_PREFIX, |ctx, op, body| Box::pin(call(ctx, op, body)));
 
 pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
     dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {

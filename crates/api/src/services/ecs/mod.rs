@@ -12,8 +12,11 @@ mod tasks;
 use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::dispatch;
+use crate::route::Service;
 
 pub const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
+
+pub const SERVICE: Service = Service::json("ecs", TARGET_PREFIX, |ctx, op, body| Box::pin(call(ctx, op, body)));
 
 /// Decodes the input of `op`, runs its handler and encodes the output. Each handler is
 /// `async fn(Ctx, <Op>Request) -> Result<<Op>Response, AwsError>`, so the input and

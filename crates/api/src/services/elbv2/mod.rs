@@ -8,6 +8,7 @@ use crate::context::Ctx;
 use crate::error::AwsError;
 use crate::protocol::dispatch;
 use crate::protocol::query::Params;
+use crate::route::Service;
 use berth_model::elbv2::arn::{self, Resource};
 use berth_model::elbv2::attributes::{self, Attribute};
 use berth_model::elbv2::records::{ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord};
@@ -28,6 +29,9 @@ mod targets;
 
 pub const VERSION: &str = "2015-12-01";
 pub const XMLNS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+
+pub const SERVICE: Service =
+    Service::query("elasticloadbalancing", VERSION, XMLNS, |ctx, action, params| Box::pin(call(ctx, action, params)));
 
 /// The result XML of `action`.
 pub async fn call(ctx: Ctx, action: &str, params: &Params) -> Result<String, AwsError> {
