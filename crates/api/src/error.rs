@@ -265,6 +265,26 @@ impl AwsError {
     }
 }
 
+/// IAM's refusals (berth-model's rules) in IAM's codes and statuses, as botocore's model
+/// has them (NoSuchEntity 404; EntityAlreadyExists, DeleteConflict, LimitExceeded 409).
+impl From<berth_model::iam::IamError> for AwsError {
+    fn from(e: berth_model::iam::IamError) -> Self {
+        use berth_model::iam::IamError as E;
+        let (status, code) = match &e {
+            E::NoSuchEntity(_) => (StatusCode::NOT_FOUND, "NoSuchEntity"),
+            E::EntityAlreadyExists(_) => (StatusCode::CONFLICT, "EntityAlreadyExists"),
+            E::DeleteConflict(_) => (StatusCode::CONFLICT, "DeleteConflict"),
+            E::LimitExceeded(_) => (StatusCode::CONFLICT, "LimitExceeded"),
+            E::MalformedPolicyDocument(_) => (StatusCode::BAD_REQUEST, "MalformedPolicyDocument"),
+            E::InvalidInput(_) => (StatusCode::BAD_REQUEST, "InvalidInput"),
+            E::Validation(_) => (StatusCode::BAD_REQUEST, "ValidationError"),
+            E::Unmodifiable(_) => (StatusCode::BAD_REQUEST, "UnmodifiableEntity"),
+            E::NotAttachable(_) => (StatusCode::BAD_REQUEST, "PolicyNotAttachable"),
+        };
+        AwsError::new(status, code, e.to_string())
+    }
+}
+
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

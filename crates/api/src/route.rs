@@ -44,7 +44,12 @@ impl Service {
         Service { signing_name, global_region: None, wire: Wire::Json { target_prefix, call } }
     }
 
-    pub const fn query(signing_name: &'static str, version: &'static str, xmlns: &'static str, call: QueryCall) -> Self {
+    pub const fn query(
+        signing_name: &'static str,
+        version: &'static str,
+        xmlns: &'static str,
+        call: QueryCall,
+    ) -> Self {
         Service { signing_name, global_region: None, wire: Wire::Query { version, xmlns, call } }
     }
 

@@ -12,8 +12,9 @@ pub mod attributes;
 pub mod cluster_query;
 pub mod demand;
 pub mod elbv2;
-#[allow(clippy::all)]
+#[allow(clippy::all, non_camel_case_types)]
 pub mod generated;
+pub mod iam;
 pub mod instance;
 pub mod keys;
 pub mod launch;

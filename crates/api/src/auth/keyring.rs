@@ -1,5 +1,7 @@
 //! Access keys: stored in the Store with their secrets sealed, looked up by id when a
-//! request is verified, and cached in memory opened (keys are immutable once created).
+//! request is verified. The store is the truth for every request: a key that IAM
+//! deactivated or deleted is refused at once. Only the opened secret is cached, bound to
+//! the sealed value it was opened from, so the cache saves the decryption and nothing else.
 
 use super::sealer::{SealError, Sealer, random_bytes};
 use berth_model::Timestamp;
@@ -45,37 +47,70 @@ impl From<berth_store::documents::DocumentError> for KeyringError {
     }
 }
 
+/// A secret opened from `sealed`.
+struct Opened {
+    sealed: String,
+    secret: String,
+}
+
 pub struct Keyring {
     sealer: Sealer,
     // std RwLock: held only for a map lookup or insert, never across an await.
-    cache: RwLock<HashMap<String, Arc<OpenKey>>>,
+    opened: RwLock<HashMap<String, Arc<Opened>>>,
 }
 
 impl Keyring {
     pub fn new(sealer: Sealer) -> Self {
-        Self { sealer, cache: RwLock::new(HashMap::new()) }
+        Self { sealer, opened: RwLock::new(HashMap::new()) }
     }
 
-    /// The active key `id`, or None when there is no such key or it is inactive.
-    pub async fn lookup(&self, store: &dyn Store, id: &str) -> Result<Option<Arc<OpenKey>>, KeyringError> {
-        if let Some(hit) = self.cache.read().ok().and_then(|c| c.get(id).cloned()) {
-            return Ok(Some(hit));
-        }
+    /// The active key `id` as the store has it now, or None when there is no such key
+    /// or it is inactive.
+    pub async fn lookup(&self, store: &dyn Store, id: &str) -> Result<Option<OpenKey>, KeyringError> {
         if !is_valid_key_id(id) {
             return Ok(None);
         }
         let Some(doc) = documents::get::<AccessKeyRecord>(store, &keys::access_key(id)).await? else {
+            self.forget(id);
             return Ok(None);
         };
-        if doc.value.status != AccessKeyStatus::Active {
+        let record = doc.value;
+        if record.status != AccessKeyStatus::Active {
             return Ok(None);
         }
-        let secret = self.sealer.open(&doc.value.sealed_secret, id)?;
-        let key = Arc::new(OpenKey { record: doc.value, secret });
-        if let Ok(mut cache) = self.cache.write() {
-            cache.insert(id.to_string(), key.clone());
+        let cached = self.opened.read().ok().and_then(|c| c.get(id).cloned());
+        if let Some(hit) = cached.filter(|hit| hit.sealed == record.sealed_secret) {
+            return Ok(Some(OpenKey { record, secret: hit.secret.clone() }));
         }
-        Ok(Some(key))
+        let secret = self.sealer.open(&record.sealed_secret, id)?;
+        let opened = Arc::new(Opened { sealed: record.sealed_secret.clone(), secret: secret.clone() });
+        if let Ok(mut cache) = self.opened.write() {
+            cache.insert(id.to_string(), opened);
+        }
+        Ok(Some(OpenKey { record, secret }))
+    }
+
+    /// Drops the opened secret of a key that was deleted.
+    pub fn forget(&self, id: &str) {
+        if let Ok(mut cache) = self.opened.write() {
+            cache.remove(id);
+        }
+    }
+
+    /// A new active key acting as `arn` / `user_id`: its record (secret sealed, ready to
+    /// store at `keys::access_key`) and its secret, which is shown once and never again.
+    pub fn issue(&self, account: &str, arn: &str, user_id: &str) -> Result<(AccessKeyRecord, String), KeyringError> {
+        let (id, secret) = (random_key_id()?, random_secret()?);
+        let record = AccessKeyRecord {
+            access_key_id: id.clone(),
+            arn: arn.to_string(),
+            user_id: user_id.to_string(),
+            account: account.to_string(),
+            status: AccessKeyStatus::Active,
+            create_date: Timestamp::now(),
+            sealed_secret: self.sealer.seal(&secret, &id)?,
+        };
+        Ok((record, secret))
     }
 
     /// Stores a key for the root identity of `scope`'s account (replacing the secret if
@@ -94,9 +129,6 @@ impl Keyring {
             .put(keys::access_key(id), documents::encode(&record)?)
             .put(keys::ROOT_ACCESS_KEY, id.as_bytes().to_vec());
         store.txn(txn).await?;
-        if let Ok(mut cache) = self.cache.write() {
-            cache.remove(id);
-        }
         Ok(())
     }
 }
@@ -167,9 +199,7 @@ fn is_valid_key_id(id: &str) -> bool {
 
 /// `AKIA` and 16 characters of the base32 alphabet, as AWS access key ids look.
 fn random_key_id() -> Result<String, SealError> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let bytes = random_bytes(16)?;
-    Ok("AKIA".chars().chain(bytes.iter().map(|b| ALPHABET[(*b as usize) % 32] as char)).collect())
+    Ok(berth_model::iam::ids::with_prefix("AKIA", random_bytes(16)?.iter()))
 }
 
 /// 40 characters, as AWS secret keys are (30 random bytes in base64).

@@ -74,7 +74,9 @@ fn signature_error(e: &Sigv4Error, protocol: Protocol) -> AwsError {
         (Kind::Missing, Protocol::Query) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
         (Kind::Malformed, Protocol::Json) => (StatusCode::BAD_REQUEST, "IncompleteSignatureException"),
         (Kind::Malformed, Protocol::Query) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
-        (Kind::Expired | Kind::SignatureMismatch, Protocol::Json) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
+        (Kind::Expired | Kind::SignatureMismatch, Protocol::Json) => {
+            (StatusCode::FORBIDDEN, "InvalidSignatureException")
+        }
         (Kind::Expired | Kind::SignatureMismatch, Protocol::Query) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
     };
     AwsError::new(status, code, message)

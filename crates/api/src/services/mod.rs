@@ -13,11 +13,19 @@ pub mod cloudwatch_logs;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
+pub mod iam;
 pub mod sts;
 
 /// Every service berth serves on its API port.
-pub const ALL: &[&Service] =
-    &[&ecs::SERVICE, &ecr::SERVICE, &cloudwatch_logs::SERVICE, &agent::SERVICE, &sts::SERVICE, &elbv2::SERVICE];
+pub const ALL: &[&Service] = &[
+    &ecs::SERVICE,
+    &ecr::SERVICE,
+    &cloudwatch_logs::SERVICE,
+    &agent::SERVICE,
+    &sts::SERVICE,
+    &elbv2::SERVICE,
+    &iam::SERVICE,
+];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and
 /// answers the protocol's body; a query service's result is wrapped here in

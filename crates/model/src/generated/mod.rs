@@ -2,4 +2,5 @@
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
+pub mod iam;
 pub mod logs;
