@@ -21,6 +21,7 @@ pub mod launch;
 pub mod lenient;
 pub mod records;
 pub mod service;
+pub mod sts;
 pub mod tags;
 pub mod task_lifecycle;
 pub mod taskdef;
