@@ -36,6 +36,8 @@ pub struct Shared {
     pub events: broadcast::Sender<RuntimeEvent>,
     /// The agent's data dir (the awslogs shippers keep their cursors under `logs/`).
     pub data_dir: std::path::PathBuf,
+    /// Where task roles' credentials are served to containers (None: it could not start).
+    pub credentials: Option<Arc<crate::task_credentials::Endpoint>>,
 }
 
 pub const RUNNING: &str = "RUNNING";
@@ -180,12 +182,14 @@ impl Run {
 
         let awslogs = crate::awslogs::configs(self.definitions(), task_id(&self.task)).map_err(Stop::FailedToStart)?;
         crate::awslogs::prepare(self.shared.server.as_ref(), &awslogs).await.map_err(Stop::FailedToStart)?;
+        let role_env = self.task_role_env().await?;
         let network = self.set_up_network().await?;
         let definitions = self.definitions().to_vec();
         for def in &definitions {
             let ports = self.ports_of(name(def));
             let mut spec = spec::container_spec(&self.context(), def, &network, &ports);
             spec.env.extend(spec::gpu_env(&self.task, name(def)));
+            spec.env.extend(role_env.iter().cloned());
             let id = self.shared.runtime.create(&spec).await.map_err(|e| failed("CannotCreateContainerError", &e))?;
             self.ids.insert(name(def).to_string(), id);
         }
@@ -223,6 +227,19 @@ impl Run {
         self.started_at = Some(Timestamp::now());
         self.report(RUNNING, None).await;
         Ok(())
+    }
+
+    /// The environment through which a task with a task role finds its credentials.
+    async fn task_role_env(&self) -> Result<Vec<String>, Stop> {
+        let overridden = self.task.overrides.as_ref().and_then(|o| o.task_role_arn.as_ref());
+        if overridden.or(self.assignment.task_definition.task_role_arn.as_ref()).is_none() {
+            return Ok(vec![]);
+        }
+        let endpoint = self.shared.credentials.as_ref().ok_or_else(|| {
+            Stop::FailedToStart("the agent's task credentials endpoint is not running (see its log)".into())
+        })?;
+        let arn = self.task.task_arn.as_deref().unwrap_or_default();
+        endpoint.register(arn).await.map_err(|e| Stop::FailedToStart(format!("task role credentials: {e}")))
     }
 
     /// awsvpc: the task's own address through a pause container on berth's network;
@@ -376,6 +393,9 @@ impl Run {
     /// Stops every container (dependents first, each with its stopTimeout), reports the
     /// task STOPPED, then removes its containers and releases its ports.
     async fn stop(&mut self, why: Stop) {
+        if let Some(endpoint) = &self.shared.credentials {
+            endpoint.unregister(self.task.task_arn.as_deref().unwrap_or_default());
+        }
         let (code, reason) = match &why {
             Stop::Desired => (None, None),
             Stop::EssentialExited(container) => {

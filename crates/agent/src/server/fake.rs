@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::agent_protocol::{
-    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskStateRequest, ReportTaskStateResponse, RoleCredentials, TaskRoleKind,
 };
 use berth_model::ecs::{
     ContainerInstance, CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest,
@@ -38,6 +39,7 @@ pub enum Call {
     RegisterContainerInstance(RegisterContainerInstanceRequest),
     PollTasks(PollTasksRequest),
     ReportTaskState(ReportTaskStateRequest),
+    GetTaskCredentials(GetTaskCredentialsRequest),
     GetAuthorizationToken,
     CreateLogGroup(CreateLogGroupRequest),
     CreateLogStream(CreateLogStreamRequest),
@@ -186,6 +188,29 @@ impl Server for FakeServer {
     ) -> Result<ReportTaskStateResponse, ClientError> {
         self.receive(Call::ReportTaskState(request.clone()))?;
         Ok(ReportTaskStateResponse::default())
+    }
+
+    /// Credentials named after the task (`AKID-<task id>`, secret `secret-<task id>`), for
+    /// a role `arn:aws:iam::000000000000:role/<role kind>`, valid for an hour.
+    async fn get_task_credentials(
+        &self,
+        request: &GetTaskCredentialsRequest,
+    ) -> Result<GetTaskCredentialsResponse, ClientError> {
+        self.receive(Call::GetTaskCredentials(request.clone()))?;
+        let task = request.task_arn.rsplit('/').next().unwrap_or_default();
+        let kind = match request.role {
+            TaskRoleKind::Task => "task",
+            TaskRoleKind::Execution => "execution",
+        };
+        Ok(GetTaskCredentialsResponse {
+            credentials: RoleCredentials {
+                access_key_id: format!("AKID-{task}"),
+                secret_access_key: format!("secret-{task}"),
+                token: format!("token-{task}"),
+                expiration: berth_model::Timestamp(berth_model::Timestamp::now().as_secs_f64() + 3600.0),
+                role_arn: format!("arn:aws:iam::000000000000:role/{kind}"),
+            },
+        })
     }
 
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {

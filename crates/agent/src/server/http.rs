@@ -5,7 +5,8 @@ use super::Server;
 use crate::client::{ApiClient, ClientError};
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    self, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    self, GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskStateRequest, ReportTaskStateResponse,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -49,6 +50,13 @@ impl Server for ApiClient {
         request: &ReportTaskStateRequest,
     ) -> Result<ReportTaskStateResponse, ClientError> {
         self.call(agent_protocol::TARGET_PREFIX, "ReportTaskState", request).await
+    }
+
+    async fn get_task_credentials(
+        &self,
+        request: &GetTaskCredentialsRequest,
+    ) -> Result<GetTaskCredentialsResponse, ClientError> {
+        self.call(agent_protocol::TARGET_PREFIX, "GetTaskCredentials", request).await
     }
 
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {

@@ -9,7 +9,8 @@ pub mod http;
 use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskStateRequest, ReportTaskStateResponse,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -38,6 +39,12 @@ pub trait Server: Send + Sync + 'static {
     async fn poll_tasks(&self, request: &PollTasksRequest) -> Result<PollTasksResponse, ClientError>;
     async fn report_task_state(&self, request: &ReportTaskStateRequest)
     -> Result<ReportTaskStateResponse, ClientError>;
+
+    // berth's agent protocol: a task's role credentials (task_credentials.rs).
+    async fn get_task_credentials(
+        &self,
+        request: &GetTaskCredentialsRequest,
+    ) -> Result<GetTaskCredentialsResponse, ClientError>;
 
     // ECR: credentials for pulling from the server's registry.
     async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError>;

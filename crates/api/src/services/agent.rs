@@ -35,6 +35,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
     dispatch!(json(ctx, op, body) else AwsError::unknown_operation(&format!("{TARGET_PREFIX}.{op}")); {
         "PollTasks" => poll,
         "ReportTaskState" => report,
+        "GetTaskCredentials" => super::task_credentials::get,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod ecs;
 pub mod elbv2;
 pub mod iam;
 pub mod sts;
+mod task_credentials;
 
 /// Every service berth serves on its API port.
 pub const ALL: &[&Service] = &[
