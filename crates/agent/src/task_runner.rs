@@ -12,7 +12,7 @@ use crate::runtime::{ContainerState, PortSpec, Protocol, Runtime, RuntimeError, 
 use crate::server::Server;
 use crate::spec::{self, TaskContext, TaskNetwork};
 use berth_model::Timestamp;
-use berth_model::agent_protocol::{ReportTaskStateRequest, TaskAssignment, labels};
+use berth_model::agent_protocol::{ReportTaskStateRequest, RoleCredentials, TaskAssignment, labels};
 use berth_model::ecs::{
     Attachment, Container, ContainerDefinition, HealthStatus, KeyValuePair, NetworkBinding, NetworkInterface,
     NetworkMode, Task, TaskStopCode, TransportProtocol,
@@ -164,11 +164,12 @@ impl Run {
         self.pull_started_at = Some(Timestamp::now());
         self.report("PENDING", None).await;
         let images: Vec<String> = self.definitions().iter().filter_map(|c| c.image.clone()).collect();
+        let execution_role = self.execution_role(&images).await?;
         for image in images {
             if self.stop_desired() {
                 return Err(Stop::Desired);
             }
-            let auth = registry_auth::for_image(self.shared.server.as_ref(), &image)
+            let auth = registry_auth::for_image(self.shared.server.as_ref(), &image, execution_role.as_ref())
                 .await
                 .map_err(|e| Stop::FailedToStart(format!("registry credentials for {image}: {e}")))?;
             self.shared
@@ -227,6 +228,23 @@ impl Run {
         self.started_at = Some(Timestamp::now());
         self.report(RUNNING, None).await;
         Ok(())
+    }
+
+    /// The execution role's credentials, when the task has one and pulls from the server's
+    /// registry (without one, the agent pulls with its own).
+    async fn execution_role(&self, images: &[String]) -> Result<Option<RoleCredentials>, Stop> {
+        let overridden = self.task.overrides.as_ref().and_then(|o| o.execution_role_arn.as_ref());
+        let endpoint = self.shared.server.endpoint();
+        if overridden.or(self.assignment.task_definition.execution_role_arn.as_ref()).is_none()
+            || !images.iter().any(|image| registry_auth::is_servers_registry(image, endpoint))
+        {
+            return Ok(None);
+        }
+        let arn = self.task.task_arn.as_deref().unwrap_or_default();
+        registry_auth::execution_role(self.shared.server.as_ref(), &self.shared.cluster, &self.shared.instance_arn, arn)
+            .await
+            .map(Some)
+            .map_err(|e| Stop::FailedToStart(format!("CannotPullContainerError: execution role credentials: {e}")))
     }
 
     /// The environment through which a task with a task role finds its credentials.

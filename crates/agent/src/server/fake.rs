@@ -40,7 +40,8 @@ pub enum Call {
     PollTasks(PollTasksRequest),
     ReportTaskState(ReportTaskStateRequest),
     GetTaskCredentials(GetTaskCredentialsRequest),
-    GetAuthorizationToken,
+    /// With the access key id of the role credentials it was asked with, if any.
+    GetAuthorizationToken(Option<String>),
     CreateLogGroup(CreateLogGroupRequest),
     CreateLogStream(CreateLogStreamRequest),
     GetLogEvents(GetLogEventsRequest),
@@ -213,8 +214,11 @@ impl Server for FakeServer {
         })
     }
 
-    async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {
-        self.receive(Call::GetAuthorizationToken)?;
+    async fn get_authorization_token(
+        &self,
+        as_role: Option<&RoleCredentials>,
+    ) -> Result<GetAuthorizationTokenResponse, ClientError> {
+        self.receive(Call::GetAuthorizationToken(as_role.map(|c| c.access_key_id.clone())))?;
         let data = AuthorizationData {
             authorization_token: Some(STANDARD.encode(format!("AWS:{REGISTRY_PASSWORD}"))),
             ..Default::default()

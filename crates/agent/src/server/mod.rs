@@ -10,7 +10,7 @@ use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
     GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
-    ReportTaskStateRequest, ReportTaskStateResponse,
+    ReportTaskStateRequest, ReportTaskStateResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -46,8 +46,12 @@ pub trait Server: Send + Sync + 'static {
         request: &GetTaskCredentialsRequest,
     ) -> Result<GetTaskCredentialsResponse, ClientError>;
 
-    // ECR: credentials for pulling from the server's registry.
-    async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError>;
+    // ECR: credentials for pulling from the server's registry, asked with the agent's own
+    // credentials or, for a task with an execution role, with that role's.
+    async fn get_authorization_token(
+        &self,
+        as_role: Option<&RoleCredentials>,
+    ) -> Result<GetAuthorizationTokenResponse, ClientError>;
 
     // CloudWatch Logs: the awslogs driver.
     async fn create_log_group(&self, request: &CreateLogGroupRequest) -> Result<(), ClientError>;
