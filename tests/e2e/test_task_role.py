@@ -14,6 +14,7 @@ from botocore.config import Config
 
 from agent_harness import TEST_IMAGE, AgentProcess, docker
 from berth_harness import unique
+from test_ecr import Docker, create_repo
 
 WAIT = {"Delay": 1, "MaxAttempts": 90}
 ACCOUNT = "000000000000"
@@ -144,3 +145,56 @@ def test_a_task_without_a_role_gets_no_credentials_endpoint(berth, cluster):
     (arn,) = start(ecs, cluster, task_definition(ecs, None))
     env = docker("inspect", "--format", "{{json .Config.Env}}", container_of(arn))
     assert "AWS_CONTAINER_CREDENTIALS" not in env and "AWS_CONTAINER_AUTHORIZATION_TOKEN" not in env
+
+
+@pytest.fixture
+def registry(berth, tmp_path, test_image):
+    client = Docker(berth, tmp_path)
+    yield client
+    client.cleanup()
+
+
+def pushed_image(berth, registry) -> str:
+    """An image only berth's registry has (the local copies are removed): the agent must pull it."""
+    repo = create_repo(berth)
+    registry.login()
+    local = registry.build(unique("local").lower() + ":1")
+    ref = registry.tag(local, f"{repo['repositoryUri']}:run")
+    registry.push(ref)
+    registry.rmi(ref, local)
+    return ref
+
+
+def execution_role(iam, service: str) -> str:
+    name = unique("execrole")
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc))["Role"]["Arn"]
+    iam.attach_role_policy(
+        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    )
+    return arn
+
+
+def test_the_execution_role_pulls_the_image_and_must_trust_ecs_tasks(berth, cluster, registry):
+    ecs, iam = berth.client("ecs"), berth.client("iam")
+    ref = pushed_image(berth, registry)
+    command = ["sh", "-c", "trap 'exit 0' TERM; test -f /marker && sleep 600 & wait"]
+
+    def run_with(role_arn: str) -> dict:
+        td = ecs.register_task_definition(
+            family=unique("exec"),
+            executionRoleArn=role_arn,
+            containerDefinitions=[{"name": "app", "image": ref, "memory": 64, "command": command}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        arn = ecs.run_task(cluster=cluster, taskDefinition=td)["tasks"][0]["taskArn"]
+        describe = lambda: ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]  # noqa: E731
+        while describe()["lastStatus"] not in ("RUNNING", "STOPPED"):
+            time.sleep(0.5)
+        return describe()
+
+    running = run_with(execution_role(iam, "ecs-tasks.amazonaws.com"))
+    assert running["lastStatus"] == "RUNNING", running.get("stoppedReason")
+    refused = run_with(execution_role(iam, "ec2.amazonaws.com"))
+    assert refused["stopCode"] == "TaskFailedToStart"
+    assert refused["stoppedReason"].startswith("CannotPullContainerError:"), refused
+    assert "not authorized to perform: sts:AssumeRole" in refused["stoppedReason"]
