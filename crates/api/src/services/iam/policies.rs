@@ -7,7 +7,7 @@ use super::{new_id, page, path_filter, put_new};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_model::Timestamp;
-use berth_model::iam::document::{self, Purpose};
+use berth_model::iam::document::{self, PolicyKind};
 use berth_model::iam::managed::{self, AwsPolicy};
 use berth_model::iam::records::PolicyRecord;
 use berth_model::iam::*;
@@ -47,6 +47,22 @@ pub(super) fn found(record: Option<PolicyRecord>, policy_arn: &str) -> Result<Po
     record.filter(|p| p.arn() == policy_arn).ok_or_else(|| IamError::no_such(Entity::Policy, policy_arn))
 }
 
+/// The permissions boundary a CreateUser / CreateRole names, once the policy is found:
+/// stored and shown as IAM shows it (berth applies no boundary yet).
+pub(super) async fn boundary(
+    ctx: &Ctx,
+    policy_arn: Option<&str>,
+) -> Result<Option<AttachedPermissionsBoundary>, AwsError> {
+    let Some(policy_arn) = policy_arn else { return Ok(None) };
+    if let Managed::Local { key } = resolve(ctx, policy_arn)? {
+        found(stored(ctx, &key).await?, policy_arn)?;
+    }
+    Ok(Some(AttachedPermissionsBoundary {
+        permissions_boundary_type: Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
+        permissions_boundary_arn: Some(policy_arn.to_string()),
+    }))
+}
+
 fn aws_unmodifiable(policy_arn: &str) -> AwsError {
     IamError::Unmodifiable(format!("Policy {policy_arn} is an AWS managed policy; it cannot be changed or deleted."))
         .into()
@@ -54,7 +70,7 @@ fn aws_unmodifiable(policy_arn: &str) -> AwsError {
 
 fn check_document(doc: &str) -> Result<(), IamError> {
     document::check_size(doc, "PolicySize", POLICY_SIZE_MAX)?;
-    document::check(doc, Purpose::Identity)
+    document::check(doc, PolicyKind::Identity)
 }
 
 pub async fn create(ctx: Ctx, input: CreatePolicyRequest) -> Result<CreatePolicyResponse, AwsError> {
@@ -142,9 +158,9 @@ pub async fn delete(ctx: Ctx, input: DeletePolicyRequest) -> Result<(), AwsError
     };
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
-        let policy = found(b.get(&key).await?, &input.policy_arn)?;
+        let policy = found(b.get(key).await?, &input.policy_arn)?;
         policy.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await
