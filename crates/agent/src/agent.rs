@@ -87,7 +87,9 @@ impl Agent {
             std::net::SocketAddr::new(crate::task_credentials::ADDRESS.into(), 0),
         )
         .await
-        .inspect_err(|e| tracing::warn!(error = %e, "no task credentials endpoint: tasks with a task role will not start"))
+        .inspect_err(
+            |e| tracing::warn!(error = %e, "no task credentials endpoint: tasks with a task role will not start"),
+        )
         .ok();
         let shared = Arc::new(Shared {
             runtime: self.runtime.clone(),

@@ -129,15 +129,14 @@ impl ApiClient {
             .to_string();
         let headers =
             [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target), ("host", host.as_str())];
-        let identity: Identity =
-            Credentials::new(
-                &self.config.access_key_id,
-                &self.config.secret_access_key,
-                self.session_token.clone(),
-                None,
-                "berth-agent",
-            )
-                .into();
+        let identity: Identity = Credentials::new(
+            &self.config.access_key_id,
+            &self.config.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "berth-agent",
+        )
+        .into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.config.region)

@@ -8,9 +8,9 @@
 use crate::client::ClientError;
 use crate::runtime::RegistryAuth;
 use crate::server::Server;
-use berth_model::agent_protocol::{GetTaskCredentialsRequest, RoleCredentials, TaskRoleKind};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use berth_model::agent_protocol::{GetTaskCredentialsRequest, RoleCredentials, TaskRoleKind};
 
 /// The registry part of an image reference (`host[:port]` before the first `/`), as
 /// docker reads it: only when it looks like a host (has `.` or `:`, or is localhost).

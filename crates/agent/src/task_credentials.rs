@@ -117,9 +117,11 @@ impl Endpoint {
         let Some(id) = path.strip_prefix("/v2/credentials/") else {
             return (404, error_body("NotFound", "No such credentials."));
         };
-        let found = self.tasks.read().ok().and_then(|tasks| {
-            tasks.get(id).map(|e| (e.task_arn.clone(), e.token.clone(), e.credentials.clone()))
-        });
+        let found = self
+            .tasks
+            .read()
+            .ok()
+            .and_then(|tasks| tasks.get(id).map(|e| (e.task_arn.clone(), e.token.clone(), e.credentials.clone())));
         let Some((task_arn, token, mut credentials)) = found else {
             return (404, error_body("NotFound", "No such credentials."));
         };

@@ -144,7 +144,11 @@ pub fn check_session_name(name: &str) -> Result<(), StsError> {
         return Err(constraint(name, "roleSessionName", "Member must have length less than or equal to 64"));
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
-        return Err(constraint(name, "roleSessionName", "Member must satisfy regular expression pattern: [\\w+=,.@-]*"));
+        return Err(constraint(
+            name,
+            "roleSessionName",
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
     }
     Ok(())
 }
@@ -166,8 +170,7 @@ pub fn assume_role_duration(requested: Option<i32>, role_max: Option<i32>, chain
     let seconds = at_least_minimum(requested.unwrap_or(ASSUME_ROLE_DEFAULT as i32))?;
     if chained && seconds > CHAINED_MAX {
         return Err(StsError::Validation(
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
-                .into(),
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),
         ));
     }
     let max = role_max.and_then(|m| u32::try_from(m).ok()).unwrap_or(ASSUME_ROLE_DEFAULT);
@@ -211,7 +214,11 @@ pub fn check_tags(tags: &[Tag]) -> Result<(), StsError> {
             return Err(constraint(&tag.key, "tags.member.key", "Member must have length between 1 and 128"));
         }
         if tag.value.len() > 256 {
-            return Err(constraint(&tag.value, "tags.member.value", "Member must have length less than or equal to 256"));
+            return Err(constraint(
+                &tag.value,
+                "tags.member.value",
+                "Member must have length less than or equal to 256",
+            ));
         }
     }
     Ok(())
@@ -315,10 +322,7 @@ mod tests {
         assert!(matches!(role_name("arn:aws:iam::123456789012:user/bob", ACCOUNT), Err(StsError::Validation(_))));
         assert!(matches!(role_name("short", ACCOUNT), Err(StsError::Validation(_))));
         assert!(matches!(role_name("arn:aws:iam::999999999999:role/x", ACCOUNT), Err(StsError::AccessDenied(_))));
-        assert_eq!(
-            assumed_role_arn(ACCOUNT, "deployer", "s1"),
-            "arn:aws:sts::123456789012:assumed-role/deployer/s1"
-        );
+        assert_eq!(assumed_role_arn(ACCOUNT, "deployer", "s1"), "arn:aws:sts::123456789012:assumed-role/deployer/s1");
         assert_eq!(
             CallerArn::parse("arn:aws:iam::123456789012:root"),
             Some(CallerArn::Root { account: ACCOUNT.into() })

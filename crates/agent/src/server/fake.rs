@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::agent_protocol::{
-    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
-    ReportTaskStateRequest, ReportTaskStateResponse, RoleCredentials, TaskRoleKind,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
+    ReportTaskStateResponse, RoleCredentials, TaskRoleKind,
 };
 use berth_model::ecs::{
     ContainerInstance, CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest,

@@ -9,8 +9,8 @@ pub mod http;
 use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
-    ReportTaskStateRequest, ReportTaskStateResponse, RoleCredentials,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
+    ReportTaskStateResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,

@@ -12,9 +12,7 @@ async fn endpoint(server: &FakeServer) -> Arc<Endpoint> {
 
 /// The (uri, token) a task's containers get.
 fn uri_and_token(env: &[String]) -> (String, String) {
-    let get = |name: &str| {
-        env.iter().find_map(|e| e.strip_prefix(&format!("{name}="))).map(str::to_string).unwrap()
-    };
+    let get = |name: &str| env.iter().find_map(|e| e.strip_prefix(&format!("{name}="))).map(str::to_string).unwrap();
     (get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), get("AWS_CONTAINER_AUTHORIZATION_TOKEN"))
 }
 

@@ -9,9 +9,9 @@ pub mod sessions;
 use crate::context::{Api, Caller};
 use crate::error::AwsError;
 use crate::route::{Protocol, Route};
-use sessions::SessionLookup;
 use berth_sigv4::{Kind, Sigv4Error};
 use http::StatusCode;
+use sessions::SessionLookup;
 
 /// Verifies that the request is signed by one of berth's access keys and that the signature
 /// covers what `route` says the request does, and returns who sent it.

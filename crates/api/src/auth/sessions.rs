@@ -10,8 +10,8 @@ use berth_model::Timestamp;
 use berth_model::sts::{SessionRecord, Tag, keys};
 use berth_store::{Store, Txn, documents};
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How often issuing credentials also deletes the expired ones, at most.
 const SWEEP_EVERY_SECONDS: u64 = 60;
@@ -41,7 +41,10 @@ pub struct IssuedSession {
 
 /// What a presented key id and session token turn out to be.
 pub enum SessionLookup {
-    Valid { record: SessionRecord, secret: String },
+    Valid {
+        record: Box<SessionRecord>,
+        secret: String,
+    },
     Expired,
     /// No such temporary key, or a token other than the one it was issued with.
     Unknown,
@@ -82,7 +85,12 @@ impl Keyring {
     }
 
     /// The temporary key `id` if `token` is the one it was issued with.
-    pub async fn lookup_session(&self, store: &dyn Store, id: &str, token: &str) -> Result<SessionLookup, KeyringError> {
+    pub async fn lookup_session(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        token: &str,
+    ) -> Result<SessionLookup, KeyringError> {
         if !(id.starts_with("ASIA") && id.len() == 20 && id.bytes().all(|b| b.is_ascii_alphanumeric())) {
             return Ok(SessionLookup::Unknown);
         }
@@ -99,7 +107,7 @@ impl Keyring {
             return Ok(SessionLookup::Expired);
         }
         let secret = self.open(id, &record.sealed_secret)?;
-        Ok(SessionLookup::Valid { record, secret })
+        Ok(SessionLookup::Valid { record: Box::new(record), secret })
     }
 
     /// Deletes expired sessions, at most once a minute; a failure only waits for the next.

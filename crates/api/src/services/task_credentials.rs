@@ -33,10 +33,13 @@ pub async fn get(ctx: Ctx, req: GetTaskCredentialsRequest) -> Result<GetTaskCred
         .ok_or_else(AwsError::ecs_task_not_found)?;
     let td_arn = task.task_definition_arn.clone().unwrap_or_default();
     let wanted = names::task_definition(ctx.scope(), &td_arn)?;
-    let td = documents::get::<TaskDefinitionRecord>(ctx.store(), &keys::taskdef(&wanted.family, wanted.revision.unwrap_or_default()))
-        .await?
-        .map(|doc| doc.value.task_definition)
-        .ok_or_else(|| AwsError::ecs_client(format!("The task definition {td_arn} of the task is gone.")))?;
+    let td = documents::get::<TaskDefinitionRecord>(
+        ctx.store(),
+        &keys::taskdef(&wanted.family, wanted.revision.unwrap_or_default()),
+    )
+    .await?
+    .map(|doc| doc.value.task_definition)
+    .ok_or_else(|| AwsError::ecs_client(format!("The task definition {td_arn} of the task is gone.")))?;
     let overrides = task.overrides.as_ref();
     let (role_arn, member) = match req.role {
         TaskRoleKind::Task => (overrides.and_then(|o| o.task_role_arn.clone()).or(td.task_role_arn), "taskRoleArn"),
@@ -45,7 +48,8 @@ pub async fn get(ctx: Ctx, req: GetTaskCredentialsRequest) -> Result<GetTaskCred
         }
     };
     let role_arn = role_arn.ok_or_else(|| AwsError::ecs_client(format!("The task has no {member}.")))?;
-    let request = Assume { role_arn: &role_arn, session_name: &id, duration_seconds: None, external_id: None, tags: vec![] };
+    let request =
+        Assume { role_arn: &role_arn, session_name: &id, duration_seconds: None, external_id: None, tags: vec![] };
     let (credentials, _, _) = sts::assume(&ctx, Principal::service(berth_model::sts::ECS_TASKS), request).await?;
     Ok(GetTaskCredentialsResponse {
         credentials: RoleCredentials {
