@@ -80,6 +80,17 @@ impl Agent {
                 leftovers.entry(task).or_default().push(c);
             }
         }
+        let credentials = crate::task_credentials::Endpoint::start(
+            self.server.clone(),
+            &self.config.cluster,
+            &instance_arn,
+            std::net::SocketAddr::new(crate::task_credentials::ADDRESS.into(), 0),
+        )
+        .await
+        .inspect_err(
+            |e| tracing::warn!(error = %e, "no task credentials endpoint: tasks with a task role will not start"),
+        )
+        .ok();
         let shared = Arc::new(Shared {
             runtime: self.runtime.clone(),
             server: self.server.clone(),
@@ -90,6 +101,7 @@ impl Agent {
             ports: self.ports,
             events: events_tx,
             data_dir: self.config.data_dir.clone(),
+            credentials,
         });
 
         let mut runners: BTreeMap<String, Runner> = BTreeMap::new();

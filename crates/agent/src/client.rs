@@ -46,6 +46,8 @@ impl ClientError {
 pub struct ApiClient {
     config: ClientConfig,
     http: reqwest::Client,
+    /// Set when signing with temporary credentials (`acting_as`).
+    session_token: Option<String>,
 }
 
 impl ApiClient {
@@ -57,7 +59,17 @@ impl ApiClient {
             .timeout(Duration::from_secs(40))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self { config, http })
+        Ok(Self { config, http, session_token: None })
+    }
+
+    /// The same client signing with temporary credentials (a task's execution role).
+    pub fn acting_as(&self, access_key_id: &str, secret_access_key: &str, session_token: &str) -> ApiClient {
+        let config = ClientConfig {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            ..self.config.clone()
+        };
+        ApiClient { config, http: self.http.clone(), session_token: Some(session_token.to_string()) }
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -117,9 +129,14 @@ impl ApiClient {
             .to_string();
         let headers =
             [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target), ("host", host.as_str())];
-        let identity: Identity =
-            Credentials::new(&self.config.access_key_id, &self.config.secret_access_key, None, None, "berth-agent")
-                .into();
+        let identity: Identity = Credentials::new(
+            &self.config.access_key_id,
+            &self.config.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "berth-agent",
+        )
+        .into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.config.region)

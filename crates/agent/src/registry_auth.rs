@@ -1,13 +1,16 @@
 //! Credentials for pulling task images from berth's own registry: as the ECS agent
 //! does with ECR, the agent asks the server for a registry token
 //! (GetAuthorizationToken, signed with its own key) when an image's registry is the
-//! server it talks to, and pulls anonymously otherwise.
+//! server it talks to, and pulls anonymously otherwise. A task with an execution role
+//! asks for the token with that role's credentials (`execution_role`), so the registry
+//! authorizes the pull for the role, as ECR does for ECS.
 
 use crate::client::ClientError;
 use crate::runtime::RegistryAuth;
 use crate::server::Server;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use berth_model::agent_protocol::{GetTaskCredentialsRequest, RoleCredentials, TaskRoleKind};
 
 /// The registry part of an image reference (`host[:port]` before the first `/`), as
 /// docker reads it: only when it looks like a host (has `.` or `:`, or is localhost).
@@ -28,13 +31,17 @@ pub fn is_servers_registry(image: &str, endpoint: &str) -> bool {
 }
 
 /// The credentials to pull `image` with: a fresh registry token when the image is in
-/// the server's registry, else None.
-pub async fn for_image(server: &dyn Server, image: &str) -> Result<Option<RegistryAuth>, ClientError> {
+/// the server's registry (asked as `as_role` when given), else None.
+pub async fn for_image(
+    server: &dyn Server,
+    image: &str,
+    as_role: Option<&RoleCredentials>,
+) -> Result<Option<RegistryAuth>, ClientError> {
     let endpoint = server.endpoint();
     if !is_servers_registry(image, endpoint) {
         return Ok(None);
     }
-    let out = server.get_authorization_token().await?;
+    let out = server.get_authorization_token(as_role).await?;
     let token = out
         .authorization_data
         .and_then(|d| d.into_iter().next())
@@ -52,6 +59,22 @@ pub async fn for_image(server: &dyn Server, image: &str) -> Result<Option<Regist
         password: password.to_string(),
         server: endpoint_host(endpoint).to_string(),
     }))
+}
+
+/// The credentials of the execution role of `task_arn` (placed on `instance_arn`).
+pub async fn execution_role(
+    server: &dyn Server,
+    cluster: &str,
+    instance_arn: &str,
+    task_arn: &str,
+) -> Result<RoleCredentials, ClientError> {
+    let request = GetTaskCredentialsRequest {
+        cluster: cluster.to_string(),
+        container_instance: instance_arn.to_string(),
+        task_arn: task_arn.to_string(),
+        role: TaskRoleKind::Execution,
+    };
+    Ok(server.get_task_credentials(&request).await?.credentials)
 }
 
 #[cfg(test)]

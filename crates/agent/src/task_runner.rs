@@ -13,7 +13,7 @@ use crate::server::Server;
 use crate::spec::{self, TaskContext, TaskNetwork};
 use crate::task_secrets;
 use berth_model::Timestamp;
-use berth_model::agent_protocol::{ReportTaskStateRequest, TaskAssignment, labels};
+use berth_model::agent_protocol::{ReportTaskStateRequest, RoleCredentials, TaskAssignment, labels};
 use berth_model::ecs::{
     Attachment, Container, ContainerDefinition, HealthStatus, KeyValuePair, NetworkBinding, NetworkInterface,
     NetworkMode, Task, TaskStopCode, TransportProtocol,
@@ -37,6 +37,8 @@ pub struct Shared {
     pub events: broadcast::Sender<RuntimeEvent>,
     /// The agent's data dir (the awslogs shippers keep their cursors under `logs/`).
     pub data_dir: std::path::PathBuf,
+    /// Where task roles' credentials are served to containers (None: it could not start).
+    pub credentials: Option<Arc<crate::task_credentials::Endpoint>>,
 }
 
 pub const RUNNING: &str = "RUNNING";
@@ -175,13 +177,15 @@ impl Run {
         secrets.apply_log_options(&mut self.assignment.task_definition);
         let images: Vec<(String, String)> =
             self.definitions().iter().filter_map(|c| Some((name(c).to_string(), c.image.clone()?))).collect();
+        let image_names: Vec<String> = images.iter().map(|(_, image)| image.clone()).collect();
+        let execution_role = self.execution_role(&image_names).await?;
         for (container, image) in images {
             if self.stop_desired() {
                 return Err(Stop::Desired);
             }
             let auth = match secrets.registry_auth(&container, &image) {
                 Some(auth) => Some(auth),
-                None => registry_auth::for_image(self.shared.server.as_ref(), &image)
+                None => registry_auth::for_image(self.shared.server.as_ref(), &image, execution_role.as_ref())
                     .await
                     .map_err(|e| Stop::FailedToStart(format!("registry credentials for {image}: {e}")))?,
             };
@@ -196,6 +200,7 @@ impl Run {
 
         let awslogs = crate::awslogs::configs(self.definitions(), task_id(&self.task)).map_err(Stop::FailedToStart)?;
         crate::awslogs::prepare(self.shared.server.as_ref(), &awslogs).await.map_err(Stop::FailedToStart)?;
+        let role_env = self.task_role_env().await?;
         let network = self.set_up_network().await?;
         let definitions = self.definitions().to_vec();
         for def in &definitions {
@@ -203,6 +208,7 @@ impl Run {
             let mut spec = spec::container_spec(&self.context(), def, &network, &ports);
             spec.env.extend(spec::gpu_env(&self.task, name(def)));
             spec.env.extend(secrets.env(name(def)));
+            spec.env.extend(role_env.iter().cloned());
             let id = self.shared.runtime.create(&spec).await.map_err(|e| failed("CannotCreateContainerError", &e))?;
             self.ids.insert(name(def).to_string(), id);
         }
@@ -240,6 +246,36 @@ impl Run {
         self.started_at = Some(Timestamp::now());
         self.report(RUNNING, None).await;
         Ok(())
+    }
+
+    /// The execution role's credentials, when the task has one and pulls from the server's
+    /// registry (without one, the agent pulls with its own).
+    async fn execution_role(&self, images: &[String]) -> Result<Option<RoleCredentials>, Stop> {
+        let overridden = self.task.overrides.as_ref().and_then(|o| o.execution_role_arn.as_ref());
+        let endpoint = self.shared.server.endpoint();
+        if overridden.or(self.assignment.task_definition.execution_role_arn.as_ref()).is_none()
+            || !images.iter().any(|image| registry_auth::is_servers_registry(image, endpoint))
+        {
+            return Ok(None);
+        }
+        let arn = self.task.task_arn.as_deref().unwrap_or_default();
+        registry_auth::execution_role(self.shared.server.as_ref(), &self.shared.cluster, &self.shared.instance_arn, arn)
+            .await
+            .map(Some)
+            .map_err(|e| Stop::FailedToStart(format!("CannotPullContainerError: execution role credentials: {e}")))
+    }
+
+    /// The environment through which a task with a task role finds its credentials.
+    async fn task_role_env(&self) -> Result<Vec<String>, Stop> {
+        let overridden = self.task.overrides.as_ref().and_then(|o| o.task_role_arn.as_ref());
+        if overridden.or(self.assignment.task_definition.task_role_arn.as_ref()).is_none() {
+            return Ok(vec![]);
+        }
+        let endpoint = self.shared.credentials.as_ref().ok_or_else(|| {
+            Stop::FailedToStart("the agent's task credentials endpoint is not running (see its log)".into())
+        })?;
+        let arn = self.task.task_arn.as_deref().unwrap_or_default();
+        endpoint.register(arn).await.map_err(|e| Stop::FailedToStart(format!("task role credentials: {e}")))
     }
 
     /// awsvpc: the task's own address through a pause container on berth's network;
@@ -393,6 +429,9 @@ impl Run {
     /// Stops every container (dependents first, each with its stopTimeout), reports the
     /// task STOPPED, then removes its containers and releases its ports.
     async fn stop(&mut self, why: Stop) {
+        if let Some(endpoint) = &self.shared.credentials {
+            endpoint.unregister(self.task.task_arn.as_deref().unwrap_or_default());
+        }
         let (code, reason) = match &why {
             Stop::Desired => (None, None),
             Stop::EssentialExited(container) => {

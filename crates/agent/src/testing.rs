@@ -95,6 +95,7 @@ pub fn shared(runtime: &FakeRuntime, server: &FakeServer, data_dir: &std::path::
         ports: PortBook::new(DEFAULT_RANGE, |_, _| true),
         events,
         data_dir: data_dir.to_path_buf(),
+        credentials: None,
     })
 }
 

@@ -50,6 +50,13 @@ impl AwsError {
         Self::bad_request("ValidationError", message)
     }
 
+    /// Temporary credentials past their expiration (`ExpiredTokenException` for JSON
+    /// services, `ExpiredToken` for query ones).
+    pub fn expired_token(json: bool) -> Self {
+        let code = if json { "ExpiredTokenException" } else { "ExpiredToken" };
+        Self::new(StatusCode::BAD_REQUEST, code, "The security token included in the request is expired")
+    }
+
     pub fn missing_action() -> Self {
         Self::bad_request("MissingAction", "The request must contain the parameter Action.")
     }
@@ -344,6 +351,17 @@ impl From<crate::auth::sealer::SealError> for AwsError {
     fn from(e: crate::auth::sealer::SealError) -> Self {
         tracing::error!(error = %e, "sealing failure");
         AwsError::internal("InternalFailure")
+    }
+}
+
+/// STS's refusals: ValidationError 400, AccessDenied 403.
+impl From<berth_model::sts::StsError> for AwsError {
+    fn from(e: berth_model::sts::StsError) -> Self {
+        use berth_model::sts::StsError as E;
+        match e {
+            E::Validation(m) => AwsError::validation(m),
+            E::AccessDenied(m) => AwsError::new(StatusCode::FORBIDDEN, "AccessDenied", m),
+        }
     }
 }
 

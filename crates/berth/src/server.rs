@@ -32,6 +32,10 @@ pub struct ServerArgs {
     /// with this, all share the address, so listener ports must differ between them.
     #[arg(long, env = "BERTH_LB_LISTEN_ADDRESS")]
     pub lb_listen_address: Option<std::net::IpAddr>,
+    /// Test-only: no STS session outlives this many seconds, so that tests can watch
+    /// temporary credentials expire (STS's own minimum is 15 minutes).
+    #[arg(long, env = "BERTH_TEST_SESSION_LIFETIME_SECONDS", hide = true)]
+    pub test_session_lifetime_seconds: Option<u32>,
 }
 
 #[derive(Args, Clone)]
@@ -57,6 +61,10 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     let sealer = Sealer::load_or_create(&args.data_dir.join("master.key"))?;
     let store: Arc<dyn berth_store::Store> = Arc::new(store);
     let api = Api::new(store.clone(), Scope::new(&args.region, &args.account_id), Keyring::new(sealer));
+    if let Some(seconds) = args.test_session_lifetime_seconds {
+        tracing::warn!(seconds, "test-only: STS sessions are cut short");
+        api.keyring.cap_session_lifetime_for_tests(seconds);
+    }
     let registry = berth_registry::Registry::open(&args.data_dir, store)
         .with_context(|| format!("opening the image registry in {}", args.data_dir.join("registry").display()))?;
     registry.spawn_janitor();

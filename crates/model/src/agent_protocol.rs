@@ -196,6 +196,50 @@ pub fn secrets_failure(detail: &str) -> String {
     format!("ResourceInitializationError: unable to pull secrets or registry auth: {detail}")
 }
 
+/// `GetTaskCredentials`: temporary credentials of one of a task's roles, for a task placed on
+/// the asking instance. The server assumes the role as `ecs-tasks.amazonaws.com` (the
+/// role's trust policy must allow that service, as in AWS), with the task id as the session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetTaskCredentialsRequest {
+    pub cluster: String,
+    #[serde(rename = "containerInstance")]
+    pub container_instance: String,
+    #[serde(rename = "taskArn")]
+    pub task_arn: String,
+    pub role: TaskRoleKind,
+}
+
+/// Which of a task's roles: `taskRoleArn` (for its containers) or `executionRoleArn` (for
+/// the agent: image pulls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskRoleKind {
+    #[serde(rename = "task")]
+    Task,
+    #[serde(rename = "execution")]
+    Execution,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetTaskCredentialsResponse {
+    pub credentials: RoleCredentials,
+}
+
+/// A role session's credentials, with the member names of the container credentials
+/// endpoint every AWS SDK reads (`Expiration` here as epoch seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleCredentials {
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: String,
+    #[serde(rename = "SecretAccessKey")]
+    pub secret_access_key: String,
+    #[serde(rename = "Token")]
+    pub token: String,
+    #[serde(rename = "Expiration")]
+    pub expiration: Timestamp,
+    #[serde(rename = "RoleArn")]
+    pub role_arn: String,
+}
+
 /// Docker labels on every container the agent creates. The first five are the ECS
 /// agent's own, so tools that read them keep working; the last two let a restarted
 /// agent find its containers (and no other agent's) again.

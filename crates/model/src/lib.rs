@@ -24,6 +24,7 @@ pub mod records;
 pub mod secretsmanager;
 pub mod service;
 pub mod ssm;
+pub mod sts;
 pub mod tags;
 pub mod task_lifecycle;
 pub mod taskdef;

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::agent_protocol::{
-    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest,
-    ResolveSecretsResponse,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
+    ReportTaskStateResponse, ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials, TaskRoleKind,
 };
 use berth_model::ecs::{
     ContainerInstance, CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest,
@@ -40,7 +40,9 @@ pub enum Call {
     PollTasks(PollTasksRequest),
     ReportTaskState(ReportTaskStateRequest),
     ResolveSecrets(ResolveSecretsRequest),
-    GetAuthorizationToken,
+    GetTaskCredentials(GetTaskCredentialsRequest),
+    /// With the access key id of the role credentials it was asked with, if any.
+    GetAuthorizationToken(Option<String>),
     CreateLogGroup(CreateLogGroupRequest),
     CreateLogStream(CreateLogStreamRequest),
     GetLogEvents(GetLogEventsRequest),
@@ -203,8 +205,34 @@ impl Server for FakeServer {
         Ok(self.lock().secrets.clone())
     }
 
-    async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {
-        self.receive(Call::GetAuthorizationToken)?;
+    /// Credentials named after the task (`AKID-<task id>`, secret `secret-<task id>`), for
+    /// a role `arn:aws:iam::000000000000:role/<role kind>`, valid for an hour.
+    async fn get_task_credentials(
+        &self,
+        request: &GetTaskCredentialsRequest,
+    ) -> Result<GetTaskCredentialsResponse, ClientError> {
+        self.receive(Call::GetTaskCredentials(request.clone()))?;
+        let task = request.task_arn.rsplit('/').next().unwrap_or_default();
+        let kind = match request.role {
+            TaskRoleKind::Task => "task",
+            TaskRoleKind::Execution => "execution",
+        };
+        Ok(GetTaskCredentialsResponse {
+            credentials: RoleCredentials {
+                access_key_id: format!("AKID-{task}"),
+                secret_access_key: format!("secret-{task}"),
+                token: format!("token-{task}"),
+                expiration: berth_model::Timestamp(berth_model::Timestamp::now().as_secs_f64() + 3600.0),
+                role_arn: format!("arn:aws:iam::000000000000:role/{kind}"),
+            },
+        })
+    }
+
+    async fn get_authorization_token(
+        &self,
+        as_role: Option<&RoleCredentials>,
+    ) -> Result<GetAuthorizationTokenResponse, ClientError> {
+        self.receive(Call::GetAuthorizationToken(as_role.map(|c| c.access_key_id.clone())))?;
         let data = AuthorizationData {
             authorization_token: Some(STANDARD.encode(format!("AWS:{REGISTRY_PASSWORD}"))),
             ..Default::default()

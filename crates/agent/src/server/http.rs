@@ -5,8 +5,8 @@ use super::Server;
 use crate::client::{ApiClient, ClientError};
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    self, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest,
-    ResolveSecretsResponse,
+    self, GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -56,8 +56,25 @@ impl Server for ApiClient {
         self.call(agent_protocol::TARGET_PREFIX, "ResolveSecrets", request).await
     }
 
-    async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError> {
-        self.call_service(ECR_SERVICE, ECR, "GetAuthorizationToken", &GetAuthorizationTokenRequest::default()).await
+    async fn get_task_credentials(
+        &self,
+        request: &GetTaskCredentialsRequest,
+    ) -> Result<GetTaskCredentialsResponse, ClientError> {
+        self.call(agent_protocol::TARGET_PREFIX, "GetTaskCredentials", request).await
+    }
+
+    async fn get_authorization_token(
+        &self,
+        as_role: Option<&RoleCredentials>,
+    ) -> Result<GetAuthorizationTokenResponse, ClientError> {
+        let request = GetAuthorizationTokenRequest::default();
+        match as_role {
+            Some(c) => {
+                let client = self.acting_as(&c.access_key_id, &c.secret_access_key, &c.token);
+                client.call_service(ECR_SERVICE, ECR, "GetAuthorizationToken", &request).await
+            }
+            None => self.call_service(ECR_SERVICE, ECR, "GetAuthorizationToken", &request).await,
+        }
     }
 
     async fn create_log_group(&self, request: &CreateLogGroupRequest) -> Result<(), ClientError> {

@@ -9,8 +9,8 @@ pub mod http;
 use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    PollTasksRequest, PollTasksResponse, ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest,
-    ResolveSecretsResponse,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
+    ReportTaskStateResponse, ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -43,8 +43,18 @@ pub trait Server: Send + Sync + 'static {
     /// Secrets Manager for this instance's task.
     async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError>;
 
-    // ECR: credentials for pulling from the server's registry.
-    async fn get_authorization_token(&self) -> Result<GetAuthorizationTokenResponse, ClientError>;
+    // berth's agent protocol: a task's role credentials (task_credentials.rs).
+    async fn get_task_credentials(
+        &self,
+        request: &GetTaskCredentialsRequest,
+    ) -> Result<GetTaskCredentialsResponse, ClientError>;
+
+    // ECR: credentials for pulling from the server's registry, asked with the agent's own
+    // credentials or, for a task with an execution role, with that role's.
+    async fn get_authorization_token(
+        &self,
+        as_role: Option<&RoleCredentials>,
+    ) -> Result<GetAuthorizationTokenResponse, ClientError>;
 
     // CloudWatch Logs: the awslogs driver.
     async fn create_log_group(&self, request: &CreateLogGroupRequest) -> Result<(), ClientError>;

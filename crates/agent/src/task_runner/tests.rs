@@ -6,6 +6,7 @@ use crate::runtime::RegistryAuth;
 use crate::runtime::fake::{Call, FakeRuntime};
 use crate::server::fake::{self, FakeServer};
 use crate::testing::*;
+use berth_model::agent_protocol::TaskRoleKind;
 use berth_model::ecs::ContainerCondition;
 use tokio::task::JoinHandle;
 
@@ -245,6 +246,50 @@ async fn images_of_the_servers_registry_are_pulled_with_its_token() {
         server: "berth.test:4566".into(),
     };
     assert_eq!(actions(&f.runtime)[0], Call::EnsureImage { image: image.into(), auth: Some(auth), pulled: true });
+    assert!(f.server.received().iter().any(|r| r.call == fake::Call::GetAuthorizationToken(None)));
+}
+
+/// The registry calls the fake server received, in order.
+fn registry_calls(server: &FakeServer) -> Vec<fake::Call> {
+    let wanted = |c: &fake::Call| matches!(c, fake::Call::GetTaskCredentials(_) | fake::Call::GetAuthorizationToken(_));
+    server.received().into_iter().map(|r| r.call).filter(wanted).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_with_an_execution_role_asks_for_the_registry_token_as_that_role() {
+    let f = fixture();
+    let web = ContainerDefinition { image: Some("berth.test:4566/team/app:1".into()), ..container("web") };
+    let mut task = assignment("t1", vec![web]);
+    task.task_definition.execution_role_arn = Some("arn:aws:iam::000000000000:role/exec".into());
+    let _runner = f.run(task, vec![]);
+    until_reported(&f.server, RUNNING).await;
+    let calls = registry_calls(&f.server);
+    assert!(
+        matches!(&calls[0], fake::Call::GetTaskCredentials(r) if r.role == TaskRoleKind::Execution && r.task_arn == task_arn("t1")),
+        "{calls:?}"
+    );
+    assert_eq!(calls[1], fake::Call::GetAuthorizationToken(Some("AKID-t1".into())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_execution_role_is_not_asked_for_images_of_other_registries() {
+    let f = fixture();
+    let mut task = assignment("t1", vec![container("web")]);
+    task.task_definition.execution_role_arn = Some("arn:aws:iam::000000000000:role/exec".into());
+    let _runner = f.run(task, vec![]);
+    until_reported(&f.server, RUNNING).await;
+    assert!(registry_calls(&f.server).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_role_without_the_credentials_endpoint_fails_the_task_to_start() {
+    let f = fixture();
+    let mut task = assignment("t1", vec![container("web")]);
+    task.task_definition.task_role_arn = Some("arn:aws:iam::000000000000:role/app".into());
+    f.run(task, vec![]).finished().await;
+    let stopped = f.last_report();
+    assert_eq!(stopped.stop_code, Some(TaskStopCode::TaskFailedToStart));
+    assert!(stopped.stopped_reason.unwrap_or_default().contains("task credentials endpoint is not running"));
 }
 
 #[tokio::test(start_paused = true)]

@@ -57,11 +57,13 @@ pub struct Keyring {
     sealer: Sealer,
     // std RwLock: held only for a map lookup or insert, never across an await.
     opened: RwLock<HashMap<String, Arc<Opened>>>,
+    /// Temporary credentials' settings (`auth/sessions.rs`).
+    pub(super) sessions: super::sessions::Settings,
 }
 
 impl Keyring {
     pub fn new(sealer: Sealer) -> Self {
-        Self { sealer, opened: RwLock::new(HashMap::new()) }
+        Self { sealer, opened: RwLock::new(HashMap::new()), sessions: Default::default() }
     }
 
     /// The data dir's sealer, which also seals SSM and Secrets Manager values at rest.
@@ -83,16 +85,28 @@ impl Keyring {
         if record.status != AccessKeyStatus::Active {
             return Ok(None);
         }
+        let secret = self.open(id, &record.sealed_secret)?;
+        Ok(Some(OpenKey { record, secret }))
+    }
+
+    /// The secret sealed as `sealed` for key `id`, opened once and then cached.
+    pub(super) fn open(&self, id: &str, sealed: &str) -> Result<String, SealError> {
         let cached = self.opened.read().ok().and_then(|c| c.get(id).cloned());
-        if let Some(hit) = cached.filter(|hit| hit.sealed == record.sealed_secret) {
-            return Ok(Some(OpenKey { record, secret: hit.secret.clone() }));
+        if let Some(hit) = cached.filter(|hit| hit.sealed == sealed) {
+            return Ok(hit.secret.clone());
         }
-        let secret = self.sealer.open(&record.sealed_secret, id)?;
-        let opened = Arc::new(Opened { sealed: record.sealed_secret.clone(), secret: secret.clone() });
+        let secret = self.sealer.open(sealed, id)?;
+        let opened = Arc::new(Opened { sealed: sealed.to_string(), secret: secret.clone() });
         if let Ok(mut cache) = self.opened.write() {
             cache.insert(id.to_string(), opened);
         }
-        Ok(Some(OpenKey { record, secret }))
+        Ok(secret)
+    }
+
+    /// `secret` sealed for key `id` (the id is bound in, so a sealed value moved to
+    /// another key does not open).
+    pub(super) fn seal(&self, secret: &str, id: &str) -> Result<String, SealError> {
+        self.sealer.seal(secret, id)
     }
 
     /// Drops the opened secret of a key that was deleted.
@@ -204,11 +218,16 @@ fn is_valid_key_id(id: &str) -> bool {
 
 /// `AKIA` and 16 characters of the base32 alphabet, as AWS access key ids look.
 fn random_key_id() -> Result<String, SealError> {
-    Ok(berth_model::iam::ids::with_prefix("AKIA", random_bytes(16)?.iter()))
+    random_id("AKIA")
+}
+
+/// `prefix` and 16 characters of the base32 alphabet.
+pub(super) fn random_id(prefix: &str) -> Result<String, SealError> {
+    Ok(berth_model::iam::ids::with_prefix(prefix, random_bytes(16)?.iter()))
 }
 
 /// 40 characters, as AWS secret keys are (30 random bytes in base64).
-fn random_secret() -> Result<String, SealError> {
+pub(super) fn random_secret() -> Result<String, SealError> {
     use base64::Engine;
     Ok(base64::engine::general_purpose::STANDARD.encode(random_bytes(30)?))
 }

@@ -4,12 +4,14 @@
 
 pub mod keyring;
 pub mod sealer;
+pub mod sessions;
 
 use crate::context::{Api, Caller};
 use crate::error::AwsError;
 use crate::route::{Protocol, Route};
 use berth_sigv4::{Kind, Sigv4Error};
 use http::StatusCode;
+use sessions::SessionLookup;
 
 /// Verifies that the request is signed by one of berth's access keys and that the signature
 /// covers what `route` says the request does, and returns who sent it.
@@ -36,27 +38,49 @@ pub async fn authenticate(
     berth_sigv4::binding::check(&request, &parsed, &route.expected(&api.scope.region))
         .map_err(|e| signature_error(&e, protocol))?;
     let credential = parsed.credential();
-    // berth issues no temporary credentials yet, so no session token can be valid.
-    if credential.session_token.is_some() {
-        return Err(unrecognized(protocol));
-    }
-    let key = api
-        .keyring
-        .lookup(api.store.as_ref(), &credential.access_key_id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "access key lookup failed");
-            AwsError::internal("InternalFailure")
-        })?
-        .ok_or_else(|| unrecognized(protocol))?;
-    berth_sigv4::verify(&request, &parsed, &key.secret, time::OffsetDateTime::now_utc())
+    let (secret, caller) = match credential.session_token.as_deref() {
+        Some(token) => temporary_key(api, &credential.access_key_id, token, protocol).await?,
+        None => {
+            let key = api
+                .keyring
+                .lookup(api.store.as_ref(), &credential.access_key_id)
+                .await
+                .map_err(lookup_failed)?
+                .ok_or_else(|| unrecognized(protocol))?;
+            let caller = Caller {
+                account: key.record.account.clone(),
+                arn: key.record.arn.clone(),
+                user_id: key.record.user_id.clone(),
+                access_key_id: Some(key.record.access_key_id.clone()),
+            };
+            (key.secret, caller)
+        }
+    };
+    berth_sigv4::verify(&request, &parsed, &secret, time::OffsetDateTime::now_utc())
         .map_err(|e| signature_error(&e, protocol))?;
-    Ok(Caller {
-        account: key.record.account.clone(),
-        arn: key.record.arn.clone(),
-        user_id: key.record.user_id.clone(),
-        access_key_id: Some(key.record.access_key_id.clone()),
-    })
+    Ok(caller)
+}
+
+/// The secret and identity of temporary credentials presented with their session token.
+async fn temporary_key(api: &Api, id: &str, token: &str, protocol: Protocol) -> Result<(String, Caller), AwsError> {
+    match api.keyring.lookup_session(api.store.as_ref(), id, token).await.map_err(lookup_failed)? {
+        SessionLookup::Valid { record, secret } => Ok((
+            secret,
+            Caller {
+                account: record.account,
+                arn: record.arn,
+                user_id: record.user_id,
+                access_key_id: Some(record.access_key_id),
+            },
+        )),
+        SessionLookup::Expired => Err(AwsError::expired_token(protocol == Protocol::Json)),
+        SessionLookup::Unknown => Err(unrecognized(protocol)),
+    }
+}
+
+fn lookup_failed(e: keyring::KeyringError) -> AwsError {
+    tracing::error!(error = %e, "access key lookup failed");
+    AwsError::internal("InternalFailure")
 }
 
 fn unrecognized(protocol: Protocol) -> AwsError {

@@ -80,8 +80,8 @@ fn unroutable_query_requests_name_what_is_missing() {
 #[test]
 fn a_global_service_is_signed_for_its_own_region() {
     const GLOBAL: Service =
-        Service::query("iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", |ctx, action, _| {
-            Box::pin(services::sts::call(ctx, action))
+        Service::query("iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", |ctx, action, params| {
+            Box::pin(services::sts::call(ctx, action, params))
         })
         .global("us-east-1");
     let route = Route::among(&[&GLOBAL], &parts("POST", "/", &[]), b"Action=ListUsers&Version=2010-05-08").unwrap();

@@ -17,6 +17,7 @@ pub mod iam;
 pub mod secretsmanager;
 pub mod ssm;
 pub mod sts;
+mod task_credentials;
 
 /// Every service berth serves on its API port.
 pub const ALL: &[&Service] = &[

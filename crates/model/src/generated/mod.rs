@@ -6,3 +6,4 @@ pub mod iam;
 pub mod logs;
 pub mod secretsmanager;
 pub mod ssm;
+pub mod sts;

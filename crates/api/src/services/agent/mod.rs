@@ -39,6 +39,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "PollTasks" => poll,
         "ReportTaskState" => report,
         "ResolveSecrets" => secrets::resolve,
+        "GetTaskCredentials" => super::task_credentials::get,
     })
 }
 
