@@ -254,6 +254,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn issued_keys_are_refused_once_deactivated_or_deleted() {
+        let store = MemoryStore::new();
+        let k = keyring();
+        let (record, secret) = k.issue("1", "arn:aws:iam::1:user/u", "AIDAEXAMPLE").unwrap();
+        let key = keys::access_key(&record.access_key_id);
+        store.txn(Txn::new().put(key.clone(), documents::encode(&record).unwrap())).await.unwrap();
+        let found = k.lookup(&store, &record.access_key_id).await.unwrap().unwrap();
+        assert_eq!((found.secret.as_str(), found.record.arn.as_str()), (secret.as_str(), "arn:aws:iam::1:user/u"));
+
+        // The opened secret stays cached, but the record is read again: a deactivated key is refused at once.
+        let inactive = AccessKeyRecord { status: AccessKeyStatus::Inactive, ..record.clone() };
+        store.txn(Txn::new().put(key.clone(), documents::encode(&inactive).unwrap())).await.unwrap();
+        assert!(k.lookup(&store, &record.access_key_id).await.unwrap().is_none());
+        store.txn(Txn::new().put(key.clone(), documents::encode(&record).unwrap())).await.unwrap();
+        assert!(k.lookup(&store, &record.access_key_id).await.unwrap().is_some());
+        store.txn(Txn::new().delete(key)).await.unwrap();
+        assert!(k.lookup(&store, &record.access_key_id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
     async fn rejects_unusable_given_credentials() {
         let store = MemoryStore::new();
         let scope = Scope::new("us-east-1", "000000000000");

@@ -109,7 +109,7 @@ mod tests {
         for (name, json) in FILES {
             let p: AwsPolicy = serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(&p.name, name);
-            document::check(&p.document.to_string(), document::Purpose::Identity).unwrap();
+            document::check(&p.document.to_string(), document::PolicyKind::Identity).unwrap();
             assert!(p.id.starts_with("ANPA"));
         }
         assert_eq!(all().len(), FILES.len());

@@ -59,7 +59,7 @@ mod tests {
         let r = for_service("ecs.amazonaws.com", None).unwrap();
         assert_eq!(r.role_name, "AWSServiceRoleForECS");
         assert_eq!(r.path, "/aws-service-role/ecs.amazonaws.com/");
-        super::super::document::check(&r.trust_policy, super::super::document::Purpose::Trust).unwrap();
+        super::super::document::check(&r.trust_policy, super::super::document::PolicyKind::Trust).unwrap();
         assert!(super::super::managed::find(&r.policy_arn).is_some());
         assert!(matches!(for_service("nope.amazonaws.com", None), Err(IamError::InvalidInput(_))));
         assert!(for_service("ecs.amazonaws.com", Some("x")).is_err());

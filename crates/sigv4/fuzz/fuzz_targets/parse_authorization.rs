@@ -20,27 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let now = time::OffsetDateTime::from_unix_timestamp(1_440_938_160).expect("valid timestamp");
     let far_past = time::OffsetDateTime::new_utc(time::Date::MIN, time::Time::MIDNIGHT);
     let far_future = time::OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
-    let header_form = [
-        ("Host", "example.amazonaws.com"),
-        ("X-Amz-Date", "20150830T123600Z"),
-        ("Authorization", input),
-    ];
+    let header_form = [("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z"), ("Authorization", input)];
     let query_form = [("Host", "example.amazonaws.com")];
     for req in [
-        Request {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &header_form,
-            body: b"{}",
-        },
-        Request {
-            method: "GET",
-            path: input,
-            query: input,
-            headers: &query_form,
-            body: data,
-        },
+        Request { method: "POST", path: "/", query: "", headers: &header_form, body: b"{}" },
+        Request { method: "GET", path: input, query: input, headers: &query_form, body: data },
     ] {
         if let Ok(parsed) = parse(&req) {
             // The request time is client input: check the clock arithmetic at the extremes too.

@@ -4,13 +4,13 @@
 use super::{edit, load, page};
 use crate::context::Ctx;
 use crate::error::AwsError;
-use berth_model::iam::document::{self, Purpose};
+use berth_model::iam::document::{self, PolicyKind};
 use berth_model::iam::records::{GroupRecord, Principal, RoleRecord, UserRecord};
 use berth_model::iam::*;
 
 async fn put<T: Principal>(ctx: &Ctx, name: &str, policy_name: &str, doc: &str) -> Result<(), AwsError> {
     validate::name(policy_name, "policyName", validate::LONG_NAME_MAX)?;
-    document::check(doc, Purpose::Identity)?;
+    document::check(doc, PolicyKind::Identity)?;
     edit(ctx, name, |record: &mut T| {
         record.check_modifiable()?;
         let owner = record.name().to_string();

@@ -7,7 +7,7 @@ use super::{new_id, page, path_filter, put_new};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_model::Timestamp;
-use berth_model::iam::document::{self, Purpose};
+use berth_model::iam::document::{self, PolicyKind};
 use berth_model::iam::managed::{self, AwsPolicy};
 use berth_model::iam::records::PolicyRecord;
 use berth_model::iam::*;
@@ -54,7 +54,7 @@ fn aws_unmodifiable(policy_arn: &str) -> AwsError {
 
 fn check_document(doc: &str) -> Result<(), IamError> {
     document::check_size(doc, "PolicySize", POLICY_SIZE_MAX)?;
-    document::check(doc, Purpose::Identity)
+    document::check(doc, PolicyKind::Identity)
 }
 
 pub async fn create(ctx: Ctx, input: CreatePolicyRequest) -> Result<CreatePolicyResponse, AwsError> {

@@ -6,7 +6,7 @@ use super::{edit, list_all, load, new_id, page, path_filter, put_new};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_model::Timestamp;
-use berth_model::iam::document::{self, Purpose};
+use berth_model::iam::document::{self, PolicyKind};
 use berth_model::iam::records::{Permissions, Principal, RoleRecord};
 use berth_model::iam::*;
 
@@ -15,7 +15,7 @@ const TRUST_POLICY_MAX: usize = 2048;
 
 fn check_trust_policy(doc: &str) -> Result<(), IamError> {
     document::check_size(doc, "ACLSizePerRole", TRUST_POLICY_MAX)?;
-    document::check(doc, Purpose::Trust)
+    document::check(doc, PolicyKind::Trust)
 }
 
 pub async fn create(ctx: Ctx, input: CreateRoleRequest) -> Result<CreateRoleResponse, AwsError> {
