@@ -15,6 +15,7 @@ use berth_model::iam::{Entity, IamError, ids, paging};
 use berth_store::documents::{self, Change};
 use berth_store::{Compare, Txn};
 
+pub(crate) mod access;
 mod access_keys;
 mod attached;
 mod batch;
