@@ -413,7 +413,6 @@ def test_access_keys_sign_as_their_user_until_deactivated_or_deleted(berth, iam)
     assert iam.get_access_key_last_used(AccessKeyId=kid)["UserName"] == user
     with raises_aws("DeleteConflict", "must delete access keys first"):
         iam.delete_user(UserName=user)
-    iam.delete_user_policy(UserName=user, PolicyName="own")
 
     iam.update_access_key(UserName=user, AccessKeyId=kid, Status="Inactive")
     assert {m["AccessKeyId"]: m["Status"] for m in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}[kid] == "Inactive"
@@ -430,6 +429,7 @@ def test_access_keys_sign_as_their_user_until_deactivated_or_deleted(berth, iam)
     with raises_aws("NoSuchEntity", f"The Access Key with id {kid} cannot be found."):
         iam.update_access_key(UserName=user, AccessKeyId=kid, Status="Active")
     iam.delete_access_key(UserName=user, AccessKeyId=second["AccessKeyId"])
+    iam.delete_user_policy(UserName=user, PolicyName="own")
     iam.delete_user(UserName=user)
 
 
