@@ -110,6 +110,20 @@ def test_a_request_tag_condition_is_honoured(berth):
     assert made["tags"] == [{"key": "team", "value": "web"}]
 
 
+def test_a_resource_tag_condition_reads_the_clusters_tags(berth):
+    dev, prod = unique("dev"), unique("prod")
+    root = berth.client("ecs")
+    root.create_cluster(clusterName=dev, tags=[{"key": "env", "value": "dev"}])
+    root.create_cluster(clusterName=prod, tags=[{"key": "env", "value": "prod"}])
+    user = User(berth, allow("ecs:DescribeClusters", Condition={"StringEquals": {"aws:ResourceTag/env": "dev"}}))
+    ecs = user.client("ecs")
+    assert ecs.describe_clusters(clusters=[dev])["clusters"][0]["clusterName"] == dev
+    with raises_aws("AccessDeniedException", user.denial("ecs:DescribeClusters", cluster_arn(berth, prod))):
+        ecs.describe_clusters(clusters=[prod])
+    root.tag_resource(resourceArn=cluster_arn(berth, prod), tags=[{"key": "env", "value": "dev"}])
+    assert ecs.describe_clusters(clusters=[prod])["clusters"][0]["clusterName"] == prod
+
+
 def test_not_action_allows_everything_but_what_it_names(berth):
     user = User(berth, {"Effect": "Allow", "NotAction": ["ecs:DeleteCluster", "iam:*"], "Resource": "*"})
     ecs = user.client("ecs")

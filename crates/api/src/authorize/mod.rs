@@ -59,12 +59,35 @@ pub async fn authorize(
         Some(asks) => asks(&api.scope, &route.operation, &input),
         None => Ask::any(),
     };
-    let Ask::Targets(targets) = ask else { return Ok(()) };
+    let Ask::Targets(mut targets) = ask else { return Ok(()) };
     let loaded = api.policies.get(&api.store, &caller.arn, &identity).await?;
+    if loaded.reads_resource_tags {
+        resource_tags(api, &mut targets).await?;
+    }
     let region = route.service.global_region.unwrap_or(&api.scope.region).to_string();
     let facts = Facts { source_ip, region, now: OffsetDateTime::now_utc() };
     let action = format!("{}:{}", route.service.signing_name, route.operation);
     check(&loaded, &action, &targets, &facts, None).map_err(|message| AwsError::access_denied(protocol, message))
+}
+
+/// Adds `aws:ResourceTag/...` to the targets that are ECS clusters of this account (the
+/// resources whose tags are one read away; other resources' tags are not looked up).
+async fn resource_tags(api: &Api, targets: &mut [Target]) -> Result<(), AwsError> {
+    let prefix = arn(&api.scope, "ecs", "cluster/");
+    for target in targets {
+        let Some(name) = target.resource.strip_prefix(&prefix) else { continue };
+        let key = berth_model::keys::cluster(name);
+        let Some(cluster) = berth_store::documents::get::<berth_model::ecs::Cluster>(api.store.as_ref(), &key).await?
+        else {
+            continue;
+        };
+        for tag in cluster.value.tags.into_iter().flatten() {
+            if let (Some(k), Some(v)) = (tag.key, tag.value) {
+                target.keys.push((format!("aws:ResourceTag/{k}"), vec![v]));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Evaluates each target (its own action, or `action`) against the loaded policies and

@@ -23,6 +23,21 @@ pub struct Loaded {
     /// `aws:PrincipalTag/...`.
     pub tags: Vec<Tag>,
     pub policies: Vec<Policy>,
+    /// Whether a policy names `aws:ResourceTag/...`, so that the resources' tags must be read.
+    pub reads_resource_tags: bool,
+}
+
+impl Loaded {
+    fn new(principal: Principal, user_id: String, tags: Vec<Tag>, found: Found) -> Loaded {
+        Loaded { principal, user_id, tags, policies: found.policies, reads_resource_tags: found.resource_tags }
+    }
+}
+
+/// The policies found for a principal so far.
+#[derive(Default)]
+struct Found {
+    policies: Vec<Policy>,
+    resource_tags: bool,
 }
 
 #[derive(Default)]
@@ -81,42 +96,41 @@ impl PolicyCache {
 const IAM: &str = "iam/";
 
 async fn load(store: &dyn Store, identity: &Identity<'_>) -> Result<Loaded, AwsError> {
+    let mut found = Found::default();
     match *identity {
         Identity::User { account, path, name } => {
             let principal = Principal::user(account, path, name);
             let Some(user) = documents::get::<UserRecord>(store, &keys::user(name)).await? else {
-                return Ok(Loaded { principal, user_id: String::new(), tags: vec![], policies: vec![] });
+                return Ok(Loaded::new(principal, String::new(), vec![], found));
             };
             let user = user.value;
-            let mut policies = parse(store, &user.permissions).await?;
+            parse(store, &user.permissions, &mut found).await?;
             for group in &user.groups {
                 if let Some(group) = documents::get::<GroupRecord>(store, &keys::group(group)).await? {
-                    policies.extend(parse(store, &group.value.permissions).await?);
+                    parse(store, &group.value.permissions, &mut found).await?;
                 }
             }
-            Ok(Loaded { principal, user_id: user.user.user_id, tags: user.user.tags.unwrap_or_default(), policies })
+            Ok(Loaded::new(principal, user.user.user_id, user.user.tags.unwrap_or_default(), found))
         }
         Identity::Role { account, role, session } => {
             let Some(record) = documents::get::<RoleRecord>(store, &keys::role(role)).await? else {
                 let principal = Principal::assumed_role(account, "/", role, session);
-                return Ok(Loaded { principal, user_id: String::new(), tags: vec![], policies: vec![] });
+                return Ok(Loaded::new(principal, String::new(), vec![], found));
             };
             let record = record.value;
             let principal = Principal::assumed_role(account, &record.role.path, role, session);
-            let policies = parse(store, &record.permissions).await?;
+            parse(store, &record.permissions, &mut found).await?;
             let user_id = format!("{}:{session}", record.role.role_id);
-            Ok(Loaded { principal, user_id, tags: record.role.tags.unwrap_or_default(), policies })
+            Ok(Loaded::new(principal, user_id, record.role.tags.unwrap_or_default(), found))
         }
-        Identity::Root { account } => {
-            Ok(Loaded { principal: Principal::root(account), user_id: account.into(), tags: vec![], policies: vec![] })
-        }
+        Identity::Root { account } => Ok(Loaded::new(Principal::root(account), account.into(), vec![], found)),
     }
 }
 
 /// An entity's inline documents and the default versions of its attached managed policies.
 /// IAM checked each document when it was stored; one that no longer parses is left out (and
 /// logged), which can only deny more.
-async fn parse(store: &dyn Store, permissions: &Permissions) -> Result<Vec<Policy>, AwsError> {
+async fn parse(store: &dyn Store, permissions: &Permissions, found: &mut Found) -> Result<(), AwsError> {
     let mut documents: Vec<(String, String)> =
         permissions.inline.iter().map(|(name, doc)| (name.clone(), doc.clone())).collect();
     for attached in &permissions.attached {
@@ -129,12 +143,12 @@ async fn parse(store: &dyn Store, permissions: &Permissions) -> Result<Vec<Polic
             }
         }
     }
-    Ok(documents
-        .into_iter()
-        .filter_map(|(name, doc)| {
-            Policy::parse(&doc, PolicyKind::Identity)
-                .inspect_err(|e| tracing::warn!(policy = name, error = %e, "stored policy does not parse"))
-                .ok()
-        })
-        .collect())
+    for (name, doc) in documents {
+        found.resource_tags |= doc.to_ascii_lowercase().contains("aws:resourcetag/");
+        match Policy::parse(&doc, PolicyKind::Identity) {
+            Ok(policy) => found.policies.push(policy),
+            Err(e) => tracing::warn!(policy = name, error = %e, "stored policy does not parse"),
+        }
+    }
+    Ok(())
 }

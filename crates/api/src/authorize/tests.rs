@@ -9,6 +9,7 @@ fn bob(documents: &[&str]) -> Loaded {
         user_id: "AIDABOB".into(),
         tags: vec![Tag { key: "team".into(), value: "web".into() }],
         policies: documents.iter().map(|d| Policy::parse(d, PolicyKind::Identity).unwrap()).collect(),
+        reads_resource_tags: false,
     }
 }
 

@@ -41,7 +41,8 @@ pub async fn principal(ctx: Ctx, req: SimulatePrincipalPolicyRequest) -> Result<
     let loaded = ctx.api.policies.get(&ctx.api.store, &arn, &identity).await?;
     let mut extra = Vec::new();
     for doc in req.policy_input_list.iter().flatten() {
-        let policy = Policy::parse(doc, PolicyKind::Identity).map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
+        let policy =
+            Policy::parse(doc, PolicyKind::Identity).map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
         extra.push(policy);
     }
     let policies: Vec<&Policy> = loaded.policies.iter().chain(&extra).collect();
