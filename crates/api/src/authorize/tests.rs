@@ -48,7 +48,7 @@ fn every_target_must_be_allowed() {
     let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ecs:*","Resource":"arn:aws:ecs:us-east-1:123456789012:cluster/prod"}]}"#;
     let loaded = bob(&[&allow("ecs:*", "*", ""), deny]);
     let other = Target::on("arn:aws:ecs:us-east-1:123456789012:cluster/dev");
-    assert_eq!(check(&loaded, "ecs:DescribeClusters", &[other.clone()], &facts(), None), Ok(()));
+    assert_eq!(check(&loaded, "ecs:DescribeClusters", std::slice::from_ref(&other), &facts(), None), Ok(()));
     let denied = check(&loaded, "ecs:DescribeClusters", &[other, Target::on(CLUSTER)], &facts(), None);
     assert!(denied.unwrap_err().ends_with("with an explicit deny in an identity-based policy"));
 }
