@@ -114,12 +114,17 @@ def test_role_lifecycle_tags_and_delete_conflicts(iam):
         Description="task role",
         MaxSessionDuration=7200,
         Tags=[{"Key": "team", "Value": "a"}],
+        PermissionsBoundary="arn:aws:iam::aws:policy/AdministratorAccess",
     )["Role"]
     assert created["Arn"].endswith(f":role/app/{name}")
     role = iam.get_role(RoleName=name.upper())["Role"]  # names are not case-sensitive
     assert role["RoleName"] == name and role["MaxSessionDuration"] == 7200 and role["Description"] == "task role"
     assert role["AssumeRolePolicyDocument"] == TASKS_TRUST
     assert role["Tags"] == [{"Key": "team", "Value": "a"}]
+    assert role["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+    }
 
     iam.update_role(RoleName=name, Description="changed", MaxSessionDuration=43200)
     trust = {**TASKS_TRUST, "Statement": [{**TASKS_TRUST["Statement"][0], "Principal": {"AWS": "*"}}]}
@@ -188,6 +193,10 @@ def test_bad_input_gets_iams_codes_and_changes_nothing(berth):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument="{not json")
     with raises_aws("MalformedPolicyDocument", "The passed in policy has a statement with no principals!"):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(ECS_READ))
+    with raises_aws("NoSuchEntity", "was not found"):
+        iam.create_role(
+            RoleName=name, AssumeRolePolicyDocument=EC2_TRUST, PermissionsBoundary=f"arn:aws:iam::{berth.account_id}:policy/none"
+        )
     with raises_aws("NoSuchEntity"):
         iam.get_role(RoleName=name)  # none of the refused creates left anything
 

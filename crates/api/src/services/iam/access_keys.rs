@@ -35,7 +35,7 @@ pub async fn create(ctx: Ctx, input: CreateAccessKeyRequest) -> Result<CreateAcc
     let user_key = keys::user(user_name);
     let (ctx, user_key) = (&ctx, &user_key);
     let (record, secret) = transact(ctx.store(), |b| async move {
-        let mut user: UserRecord = b.get(&user_key).await?.ok_or_else(|| IamError::no_such(Entity::User, user_name))?;
+        let mut user: UserRecord = b.get(user_key).await?.ok_or_else(|| IamError::no_such(Entity::User, user_name))?;
         let (record, secret) =
             ctx.api.keyring.issue(&ctx.scope().account, &user.user.arn, &user.user.user_id).map_err(|e| {
                 tracing::error!(error = %e, "could not issue an access key");
@@ -47,7 +47,7 @@ pub async fn create(ctx: Ctx, input: CreateAccessKeyRequest) -> Result<CreateAcc
             return Err(AwsError::internal("ServiceFailure"));
         }
         b.put(&key, &record)?;
-        b.put(&user_key, &user)?;
+        b.put(user_key, &user)?;
         Ok((record, secret))
     })
     .await?;
@@ -114,10 +114,10 @@ pub async fn update(ctx: Ctx, input: UpdateAccessKeyRequest) -> Result<(), AwsEr
         let user: UserRecord =
             b.get(&keys::user(user_name)).await?.ok_or_else(|| IamError::no_such(Entity::User, user_name))?;
         user.access_key(&input.access_key_id)?;
-        let mut record: AccessKeyRecord = b.get(&key).await?.ok_or_else(|| no_such_key(&input.access_key_id))?;
+        let mut record: AccessKeyRecord = b.get(key).await?.ok_or_else(|| no_such_key(&input.access_key_id))?;
         if record.status != status {
             record.status = status;
-            b.put(&key, &record)?;
+            b.put(key, &record)?;
         }
         Ok(())
     })
@@ -132,11 +132,11 @@ pub async fn delete(ctx: Ctx, input: DeleteAccessKeyRequest) -> Result<(), AwsEr
     let user_key = keys::user(user_name);
     let (input, user_key) = (&input, &user_key);
     transact(ctx.store(), |b| async move {
-        let mut user: UserRecord = b.get(&user_key).await?.ok_or_else(|| IamError::no_such(Entity::User, user_name))?;
+        let mut user: UserRecord = b.get(user_key).await?.ok_or_else(|| IamError::no_such(Entity::User, user_name))?;
         user.access_key(&input.access_key_id)?;
         user.access_keys.retain(|k| k != &input.access_key_id);
         b.delete(&keys::access_key(&input.access_key_id));
-        b.put(&user_key, &user)
+        b.put(user_key, &user)
     })
     .await?;
     ctx.api.keyring.forget(&input.access_key_id);

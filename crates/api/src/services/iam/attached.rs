@@ -26,7 +26,7 @@ async fn attach<T: Principal>(ctx: &Ctx, name: &str, policy_arn: &str) -> Result
     let key = T::key(name);
     let (key, managed) = (&key, &managed);
     transact(ctx.store(), |b| async move {
-        let mut record: T = b.get(&key).await?.ok_or_else(|| IamError::no_such(T::ENTITY, name))?;
+        let mut record: T = b.get(key).await?.ok_or_else(|| IamError::no_such(T::ENTITY, name))?;
         record.check_modifiable()?;
         let mut policy = match &managed {
             Managed::Local { key } => Some(found(b.get::<PolicyRecord>(key).await?, policy_arn)?),
@@ -49,7 +49,7 @@ async fn detach<T: Principal>(ctx: &Ctx, name: &str, policy_arn: &str) -> Result
     let key = T::key(name);
     let (key, managed) = (&key, &managed);
     transact(ctx.store(), |b| async move {
-        let mut record: T = b.get(&key).await?.ok_or_else(|| IamError::no_such(T::ENTITY, name))?;
+        let mut record: T = b.get(key).await?.ok_or_else(|| IamError::no_such(T::ENTITY, name))?;
         record.check_modifiable()?;
         record.permissions_mut().detach(policy_arn)?;
         if let Managed::Local { key } = &managed

@@ -53,9 +53,9 @@ pub async fn delete(ctx: Ctx, input: DeleteGroupRequest) -> Result<(), AwsError>
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
         let group: GroupRecord =
-            b.get(&key).await?.ok_or_else(|| IamError::no_such(Entity::Group, &input.group_name))?;
+            b.get(key).await?.ok_or_else(|| IamError::no_such(Entity::Group, &input.group_name))?;
         group.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await

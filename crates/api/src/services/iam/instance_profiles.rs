@@ -70,11 +70,11 @@ pub async fn delete(ctx: Ctx, input: DeleteInstanceProfileRequest) -> Result<(),
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
         let profile: InstanceProfileRecord = b
-            .get(&key)
+            .get(key)
             .await?
             .ok_or_else(|| IamError::no_such(Entity::InstanceProfile, &input.instance_profile_name))?;
         profile.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await

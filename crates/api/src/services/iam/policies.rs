@@ -47,6 +47,22 @@ pub(super) fn found(record: Option<PolicyRecord>, policy_arn: &str) -> Result<Po
     record.filter(|p| p.arn() == policy_arn).ok_or_else(|| IamError::no_such(Entity::Policy, policy_arn))
 }
 
+/// The permissions boundary a CreateUser / CreateRole names, once the policy is found:
+/// stored and shown as IAM shows it (berth applies no boundary yet).
+pub(super) async fn boundary(
+    ctx: &Ctx,
+    policy_arn: Option<&str>,
+) -> Result<Option<AttachedPermissionsBoundary>, AwsError> {
+    let Some(policy_arn) = policy_arn else { return Ok(None) };
+    if let Managed::Local { key } = resolve(ctx, policy_arn)? {
+        found(stored(ctx, &key).await?, policy_arn)?;
+    }
+    Ok(Some(AttachedPermissionsBoundary {
+        permissions_boundary_type: Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
+        permissions_boundary_arn: Some(policy_arn.to_string()),
+    }))
+}
+
 fn aws_unmodifiable(policy_arn: &str) -> AwsError {
     IamError::Unmodifiable(format!("Policy {policy_arn} is an AWS managed policy; it cannot be changed or deleted."))
         .into()
@@ -142,9 +158,9 @@ pub async fn delete(ctx: Ctx, input: DeletePolicyRequest) -> Result<(), AwsError
     };
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
-        let policy = found(b.get(&key).await?, &input.policy_arn)?;
+        let policy = found(b.get(key).await?, &input.policy_arn)?;
         policy.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await

@@ -37,6 +37,7 @@ pub async fn create(ctx: Ctx, input: CreateRoleRequest) -> Result<CreateRoleResp
     record.role.description = input.description;
     record.role.max_session_duration = Some(max_session);
     record.role.tags = (!tags.is_empty()).then_some(tags);
+    record.role.permissions_boundary = super::policies::boundary(&ctx, input.permissions_boundary.as_deref()).await?;
     put_new(&ctx, &keys::role(&record.role.role_name), &record, Entity::Role, &record.role.role_name).await?;
     Ok(CreateRoleResponse { role: record.shown() })
 }
@@ -93,10 +94,10 @@ pub async fn delete(ctx: Ctx, input: DeleteRoleRequest) -> Result<(), AwsError> 
     let key = keys::role(&input.role_name);
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
-        let role: RoleRecord = b.get(&key).await?.ok_or_else(|| IamError::no_such(Entity::Role, &input.role_name))?;
+        let role: RoleRecord = b.get(key).await?.ok_or_else(|| IamError::no_such(Entity::Role, &input.role_name))?;
         role.check_modifiable()?;
         role.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await
@@ -144,10 +145,10 @@ pub async fn create_service_linked(
     let key = keys::role(&linked.role_name);
     let (key, role_name, record) = (&key, &linked.role_name, &record);
     transact(ctx.store(), |b| async move {
-        if b.get::<RoleRecord>(&key).await?.is_some() {
+        if b.get::<RoleRecord>(key).await?.is_some() {
             return Err(service_linked::name_taken(role_name).into());
         }
-        b.put(&key, &record)
+        b.put(key, &record)
     })
     .await?;
     Ok(CreateServiceLinkedRoleResponse { role: Some(record.shown()) })

@@ -34,6 +34,7 @@ pub async fn create(ctx: Ctx, input: CreateUserRequest) -> Result<CreateUserResp
     let id = new_id(Entity::User)?;
     let mut record = UserRecord::new(&ctx.scope().account, &path, &input.user_name, id, Timestamp::now());
     record.user.tags = (!tags.is_empty()).then_some(tags);
+    record.user.permissions_boundary = super::policies::boundary(&ctx, input.permissions_boundary.as_deref()).await?;
     put_new(&ctx, &keys::user(&input.user_name), &record, Entity::User, &input.user_name).await?;
     Ok(CreateUserResponse { user: Some(record.user) })
 }
@@ -105,7 +106,7 @@ pub async fn update(ctx: Ctx, input: UpdateUserRequest) -> Result<(), AwsError> 
     let (input, old_key, account) = (&input, &old_key, &account);
     transact(ctx.store(), |b| async move {
         let mut user: UserRecord =
-            b.get(&old_key).await?.ok_or_else(|| IamError::no_such(Entity::User, &input.user_name))?;
+            b.get(old_key).await?.ok_or_else(|| IamError::no_such(Entity::User, &input.user_name))?;
         let old_name = user.user.user_name.clone();
         let new_name = input.new_user_name.clone().unwrap_or_else(|| old_name.clone());
         let new_key = keys::user(&new_name);
@@ -116,7 +117,7 @@ pub async fn update(ctx: Ctx, input: UpdateUserRequest) -> Result<(), AwsError> 
             user.user.path.clone_from(p);
         }
         user.user.user_name.clone_from(&new_name);
-        user.user.arn = arn::of(&account, Entity::User, &user.user.path, &new_name);
+        user.user.arn = arn::of(account, Entity::User, &user.user.path, &new_name);
         for group_name in &user.groups {
             let key = keys::group(group_name);
             if let Some(mut group) = b.get::<GroupRecord>(&key).await? {
@@ -134,7 +135,7 @@ pub async fn update(ctx: Ctx, input: UpdateUserRequest) -> Result<(), AwsError> 
             }
         }
         if new_key != *old_key {
-            b.delete(&old_key);
+            b.delete(old_key);
         }
         b.put(&new_key, &user)
     })
@@ -145,9 +146,9 @@ pub async fn delete(ctx: Ctx, input: DeleteUserRequest) -> Result<(), AwsError> 
     let key = keys::user(&input.user_name);
     let (input, key) = (&input, &key);
     transact(ctx.store(), |b| async move {
-        let user: UserRecord = b.get(&key).await?.ok_or_else(|| IamError::no_such(Entity::User, &input.user_name))?;
+        let user: UserRecord = b.get(key).await?.ok_or_else(|| IamError::no_such(Entity::User, &input.user_name))?;
         user.delete_conflict()?;
-        b.delete(&key);
+        b.delete(key);
         Ok(())
     })
     .await
