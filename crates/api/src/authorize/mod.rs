@@ -70,6 +70,26 @@ pub async fn authorize(
     check(&loaded, &action, &targets, &facts, None).map_err(|message| AwsError::access_denied(protocol, message))
 }
 
+/// May `principal` (a caller's ARN: root, a user or a role session) do `action` on
+/// `resource`, with `resource_policy` if the resource has one? For decisions outside an API
+/// request: registry pulls and pushes, an execution role reading a secret. `Err` is AWS's message.
+pub async fn may(
+    api: &Api,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    resource_policy: Option<&Policy>,
+) -> Result<(), String> {
+    let identity = Identity::of(principal)
+        .ok_or_else(|| format!("User: {principal} is not authorized to perform: {action} on resource: {resource}"))?;
+    if matches!(identity, Identity::Root { .. }) {
+        return Ok(());
+    }
+    let loaded = api.policies.get(&api.store, principal, &identity).await.map_err(|e| e.message)?;
+    let facts = Facts { source_ip: None, region: api.scope.region.clone(), now: OffsetDateTime::now_utc() };
+    check(&loaded, action, &[Target::on(resource)], &facts, resource_policy)
+}
+
 /// Adds `aws:ResourceTag/...` to the targets that are ECS clusters of this account (the
 /// resources whose tags are one read away; other resources' tags are not looked up).
 async fn resource_tags(api: &Api, targets: &mut [Target]) -> Result<(), AwsError> {
