@@ -147,6 +147,34 @@ pub fn name_of(name_or_arn: &str) -> &str {
     if name_or_arn.starts_with("arn:") { name_or_arn.rsplit('/').next().unwrap_or(name_or_arn) } else { name_or_arn }
 }
 
+/// The tables' tests: what `asks` answers for an operation's JSON input, or for a query form,
+/// in `us-east-1` of account `123456789012`.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    pub fn scope() -> Scope {
+        Scope::new("us-east-1", "123456789012")
+    }
+
+    pub fn json_targets(asks: Asks, op: &str, input: Value) -> Vec<Target> {
+        match asks(&scope(), op, &input) {
+            Ask::Targets(targets) => targets,
+            other => panic!("{op}: {other:?}"),
+        }
+    }
+
+    pub fn query_targets(asks: Asks, form: &str) -> Vec<Target> {
+        let params = crate::protocol::query::Params::parse(form.as_bytes());
+        let op = params.action().unwrap_or_default().to_string();
+        json_targets(asks, &op, params.tree())
+    }
+
+    pub fn resources(targets: Vec<Target>) -> Vec<String> {
+        targets.into_iter().map(|t| t.resource).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,8 @@ pub mod identity;
 mod policies;
 pub mod registry;
 
+#[cfg(test)]
+pub use ask::testing;
 pub use ask::{Ask, Asks, Target, arn, name_of, strings, text};
 pub use policies::PolicyCache;
 

@@ -31,11 +31,11 @@ fn log_group(scope: &Scope, input: &Value) -> Ask {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorize::testing::{json_targets, resources as of};
     use serde_json::json;
 
     fn resources(op: &str, input: Value) -> Vec<String> {
-        let Ask::Targets(t) = asks(&Scope::new("us-east-1", "123456789012"), op, &input) else { panic!("{op}") };
-        t.into_iter().map(|t| t.resource).collect()
+        of(json_targets(asks, op, input))
     }
 
     #[test]

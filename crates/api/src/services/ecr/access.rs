@@ -30,16 +30,16 @@ pub fn repository(scope: &Scope, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorize::testing::{json_targets, resources as of};
     use serde_json::json;
 
     fn resources(op: &str, input: Value) -> Vec<String> {
-        let Ask::Targets(t) = asks(&Scope::new("eu-west-1", "123456789012"), op, &input) else { panic!("{op}") };
-        t.into_iter().map(|t| t.resource).collect()
+        of(json_targets(asks, op, input))
     }
 
     #[test]
     fn repository_operations_name_the_repository() {
-        let repo = "arn:aws:ecr:eu-west-1:123456789012:repository/team/web";
+        let repo = "arn:aws:ecr:us-east-1:123456789012:repository/team/web";
         assert_eq!(resources("BatchGetImage", json!({"repositoryName": "team/web"})), [repo]);
         assert_eq!(resources("PutImage", json!({"repositoryName": "team/web"})), [repo]);
         assert_eq!(resources("CreateRepository", json!({"repositoryName": "team/web"})), [repo]);

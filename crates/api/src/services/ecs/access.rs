@@ -104,21 +104,15 @@ fn with_taskdef(scope: &Scope, input: &Value, ask: Ask) -> Ask {
 mod tests {
     use super::*;
     use crate::authorize::Target;
+    use crate::authorize::testing::{json_targets, resources as of};
     use serde_json::json;
 
-    fn scope() -> Scope {
-        Scope::new("us-east-1", "123456789012")
-    }
-
     fn targets(op: &str, input: Value) -> Vec<Target> {
-        match asks(&scope(), op, &input) {
-            Ask::Targets(t) => t,
-            other => panic!("{op}: {other:?}"),
-        }
+        json_targets(asks, op, input)
     }
 
     fn resources(op: &str, input: Value) -> Vec<String> {
-        targets(op, input).into_iter().map(|t| t.resource).collect()
+        of(targets(op, input))
     }
 
     const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/";

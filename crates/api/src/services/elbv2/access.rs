@@ -43,13 +43,10 @@ fn named(input: &Value, member: &str) -> Ask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::query::Params;
+    use crate::authorize::testing::{query_targets, resources as of};
 
     fn resources(form: &str) -> Vec<String> {
-        let params = Params::parse(form.as_bytes());
-        let op = params.action().unwrap_or_default().to_string();
-        let Ask::Targets(t) = asks(&Scope::new("us-east-1", "123456789012"), &op, &params.tree()) else { panic!() };
-        t.into_iter().map(|t| t.resource).collect()
+        of(query_targets(asks, form))
     }
 
     #[test]
@@ -72,10 +69,7 @@ mod tests {
 
     #[test]
     fn create_carries_request_tags() {
-        let params = Params::parse(b"Action=CreateTargetGroup&Name=tg&Tags.member.1.Key=env&Tags.member.1.Value=prod");
-        let Ask::Targets(t) = asks(&Scope::new("us-east-1", "1"), "CreateTargetGroup", &params.tree()) else {
-            panic!()
-        };
+        let t = query_targets(asks, "Action=CreateTargetGroup&Name=tg&Tags.member.1.Key=env&Tags.member.1.Value=prod");
         assert!(t[0].keys.contains(&("aws:RequestTag/env".into(), vec!["prod".into()])));
     }
 }

@@ -40,13 +40,10 @@ pub fn asks(scope: &Scope, op: &str, input: &Value) -> Ask {
 mod tests {
     use super::*;
     use crate::authorize::Target;
-    use crate::protocol::query::Params;
+    use crate::authorize::testing::query_targets;
 
     fn targets(form: &str) -> Vec<Target> {
-        let params = Params::parse(form.as_bytes());
-        let op = params.action().unwrap_or_default().to_string();
-        let Ask::Targets(t) = asks(&Scope::new("us-east-1", "123456789012"), &op, &params.tree()) else { panic!() };
-        t
+        query_targets(asks, form)
     }
 
     fn resource(form: &str) -> String {
