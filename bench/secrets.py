@@ -111,9 +111,17 @@ def main() -> None:
             secrets.append({"name": f"SSM_{i}", "valueFrom": name})
             arn = sm.create_secret(Name=unique(f"bench-{i}"), SecretString=json.dumps({"k": f"asm-{i}"}))["ARN"]
             secrets.append({"name": f"ASM_{i}", "valueFrom": f"{arn}:k::"})
+        # Secrets are read as the task's execution role (evaluated like any request).
+        iam, role_name = server.client("iam"), unique("bench-exec")
+        trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                "Action": "sts:AssumeRole"}]}  # fmt: skip
+        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        read = {"Statement": [{"Effect": "Allow", "Resource": "*",
+                               "Action": ["ssm:GetParameters", "secretsmanager:GetSecretValue"]}]}  # fmt: skip
+        iam.put_role_policy(RoleName=role_name, PolicyName="read", PolicyDocument=json.dumps(read))
         container = {"name": "c", "image": TEST_IMAGE, "memory": 16, "command": COMMAND, "stopTimeout": 2}
         plain = ecs.register_task_definition(family=unique("plain"), containerDefinitions=[container])
-        with_secrets = ecs.register_task_definition(family=unique("secrets"),
+        with_secrets = ecs.register_task_definition(family=unique("secrets"), executionRoleArn=role,
                                                     containerDefinitions=[{**container, "secrets": secrets}])  # fmt: skip
         tds = {"none": plain["taskDefinition"]["taskDefinitionArn"],
                "10 secrets": with_secrets["taskDefinition"]["taskDefinitionArn"]}  # fmt: skip

@@ -394,6 +394,11 @@ def test_users_groups_and_the_caller(berth, iam):
 def test_access_keys_sign_as_their_user_until_deactivated_or_deleted(berth, iam):
     user = unique("keyed")
     created = iam.create_user(UserName=user, Path="/ops/")["User"]
+    # What the user does below, and no more (test_iam_enforcement covers the denials).
+    own = {"Effect": "Allow", "Action": ["iam:GetUser", "iam:CreateAccessKey"], "Resource": "*"}
+    iam.put_user_policy(
+        UserName=user, PolicyName="own", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [ECS_READ["Statement"][0], own]})
+    )
     key = iam.create_access_key(UserName=user)["AccessKey"]
     assert key["AccessKeyId"].startswith("AKIA") and len(key["AccessKeyId"]) == 20
     assert key["Status"] == "Active" and len(key["SecretAccessKey"]) == 40 and key["UserName"] == user
@@ -433,6 +438,7 @@ def test_access_keys_sign_as_their_user_until_deactivated_or_deleted(berth, iam)
     with raises_aws("NoSuchEntity", f"The Access Key with id {kid} cannot be found."):
         iam.update_access_key(UserName=user, AccessKeyId=kid, Status="Active")
     iam.delete_access_key(UserName=user, AccessKeyId=second["AccessKeyId"])
+    iam.delete_user_policy(UserName=user, PolicyName="own")
     iam.delete_user(UserName=user)
 
 

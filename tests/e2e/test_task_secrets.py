@@ -1,7 +1,8 @@
 """Container secrets as ECS injects them: a task's `secrets` from an SSM parameter and from a JSON key of a
 Secrets Manager secret become environment variables of its real Docker container (seen in its awslogs
 output), never appear in DescribeTasks; a service's forced new deployment picks up an updated secret; a
-missing parameter fails the task with ECS's ResourceInitializationError."""
+missing parameter, or one the task's execution role may not read, fails the task with ECS's
+ResourceInitializationError."""
 
 from __future__ import annotations
 
@@ -25,7 +26,26 @@ def cluster(berth, tmp_path, test_image):
     agent.close()
 
 
-def printer(ecs, group: str, secrets: list[dict], script: str) -> str:
+TRUST_ECS_TASKS = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})  # fmt: skip
+
+
+def execution_role(berth, actions: list[str]) -> str:
+    """A task execution role allowed `actions` on every resource."""
+    iam = berth.client("iam")
+    name = unique("exec")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ECS_TASKS)["Role"]["Arn"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    iam.put_role_policy(RoleName=name, PolicyName="secrets", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+@pytest.fixture(scope="module")
+def reader_role(berth):
+    return execution_role(berth, ["ssm:GetParameters", "secretsmanager:GetSecretValue"])
+
+
+def printer(ecs, group: str, secrets: list[dict], script: str, role: str) -> str:
     c = {
         "name": "printer", "image": TEST_IMAGE, "memory": 32, "essential": True, "command": ["sh", "-c", script],
         "secrets": secrets,
@@ -33,7 +53,8 @@ def printer(ecs, group: str, secrets: list[dict], script: str) -> str:
             "awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs",
             "awslogs-create-group": "true"}},
     }  # fmt: skip
-    td = ecs.register_task_definition(family=unique("secrets"), networkMode="bridge", containerDefinitions=[c])
+    td = ecs.register_task_definition(
+        family=unique("secrets"), networkMode="bridge", executionRoleArn=role, containerDefinitions=[c])
     return td["taskDefinition"]["taskDefinitionArn"]
 
 
@@ -51,12 +72,12 @@ def secrets_and_values(berth):
     return param, secret["ARN"]
 
 
-def test_secrets_reach_the_container_and_nowhere_in_the_api(berth, cluster):
+def test_secrets_reach_the_container_and_nowhere_in_the_api(berth, cluster, reader_role):
     ecs = berth.client("ecs")
     param, secret_arn = secrets_and_values(berth)
     group = unique("/ecs/secrets")
     secrets = [{"name": "DB_HOST", "valueFrom": param}, {"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:password::"}]
-    td = printer(ecs, group, secrets, 'echo "host=$DB_HOST"; echo "password=$DB_PASSWORD"')
+    td = printer(ecs, group, secrets, 'echo "host=$DB_HOST"; echo "password=$DB_PASSWORD"', reader_role)
     arn = ecs.run_task(cluster=cluster, taskDefinition=td)["tasks"][0]["taskArn"]
     ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[arn], WaiterConfig=WAIT)
     task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
@@ -67,12 +88,12 @@ def test_secrets_reach_the_container_and_nowhere_in_the_api(berth, cluster):
     assert "s3cr3t-pw" not in berth.log_text()
 
 
-def test_a_forced_new_deployment_picks_up_the_updated_secret(berth, cluster):
+def test_a_forced_new_deployment_picks_up_the_updated_secret(berth, cluster, reader_role):
     ecs, sm = berth.client("ecs"), berth.client("secretsmanager")
     param, secret_arn = secrets_and_values(berth)
     group = unique("/ecs/rotate")
     td = printer(ecs, group, [{"name": "PW", "valueFrom": f"{secret_arn}:password::"}],
-                 "trap 'exit 0' TERM; echo \"pw=$PW\"; sleep 600 & wait")  # fmt: skip
+                 "trap 'exit 0' TERM; echo \"pw=$PW\"; sleep 600 & wait", reader_role)  # fmt: skip
     service = unique("svc")
     ecs.create_service(cluster=cluster, serviceName=service, taskDefinition=td, desiredCount=1,
                        deploymentConfiguration={"minimumHealthyPercent": 0, "maximumPercent": 100})  # fmt: skip
@@ -100,13 +121,30 @@ def messages_or_empty(berth, group: str, task_arn: str) -> list[str]:
         return []
 
 
-def test_a_missing_parameter_fails_the_task_with_ecs_reason(berth, cluster):
-    ecs = berth.client("ecs")
-    missing = f"/{unique('nowhere')}/param"
-    td = printer(ecs, unique("/ecs/missing"), [{"name": "X", "valueFrom": missing}], "echo never")
+def failed_start(ecs, cluster: str, td: str) -> str:
+    """The stoppedReason of a task of `td` that fails to start."""
     arn = ecs.run_task(cluster=cluster, taskDefinition=td)["tasks"][0]["taskArn"]
     ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[arn], WaiterConfig=WAIT)
     task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
-    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stopCode"] == "TaskFailedToStart", task
     assert task["stoppedReason"].startswith("ResourceInitializationError: unable to pull secrets or registry auth: ")
-    assert missing in task["stoppedReason"] and "ParameterNotFound" in task["stoppedReason"]
+    return task["stoppedReason"]
+
+
+def test_a_missing_parameter_fails_the_task_with_ecs_reason(berth, cluster, reader_role):
+    ecs = berth.client("ecs")
+    missing = f"/{unique('nowhere')}/param"
+    td = printer(ecs, unique("/ecs/missing"), [{"name": "X", "valueFrom": missing}], "echo never", reader_role)
+    reason = failed_start(ecs, cluster, td)
+    assert missing in reason and "ParameterNotFound" in reason
+
+
+def test_an_execution_role_without_the_permission_fails_the_task(berth, cluster):
+    ecs = berth.client("ecs")
+    param, secret_arn = secrets_and_values(berth)
+    params_only = execution_role(berth, ["ssm:GetParameters"])
+    td = printer(ecs, unique("/ecs/denied"), [{"name": "PW", "valueFrom": secret_arn}], "echo never", params_only)
+    reason = failed_start(ecs, cluster, td)
+    role_name = params_only.rsplit("/", 1)[-1]
+    assert f"assumed-role/{role_name}/" in reason and "not authorized to perform: secretsmanager:GetSecretValue" in reason
+    assert secret_arn in reason

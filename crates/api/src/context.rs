@@ -1,6 +1,7 @@
 //! What every handler is given: the shared server state and who is calling.
 
 use crate::auth::keyring::Keyring;
+use crate::authorize::PolicyCache;
 use crate::instance_changes::InstanceChanges;
 use berth_ecs::Ecs;
 use berth_model::arn::Scope;
@@ -17,6 +18,8 @@ pub struct Api {
     /// ECS's domain operations over the same store and scope (and the agents'
     /// heartbeats), shared with the control loops.
     pub ecs: Ecs,
+    /// Principals' parsed policies, for authorization (`authorize`).
+    pub policies: Arc<PolicyCache>,
     /// Set once the server begins shutting down: long polls answer at once instead of
     /// holding the graceful shutdown for their whole wait.
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -36,6 +39,7 @@ impl Api {
             store,
             scope,
             keyring,
+            policies: Arc::default(),
             shutting_down,
             logs: std::sync::OnceLock::new(),
             registry: OnceLock::new(),

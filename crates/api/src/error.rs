@@ -78,6 +78,15 @@ impl AwsError {
         )
     }
 
+    /// Authorization refused the request: AWS's message (`User: ARN is not authorized to
+    /// perform: ACTION on resource: ARN because ...`) in the protocol's code and status.
+    pub fn access_denied(protocol: crate::route::Protocol, message: impl Into<String>) -> Self {
+        match protocol {
+            crate::route::Protocol::Json => Self::bad_request("AccessDeniedException", message),
+            crate::route::Protocol::Query => Self::new(StatusCode::FORBIDDEN, "AccessDenied", message),
+        }
+    }
+
     // ---- ECS ----
 
     pub fn ecs_client(message: impl Into<String>) -> Self {

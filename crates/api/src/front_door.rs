@@ -1,17 +1,20 @@
 //! The one HTTP entry point for AWS API calls: reads the body (bounded), routes the request
 //! (`route::Route`: which service and operation), verifies that its signature covers that
-//! route, runs it, and encodes the answer or the error in the protocol the request came in.
+//! route, authorizes it against the caller's policies (`authorize`), runs it, and encodes the
+//! answer or the error in the protocol the request came in.
 
 use crate::auth;
+use crate::authorize;
 use crate::context::{Api, Ctx};
 use crate::error::AwsError;
 use crate::protocol::{json, query};
 use crate::route::{Protocol, Route};
 use crate::services;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// API request bodies larger than this are refused before they are parsed. The largest
@@ -30,9 +33,18 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
         // before authentication, which needs the route to know what the signature must cover.
         let route = Route::of(&parts, &body)?;
         let caller = auth::authenticate(&api, &parts, &body, &route).await?;
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        authorize::authorize(&api, &caller, &route, &body, peer).await?;
+        let writes_iam = route.service.signing_name == "iam" && !route.operation.starts_with(['G', 'L']);
         let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let policies = api.policies.clone();
         let ctx = Ctx { caller, api, request_id: request_id.clone(), host };
-        services::call(ctx, &route, &body).await
+        let answer = services::call(ctx, &route, &body).await;
+        // The caller's next request must see an IAM change; the store watch may lag.
+        if writes_iam {
+            policies.invalidate();
+        }
+        answer
     }
     .await;
 

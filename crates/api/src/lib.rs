@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod authorize;
 mod context;
 pub mod error;
 mod front_door;
@@ -41,6 +42,9 @@ pub async fn ensure_cluster(api: &Arc<Api>, name: &str) -> Result<(), error::Aws
 /// With a registry attached, its OCI distribution endpoints (`/v2/...`) are served too.
 pub fn router(api: Arc<Api>) -> axum::Router {
     let registry = api.registry().cloned();
+    if let Some(registry) = &registry {
+        registry.guard(Arc::new(authorize::registry::RegistryGate(Arc::downgrade(&api))));
+    }
     let router = axum::Router::new().fallback(front_door::handle).with_state(api);
     match registry {
         Some(registry) => router.merge(berth_registry::http::router(registry)),

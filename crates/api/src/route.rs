@@ -29,6 +29,9 @@ pub struct Service {
     /// A global service's one signing region (IAM: `us-east-1`); `None` for the region berth serves.
     pub global_region: Option<&'static str>,
     pub wire: Wire,
+    /// What each operation asks IAM for (`authorize::Asks`, a table beside the service's
+    /// dispatch table); a service without one asks `signing_name:Operation` on `*`.
+    pub asks: Option<crate::authorize::Asks>,
 }
 
 /// How requests name the service and its operations, and the function that runs them.
@@ -41,7 +44,7 @@ pub enum Wire {
 
 impl Service {
     pub const fn json(signing_name: &'static str, target_prefix: &'static str, call: JsonCall) -> Self {
-        Service { signing_name, global_region: None, wire: Wire::Json { target_prefix, call } }
+        Service { signing_name, global_region: None, wire: Wire::Json { target_prefix, call }, asks: None }
     }
 
     pub const fn query(
@@ -50,12 +53,17 @@ impl Service {
         xmlns: &'static str,
         call: QueryCall,
     ) -> Self {
-        Service { signing_name, global_region: None, wire: Wire::Query { version, xmlns, call } }
+        Service { signing_name, global_region: None, wire: Wire::Query { version, xmlns, call }, asks: None }
     }
 
     /// A global service, signed for `region` whatever region berth serves (IAM: `us-east-1`).
     pub const fn global(self, region: &'static str) -> Self {
         Service { global_region: Some(region), ..self }
+    }
+
+    /// The service's IAM table: which action, resources and condition keys each operation asks for.
+    pub const fn authorized_by(self, asks: crate::authorize::Asks) -> Self {
+        Service { asks: Some(asks), ..self }
     }
 
     pub fn protocol(&self) -> Protocol {

@@ -4,14 +4,7 @@
 
 mod common;
 
-use common::{Reply, futures_join, send, signed, start};
-use std::net::SocketAddr;
-
-async fn iam(addr: SocketAddr, form: &str) -> Reply {
-    let body = format!("Version=2010-05-08&{form}");
-    let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
-    send(addr, &signed(addr, "iam", &headers, body.as_bytes()), body.as_bytes()).await
-}
+use common::{Reply, futures_join, iam, start};
 
 /// The XML text of the first `<tag>` in a reply.
 fn text<'a>(reply: &'a Reply, tag: &str) -> Option<&'a str> {

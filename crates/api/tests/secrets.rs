@@ -97,10 +97,29 @@ async fn register(addr: SocketAddr, cluster: &str, instance_id: &str) -> String 
     ok(&reply)["containerInstance"]["containerInstanceArn"].as_str().unwrap().to_string()
 }
 
+/// A task execution role (trusting ecs-tasks) with the inline policies `(name, url-encoded document)`.
+async fn execution_role(addr: SocketAddr, name: &str, policies: &[(&str, &str)]) -> String {
+    let created = iam(addr, &format!("Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument=%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%22ecs-tasks.amazonaws.com%22%7D%2C%20%22Action%22%3A%20%22sts%3AAssumeRole%22%7D%5D%7D")).await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    for (policy, document) in policies {
+        let put =
+            iam(addr, &format!("Action=PutRolePolicy&RoleName={name}&PolicyName={policy}&PolicyDocument={document}"))
+                .await;
+        assert_eq!(put.status, 200, "{:?}", put.body);
+    }
+    format!("arn:aws:iam::000000000000:role/{name}")
+}
+
+/// Reads /app/* parameters.
+const READ_APP_PARAMETERS: &str = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Action%22%3A%20%22ssm%3AGetParameters%22%2C%20%22Resource%22%3A%20%22arn%3Aaws%3Assm%3Aus-east-1%3A%2A%3Aparameter%2Fapp%2F%2A%22%7D%5D%7D";
+/// Reads every secret.
+const READ_SECRETS: &str = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Action%22%3A%20%22secretsmanager%3AGetSecretValue%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%7D";
+
 #[tokio::test]
 async fn resolve_secrets_answers_the_tasks_instance_only() {
     let s = start().await;
     ok(&ecs(s.addr, "CreateCluster", json!({"clusterName": "c"})).await);
+    let role = execution_role(s.addr, "exec", &[("ssm", READ_APP_PARAMETERS), ("sm", READ_SECRETS)]).await;
     let a = register(s.addr, "c", "i-a").await;
     ok(&ssm(s.addr, "PutParameter", json!({"Name": "/app/host", "Value": "db.internal", "Type": "SecureString"}))
         .await);
@@ -115,9 +134,12 @@ async fn resolve_secrets_answers_the_tasks_instance_only() {
         "secrets": [{"name": "HOST", "valueFrom": "/app/host"}, {"name": "PW", "valueFrom": format!("{secret}:password::")}],
         "logConfiguration": {"logDriver": "awslogs", "secretOptions": [{"name": "token", "valueFrom": secret.clone()}]}
     });
-    let td = ok(
-        &ecs(s.addr, "RegisterTaskDefinition", json!({"family": "f", "containerDefinitions": [container]})).await
-    )["taskDefinition"]["taskDefinitionArn"]
+    let td = ok(&ecs(
+        s.addr,
+        "RegisterTaskDefinition",
+        json!({"family": "f", "executionRoleArn": role, "containerDefinitions": [container]}),
+    )
+    .await)["taskDefinition"]["taskDefinitionArn"]
         .clone();
     let task = ok(&ecs(s.addr, "RunTask", json!({"cluster": "c", "taskDefinition": td})).await)["tasks"][0]["taskArn"]
         .as_str()
@@ -146,4 +168,53 @@ async fn resolve_secrets_answers_the_tasks_instance_only() {
     assert!(reason.starts_with("ResourceInitializationError: unable to pull secrets or registry auth: "), "{reason}");
     assert!(reason.contains("ParameterNotFound") && reason.contains("/app/host"), "{reason}");
     assert_eq!(failed["containers"], json!([]));
+}
+
+/// What a task's execution role may not read, and a task with none, fail the task with ECS's
+/// reason and the evaluator's AccessDenied message; nothing is answered.
+#[tokio::test]
+async fn resolve_secrets_reads_as_the_execution_role() {
+    let s = start().await;
+    ok(&ecs(s.addr, "CreateCluster", json!({"clusterName": "c"})).await);
+    let a = register(s.addr, "c", "i-a").await;
+    let role = execution_role(s.addr, "params-only", &[("ssm", READ_APP_PARAMETERS)]).await;
+    ok(&ssm(s.addr, "PutParameter", json!({"Name": "/app/host", "Value": "db.internal", "Type": "String"})).await);
+    ok(&ssm(s.addr, "PutParameter", json!({"Name": "/other/host", "Value": "elsewhere", "Type": "String"})).await);
+    let secret = ok(&sm(s.addr, "CreateSecret", json!({"Name": "creds", "SecretString": "pw1"})).await)["ARN"].clone();
+    let (addr, a) = (s.addr, &a);
+    let run = |secrets: Value, role: Option<String>| async move {
+        let container = json!({"name": "app", "image": "busybox", "memory": 64, "secrets": secrets});
+        let mut td = json!({"family": "f", "containerDefinitions": [container]});
+        if let Some(role) = role {
+            td["executionRoleArn"] = json!(role);
+        }
+        let td = ok(&ecs(addr, "RegisterTaskDefinition", td).await)["taskDefinition"]["taskDefinitionArn"].clone();
+        let task =
+            ok(&ecs(addr, "RunTask", json!({"cluster": "c", "taskDefinition": td})).await)["tasks"][0]["taskArn"]
+                .clone();
+        ok(&agent(addr, "ResolveSecrets", json!({"cluster": "c", "containerInstance": a, "taskArn": task})).await)
+            .clone()
+    };
+    let allowed = run(json!([{"name": "HOST", "valueFrom": "/app/host"}]), Some(role.clone())).await;
+    assert_eq!(allowed["containers"][0]["environment"], json!({"HOST": "db.internal"}));
+
+    for (secrets, denied) in [
+        (json!([{"name": "H", "valueFrom": "/other/host"}]), "ssm:GetParameters"),
+        (json!([{"name": "PW", "valueFrom": secret}]), "secretsmanager:GetSecretValue"),
+    ] {
+        let refused = run(secrets, Some(role.clone())).await;
+        let reason = refused["failure"].as_str().unwrap();
+        assert!(
+            reason.starts_with("ResourceInitializationError: unable to pull secrets or registry auth: "),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("assumed-role/params-only/")
+                && reason.contains(&format!("not authorized to perform: {denied}")),
+            "{reason}"
+        );
+        assert_eq!(refused["containers"], json!([]));
+    }
+    let without_role = run(json!([{"name": "HOST", "valueFrom": "/app/host"}]), None).await;
+    assert!(without_role["failure"].as_str().unwrap().contains("no executionRoleArn"), "{without_role}");
 }

@@ -122,7 +122,9 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         crate::shutdown_signal().await;
         stopping.begin_shutdown();
     };
-    axum::serve(listener, berth_api::router(api)).with_graceful_shutdown(shutdown).await?;
+    // The peer's address is aws:SourceIp in IAM policies.
+    let app = berth_api::router(api).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("berth stopped");
     Ok(())
 }

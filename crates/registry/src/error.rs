@@ -28,6 +28,11 @@ impl RegistryError {
         Self { realm: Some(realm), ..Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "authentication required") }
     }
 
+    /// The token's principal may not do this (its policies, or the repository's, say no).
+    pub fn denied(message: String) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "DENIED", message)
+    }
+
     pub fn name_invalid(name: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "NAME_INVALID", format!("invalid repository name {name:?}"))
     }

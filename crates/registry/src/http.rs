@@ -6,7 +6,7 @@
 
 use crate::digest::Digest;
 use crate::error::{API_VERSION, API_VERSION_HEADER, RegistryError};
-use crate::{MAX_MANIFEST, Registry, meta};
+use crate::{MAX_MANIFEST, Registry, access, meta};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -37,6 +37,20 @@ enum Route<'a> {
     Blob(&'a str, &'a str),
     Uploads(&'a str),
     Upload(&'a str, &'a str),
+}
+
+impl Route<'_> {
+    /// The kind of repository request, for its IAM action (`access::action`).
+    fn kind(&self) -> Option<access::Kind> {
+        Some(match self {
+            Route::Base | Route::Catalog => return None,
+            Route::Tags(_) => access::Kind::Tags,
+            Route::Manifest(..) => access::Kind::Manifest,
+            Route::Blob(..) => access::Kind::Blob,
+            Route::Uploads(_) => access::Kind::Uploads,
+            Route::Upload(..) => access::Kind::Upload,
+        })
+    }
 }
 
 fn route(path: &str) -> Option<Route<'_>> {
@@ -134,12 +148,11 @@ fn reply(status: StatusCode, headers: &[(&str, String)], body: Body) -> Response
 
 async fn serve(registry: &Registry, req: Request) -> Result<Response> {
     let host = header(req.headers(), header::HOST).unwrap_or("localhost").to_string();
-    let authorized = header(req.headers(), header::AUTHORIZATION)
-        .and_then(|h| registry.tokens.verify_basic(h, now_secs()))
-        .is_some();
-    if !authorized {
+    let Some(principal) =
+        header(req.headers(), header::AUTHORIZATION).and_then(|h| registry.tokens.verify_basic(h, now_secs()))
+    else {
         return Err(RegistryError::unauthorized(format!("http://{host}/")));
-    }
+    };
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let store = registry.store.as_ref();
@@ -154,10 +167,20 @@ async fn serve(registry: &Registry, req: Request) -> Result<Response> {
         if !meta::valid_repository_name(name) {
             return Err(RegistryError::name_invalid(name));
         }
-        match meta::repository(store, name).await {
-            Ok(_) => {}
+        let repository = match meta::repository(store, name).await {
+            Ok(repository) => repository,
             Err(crate::Error::RepositoryNotFound(_)) => return Err(RegistryError::name_unknown(name)),
             Err(e) => return Err(e.into()),
+        };
+        let action = route.kind().and_then(|kind| access::action(kind, &method));
+        if let (Some(gate), Some(action)) = (registry.gate(), action) {
+            let question = access::Question {
+                principal: &principal,
+                action,
+                repository: name,
+                policy: repository.policy_text.as_deref(),
+            };
+            gate.allows(question).await.map_err(RegistryError::denied)?;
         }
     }
     match (route, method) {

@@ -5,6 +5,7 @@
 //! operations of `Registry`, so a push by docker and a PutImage follow the same rules.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod blobs;
 pub mod digest;
 mod error;
@@ -85,6 +86,8 @@ pub struct Registry {
     pub blobs: BlobStore,
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,
+    /// Who may pull and push; until one is set, every genuine token may do anything.
+    gate: std::sync::OnceLock<Arc<dyn access::Gate>>,
 }
 
 impl Registry {
@@ -94,7 +97,16 @@ impl Registry {
         std::fs::create_dir_all(&root)?;
         let blobs = BlobStore::open(&root)?;
         let tokens = Tokens::load_or_create(&root.join("token.key"))?;
-        Ok(Arc::new(Self { blobs, store, tokens }))
+        Ok(Arc::new(Self { blobs, store, tokens, gate: std::sync::OnceLock::new() }))
+    }
+
+    /// Authorizes every `/v2` request on a repository with `gate` (set once, at start-up).
+    pub fn guard(&self, gate: Arc<dyn access::Gate>) {
+        let _ = self.gate.set(gate);
+    }
+
+    pub(crate) fn gate(&self) -> Option<&Arc<dyn access::Gate>> {
+        self.gate.get()
     }
 
     /// Now and every hour: removes abandoned uploads, and runs every lifecycle policy

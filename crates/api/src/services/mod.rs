@@ -9,7 +9,9 @@ use crate::protocol::query;
 use crate::route::{Route, Service, Wire};
 
 pub mod agent;
+mod agent_access;
 pub mod cloudwatch_logs;
+mod cloudwatch_logs_access;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
@@ -17,17 +19,18 @@ pub mod iam;
 pub mod secretsmanager;
 pub mod ssm;
 pub mod sts;
+mod sts_access;
 mod task_credentials;
 
-/// Every service berth serves on its API port.
+/// Every service berth serves on its API port, each with its IAM table (`authorize::Asks`).
 pub const ALL: &[&Service] = &[
-    &ecs::SERVICE,
-    &ecr::SERVICE,
-    &cloudwatch_logs::SERVICE,
-    &agent::SERVICE,
-    &sts::SERVICE,
-    &elbv2::SERVICE,
-    &iam::SERVICE,
+    &ecs::SERVICE.authorized_by(ecs::access::asks),
+    &ecr::SERVICE.authorized_by(ecr::access::asks),
+    &cloudwatch_logs::SERVICE.authorized_by(cloudwatch_logs_access::asks),
+    &agent::SERVICE.authorized_by(agent_access::asks),
+    &sts::SERVICE.authorized_by(sts_access::asks),
+    &elbv2::SERVICE.authorized_by(elbv2::access::asks),
+    &iam::SERVICE.authorized_by(iam::access::asks),
     &ssm::SERVICE,
     &secretsmanager::SERVICE,
 ];

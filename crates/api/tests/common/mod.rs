@@ -90,6 +90,14 @@ pub async fn send(addr: SocketAddr, headers: &[(String, String)], body: &[u8]) -
     Reply { status, headers: head.to_ascii_lowercase(), body }
 }
 
+/// An IAM query call (`Action=...&...`, form-encoded by the caller), signed for `iam`.
+#[allow(dead_code)] // each test binary compiles common/ and uses part of it
+pub async fn iam(addr: SocketAddr, form: &str) -> Reply {
+    let body = format!("Version=2010-05-08&{form}");
+    let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
+    send(addr, &signed(addr, "iam", &headers, body.as_bytes()), body.as_bytes()).await
+}
+
 pub async fn ecs(addr: SocketAddr, op: &str, input: Value) -> Reply {
     let target = format!("AmazonEC2ContainerServiceV20141113.{op}");
     let headers = [("X-Amz-Target", target.as_str()), ("Content-Type", "application/x-amz-json-1.1")];

@@ -72,6 +72,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateAccessKey",
     "DeleteAccessKey",
     "GetAccessKeyLastUsed",
+    "SimulatePrincipalPolicy",
 ];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1681,4 +1682,404 @@ pub struct GetAccessKeyLastUsedResponse {
     pub user_name: Option<String>,
     #[serde(rename = "AccessKeyLastUsed", default, skip_serializing_if = "Option::is_none")]
     pub access_key_last_used: Option<AccessKeyLastUsed>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum PolicyIdentifierPolicyType {
+    #[serde(rename = "inline")]
+    Inline,
+    #[serde(rename = "aws-managed")]
+    AwsManaged,
+    #[serde(rename = "user-managed")]
+    UserManaged,
+    #[serde(rename = "permission-boundary")]
+    PermissionBoundary,
+    #[serde(rename = "scp")]
+    Scp,
+    #[serde(rename = "rcp")]
+    Rcp,
+}
+
+impl PolicyIdentifierPolicyType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [PolicyIdentifierPolicyType] = &[
+        PolicyIdentifierPolicyType::Inline,
+        PolicyIdentifierPolicyType::AwsManaged,
+        PolicyIdentifierPolicyType::UserManaged,
+        PolicyIdentifierPolicyType::PermissionBoundary,
+        PolicyIdentifierPolicyType::Scp,
+        PolicyIdentifierPolicyType::Rcp,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PolicyIdentifierPolicyType::Inline => "inline",
+            PolicyIdentifierPolicyType::AwsManaged => "aws-managed",
+            PolicyIdentifierPolicyType::UserManaged => "user-managed",
+            PolicyIdentifierPolicyType::PermissionBoundary => "permission-boundary",
+            PolicyIdentifierPolicyType::Scp => "scp",
+            PolicyIdentifierPolicyType::Rcp => "rcp",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyIdentifierPolicyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum AttachmentType {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "group")]
+    Group,
+    #[serde(rename = "role")]
+    Role,
+}
+
+impl AttachmentType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [AttachmentType] = &[AttachmentType::User, AttachmentType::Group, AttachmentType::Role];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttachmentType::User => "user",
+            AttachmentType::Group => "group",
+            AttachmentType::Role => "role",
+        }
+    }
+}
+
+impl std::fmt::Display for AttachmentType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InlinePolicyIdentifierType {
+    #[serde(rename = "PolicyName")]
+    pub policy_name: String,
+    #[serde(rename = "AttachmentType")]
+    pub attachment_type: AttachmentType,
+    #[serde(rename = "AttachmentName")]
+    pub attachment_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct PolicyIdentifier {
+    #[serde(rename = "PolicyType", default, skip_serializing_if = "Option::is_none")]
+    pub policy_type: Option<PolicyIdentifierPolicyType>,
+    #[serde(rename = "PolicyArn", default, skip_serializing_if = "Option::is_none")]
+    pub policy_arn: Option<String>,
+    #[serde(rename = "InlinePolicyIdentifier", default, skip_serializing_if = "Option::is_none")]
+    pub inline_policy_identifier: Option<InlinePolicyIdentifierType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum ContextKeyTypeEnum {
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "stringList")]
+    StringList,
+    #[serde(rename = "numeric")]
+    Numeric,
+    #[serde(rename = "numericList")]
+    NumericList,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "booleanList")]
+    BooleanList,
+    #[serde(rename = "ip")]
+    Ip,
+    #[serde(rename = "ipList")]
+    IpList,
+    #[serde(rename = "binary")]
+    Binary,
+    #[serde(rename = "binaryList")]
+    BinaryList,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "dateList")]
+    DateList,
+}
+
+impl ContextKeyTypeEnum {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [ContextKeyTypeEnum] = &[
+        ContextKeyTypeEnum::String,
+        ContextKeyTypeEnum::StringList,
+        ContextKeyTypeEnum::Numeric,
+        ContextKeyTypeEnum::NumericList,
+        ContextKeyTypeEnum::Boolean,
+        ContextKeyTypeEnum::BooleanList,
+        ContextKeyTypeEnum::Ip,
+        ContextKeyTypeEnum::IpList,
+        ContextKeyTypeEnum::Binary,
+        ContextKeyTypeEnum::BinaryList,
+        ContextKeyTypeEnum::Date,
+        ContextKeyTypeEnum::DateList,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ContextKeyTypeEnum::String => "string",
+            ContextKeyTypeEnum::StringList => "stringList",
+            ContextKeyTypeEnum::Numeric => "numeric",
+            ContextKeyTypeEnum::NumericList => "numericList",
+            ContextKeyTypeEnum::Boolean => "boolean",
+            ContextKeyTypeEnum::BooleanList => "booleanList",
+            ContextKeyTypeEnum::Ip => "ip",
+            ContextKeyTypeEnum::IpList => "ipList",
+            ContextKeyTypeEnum::Binary => "binary",
+            ContextKeyTypeEnum::BinaryList => "binaryList",
+            ContextKeyTypeEnum::Date => "date",
+            ContextKeyTypeEnum::DateList => "dateList",
+        }
+    }
+}
+
+impl std::fmt::Display for ContextKeyTypeEnum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct ContextEntry {
+    #[serde(rename = "ContextKeyName", default, skip_serializing_if = "Option::is_none")]
+    pub context_key_name: Option<String>,
+    #[serde(rename = "ContextKeyValues", default, skip_serializing_if = "Option::is_none")]
+    pub context_key_values: Option<Vec<String>>,
+    #[serde(rename = "ContextKeyType", default, skip_serializing_if = "Option::is_none")]
+    pub context_key_type: Option<ContextKeyTypeEnum>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SimulatePrincipalPolicyRequest {
+    #[serde(rename = "PolicySourceArn")]
+    pub policy_source_arn: String,
+    #[serde(rename = "PolicyInputList", default, skip_serializing_if = "Option::is_none")]
+    pub policy_input_list: Option<Vec<String>>,
+    #[serde(rename = "PermissionsBoundaryPolicyInputList", default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary_policy_input_list: Option<Vec<String>>,
+    #[serde(rename = "PolicyExclusionList", default, skip_serializing_if = "Option::is_none")]
+    pub policy_exclusion_list: Option<Vec<PolicyIdentifier>>,
+    #[serde(rename = "ActionNames")]
+    pub action_names: Vec<String>,
+    #[serde(rename = "ResourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "ResourcePolicy", default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
+    #[serde(rename = "ResourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<String>,
+    #[serde(rename = "CallerArn", default, skip_serializing_if = "Option::is_none")]
+    pub caller_arn: Option<String>,
+    #[serde(rename = "ContextEntries", default, skip_serializing_if = "Option::is_none")]
+    pub context_entries: Option<Vec<ContextEntry>>,
+    #[serde(rename = "ResourceHandlingOption", default, skip_serializing_if = "Option::is_none")]
+    pub resource_handling_option: Option<String>,
+    #[serde(
+        rename = "MaxItems",
+        default,
+        deserialize_with = "crate::lenient::opt_scalar",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_items: Option<i32>,
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum PolicyEvaluationDecisionType {
+    #[serde(rename = "allowed")]
+    Allowed,
+    #[serde(rename = "explicitDeny")]
+    ExplicitDeny,
+    #[serde(rename = "implicitDeny")]
+    ImplicitDeny,
+}
+
+impl PolicyEvaluationDecisionType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [PolicyEvaluationDecisionType] = &[
+        PolicyEvaluationDecisionType::Allowed,
+        PolicyEvaluationDecisionType::ExplicitDeny,
+        PolicyEvaluationDecisionType::ImplicitDeny,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PolicyEvaluationDecisionType::Allowed => "allowed",
+            PolicyEvaluationDecisionType::ExplicitDeny => "explicitDeny",
+            PolicyEvaluationDecisionType::ImplicitDeny => "implicitDeny",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyEvaluationDecisionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum PolicySourceType {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "group")]
+    Group,
+    #[serde(rename = "role")]
+    Role,
+    #[serde(rename = "aws-managed")]
+    AwsManaged,
+    #[serde(rename = "user-managed")]
+    UserManaged,
+    #[serde(rename = "resource")]
+    Resource,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl PolicySourceType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [PolicySourceType] = &[
+        PolicySourceType::User,
+        PolicySourceType::Group,
+        PolicySourceType::Role,
+        PolicySourceType::AwsManaged,
+        PolicySourceType::UserManaged,
+        PolicySourceType::Resource,
+        PolicySourceType::None,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PolicySourceType::User => "user",
+            PolicySourceType::Group => "group",
+            PolicySourceType::Role => "role",
+            PolicySourceType::AwsManaged => "aws-managed",
+            PolicySourceType::UserManaged => "user-managed",
+            PolicySourceType::Resource => "resource",
+            PolicySourceType::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicySourceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct Position {
+    #[serde(
+        rename = "Line",
+        default,
+        deserialize_with = "crate::lenient::opt_scalar",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub line: Option<i32>,
+    #[serde(
+        rename = "Column",
+        default,
+        deserialize_with = "crate::lenient::opt_scalar",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub column: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct Statement {
+    #[serde(rename = "SourcePolicyId", default, skip_serializing_if = "Option::is_none")]
+    pub source_policy_id: Option<String>,
+    #[serde(rename = "SourcePolicyType", default, skip_serializing_if = "Option::is_none")]
+    pub source_policy_type: Option<PolicySourceType>,
+    #[serde(rename = "StartPosition", default, skip_serializing_if = "Option::is_none")]
+    pub start_position: Option<Position>,
+    #[serde(rename = "EndPosition", default, skip_serializing_if = "Option::is_none")]
+    pub end_position: Option<Position>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct OrganizationsDecisionDetail {
+    #[serde(
+        rename = "AllowedByOrganizations",
+        default,
+        deserialize_with = "crate::lenient::opt_scalar",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_by_organizations: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct PermissionsBoundaryDecisionDetail {
+    #[serde(
+        rename = "AllowedByPermissionsBoundary",
+        default,
+        deserialize_with = "crate::lenient::opt_scalar",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_by_permissions_boundary: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceSpecificResult {
+    #[serde(rename = "EvalResourceName")]
+    pub eval_resource_name: String,
+    #[serde(rename = "EvalResourceDecision")]
+    pub eval_resource_decision: PolicyEvaluationDecisionType,
+    #[serde(rename = "MatchedStatements", default, skip_serializing_if = "Option::is_none")]
+    pub matched_statements: Option<Vec<Statement>>,
+    #[serde(rename = "MissingContextValues", default, skip_serializing_if = "Option::is_none")]
+    pub missing_context_values: Option<Vec<String>>,
+    #[serde(rename = "EvalDecisionDetails", default, skip_serializing_if = "Option::is_none")]
+    pub eval_decision_details: Option<std::collections::BTreeMap<String, PolicyEvaluationDecisionType>>,
+    #[serde(rename = "PermissionsBoundaryDecisionDetail", default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EvaluationResult {
+    #[serde(rename = "EvalActionName")]
+    pub eval_action_name: String,
+    #[serde(rename = "EvalResourceName", default, skip_serializing_if = "Option::is_none")]
+    pub eval_resource_name: Option<String>,
+    #[serde(rename = "EvalDecision")]
+    pub eval_decision: PolicyEvaluationDecisionType,
+    #[serde(rename = "MatchedStatements", default, skip_serializing_if = "Option::is_none")]
+    pub matched_statements: Option<Vec<Statement>>,
+    #[serde(rename = "MissingContextValues", default, skip_serializing_if = "Option::is_none")]
+    pub missing_context_values: Option<Vec<String>>,
+    #[serde(rename = "OrganizationsDecisionDetail", default, skip_serializing_if = "Option::is_none")]
+    pub organizations_decision_detail: Option<OrganizationsDecisionDetail>,
+    #[serde(rename = "PermissionsBoundaryDecisionDetail", default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
+    #[serde(rename = "EvalDecisionDetails", default, skip_serializing_if = "Option::is_none")]
+    pub eval_decision_details: Option<std::collections::BTreeMap<String, PolicyEvaluationDecisionType>>,
+    #[serde(rename = "ResourceSpecificResults", default, skip_serializing_if = "Option::is_none")]
+    pub resource_specific_results: Option<Vec<ResourceSpecificResult>>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct SimulatePolicyResponse {
+    #[serde(rename = "EvaluationResults", default, skip_serializing_if = "Option::is_none")]
+    pub evaluation_results: Option<Vec<EvaluationResult>>,
+    #[serde(
+        rename = "IsTruncated",
+        default,
+        deserialize_with = "crate::lenient::opt_scalar",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_truncated: Option<bool>,
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
 }

@@ -3,8 +3,7 @@
 //! Manager for one task, answered only to the instance the task is placed on.
 //!
 //! Every read goes through `authorize`, the one place where "may this task's
-//! executionRoleArn read X" is decided: today every task may (berth has no IAM policy
-//! evaluation yet); the IAM work adds the check there.
+//! executionRoleArn read X" is decided, by the evaluator every request goes through.
 
 use crate::context::Ctx;
 use crate::error::AwsError;
@@ -43,8 +42,14 @@ pub async fn resolve(ctx: Ctx, req: ResolveSecretsRequest) -> Result<ResolveSecr
         return Err(AwsError::ecs_client(format!("The task definition {td_arn} of the task is missing.")));
     };
     let mut containers: BTreeMap<String, ContainerSecrets> = BTreeMap::new();
+    let execution_role = task
+        .task
+        .overrides
+        .as_ref()
+        .and_then(|o| o.execution_role_arn.clone())
+        .or_else(|| td.value.task_definition.execution_role_arn.clone());
     for (container, usage, from) in secret_references(&td.value.task_definition) {
-        let value = match read(&ctx, &task, &from).await {
+        let value = match read(&ctx, &task, execution_role.as_deref(), &from).await {
             Ok(v) => v,
             Err(Failure::Refused(detail)) => {
                 return Ok(ResolveSecretsResponse { containers: vec![], failure: Some(secrets_failure(&detail)) });
@@ -82,10 +87,10 @@ enum Failure {
     Server(AwsError),
 }
 
-/// The value `from` (a valueFrom) names, read for `task`.
-async fn read(ctx: &Ctx, task: &TaskRecord, from: &str) -> Result<String, Failure> {
+/// The value `from` (a valueFrom) names, read for `task` as its execution role.
+async fn read(ctx: &Ctx, task: &TaskRecord, execution_role: Option<&str>, from: &str) -> Result<String, Failure> {
     let source = value_from::parse(from).map_err(|e| Failure::Refused(format!("invalid valueFrom: {e}")))?;
-    authorize(task, &source).map_err(Failure::Refused)?;
+    authorize(ctx, task, execution_role, &source).await.map_err(Failure::Refused)?;
     let fail = |service: &str, e: AwsError| {
         if e.status.is_server_error() {
             Failure::Server(e)
@@ -123,11 +128,39 @@ async fn read(ctx: &Ctx, task: &TaskRecord, from: &str) -> Result<String, Failur
     }
 }
 
-/// Whether `task` may read `source`. The one place the execution role's permissions
-/// (ssm:GetParameters, secretsmanager:GetSecretValue, kms:Decrypt) will be checked once
-/// berth evaluates IAM policies; until then every task may read every value.
-fn authorize(_task: &TaskRecord, _source: &Source) -> Result<(), String> {
-    Ok(())
+/// Whether `task` may read `source`: as on ECS, the task's execution role reads its secrets,
+/// so its policies must allow `ssm:GetParameters` on the parameter or
+/// `secretsmanager:GetSecretValue` on the secret. The role is evaluated as the session the
+/// agent would hold (`assumed-role/ROLE/TASK_ID`), by the evaluator every request passes.
+async fn authorize(ctx: &Ctx, task: &TaskRecord, execution_role: Option<&str>, source: &Source) -> Result<(), String> {
+    let Some(role_arn) = execution_role else {
+        return Err("execution resource retrieval failed: the task definition has no executionRoleArn, \
+                    and secrets are read with the task execution role's credentials"
+            .into());
+    };
+    let Some(role) = role_arn.strip_prefix(&format!("arn:aws:iam::{}:role/", ctx.scope().account)) else {
+        return Err(format!("execution resource retrieval failed: {role_arn} is not a role of this account"));
+    };
+    let role_name = role.rsplit('/').next().unwrap_or(role);
+    let task_id = task.task.task_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or_default();
+    let session = format!("arn:aws:sts::{}:assumed-role/{role_name}/{task_id}", ctx.scope().account);
+    let (action, resource) = match source {
+        Source::Parameter(name) if name.starts_with("arn:") => ("ssm:GetParameters", name.clone()),
+        Source::Parameter(name) => {
+            let name = name.split(':').next().unwrap_or(name);
+            ("ssm:GetParameters", berth_model::ssm::names::arn(&ctx.scope().region, &ctx.scope().account, name))
+        }
+        Source::Secret { secret_id, .. } if secret_id.starts_with("arn:") => {
+            ("secretsmanager:GetSecretValue", secret_id.clone())
+        }
+        Source::Secret { secret_id, .. } => (
+            "secretsmanager:GetSecretValue",
+            format!("arn:aws:secretsmanager:{}:{}:secret:{secret_id}", ctx.scope().region, ctx.scope().account),
+        ),
+    };
+    crate::authorize::may(&ctx.api, &session, action, &resource, None)
+        .await
+        .map_err(|denied| format!("execution resource retrieval failed: AccessDeniedException: {denied}"))
 }
 
 /// `{"username": ..., "password": ...}`, as ECS reads repositoryCredentials.

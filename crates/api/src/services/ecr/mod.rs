@@ -4,6 +4,7 @@
 //! GetAuthorizationToken), `images.rs`, `policies.rs` (lifecycle and repository
 //! policies, resource tags), `layers.rs` (the API-level layer upload path).
 
+pub(crate) mod access;
 mod images;
 mod layers;
 mod policies;

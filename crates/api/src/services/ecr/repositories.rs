@@ -123,7 +123,7 @@ pub async fn get_authorization_token(
     let now = Timestamp::now().0 as u64;
     let expiry = now + VALIDITY_SECS;
     let data = AuthorizationData {
-        authorization_token: Some(registry.tokens.authorization_token(&ctx.caller.account, expiry)),
+        authorization_token: Some(registry.tokens.authorization_token(&ctx.caller.arn, expiry)),
         expires_at: Some(Timestamp(expiry as f64)),
         proxy_endpoint: Some(format!("http://{}", host(&ctx))),
     };

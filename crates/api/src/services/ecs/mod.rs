@@ -1,5 +1,6 @@
 //! Amazon ECS (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`).
 
+pub(crate) mod access;
 mod attributes;
 pub(crate) mod clusters;
 mod instances;

@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub(crate) mod access;
 mod limits;
 mod listeners;
 mod load_balancers;

@@ -15,6 +15,7 @@ use berth_model::iam::{Entity, IamError, ids, paging};
 use berth_store::documents::{self, Change};
 use berth_store::{Compare, Txn};
 
+pub(crate) mod access;
 mod access_keys;
 mod attached;
 mod batch;
@@ -23,6 +24,7 @@ mod inline;
 mod instance_profiles;
 mod policies;
 mod roles;
+mod simulate;
 mod users;
 
 pub const VERSION: &str = "2010-05-08";
@@ -103,6 +105,7 @@ pub async fn call(ctx: Ctx, action: &str, params: &Params) -> Result<String, Aws
         "UpdateAccessKey" => access_keys::update,
         "DeleteAccessKey" => access_keys::delete,
         "GetAccessKeyLastUsed" => access_keys::last_used,
+        "SimulatePrincipalPolicy" => simulate::principal,
     })
 }
 
