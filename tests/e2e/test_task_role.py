@@ -165,17 +165,22 @@ def pushed_image(berth, registry) -> str:
     return ref
 
 
-def execution_role(iam, service: str) -> str:
+def execution_role(iam, service: str, allow: list[str] | None = None) -> str:
+    """A role trusting `service`, with AWS's AmazonECSTaskExecutionRolePolicy, or only `allow` if given."""
     name = unique("execrole")
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}  # fmt: skip
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc))["Role"]["Arn"]
-    iam.attach_role_policy(
-        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-    )
+    if allow is None:
+        iam.attach_role_policy(
+            RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        )
+    else:
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allow, "Resource": "*"}]}
+        iam.put_role_policy(RoleName=name, PolicyName="only", PolicyDocument=json.dumps(policy))
     return arn
 
 
-def test_the_execution_role_pulls_the_image_and_must_trust_ecs_tasks(berth, cluster, registry):
+def test_the_execution_role_pulls_the_image_must_trust_ecs_tasks_and_be_allowed(berth, cluster, registry):
     ecs, iam = berth.client("ecs"), berth.client("iam")
     ref = pushed_image(berth, registry)
     command = ["sh", "-c", "trap 'exit 0' TERM; test -f /marker && sleep 600 & wait"]
@@ -192,6 +197,13 @@ def test_the_execution_role_pulls_the_image_and_must_trust_ecs_tasks(berth, clus
             time.sleep(0.5)
         return describe()
 
+    # Trusted, and allowed the token but not the pull: the registry refuses the role's session (first,
+    # while the engine has no copy of the image to fall back on).
+    token_only = run_with(execution_role(iam, "ecs-tasks.amazonaws.com", allow=["ecr:GetAuthorizationToken"]))
+    assert token_only["stopCode"] == "TaskFailedToStart"
+    reason = token_only["stoppedReason"]
+    assert reason.startswith("CannotPullContainerError:") and "not authorized" in reason, reason
+    assert "ecr:BatchGetImage" in reason or "ecr:GetDownloadUrlForLayer" in reason, reason
     running = run_with(execution_role(iam, "ecs-tasks.amazonaws.com"))
     assert running["lastStatus"] == "RUNNING", running.get("stoppedReason")
     refused = run_with(execution_role(iam, "ec2.amazonaws.com"))
