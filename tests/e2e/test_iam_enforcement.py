@@ -289,3 +289,32 @@ def test_cli_users_see_awss_message(berth):
     result = user.aws("ecs", "list-clusters")
     assert_cli_error(result, "AccessDeniedException")
     assert user.denial("ecs:ListClusters", "*") in result.stderr
+
+
+def test_parameters_and_secrets_are_authorized_on_their_own_arns(berth):
+    team, other = unique("team-a"), unique("team-b")
+    root_ssm, root_sm = berth.client("ssm"), berth.client("secretsmanager")
+    for path in (team, other):
+        root_ssm.put_parameter(Name=f"/{path}/db", Value=f"{path}-value", Type="SecureString")
+    mine = root_sm.create_secret(Name=f"{team}-creds", SecretString="pw")["ARN"]
+    theirs = root_sm.create_secret(Name=f"{other}-creds", SecretString="pw")["ARN"]
+    region, account = berth.region, berth.account_id
+    user = User(
+        berth,
+        allow(["ssm:GetParameter", "ssm:GetParameters"], f"arn:aws:ssm:{region}:{account}:parameter/{team}/*"),
+        allow("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{region}:{account}:secret:{team}-*"),
+    )
+    ssm, sm = user.client("ssm"), user.client("secretsmanager")
+    assert ssm.get_parameter(Name=f"/{team}/db", WithDecryption=True)["Parameter"]["Value"] == f"{team}-value"
+    assert ssm.get_parameter(Name=f"/{team}/db:1")["Parameter"]["Version"] == 1, "a selector names the parameter"
+    denied = f"arn:aws:ssm:{region}:{account}:parameter/{other}/db"
+    with raises_aws("AccessDeniedException", user.denial("ssm:GetParameter", denied)):
+        ssm.get_parameter(Name=f"/{other}/db")
+    with raises_aws("AccessDeniedException", user.denial("ssm:GetParameters", denied)):
+        ssm.get_parameters(Names=[f"/{team}/db", f"/{other}/db"])
+    assert sm.get_secret_value(SecretId=mine)["SecretString"] == "pw"
+    with raises_aws("AccessDeniedException", user.denial("secretsmanager:GetSecretValue", theirs)):
+        sm.get_secret_value(SecretId=theirs)
+    with raises_aws("AccessDeniedException", user.denial("ssm:PutParameter", f"arn:aws:ssm:{region}:{account}:parameter/{team}/new")):
+        ssm.put_parameter(Name=f"/{team}/new", Value="x", Type="String")
+    assert root_ssm.get_parameters(Names=[f"/{team}/new"])["InvalidParameters"] == [f"/{team}/new"], "nothing was written"

@@ -31,8 +31,8 @@ pub const ALL: &[&Service] = &[
     &sts::SERVICE.authorized_by(sts_access::asks),
     &elbv2::SERVICE.authorized_by(elbv2::access::asks),
     &iam::SERVICE.authorized_by(iam::access::asks),
-    &ssm::SERVICE,
-    &secretsmanager::SERVICE,
+    &ssm::SERVICE.authorized_by(ssm::access::asks),
+    &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and

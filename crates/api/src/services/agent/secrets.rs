@@ -144,19 +144,12 @@ async fn authorize(ctx: &Ctx, task: &TaskRecord, execution_role: Option<&str>, s
     let role_name = role.rsplit('/').next().unwrap_or(role);
     let task_id = task.task.task_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or_default();
     let session = format!("arn:aws:sts::{}:assumed-role/{role_name}/{task_id}", ctx.scope().account);
+    // The same resources as the services' own IAM tables name for GetParameters / GetSecretValue.
     let (action, resource) = match source {
-        Source::Parameter(name) if name.starts_with("arn:") => ("ssm:GetParameters", name.clone()),
-        Source::Parameter(name) => {
-            let name = name.split(':').next().unwrap_or(name);
-            ("ssm:GetParameters", berth_model::ssm::names::arn(&ctx.scope().region, &ctx.scope().account, name))
+        Source::Parameter(name) => ("ssm:GetParameters", crate::services::ssm::access::parameter(ctx.scope(), name)),
+        Source::Secret { secret_id, .. } => {
+            ("secretsmanager:GetSecretValue", crate::services::secretsmanager::access::secret(ctx.scope(), secret_id))
         }
-        Source::Secret { secret_id, .. } if secret_id.starts_with("arn:") => {
-            ("secretsmanager:GetSecretValue", secret_id.clone())
-        }
-        Source::Secret { secret_id, .. } => (
-            "secretsmanager:GetSecretValue",
-            format!("arn:aws:secretsmanager:{}:{}:secret:{secret_id}", ctx.scope().region, ctx.scope().account),
-        ),
     };
     crate::authorize::may(&ctx.api, &session, action, &resource, None)
         .await

@@ -13,6 +13,7 @@ use berth_model::secretsmanager::records::SecretRecord;
 use berth_model::secretsmanager::{SmError, keys};
 use berth_store::documents::{self, Change, Doc};
 
+pub(crate) mod access;
 mod secrets;
 mod tags;
 mod values;

@@ -13,6 +13,7 @@ use berth_model::ssm::records::{ParameterRecord, ParameterVersion};
 use berth_model::ssm::{Parameter, ParameterType, SsmError, keys};
 use berth_store::documents::{self, Doc};
 
+pub(crate) mod access;
 mod labels;
 mod parameters;
 mod reads;
