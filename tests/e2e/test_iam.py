@@ -403,6 +403,8 @@ def test_access_keys_sign_as_their_user_until_deactivated_or_deleted(berth, iam)
     assert key["AccessKeyId"].startswith("AKIA") and len(key["AccessKeyId"]) == 20
     assert key["Status"] == "Active" and len(key["SecretAccessKey"]) == 40 and key["UserName"] == user
     kid, secret = key["AccessKeyId"], key["SecretAccessKey"]
+    never = iam.get_access_key_last_used(AccessKeyId=kid)["AccessKeyLastUsed"]
+    assert never["ServiceName"] == "N/A" and never["Region"] == "N/A" and "LastUsedDate" not in never
 
     ident = json.loads(aws_as(berth, kid, secret, "sts", "get-caller-identity").stdout)
     assert ident == {"UserId": created["UserId"], "Account": berth.account_id, "Arn": f"arn:aws:iam::{berth.account_id}:user/ops/{user}"}
@@ -419,7 +421,11 @@ def test_access_keys_sign_as_their_user_until_deactivated_or_deleted(berth, iam)
         iam.create_access_key(UserName=user)
     metadata = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
     assert sorted(m["AccessKeyId"] for m in metadata) == sorted([kid, second["AccessKeyId"]])
-    assert iam.get_access_key_last_used(AccessKeyId=kid)["UserName"] == user
+    last = iam.get_access_key_last_used(AccessKeyId=kid)
+    assert last["UserName"] == user
+    used = last["AccessKeyLastUsed"]
+    assert used["ServiceName"] == "iam" and used["Region"] == "us-east-1" and used["LastUsedDate"], used
+    assert iam.get_access_key_last_used(AccessKeyId=second["AccessKeyId"])["AccessKeyLastUsed"]["ServiceName"] == "N/A"
     with raises_aws("DeleteConflict", "must delete access keys first"):
         iam.delete_user(UserName=user)
 

@@ -46,6 +46,35 @@ pub struct AccessKeyRecord {
     pub create_date: crate::Timestamp,
     #[serde(rename = "sealedSecret")]
     pub sealed_secret: String,
+    /// When the key last signed a request that berth accepted, and for which service and
+    /// region (GetAccessKeyLastUsed); kept to the hour, see [`KeyUse::is_due`].
+    #[serde(rename = "lastUsed", default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<KeyUse>,
+}
+
+/// One use of an access key, as GetAccessKeyLastUsed reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyUse {
+    pub date: crate::Timestamp,
+    /// The signing name of the service called (`ecs`, `iam`, `sts`...).
+    #[serde(rename = "serviceName")]
+    pub service_name: String,
+    pub region: String,
+}
+
+impl KeyUse {
+    /// How stale a recorded use may get before a new one is written: AWS itself reports
+    /// last use within hours, and writing on every request would double the store's load.
+    pub const GRANULARITY_SECS: f64 = 3600.0;
+
+    /// Whether a use at `now` of `service` in `region` is news to `recorded`: nothing was
+    /// recorded, the record is older than [`Self::GRANULARITY_SECS`], or it names another
+    /// service or region.
+    pub fn is_due(recorded: Option<&KeyUse>, now: crate::Timestamp, service: &str, region: &str) -> bool {
+        recorded.is_none_or(|r| {
+            now.0 - r.date.0 >= Self::GRANULARITY_SECS || r.service_name != service || r.region != region
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,4 +278,21 @@ pub struct ServiceTarget {
     pub target_group_arn: String,
     pub id: String,
     pub port: i32,
+}
+
+#[cfg(test)]
+mod key_use_tests {
+    use super::KeyUse;
+    use crate::Timestamp;
+
+    #[test]
+    fn a_use_is_written_when_new_stale_or_elsewhere() {
+        let at = |secs| Timestamp(1_000_000.0 + secs);
+        let recorded = KeyUse { date: at(0.0), service_name: "ecs".into(), region: "us-east-1".into() };
+        assert!(KeyUse::is_due(None, at(0.0), "ecs", "us-east-1"));
+        assert!(!KeyUse::is_due(Some(&recorded), at(3599.0), "ecs", "us-east-1"));
+        assert!(KeyUse::is_due(Some(&recorded), at(3600.0), "ecs", "us-east-1"));
+        assert!(KeyUse::is_due(Some(&recorded), at(1.0), "sts", "us-east-1"));
+        assert!(KeyUse::is_due(Some(&recorded), at(1.0), "ecs", "eu-west-1"));
+    }
 }

@@ -7,7 +7,7 @@ use super::sealer::{SealError, Sealer, random_bytes};
 use berth_model::Timestamp;
 use berth_model::arn::Scope;
 use berth_model::keys;
-use berth_model::records::{AccessKeyRecord, AccessKeyStatus};
+use berth_model::records::{AccessKeyRecord, AccessKeyStatus, KeyUse};
 use berth_store::documents;
 use berth_store::{Compare, Store, Txn};
 use std::collections::HashMap;
@@ -109,6 +109,31 @@ impl Keyring {
         self.sealer.seal(secret, id)
     }
 
+    /// Records that key `record` signed an accepted request to `service` in `region`, when that
+    /// is news (`KeyUse::is_due`: at most one write an hour per key and service). A failure is
+    /// logged, never the request's: the use is only reported, it decides nothing.
+    pub async fn note_use(&self, store: &dyn Store, record: &AccessKeyRecord, service: &str, region: &str) {
+        let now = Timestamp::now();
+        if !KeyUse::is_due(record.last_used.as_ref(), now, service, region) {
+            return;
+        }
+        let noted =
+            documents::modify(store, &keys::access_key(&record.access_key_id), |current: Option<AccessKeyRecord>| {
+                Ok::<_, documents::DocumentError>(match current {
+                    Some(mut key) if KeyUse::is_due(key.last_used.as_ref(), now, service, region) => {
+                        let used = KeyUse { date: now, service_name: service.to_string(), region: region.to_string() };
+                        key.last_used = Some(used);
+                        (documents::Change::Put(key), ())
+                    }
+                    _ => (documents::Change::Keep, ()),
+                })
+            })
+            .await;
+        if let Err(e) = noted {
+            tracing::warn!(error = %e, key = %record.access_key_id, "could not record the access key's last use");
+        }
+    }
+
     /// Drops the opened secret of a key that was deleted.
     pub fn forget(&self, id: &str) {
         if let Ok(mut cache) = self.opened.write() {
@@ -128,6 +153,7 @@ impl Keyring {
             status: AccessKeyStatus::Active,
             create_date: Timestamp::now(),
             sealed_secret: self.sealer.seal(&secret, &id)?,
+            last_used: None,
         };
         Ok((record, secret))
     }
@@ -143,6 +169,7 @@ impl Keyring {
             status: AccessKeyStatus::Active,
             create_date: Timestamp::now(),
             sealed_secret: self.sealer.seal(secret, id)?,
+            last_used: None,
         };
         let txn = Txn::new()
             .put(keys::access_key(id), documents::encode(&record)?)

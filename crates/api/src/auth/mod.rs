@@ -38,8 +38,11 @@ pub async fn authenticate(
     berth_sigv4::binding::check(&request, &parsed, &route.expected(&api.scope.region))
         .map_err(|e| signature_error(&e, protocol))?;
     let credential = parsed.credential();
-    let (secret, caller) = match credential.session_token.as_deref() {
-        Some(token) => temporary_key(api, &credential.access_key_id, token, protocol).await?,
+    let (secret, caller, long_term) = match credential.session_token.as_deref() {
+        Some(token) => {
+            let (secret, caller) = temporary_key(api, &credential.access_key_id, token, protocol).await?;
+            (secret, caller, None)
+        }
         None => {
             let key = api
                 .keyring
@@ -53,11 +56,15 @@ pub async fn authenticate(
                 user_id: key.record.user_id.clone(),
                 access_key_id: Some(key.record.access_key_id.clone()),
             };
-            (key.secret, caller)
+            (key.secret, caller, Some(key.record))
         }
     };
     berth_sigv4::verify(&request, &parsed, &secret, time::OffsetDateTime::now_utc())
         .map_err(|e| signature_error(&e, protocol))?;
+    if let Some(record) = long_term {
+        let region = route.service.global_region.unwrap_or(&api.scope.region);
+        api.keyring.note_use(api.store.as_ref(), &record, route.service.signing_name, region).await;
+    }
     Ok(caller)
 }
 

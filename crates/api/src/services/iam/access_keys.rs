@@ -143,8 +143,8 @@ pub async fn delete(ctx: Ctx, input: DeleteAccessKeyRequest) -> Result<(), AwsEr
     Ok(())
 }
 
-/// Whose key it is. berth does not record when keys are used (that would be a write per
-/// request), so the answer is IAM's for a key never used: region and service `N/A`.
+/// Whose key it is and when it last signed an accepted request (to the hour, for which service
+/// and region); a key never used answers as IAM does, region and service `N/A`.
 pub async fn last_used(ctx: Ctx, input: GetAccessKeyLastUsedRequest) -> Result<GetAccessKeyLastUsedResponse, AwsError> {
     validate::access_key_id(&input.access_key_id)?;
     let record = documents::get::<AccessKeyRecord>(ctx.store(), &keys::access_key(&input.access_key_id))
@@ -153,10 +153,13 @@ pub async fn last_used(ctx: Ctx, input: GetAccessKeyLastUsedRequest) -> Result<G
         .value;
     Ok(GetAccessKeyLastUsedResponse {
         user_name: Some(access_key_user_name(&record).to_string()),
-        access_key_last_used: Some(AccessKeyLastUsed {
-            last_used_date: None,
-            service_name: "N/A".into(),
-            region: "N/A".into(),
+        access_key_last_used: Some(match &record.last_used {
+            Some(used) => AccessKeyLastUsed {
+                last_used_date: Some(used.date),
+                service_name: used.service_name.clone(),
+                region: used.region.clone(),
+            },
+            None => AccessKeyLastUsed { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
         }),
     })
 }
