@@ -148,3 +148,29 @@ def test_an_execution_role_without_the_permission_fails_the_task(berth, cluster)
     role_name = params_only.rsplit("/", 1)[-1]
     assert f"assumed-role/{role_name}/" in reason and "not authorized to perform: secretsmanager:GetSecretValue" in reason
     assert secret_arn in reason
+
+
+def test_environment_files_come_from_a_parameter_and_the_environment_wins(berth, cluster, reader_role):
+    ecs, ssm = berth.client("ecs"), berth.client("ssm")
+    env_file = f"/{unique('app')}/app.env"
+    ssm.put_parameter(Name=env_file, Type="String",
+                      Value="# the app's settings\nMODE=from-file\nLEVEL=from-file\nURL=http://x/?a=b\n")  # fmt: skip
+    group = unique("/ecs/envfiles")
+    c = {
+        "name": "printer", "image": TEST_IMAGE, "memory": 32, "essential": True,
+        "command": ["sh", "-c", 'echo "mode=$MODE level=$LEVEL url=$URL"'],
+        "environment": [{"name": "LEVEL", "value": "from-environment"}],
+        "environmentFiles": [{"value": f"arn:aws:ssm:{berth.region}:{berth.account_id}:parameter{env_file}", "type": "s3"}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs",
+            "awslogs-create-group": "true"}},
+    }  # fmt: skip
+    td = ecs.register_task_definition(family=unique("envfiles"), executionRoleArn=reader_role, containerDefinitions=[c])
+    arn = ecs.run_task(cluster=cluster, taskDefinition=td["taskDefinition"]["taskDefinitionArn"])["tasks"][0]["taskArn"]
+    ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[arn], WaiterConfig=WAIT)
+    assert messages(berth, group, arn) == ["mode=from-file level=from-environment url=http://x/?a=b"]
+
+    s3 = {**c, "environmentFiles": [{"value": "arn:aws:s3:::bucket/app.env", "type": "s3"}]}
+    td = ecs.register_task_definition(family=unique("envfiles"), executionRoleArn=reader_role, containerDefinitions=[s3])
+    reason = failed_start(ecs, cluster, td["taskDefinition"]["taskDefinitionArn"])
+    assert "arn:aws:s3:::bucket/app.env" in reason and "berth has no S3" in reason

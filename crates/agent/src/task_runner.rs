@@ -207,6 +207,8 @@ impl Run {
             let ports = self.ports_of(name(def));
             let mut spec = spec::container_spec(&self.context(), def, &network, &ports);
             spec.env.extend(spec::gpu_env(&self.task, name(def)));
+            let from_files = secrets.env_files(name(def), &spec.env);
+            spec.env.extend(from_files);
             spec.env.extend(secrets.env(name(def)));
             spec.env.extend(role_env.iter().cloned());
             let id = self.shared.runtime.create(&spec).await.map_err(|e| failed("CannotCreateContainerError", &e))?;

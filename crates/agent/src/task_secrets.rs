@@ -68,6 +68,15 @@ impl Resolved {
         self.of(container).map(|c| c.environment.iter().map(|(k, v)| format!("{k}={v}")).collect()).unwrap_or_default()
     }
 
+    /// `NAME=value` for each variable of the container's `environmentFiles` that `defined`
+    /// (its environment so far, `NAME=value` each) does not set: as on ECS, a container's
+    /// `environment` wins over its env files.
+    pub fn env_files(&self, container: &str, defined: &[String]) -> Vec<String> {
+        let set = |name: &str| defined.iter().any(|kv| kv.split_once('=').is_some_and(|(k, _)| k == name));
+        let Some(resolved) = self.of(container) else { return vec![] };
+        resolved.environment_files.iter().filter(|(k, _)| !set(k)).map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
     /// The container's repositoryCredentials, for pulling `image`.
     pub fn registry_auth(&self, container: &str, image: &str) -> Option<RegistryAuth> {
         let creds = self.of(container)?.repository_credentials.as_ref()?;
@@ -103,8 +112,17 @@ mod tests {
                 environment: [("A".to_string(), "1".to_string()), ("B".to_string(), "x=y".to_string())].into(),
                 log_options: [("token".to_string(), "t0k".to_string())].into(),
                 repository_credentials: Some(RegistryCredentials { username: "u".into(), password: "p".into() }),
+                environment_files: [("A".to_string(), "file".to_string()), ("F".to_string(), "2".to_string())].into(),
             }],
         }
+    }
+
+    #[test]
+    fn env_files_fill_in_what_the_environment_does_not_set() {
+        let r = resolved();
+        assert_eq!(r.env_files("app", &["A=defined".to_string()]), vec!["F=2"]);
+        assert_eq!(r.env_files("app", &[]), vec!["A=file", "F=2"]);
+        assert!(r.env_files("other", &[]).is_empty());
     }
 
     #[test]

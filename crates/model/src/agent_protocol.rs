@@ -131,6 +131,10 @@ pub struct ContainerSecrets {
     pub log_options: BTreeMap<String, String>,
     #[serde(rename = "repositoryCredentials", default, skip_serializing_if = "Option::is_none")]
     pub repository_credentials: Option<RegistryCredentials>,
+    /// `environmentFiles`: the variables of the container's env files, merged (the first
+    /// file naming a variable wins).
+    #[serde(rename = "environmentFiles", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment_files: BTreeMap<String, String>,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +159,7 @@ impl std::fmt::Debug for ContainerSecrets {
             .field("environment", &self.environment.keys().collect::<Vec<_>>())
             .field("log_options", &self.log_options.keys().collect::<Vec<_>>())
             .field("repository_credentials", &self.repository_credentials.as_ref().map(|_| "<redacted>"))
+            .field("environment_files", &self.environment_files.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -171,6 +176,9 @@ pub enum SecretUse {
     Environment(String),
     LogOption(String),
     RepositoryCredentials,
+    /// An `environmentFiles` entry: ECS reads these from S3, which berth has not; berth reads
+    /// them from an SSM parameter (name or ARN) whose value is the file's text.
+    EnvironmentFile,
 }
 
 /// Every value a task definition's containers reference: (container, use, valueFrom).
@@ -187,8 +195,26 @@ pub fn secret_references(td: &TaskDefinition) -> Vec<(String, SecretUse, String)
         if let Some(r) = &c.repository_credentials {
             out.push((name.clone(), SecretUse::RepositoryCredentials, r.credentials_parameter.clone()));
         }
+        for f in c.environment_files.iter().flatten() {
+            out.push((name.clone(), SecretUse::EnvironmentFile, f.value.clone()));
+        }
     }
     out
+}
+
+/// The variables of an env file as ECS reads them: `NAME=VALUE` lines, the value taken as
+/// written (no quotes or escapes processed, `=` allowed in it); blank lines and lines starting
+/// with `#` are skipped, as are lines without `=` or with an empty name.
+pub fn env_file_variables(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .filter_map(|line| {
+            let (name, value) = line.split_once('=')?;
+            let name = name.trim();
+            (!name.is_empty()).then(|| (name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 /// The stoppedReason of a task whose secrets could not be read, as ECS words it.
@@ -261,6 +287,14 @@ mod tests {
     use crate::ecs::{ContainerDefinition, LogConfiguration, LogDriver, RepositoryCredentials, Secret};
 
     #[test]
+    fn env_files_are_read_as_ecs_reads_them() {
+        let text = "# comment\nA=1\n\n  # indented comment\nB=x=y\nC=\"quoted\"\r\nnoequals\n=novalue\n D =spaced\n";
+        let vars = env_file_variables(text);
+        let want = [("A", "1"), ("B", "x=y"), ("C", "\"quoted\""), ("D", "spaced")];
+        assert_eq!(vars, want.map(|(k, v)| (k.to_string(), v.to_string())));
+    }
+
+    #[test]
     fn lists_every_reference_and_never_debugs_values() {
         let secret = |n: &str, v: &str| Secret { name: n.into(), value_from: v.into() };
         let td = TaskDefinition {
@@ -290,8 +324,10 @@ mod tests {
             environment: [("DB".to_string(), "hunter2".to_string())].into(),
             log_options: Default::default(),
             repository_credentials: Some(RegistryCredentials { username: "u".into(), password: "pw-hunter3".into() }),
+            environment_files: [("FROM_FILE".to_string(), "hunter4".to_string())].into(),
         };
         let shown = format!("{:?}", ResolveSecretsResponse { containers: vec![c], failure: None });
-        assert!(shown.contains("DB") && !shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+        assert!(shown.contains("DB") && shown.contains("FROM_FILE"), "{shown}");
+        assert!(!shown.contains("hunter2") && !shown.contains("hunter3") && !shown.contains("hunter4"), "{shown}");
     }
 }

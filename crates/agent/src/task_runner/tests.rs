@@ -348,6 +348,7 @@ async fn secrets_become_environment_and_pull_credentials() {
             environment: [("DB_PASSWORD".to_string(), "hunter2".to_string())].into(),
             log_options: Default::default(),
             repository_credentials: Some(RegistryCredentials { username: "robot".into(), password: "pw".into() }),
+            environment_files: Default::default(),
         }],
         failure: None,
     });

@@ -9,8 +9,8 @@ use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_ecs::names;
 use berth_model::agent_protocol::{
-    ContainerSecrets, RegistryCredentials, ResolveSecretsRequest, ResolveSecretsResponse, SecretUse, secret_references,
-    secrets_failure,
+    ContainerSecrets, RegistryCredentials, ResolveSecretsRequest, ResolveSecretsResponse, SecretUse,
+    env_file_variables, secret_references, secrets_failure,
 };
 use berth_model::keys;
 use berth_model::records::{TaskDefinitionRecord, TaskRecord};
@@ -49,6 +49,12 @@ pub async fn resolve(ctx: Ctx, req: ResolveSecretsRequest) -> Result<ResolveSecr
         .and_then(|o| o.execution_role_arn.clone())
         .or_else(|| td.value.task_definition.execution_role_arn.clone());
     for (container, usage, from) in secret_references(&td.value.task_definition) {
+        if usage == SecretUse::EnvironmentFile && from.starts_with("arn:aws:s3:") {
+            let detail = format!(
+                "environment file {from}: berth has no S3; give the name or ARN of an SSM parameter holding the file"
+            );
+            return Ok(ResolveSecretsResponse { containers: vec![], failure: Some(secrets_failure(&detail)) });
+        }
         let value = match read(&ctx, &task, execution_role.as_deref(), &from).await {
             Ok(v) => v,
             Err(Failure::Refused(detail)) => {
@@ -65,6 +71,11 @@ pub async fn resolve(ctx: Ctx, req: ResolveSecretsRequest) -> Result<ResolveSecr
             }
             SecretUse::LogOption(name) => {
                 entry.log_options.insert(name, value);
+            }
+            SecretUse::EnvironmentFile => {
+                for (name, value) in env_file_variables(&value) {
+                    entry.environment_files.entry(name).or_insert(value);
+                }
             }
             SecretUse::RepositoryCredentials => match registry_credentials(&value) {
                 Some(c) => entry.repository_credentials = Some(c),
