@@ -14,3 +14,7 @@ pub mod templates;
 pub mod zones;
 
 pub use records::*;
+
+/// The request, response and resource shapes generated from botocore's ec2 model
+/// (read from the form under their wire names, written under their XML names).
+pub use crate::generated::ec2 as shapes;
