@@ -88,7 +88,8 @@ impl LaunchParams {
             .filter(|spec| spec.get("ResourceType").and_then(Value::as_str) == Some("instance"))
             .flat_map(|spec| member(spec, "Tags", "Tag").and_then(Value::as_array).cloned().unwrap_or_default())
             .filter_map(|t| {
-                Some(Tag { key: text(t.get("Key")?)?, value: t.get("Value").and_then(text).unwrap_or_default() })
+                let key = text(member(&t, "Key", "key")?)?;
+                Some(Tag { key, value: member(&t, "Value", "value").and_then(text).unwrap_or_default() })
             })
             .collect();
         LaunchParams {
@@ -187,7 +188,8 @@ mod tests {
             "SecurityGroupIds": ["sg-1"], "UserData": "IyEvYmluL2Jhc2g=",
             "TagSpecifications": [
                 {"ResourceType": "instance", "Tags": [{"Key": "team", "Value": "ml"}]},
-                {"ResourceType": "volume", "Tags": [{"Key": "v", "Value": "x"}]}
+                {"ResourceType": "volume", "Tags": [{"Key": "v", "Value": "x"}]},
+                {"ResourceType": "instance", "Tag": [{"key": "stored", "value": "as written"}]}
             ],
             "Placement": {"AvailabilityZone": "us-east-1b"}
         });
@@ -195,7 +197,8 @@ mod tests {
         assert_eq!(p.image_id.as_deref(), Some("ami-1"));
         assert_eq!(p.iam_instance_profile.unwrap().name.as_deref(), Some("ecsInstanceRole"));
         assert_eq!(p.security_group_ids, vec!["sg-1"]);
-        assert_eq!(p.tags, vec![Tag { key: "team".into(), value: "ml".into() }]);
+        let tags: Vec<_> = p.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
+        assert_eq!(tags, vec![("team", "ml"), ("stored", "as written")]);
         assert_eq!(p.availability_zone.as_deref(), Some("us-east-1b"));
         let nic = LaunchParams::from_template_data(
             &json!({"NetworkInterfaces": [{"SubnetId": "subnet-1", "Groups": ["sg-2"]}]}),
