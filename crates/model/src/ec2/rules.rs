@@ -65,9 +65,9 @@ fn ports(protocol: &str, from: Option<i32>, to: Option<i32>) -> Result<(Option<i
     match protocol {
         "tcp" | "udp" => {
             let (Some(from), Some(to)) = (from, to) else {
-                return Err(InvalidPermission(format!(
-                    "Invalid value for portRange. Must specify both from and to ports with TCP/UDP."
-                )));
+                return Err(InvalidPermission(
+                    "Invalid value for portRange. Must specify both from and to ports with TCP/UDP.".to_string(),
+                ));
             };
             if !(0..=65535).contains(&from) || !(0..=65535).contains(&to) || from > to {
                 return Err(InvalidPermission(format!(

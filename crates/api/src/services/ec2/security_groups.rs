@@ -188,7 +188,8 @@ pub async fn describe(
         if !ids.is_empty() && !ids.contains(&g.group_id) {
             continue;
         }
-        if !names.is_empty() && !(g.vpc_id == default_vpc && names.contains(&g.group_name)) {
+        let named = g.vpc_id == default_vpc && names.contains(&g.group_name);
+        if !names.is_empty() && !named {
             continue;
         }
         if matches_all(&filters, &g, &g.tags, group_field).map_err(unknown_filter)? {
