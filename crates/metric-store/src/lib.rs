@@ -31,7 +31,11 @@ pub struct MetricId {
 
 impl MetricId {
     /// Sorts the dimensions by name, as every MetricId must have them.
-    pub fn new(namespace: impl Into<String>, metric_name: impl Into<String>, mut dimensions: Vec<(String, String)>) -> Self {
+    pub fn new(
+        namespace: impl Into<String>,
+        metric_name: impl Into<String>,
+        mut dimensions: Vec<(String, String)>,
+    ) -> Self {
         dimensions.sort();
         MetricId { namespace: namespace.into(), metric_name: metric_name.into(), dimensions }
     }
@@ -41,9 +45,17 @@ impl MetricId {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Single(f64),
-    Stats { sum: f64, min: f64, max: f64, count: f64 },
+    Stats {
+        sum: f64,
+        min: f64,
+        max: f64,
+        count: f64,
+    },
     /// `counts[i]` is how many times `values[i]` occurred (1 when `counts` is shorter).
-    Values { values: Vec<f64>, counts: Vec<f64> },
+    Values {
+        values: Vec<f64>,
+        counts: Vec<f64>,
+    },
 }
 
 /// One datapoint as PutMetricData (or one of berth's own publishers) gives it.
@@ -76,7 +88,15 @@ pub struct Bucket {
 
 impl Bucket {
     fn from_agg(timestamp_ms: i64, agg: Agg) -> Bucket {
-        Bucket { timestamp_ms, sum: agg.sum, min: agg.min, max: agg.max, count: agg.count, values: agg.values, unit: None }
+        Bucket {
+            timestamp_ms,
+            sum: agg.sum,
+            min: agg.min,
+            max: agg.max,
+            count: agg.count,
+            values: agg.values,
+            unit: None,
+        }
     }
 
     pub fn average(&self) -> f64 {
@@ -289,7 +309,14 @@ impl MetricStore {
     /// The data of `id` in `[start_ms, end_ms)` in periods of `period` (aligned to
     /// multiples of the period since the epoch), oldest first; only data of `unit` when
     /// given (`None` matches data put without a unit).
-    pub fn query(&self, id: &MetricId, unit: Option<&str>, start_ms: i64, end_ms: i64, period: Duration) -> Vec<Bucket> {
+    pub fn query(
+        &self,
+        id: &MetricId,
+        unit: Option<&str>,
+        start_ms: i64,
+        end_ms: i64,
+        period: Duration,
+    ) -> Vec<Bucket> {
         let period_ms = (period.as_millis() as i64).max(1);
         let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
         let Some(metric) = data.get(id) else { return vec![] };
@@ -385,7 +412,8 @@ fn apply(data: &mut HashMap<MetricId, Metric>, record: &Record) {
 fn merge_bucket(out: &mut Vec<Bucket>, b: Bucket) {
     match out.iter_mut().find(|o| o.timestamp_ms == b.timestamp_ms) {
         Some(o) => {
-            let mut agg = Agg { sum: o.sum, min: o.min, max: o.max, count: o.count, values: std::mem::take(&mut o.values) };
+            let mut agg =
+                Agg { sum: o.sum, min: o.min, max: o.max, count: o.count, values: std::mem::take(&mut o.values) };
             agg.merge(&Agg { sum: b.sum, min: b.min, max: b.max, count: b.count, values: b.values });
             (o.sum, o.min, o.max, o.count, o.values) = (agg.sum, agg.min, agg.max, agg.count, agg.values);
             if o.unit != b.unit {

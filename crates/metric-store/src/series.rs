@@ -70,12 +70,7 @@ pub struct Series {
 /// AWS's retention: (resolution, kept for) in ms: 1 s data for 3 hours, 1 minute for 15
 /// days, 5 minutes for 63 days, 1 hour for 455 days (15 months). Data older than a
 /// tier's span is rolled up into the next; beyond the last it is deleted.
-pub const TIERS: [(i64, i64); 4] = [
-    (1_000, 3 * HOUR),
-    (60_000, 15 * DAY),
-    (300_000, 63 * DAY),
-    (3_600_000, 455 * DAY),
-];
+pub const TIERS: [(i64, i64); 4] = [(1_000, 3 * HOUR), (60_000, 15 * DAY), (300_000, 63 * DAY), (3_600_000, 455 * DAY)];
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 

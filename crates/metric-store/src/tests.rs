@@ -6,7 +6,13 @@ fn id(name: &str) -> MetricId {
 }
 
 fn datum(name: &str, ts: i64, v: f64) -> Datum {
-    Datum { id: id(name), timestamp_ms: ts, value: Value::Single(v), unit: Some("Count".into()), storage_resolution: 60 }
+    Datum {
+        id: id(name),
+        timestamp_ms: ts,
+        value: Value::Single(v),
+        unit: Some("Count".into()),
+        storage_resolution: 60,
+    }
 }
 
 const MIN: Duration = Duration::from_secs(60);
