@@ -3,7 +3,11 @@
 //! rules (`alarm`), and where they live in the store (`keys`).
 
 pub mod alarm;
+pub mod evaluate;
 pub mod keys;
+pub mod math;
+pub mod put_data;
+pub mod statistics;
 
 pub use crate::generated::cloudwatch::*;
 
