@@ -35,6 +35,7 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
         // before authentication, which needs the route to know what the signature must cover.
         let route = Route::of(&parts, &body)?;
         let caller = auth::authenticate(&api, &parts, &body, &route).await?;
+        let body = crate::protocol::encoding::decode(&parts.headers, body, MAX_BODY)?;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         authorize::authorize(&api, &caller, &route, &body, peer).await?;
         let writes_iam = route.service.signing_name == "iam" && !route.operation.starts_with(['G', 'L']);

@@ -1,5 +1,6 @@
 //! The wire protocols, each encoded in exactly one place.
 
+pub mod encoding;
 pub mod json;
 pub mod query;
 

@@ -4,8 +4,9 @@
 //! Missing data (a period without a datapoint) is treated as TreatMissingData says:
 //! `breaching` / `notBreaching` count it as such; `missing` and `ignore` leave it out.
 //! Then, over the N = EvaluationPeriods most recent periods: ALARM when at least M =
-//! DatapointsToAlarm breach; INSUFFICIENT_DATA (`missing`) or the current state
-//! (`ignore`) when every period is missing; OK otherwise.
+//! DatapointsToAlarm breach; OK when more than N − M do not (ALARM is then impossible,
+//! whatever the missing periods held); INSUFFICIENT_DATA (`missing`) or the current state
+//! (`ignore`) when every period is missing; otherwise the state stays as it is.
 
 use super::ComparisonOperator;
 use super::StateValue;
@@ -146,10 +147,16 @@ pub fn evaluate(alarm: &AlarmRecord, periods: &[Period], stat: &str, now_ms: i64
         };
         return Outcome { value: Some(StateValue::Alarm), reason, reason_data: data };
     }
+    let not_breaching = counted.len() - breaching.len();
     if counted.is_empty() {
         let reason = format!("Insufficient Data: {} unknown.", plural(n, "datapoint was", "datapoints were"));
         let value = (treat != TreatMissingData::Ignore).then_some(StateValue::InsufficientData);
         return Outcome { value, reason, reason_data: data };
+    }
+    if not_breaching <= n - m {
+        // Too few datapoints to rule ALARM out (the missing ones could breach): undecided.
+        let reason = format!("Unchecked: {} of {n} datapoints known, too few to decide.", counted.len());
+        return Outcome { value: None, reason, reason_data: data };
     }
     let all: Vec<_> = counted.iter().collect();
     let reason = format!(
@@ -210,7 +217,7 @@ mod tests {
             ("000", Some(Ok), Some(Ok), Some(Ok), Some(Ok)),
             ("XXX", Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)),
             ("0XX", Some(Ok), Some(Ok), Some(Ok), Some(Ok)),
-            ("-XX", Some(Ok), Some(Ok), Some(Alarm), Some(Ok)),
+            ("-XX", None, None, Some(Alarm), Some(Ok)),
             ("---", Some(InsufficientData), None, Some(Alarm), Some(Ok)),
             ("--0", Some(Ok), Some(Ok), Some(Ok), Some(Ok)),
         ];
@@ -224,6 +231,9 @@ mod tests {
         assert_eq!(state(3, 2, "missing", "X0X"), Some(Alarm));
         assert_eq!(state(3, 2, "missing", "XX00X"), Some(Ok));
         assert_eq!(state(3, 2, "breaching", "-0X"), Some(Alarm));
+        // 1 of 2 known and breaching, 2 of 2 needed: undecided, not OK.
+        assert_eq!(state(2, 2, "missing", "-X"), None);
+        assert_eq!(state(2, 2, "missing", "-0"), Some(Ok));
     }
 
     #[test]
