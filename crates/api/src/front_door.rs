@@ -29,6 +29,8 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     let protocol = Protocol::of(&parts.headers);
     // Once routed to EC2, errors are written as EC2 writes them.
     let mut ec2_wire = false;
+    let json_content_type = json::content_type_for(&parts.headers);
+    let query_compatible = json::query_compatible(&parts.headers);
     let result = async {
         let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
         // Routing reads only public names (target prefixes, Actions, Versions), so it may come
@@ -36,6 +38,7 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
         let route = Route::of(&parts, &body)?;
         ec2_wire = route.service.wire.is_ec2();
         let caller = auth::authenticate(&api, &parts, &body, &route).await?;
+        let body = crate::protocol::encoding::decode(&parts.headers, body, MAX_BODY)?;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         authorize::authorize(&api, &caller, &route, &body, peer).await?;
         let writes_iam = route.service.signing_name == "iam" && !route.operation.starts_with(['G', 'L']);
@@ -54,7 +57,7 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     match result {
         Ok(bytes) => {
             let content_type = match protocol {
-                Protocol::Json => json::CONTENT_TYPE,
+                Protocol::Json => json_content_type,
                 Protocol::Query => query::CONTENT_TYPE,
             };
             respond(StatusCode::OK, content_type, bytes, &request_id)
@@ -63,7 +66,17 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             log_error(&err, &request_id);
             respond(err.status, query::CONTENT_TYPE, ec2::encode_error(&err, &request_id).into_bytes(), &request_id)
         }
-        Err(err) => error_response(protocol, &err, &request_id),
+        Err(err) => {
+            let mut resp = error_response(protocol, &err, &request_id);
+            if protocol == Protocol::Json {
+                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(json_content_type));
+                // awsQueryCompatible services (CloudWatch): clients read the query code here.
+                if query_compatible && let Ok(v) = HeaderValue::from_str(&json::query_error(&err)) {
+                    resp.headers_mut().insert("x-amzn-query-error", v);
+                }
+            }
+            resp
+        }
     }
 }
 

@@ -40,7 +40,8 @@ where
     }
 }
 
-/// A list of numbers or booleans, each as text or as itself (EC2's `CoreCountList`, ...).
+/// A list of numbers or booleans, each as text or as itself (EC2's `CoreCountList`,
+/// CloudWatch's Values and Counts on the query wire).
 pub fn opt_scalar_list<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
 where
     D: Deserializer<'de>,

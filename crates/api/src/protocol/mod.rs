@@ -1,6 +1,7 @@
 //! The wire protocols, each encoded in exactly one place.
 
 pub mod ec2;
+pub mod encoding;
 pub mod json;
 pub mod query;
 
