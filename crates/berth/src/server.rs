@@ -100,7 +100,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     let data_plane = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new()
         .name("berth-lb".into())
-        .spawn(move || data_plane.block_on(berth_lb::run(lb_store, lb_listen)))
+        .spawn(move || data_plane.block_on(berth_lb::run(lb_store, lb_listen, None)))
         .context("starting the load balancers' thread")?;
 
     if let Some(options) = local_agent {

@@ -203,7 +203,14 @@ pub fn points(minute_ms: i64, tasks: &[TaskMinute], clusters: &BTreeMap<String, 
     let mut out = vec![];
     let mut push = |namespace, metric, cluster: &str, service: Option<&str>, stats: Option<Stats>, unit| {
         if let Some(stats) = stats {
-            out.push(Point { namespace, metric, dimensions: dims(cluster, service), timestamp_ms: minute_ms, stats, unit });
+            out.push(Point {
+                namespace,
+                metric,
+                dimensions: dims(cluster, service),
+                timestamp_ms: minute_ms,
+                stats,
+                unit,
+            });
         }
     };
     let pct = |part: f64, whole: i64| (whole > 0).then(|| Stats::one(part / whole as f64 * 100.0));
@@ -285,15 +292,14 @@ mod tests {
     }
 
     fn find<'a>(points: &'a [Point], ns: &str, metric: &str, service: Option<&str>) -> Option<&'a Point> {
-        points.iter().find(|p| {
-            p.namespace == ns && p.metric == metric && p.dimensions == dims("c", service)
-        })
+        points.iter().find(|p| p.namespace == ns && p.metric == metric && p.dimensions == dims("c", service))
     }
 
     fn view(insights: bool) -> BTreeMap<String, ClusterView> {
         let mut services = BTreeMap::new();
         let reserved = Resources { cpu: 512, memory: 1024, ..Default::default() };
-        services.insert("web".to_string(), ServiceView { desired: 3, running: 2, pending: 1, reserved: reserved.clone() });
+        services
+            .insert("web".to_string(), ServiceView { desired: 3, running: 2, pending: 1, reserved: reserved.clone() });
         let cluster = ClusterView {
             insights,
             registered: Resources { cpu: 2048, memory: 4096, ..Default::default() },

@@ -9,9 +9,9 @@ pub mod http;
 use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
-    ReportTaskMetricsRequest, ReportTaskMetricsResponse, ReportTaskStateResponse, ResolveSecretsRequest,
-    ResolveSecretsResponse, RoleCredentials,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskMetricsRequest, ReportTaskMetricsResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,

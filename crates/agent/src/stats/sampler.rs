@@ -44,7 +44,9 @@ pub async fn run(runtime: Arc<dyn Runtime>, server: Arc<dyn Server>, cluster: St
                     told = true;
                     interval = Duration::from_millis(answer.interval_millis).clamp(SHORTEST, LONGEST);
                 }
-                Err(e) => tracing::debug!(error = %e, "reporting task metrics failed; the interval's samples are dropped"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "reporting task metrics failed; the interval's samples are dropped")
+                }
             }
         }
         tokio::time::sleep(interval).await;
