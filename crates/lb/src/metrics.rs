@@ -13,10 +13,10 @@
 
 use crate::proxy::Shared;
 use crate::snapshot::Snapshot;
-use berth_model::ecs_metrics::{Point, Stats};
+use berth_model::ecs_metrics::{self, Point, Stats};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Where the minute's datapoints go (the metric store, from `berth server`).
 pub type Publish = Arc<dyn Fn(Vec<Point>) + Send + Sync>;
@@ -167,19 +167,14 @@ pub fn take(registered: &Registered, snapshot: &Snapshot) -> (Vec<BalancerMinute
 pub async fn run(shared: Arc<Shared>, minute: Duration, publish: Publish) {
     let minute_ms = i64::try_from(minute.as_millis()).unwrap_or(60_000).max(1);
     loop {
-        let now = now_ms();
-        let next = (now / minute_ms + 1) * minute_ms;
-        tokio::time::sleep(Duration::from_millis(u64::try_from(next - now).unwrap_or(0))).await;
+        let (next, wait) = ecs_metrics::next_minute(ecs_metrics::now_ms(), minute_ms);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
         let (balancers, groups) = take(&shared.metric_counters(), &shared.snapshot());
         let points = points(next - minute_ms, &balancers, &groups);
         if !points.is_empty() {
             publish(points);
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// One target group's minute: its counts and its targets' health now.

@@ -26,6 +26,22 @@ pub const INSIGHTS_NAMESPACE: &str = "ECS/ContainerInsights";
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// The wall clock, ms since the epoch (what metric minutes are counted in).
+pub fn now_ms() -> i64 {
+    (crate::Timestamp::now().as_secs_f64() * 1000.0) as i64
+}
+
+/// The start of the metric minute `at_ms` falls in (minutes `minute_ms` long, from the epoch).
+pub fn minute_of(at_ms: i64, minute_ms: i64) -> i64 {
+    at_ms - at_ms.rem_euclid(minute_ms.max(1))
+}
+
+/// The start of the next metric minute after `now_ms`, and how many ms away it is.
+pub fn next_minute(now_ms: i64, minute_ms: i64) -> (i64, u64) {
+    let next = minute_of(now_ms, minute_ms) + minute_ms.max(1);
+    (next, u64::try_from(next - now_ms).unwrap_or(0))
+}
+
 /// The service a task belongs to, from its group (`service:NAME`).
 pub fn service_of(group: Option<&str>) -> Option<&str> {
     group.and_then(|g| g.strip_prefix("service:"))
@@ -389,5 +405,8 @@ mod tests {
         assert_eq!(service_of(Some("service:web")), Some("web"));
         assert_eq!(service_of(Some("family:web")), None);
         assert!(insights_enabled(Some("enhanced")) && !insights_enabled(Some("disabled")));
+        assert_eq!((minute_of(125_000, 60_000), minute_of(-1, 60_000)), (120_000, -60_000));
+        assert_eq!(next_minute(125_000, 60_000), (180_000, 55_000));
+        assert_eq!(next_minute(4_000, 2_000), (6_000, 2_000));
     }
 }
