@@ -59,6 +59,15 @@ pub async fn put(metrics: &Arc<MetricStore>, datums: Vec<Datum>) {
     }
 }
 
+/// Where a publisher elsewhere (the load balancers' thread) sends its datapoints: each
+/// batch is put from a task of the caller's runtime.
+pub fn publish_to(metrics: Arc<MetricStore>) -> Arc<dyn Fn(Vec<Point>) + Send + Sync> {
+    Arc::new(move |points: Vec<Point>| {
+        let metrics = metrics.clone();
+        tokio::spawn(async move { put(&metrics, points.into_iter().map(datum).collect()).await });
+    })
+}
+
 /// A pure datapoint as the metric store takes it (standard resolution).
 pub fn datum(p: Point) -> Datum {
     let Point { namespace, metric, dimensions, timestamp_ms, stats, unit } = p;
@@ -78,8 +87,10 @@ async fn views(store: &dyn Store) -> Result<BTreeMap<String, ClusterView>, Store
         let cluster = doc.value;
         let Some(name) = cluster.cluster_name.clone().filter(|_| cluster.is_active()) else { continue };
         let setting = cluster.settings.iter().flatten().find(|s| s.name == Some(ClusterSettingName::ContainerInsights));
-        let mut view =
-            ClusterView { insights: ecs_metrics::insights_enabled(setting.and_then(|s| s.value.as_deref())), ..Default::default() };
+        let mut view = ClusterView {
+            insights: ecs_metrics::insights_enabled(setting.and_then(|s| s.value.as_deref())),
+            ..Default::default()
+        };
         for i in documents::list_decodable::<ContainerInstanceRecord>(store, &keys::instances_of(&name)).await? {
             let i = i.value;
             if matches!(i.status(), ContainerInstanceRecord::ACTIVE | ContainerInstanceRecord::DRAINING) {
@@ -113,4 +124,3 @@ async fn views(store: &dyn Store) -> Result<BTreeMap<String, ClusterView>, Store
     }
     Ok(out)
 }
-

@@ -5,9 +5,9 @@
 //! `berth_control::ecs_metrics`). The answer tells the agent its next interval: a third
 //! of the metric minute.
 
-use crate::services::ecs::clusters;
 use crate::context::Ctx;
 use crate::error::AwsError;
+use crate::services::ecs::clusters;
 use berth_ecs::names;
 use berth_model::agent_protocol::{ReportTaskMetricsRequest, ReportTaskMetricsResponse};
 use berth_model::ecs_metrics::{self, TaskSample};
@@ -19,7 +19,8 @@ use std::sync::PoisonError;
 
 pub async fn report(ctx: Ctx, req: ReportTaskMetricsRequest) -> Result<ReportTaskMetricsResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
-    let key = names::instance_id(ctx.scope(), &cluster, &req.container_instance).map(|id| keys::instance(&cluster, &id));
+    let key =
+        names::instance_id(ctx.scope(), &cluster, &req.container_instance).map(|id| keys::instance(&cluster, &id));
     let instance = match key {
         Some(key) => documents::get::<ContainerInstanceRecord>(ctx.store(), &key).await?,
         None => None,
