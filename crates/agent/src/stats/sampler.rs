@@ -14,9 +14,16 @@ use tokio::time::Instant;
 const SHORTEST: Duration = Duration::from_millis(200);
 const LONGEST: Duration = Duration::from_secs(60);
 
+/// ECS's agent setting that turns task metrics off (`true`), honoured the same way.
+pub const DISABLE: &str = "ECS_DISABLE_METRICS";
+
 /// Samples the instance's running containers until the agent stops; returns at once when
-/// the runtime has no stats.
+/// the runtime has no stats or `ECS_DISABLE_METRICS=true`.
 pub async fn run(runtime: Arc<dyn Runtime>, server: Arc<dyn Server>, cluster: String, instance_arn: String) {
+    if std::env::var(DISABLE).is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
+        tracing::info!("{DISABLE}=true: no task metrics");
+        return;
+    }
     let mut interval = Duration::from_millis(DEFAULT_METRICS_INTERVAL_MILLIS);
     let mut previous: HashMap<String, Reading> = HashMap::new();
     let mut last = Instant::now();
