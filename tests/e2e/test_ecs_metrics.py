@@ -79,16 +79,17 @@ def test_cpu_memory_reservation_and_container_insights_from_real_containers(serv
             dims = {"ClusterName": cluster, **({"ServiceName": svc} if svc else {})}
             return statistics(server, "AWS/ECS", metric, dims, since)
 
-        # A busy loop uses a whole core: far beyond its 256 units (at least ~50 % even on a loaded machine).
+        # A busy loop uses a whole core when it can: ~400 % of its 256 units on an idle machine. Its CPU shares
+        # (256) give it a quarter of other processes' weight when the machine is busy: at least 20 % then.
         hot = wait_for("the busy service's CPUUtilization", lambda: [
-            d for d in of(insights, burn, "CPUUtilization") if d["Maximum"] >= 50])
+            d for d in of(insights, burn, "CPUUtilization") if d["Maximum"] >= 20])
         assert hot[0]["Unit"] == "Percent"
         assert hot[0]["SampleCount"] >= 1
         # One task: each metric minute is one sample, so every minute's average is its own maximum or less.
         assert all(d["Minimum"] <= d["Average"] <= d["Maximum"] for d in hot)
         # ... the sleeping one uses next to nothing.
         calm = wait_for("the idle service's CPUUtilization", lambda: of(insights, idle, "CPUUtilization"))
-        assert max(d["Maximum"] for d in calm) < 10, calm
+        assert max(d["Maximum"] for d in calm) < 5, calm
         # 40 MiB of its 128 MiB, about 31 %.
         full = wait_for("the filling service's MemoryUtilization", lambda: [
             d for d in of(insights, fill, "MemoryUtilization") if d["Maximum"] >= 25])
@@ -100,7 +101,7 @@ def test_cpu_memory_reservation_and_container_insights_from_real_containers(serv
         assert memory[-1]["Maximum"] == 256 / 4096 * 100
         # The cluster's utilization is its tasks' usage over what its instances registered.
         cluster_cpu = wait_for("the cluster's CPUUtilization", lambda: [
-            d for d in of(insights, None, "CPUUtilization") if d["Maximum"] >= 50 * 256 / 4096])
+            d for d in of(insights, None, "CPUUtilization") if d["Maximum"] >= 20 * 256 / 4096])
         assert cluster_cpu[-1]["Maximum"] <= 100
 
         # Container Insights on the cluster that enabled it, and not on the other.
@@ -113,7 +114,7 @@ def test_cpu_memory_reservation_and_container_insights_from_real_containers(serv
         assert running[-1]["Unit"] == "Count"
         assert wait_for("DesiredTaskCount", lambda: insight(insights, burn, "DesiredTaskCount"))[-1]["Maximum"] == 1
         assert wait_for("CpuReserved", lambda: insight(insights, burn, "CpuReserved"))[-1]["Maximum"] == 256
-        used = wait_for("CpuUtilized", lambda: [d for d in insight(insights, burn, "CpuUtilized") if d["Maximum"] >= 128])
+        used = wait_for("CpuUtilized", lambda: [d for d in insight(insights, burn, "CpuUtilized") if d["Maximum"] >= 0.2 * 256])
         assert used[-1]["Maximum"] <= 2 * 1024 + 1, "at most both cores"
         filled = wait_for("MemoryUtilized", lambda: [
             d for d in insight(insights, fill, "MemoryUtilized") if d["Maximum"] >= 35])
