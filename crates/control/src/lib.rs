@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alarms;
+pub mod ecs_metrics;
 pub mod service_controller;
 pub mod service_plan;
 pub mod task_reaper;
