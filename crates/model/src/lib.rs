@@ -12,7 +12,9 @@ pub mod arn;
 pub mod attributes;
 pub mod cluster_query;
 pub mod demand;
+pub mod ecs_config;
 pub mod elbv2;
+pub mod fleet;
 #[allow(clippy::all, non_camel_case_types)]
 pub mod generated;
 pub mod iam;
