@@ -113,6 +113,8 @@ pub async fn start(
         cpu_architecture: std::env::consts::ARCH.to_string(),
         attributes,
         private_ip: options.advertise_address.or_else(|| address_toward(&connection.endpoint)),
+        gpus: vec![],
+        tags: BTreeMap::new(),
     };
     let client = ApiClient::new(ClientConfig {
         endpoint: connection.endpoint,
