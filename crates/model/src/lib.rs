@@ -12,6 +12,7 @@ pub mod arn;
 pub mod attributes;
 pub mod cluster_query;
 pub mod demand;
+pub mod ec2;
 pub mod ecs_config;
 pub mod elbv2;
 pub mod fleet;
