@@ -6,6 +6,8 @@
 //! agent registers (CPU, MEMORY, GPU ids).
 
 use crate::agent_protocol::RoleCredentials;
+use crate::ec2::InstanceState;
+use crate::ec2::instance_types::InstanceType;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -65,6 +67,23 @@ pub fn offered(real: Capacity) -> Capacity {
         vcpus: real.vcpus.max(VIRTUAL_DEFAULT.vcpus),
         memory_mib: real.memory_mib.max(VIRTUAL_DEFAULT.memory_mib),
         gpus: real.gpus.max(VIRTUAL_DEFAULT.gpus),
+    }
+}
+
+/// What an instance of `t` takes of its host.
+pub fn capacity_of(t: &InstanceType) -> Capacity {
+    Capacity { vcpus: t.vcpus, memory_mib: t.memory_mib, gpus: t.gpu_count() }
+}
+
+/// The state an instance moves to when its host reports `reported` (`ReportInstanceState`):
+/// pending becomes running once its agent is started (EC2's running does not wait for
+/// ECS), stopping stopped and shutting-down terminated once the agent is gone. Any other
+/// report changes nothing (a repeated or late one, or a state the host cannot cause).
+pub fn reported(current: InstanceState, reported: InstanceState) -> Option<InstanceState> {
+    use InstanceState as S;
+    match (current, reported) {
+        (S::Pending, S::Running) | (S::Stopping, S::Stopped) | (S::ShuttingDown, S::Terminated) => Some(reported),
+        _ => None,
     }
 }
 
@@ -221,6 +240,13 @@ pub struct HostAssignment {
     pub iam_instance_profile_arn: Option<String>,
     /// What the instance type has.
     pub capacity: Capacity,
+    /// `x86_64` or `arm64`.
+    #[serde(default)]
+    pub architecture: String,
+    /// Stopping or shutting-down: the instance's tasks are stopped (and, shutting down,
+    /// its container instance deregistered), so the host may end its agent now.
+    #[serde(default)]
+    pub released: bool,
 }
 
 /// `ReportInstanceState`: the host started an instance's agent (`running`), stopped it
@@ -319,6 +345,19 @@ mod tests {
         let parts: Vec<usize> = ids[0].trim_start_matches("GPU-").split('-').map(str::len).collect();
         assert_eq!(parts, vec![8, 4, 4, 4, 12]);
         assert!(emulated_gpu_ids("i-1", 0).is_empty());
+    }
+
+    #[test]
+    fn hosts_move_instances_only_forward() {
+        use InstanceState as S;
+        assert_eq!(reported(S::Pending, S::Running), Some(S::Running));
+        assert_eq!(reported(S::Stopping, S::Stopped), Some(S::Stopped));
+        assert_eq!(reported(S::ShuttingDown, S::Terminated), Some(S::Terminated));
+        assert_eq!(reported(S::Running, S::Running), None);
+        assert_eq!(reported(S::ShuttingDown, S::Running), None, "a late report does not revive it");
+        assert_eq!(reported(S::Running, S::Terminated), None, "only EC2's API terminates");
+        let g4dn = crate::ec2::instance_types::lookup("g4dn.xlarge").unwrap();
+        assert_eq!(capacity_of(g4dn), G4DN_XLARGE);
     }
 
     #[test]
