@@ -26,13 +26,13 @@ pub struct InstanceType {
 }
 
 impl InstanceType {
-    /// Physical cores: every type here runs two threads per core.
+    /// Physical cores: x86 types with more than one vCPU run two threads per core.
     pub fn default_cores(&self) -> u32 {
         (self.vcpus / self.threads_per_core()).max(1)
     }
 
     pub fn threads_per_core(&self) -> u32 {
-        if self.architecture == "arm64" { 1 } else { 2 }
+        if self.architecture == "arm64" || self.vcpus == 1 { 1 } else { 2 }
     }
 
     pub fn gpu_count(&self) -> u32 {
@@ -50,11 +50,27 @@ const fn t(name: &'static str, vcpus: u32, memory_mib: u64, net: &'static str, a
 }
 
 const fn x(name: &'static str, vcpus: u32, memory_mib: u64, net: &'static str) -> InstanceType {
-    InstanceType { name, vcpus, memory_mib, gpus: None, network_performance: net, architecture: "x86_64", burstable: false }
+    InstanceType {
+        name,
+        vcpus,
+        memory_mib,
+        gpus: None,
+        network_performance: net,
+        architecture: "x86_64",
+        burstable: false,
+    }
 }
 
 const fn gpu(name: &'static str, vcpus: u32, memory_mib: u64, net: &'static str, gpus: Gpus) -> InstanceType {
-    InstanceType { name, vcpus, memory_mib, gpus: Some(gpus), network_performance: net, architecture: "x86_64", burstable: false }
+    InstanceType {
+        name,
+        vcpus,
+        memory_mib,
+        gpus: Some(gpus),
+        network_performance: net,
+        architecture: "x86_64",
+        burstable: false,
+    }
 }
 
 const fn nvidia(count: u32, name: &'static str, memory_mib: u64) -> Gpus {
@@ -66,7 +82,11 @@ const A10G: u64 = 24576;
 const V100: u64 = 16384;
 const A100: u64 = 40960;
 
+/// What RunInstances launches when no type is named, as EC2 does.
+pub const DEFAULT_INSTANCE_TYPE: &str = "m1.small";
+
 pub const INSTANCE_TYPES: &[InstanceType] = &[
+    x("m1.small", 1, 1740, "Low"),
     t("t3.nano", 2, 512, "Up to 5 Gigabit", "x86_64"),
     t("t3.micro", 2, 1024, "Up to 5 Gigabit", "x86_64"),
     t("t3.small", 2, 2048, "Up to 5 Gigabit", "x86_64"),

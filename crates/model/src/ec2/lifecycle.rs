@@ -24,9 +24,9 @@ pub fn stop(id: &str, current: S) -> Result<S, IncorrectState> {
     match current {
         S::Running => Ok(S::Stopping),
         S::Stopping | S::Stopped => Ok(current),
-        S::Pending | S::ShuttingDown | S::Terminated => Err(IncorrectState(format!(
-            "This instance '{id}' is not in a state from which it can be stopped."
-        ))),
+        S::Pending | S::ShuttingDown | S::Terminated => {
+            Err(IncorrectState(format!("This instance '{id}' is not in a state from which it can be stopped.")))
+        }
     }
 }
 
@@ -35,9 +35,9 @@ pub fn start(id: &str, current: S) -> Result<S, IncorrectState> {
     match current {
         S::Stopped => Ok(S::Pending),
         S::Pending | S::Running => Ok(current),
-        S::Stopping | S::ShuttingDown | S::Terminated => Err(IncorrectState(format!(
-            "The instance '{id}' is not in a state from which it can be started."
-        ))),
+        S::Stopping | S::ShuttingDown | S::Terminated => {
+            Err(IncorrectState(format!("The instance '{id}' is not in a state from which it can be started.")))
+        }
     }
 }
 
@@ -54,7 +54,8 @@ pub fn holds_address(state: S) -> bool {
 /// `User initiated (2026-12-04 01:30:00 GMT)`: the StateTransitionReason EC2 writes
 /// when a caller stops or terminates an instance, at `now_ms`.
 pub fn user_initiated(now_ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     format!("User initiated ({} GMT)", at.format(&fmt).unwrap_or_default())
 }

@@ -5,10 +5,12 @@
 //! resolution). berth-ec2 runs the operations over the store; berth-api speaks the wire.
 
 pub mod cidr;
+pub mod filters;
 pub mod ids;
 pub mod instance_types;
 pub mod lifecycle;
 pub mod records;
 pub mod templates;
+pub mod zones;
 
 pub use records::*;

@@ -206,7 +206,10 @@ pub enum RuleTarget {
     Cidr(String),
     CidrV6(String),
     /// Another security group (optionally of another account).
-    Group { group_id: String, user_id: String },
+    Group {
+        group_id: String,
+        user_id: String,
+    },
     PrefixList(String),
 }
 

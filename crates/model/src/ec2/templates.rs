@@ -92,10 +92,9 @@ impl LaunchParams {
             availability_zone: data.get("Placement").and_then(|p| p.get("AvailabilityZone")).and_then(text),
             security_group_ids,
             security_group_names: strings(data.get("SecurityGroups")),
-            iam_instance_profile: data.get("IamInstanceProfile").map(|p| ProfileSpec {
-                arn: p.get("Arn").and_then(text),
-                name: p.get("Name").and_then(text),
-            }),
+            iam_instance_profile: data
+                .get("IamInstanceProfile")
+                .map(|p| ProfileSpec { arn: p.get("Arn").and_then(text), name: p.get("Name").and_then(text) }),
             user_data: data.get("UserData").and_then(text),
             tags,
             disable_api_termination: data.get("DisableApiTermination").and_then(Value::as_bool),
@@ -191,7 +190,9 @@ mod tests {
         assert_eq!(p.security_group_ids, vec!["sg-1"]);
         assert_eq!(p.tags, vec![Tag { key: "team".into(), value: "ml".into() }]);
         assert_eq!(p.availability_zone.as_deref(), Some("us-east-1b"));
-        let nic = LaunchParams::from_template_data(&json!({"NetworkInterfaces": [{"SubnetId": "subnet-1", "Groups": ["sg-2"]}]}));
+        let nic = LaunchParams::from_template_data(
+            &json!({"NetworkInterfaces": [{"SubnetId": "subnet-1", "Groups": ["sg-2"]}]}),
+        );
         assert_eq!((nic.subnet_id.as_deref(), nic.security_group_ids), (Some("subnet-1"), vec!["sg-2".to_string()]));
     }
 
