@@ -1,10 +1,9 @@
 //! What the fleet controller does next, decided from a snapshot of the instances and
 //! hosts (pure, no I/O): place pending instances on hosts (best fit), fail those no host
-//! can take, follow hosts that are lost, drain instances that stop or shut down, expire
-//! terminated ones.
+//! can take, follow hosts that are lost, drain instances that stop or shut down.
+//! (Terminated records expire by `berth_ec2::expire_terminated`, which the controller runs.)
 
 use berth_model::ec2::instance_types;
-use berth_model::ec2::lifecycle;
 use berth_model::ec2::{InstanceRecord, InstanceState};
 use berth_model::fleet::{self, Capacity, HostRecord};
 use std::collections::BTreeMap;
@@ -26,8 +25,6 @@ pub enum Action {
     /// Stopping or shutting down without a live host to do it: done at once
     /// (`stopped`, or `terminated` with its container instance deregistered).
     Finish { instance_id: String, state: InstanceState },
-    /// Terminated for long enough: the record goes.
-    Expire { instance_id: String },
 }
 
 /// The actions for `instances` given `hosts`, at `now_ms`.
@@ -42,7 +39,9 @@ pub fn plan(instances: &[InstanceRecord], hosts: &[HostRecord], now_ms: i64) -> 
 
     let mut waiting: Vec<&InstanceRecord> =
         instances.iter().filter(|i| i.state == InstanceState::Pending && i.host.is_none()).collect();
-    waiting.sort_by(|a, b| (a.launch_time, a.ami_launch_index, &a.instance_id).cmp(&(b.launch_time, b.ami_launch_index, &b.instance_id)));
+    waiting.sort_by(|a, b| {
+        (a.launch_time, a.ami_launch_index, &a.instance_id).cmp(&(b.launch_time, b.ami_launch_index, &b.instance_id))
+    });
 
     let mut actions = vec![];
     for i in waiting {
@@ -80,9 +79,6 @@ pub fn plan(instances: &[InstanceRecord], hosts: &[HostRecord], now_ms: i64) -> 
             }
             InstanceState::ShuttingDown => {
                 actions.push(Action::Finish { instance_id: id(), state: InstanceState::Terminated });
-            }
-            InstanceState::Terminated if lifecycle::expired(i.state, i.state_changed_at, now_ms) => {
-                actions.push(Action::Expire { instance_id: id() });
             }
             _ => {}
         }

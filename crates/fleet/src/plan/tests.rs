@@ -137,12 +137,3 @@ fn live_hosts_drain_and_report_status() {
         ]
     );
 }
-
-#[test]
-fn terminated_records_expire_after_an_hour() {
-    let mut old = instance("i-old", "m5.large", InstanceState::Terminated, Some("h"));
-    old.state_changed_at = NOW - lifecycle::TERMINATED_VISIBLE_MS;
-    let fresh = instance("i-fresh", "m5.large", InstanceState::Terminated, Some("h"));
-    let actions = plan(&[old, fresh], &[host("h", NOW)], NOW);
-    assert_eq!(actions, vec![Action::Expire { instance_id: "i-old".into() }]);
-}
