@@ -137,7 +137,7 @@ pub async fn start(
 
 /// This machine's address on the route to the server at `endpoint` (a URL): connecting
 /// a UDP socket picks the source address and sends nothing.
-fn address_toward(endpoint: &str) -> Option<IpAddr> {
+pub(crate) fn address_toward(endpoint: &str) -> Option<IpAddr> {
     let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
     let authority = rest.split('/').next()?;
     let server = authority.to_socket_addrs().or_else(|_| (authority, 80).to_socket_addrs()).ok()?.next()?;
