@@ -29,7 +29,7 @@ pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
 
 pub async fn register(ctx: Ctx, req: RegisterHostRequest) -> Result<RegisterHostResponse, AwsError> {
     let host = berth_fleet::hosts::register(ctx.store(), req, berth_ec2::now_ms()).await?;
-    tracing::info!(host = %host.host_id, name = %host.name, capacity = ?host.capacity, "host registered");
+    tracing::debug!(host = %host.host_id, name = %host.name, capacity = ?host.capacity, "host registered");
     Ok(RegisterHostResponse { host })
 }
 
