@@ -431,6 +431,26 @@ impl From<berth_ecs::EcsError> for AwsError {
     }
 }
 
+impl AwsError {
+    /// An EC2 refusal: EC2 answers every client error with HTTP 400 and its code.
+    pub fn ec2(code: &'static str, message: impl Into<String>) -> Self {
+        Self::bad_request(code, message)
+    }
+}
+
+/// EC2's domain operations (berth-ec2) refuse in EC2's codes, all HTTP 400.
+impl From<berth_ec2::Ec2Error> for AwsError {
+    fn from(e: berth_ec2::Ec2Error) -> Self {
+        match e {
+            berth_ec2::Ec2Error::Client { code, message } => AwsError::ec2(code, message),
+            berth_ec2::Ec2Error::Document(e) => {
+                tracing::error!(error = %e, "EC2 store operation failed");
+                AwsError::internal("InternalError")
+            }
+        }
+    }
+}
+
 /// The fleet's operations (berth-fleet) refuse a host's request in ECS's codes (the host
 /// protocol is part of the agent protocol).
 impl From<berth_fleet::FleetError> for AwsError {
@@ -441,10 +461,7 @@ impl From<berth_fleet::FleetError> for AwsError {
             e @ (E::UnknownHost(_) | E::NotOnHost { .. }) => AwsError::ecs_client(e.to_string()),
             E::Document(e) => e.into(),
             E::Ecs(e) => e.into(),
-            E::Ec2(e) => {
-                tracing::error!(error = %e, "fleet: EC2 operation failed");
-                AwsError::internal("InternalFailure")
-            }
+            E::Ec2(e) => e.into(),
         }
     }
 }

@@ -10,7 +10,12 @@ pub mod ids;
 pub mod instance_types;
 pub mod lifecycle;
 pub mod records;
+pub mod rules;
 pub mod templates;
 pub mod zones;
 
 pub use records::*;
+
+/// The request, response and resource shapes generated from botocore's ec2 model
+/// (read from the form under their wire names, written under their XML names).
+pub use crate::generated::ec2 as shapes;
