@@ -251,3 +251,31 @@ def test_a_crashed_server_readopts_its_instances_containers(server, tmp_path):
     assert len(containers_of(cluster)) == 1
     [instance] = wait_instances(server, [launched["InstanceId"]])
     assert instance["State"]["Name"] == "running"
+
+
+def test_a_stopped_instance_stops_its_tasks_and_runs_them_again_once_started(server, tmp_path):
+    cluster = new_cluster(server)
+    profile = instance_profile(server)
+    [launched] = run_instances(
+        server, "--image-id", gpu_ami(server), "--instance-type", "t3.medium", "--iam-instance-profile",
+        f"Name={profile}", "--user-data", user_data(tmp_path, cluster),
+    )  # fmt: skip
+    instance_id = launched["InstanceId"]
+    wait_instances(server, [instance_id])
+    [ci] = joined(server, cluster)
+    td = sleeper(server)
+    task = run_task(server, cluster, td)
+
+    server.aws("ec2", "stop-instances", "--instance-ids", instance_id)
+    wait_instances(server, [instance_id], "instance_stopped")
+    ecs = server.client("ecs")
+    stopped = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
+    assert (stopped["lastStatus"], stopped["stoppedReason"]) == ("STOPPED", f"Host EC2 (instance {instance_id}) stopped.")
+    [still] = container_instances(server, cluster)
+    assert (still["containerInstanceArn"], still["status"]) == (ci["containerInstanceArn"], "ACTIVE")
+    wait_for(lambda: not containers_of(cluster), what="the task's container removed")
+
+    server.aws("ec2", "start-instances", "--instance-ids", instance_id)
+    wait_instances(server, [instance_id])
+    again = run_task(server, cluster, td)
+    assert again["containerInstanceArn"] == ci["containerInstanceArn"], "the same container instance runs it"

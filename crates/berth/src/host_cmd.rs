@@ -201,15 +201,22 @@ impl Host {
                     continue;
                 }
             };
+            let first = after.is_none();
             after = Some(state.revision);
             let listed: BTreeSet<String> = state.instances.iter().map(|a| a.instance_id.clone()).collect();
             for assignment in state.instances {
                 self.reconcile(assignment).await;
             }
-            // Instances no longer assigned here (stopped, gone): their agents end.
-            let gone: Vec<String> = self.agents.keys().filter(|id| !listed.contains(*id)).cloned().collect();
+            // Instances no longer here (terminated while the host was away, expired, placed
+            // elsewhere): their agents end and what they left goes. At start, also those of
+            // instances the host no longer runs since before it stopped.
+            let mut gone: BTreeSet<String> = self.agents.keys().filter(|id| !listed.contains(*id)).cloned().collect();
+            if first {
+                gone.extend(self.kept_instances().into_iter().filter(|id| !listed.contains(id)));
+            }
             for id in gone {
                 self.end_agent(&id);
+                self.remove_instance(&id).await;
             }
         }
     }
@@ -231,6 +238,8 @@ impl Host {
                 self.remove_instance(&a.instance_id).await;
                 self.report(&a.instance_id, "terminated").await;
             }
+            // Its state stays for when it starts again.
+            "stopped" => self.end_agent(&a.instance_id),
             // Draining: the agent stops the instance's tasks meanwhile.
             _ => {}
         }
@@ -364,6 +373,12 @@ impl Host {
         };
         std::fs::write(&path, ids.join("\n")).with_context(|| format!("writing {}", path.display()))?;
         Ok(ids)
+    }
+
+    /// The instances whose state this host keeps (`<data-dir>/instances/*`).
+    fn kept_instances(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.config.data_dir.join("instances")) else { return vec![] };
+        entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect()
     }
 
     fn instance_dir(&self, instance_id: &str) -> PathBuf {

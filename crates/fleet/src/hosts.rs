@@ -54,8 +54,8 @@ pub async fn heartbeat(store: &dyn Store, host_id: &str, now_ms: i64) -> Result<
     .await
 }
 
-/// The instances on `host_id` that it has something to do for (not stopped or
-/// terminated), with the store revision read before them.
+/// The instances on `host_id` (all but terminated ones: a stopped instance keeps its
+/// state on the host for when it starts again), with the store revision read before them.
 pub async fn assignments(ecs: &Ecs, host_id: &str) -> Result<(Revision, Vec<HostAssignment>), FleetError> {
     let store = ecs.store();
     let revision = store.revision().await?;
@@ -64,7 +64,7 @@ pub async fn assignments(ecs: &Ecs, host_id: &str) -> Result<(Revision, Vec<Host
         .into_iter()
         .map(|d| d.value)
         .filter(|i| i.host.as_deref() == Some(host_id))
-        .filter(|i| !matches!(i.state, InstanceState::Stopped | InstanceState::Terminated))
+        .filter(|i| i.state != InstanceState::Terminated)
         .collect();
     let leaving = mine.iter().any(|i| matches!(i.state, InstanceState::Stopping | InstanceState::ShuttingDown));
     let mut registered = if leaving { drain::by_ec2_instance(ecs).await? } else { Default::default() };

@@ -199,7 +199,8 @@ pub struct RegisterHostResponse {
 }
 
 /// `PollHostAssignments`: the host's long poll and heartbeat; answers with every
-/// instance assigned to the host that is not terminated, at once without
+/// instance assigned to the host that is not terminated (a host removes what it keeps of
+/// any other), at once without
 /// `afterRevision`, else when one changed after it or after `waitSeconds`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PollHostAssignmentsRequest {
