@@ -11,6 +11,7 @@
 //! the instance's tasks or the instance itself changes after it, then answers.
 
 mod metrics;
+mod hosts;
 mod secrets;
 
 use super::ecs::clusters;
@@ -43,6 +44,10 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "ResolveSecrets" => secrets::resolve,
         "ReportTaskMetrics" => metrics::report,
         "GetTaskCredentials" => super::task_credentials::get,
+        "RegisterHost" => hosts::register,
+        "PollHostAssignments" => hosts::poll,
+        "ReportInstanceState" => hosts::report,
+        "GetInstanceCredentials" => hosts::credentials,
     })
 }
 
