@@ -13,6 +13,7 @@ pub mod attributes;
 pub mod autoscaling;
 pub mod cluster_query;
 pub mod demand;
+pub mod ec2;
 pub mod elbv2;
 #[allow(clippy::all, non_camel_case_types)]
 pub mod generated;
