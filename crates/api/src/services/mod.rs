@@ -5,7 +5,7 @@
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::query;
+use crate::protocol::{ec2 as ec2_protocol, query};
 use crate::route::{Route, Service, Wire};
 
 pub mod agent;
@@ -13,6 +13,7 @@ mod agent_access;
 pub mod autoscaling;
 pub mod cloudwatch_logs;
 mod cloudwatch_logs_access;
+pub mod ec2;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
@@ -35,6 +36,7 @@ pub const ALL: &[&Service] = &[
     &ssm::SERVICE.authorized_by(ssm::access::asks),
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
     &autoscaling::SERVICE.authorized_by(autoscaling::access::asks),
+    &ec2::SERVICE.authorized_by(ec2::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and
@@ -48,6 +50,11 @@ pub async fn call(ctx: Ctx, route: &Route, body: &[u8]) -> Result<Vec<u8>, AwsEr
             let request_id = ctx.request_id.clone();
             let result = call(ctx, op, route.form()).await?;
             Ok(query::encode_response(op, xmlns, &request_id, &result).into_bytes())
+        }
+        Wire::Ec2 { xmlns, call, .. } => {
+            let request_id = ctx.request_id.clone();
+            let result = call(ctx, op, route.form()).await?;
+            Ok(ec2_protocol::encode_response(op, xmlns, &request_id, &result).into_bytes())
         }
     }
 }
