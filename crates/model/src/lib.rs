@@ -11,6 +11,7 @@ pub mod amis;
 pub mod arn;
 pub mod attributes;
 pub mod cloudwatch;
+pub mod autoscaling;
 pub mod cluster_query;
 pub mod demand;
 pub mod ec2;

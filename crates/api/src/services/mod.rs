@@ -11,6 +11,7 @@ use crate::route::{Route, Service, Wire};
 pub mod agent;
 mod agent_access;
 pub mod cloudwatch;
+pub mod autoscaling;
 pub mod cloudwatch_logs;
 mod cloudwatch_logs_access;
 pub mod ec2;
@@ -35,6 +36,7 @@ pub const ALL: &[&Service] = &[
     &iam::SERVICE.authorized_by(iam::access::asks),
     &ssm::SERVICE.authorized_by(ssm::access::asks),
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
+    &autoscaling::SERVICE.authorized_by(autoscaling::access::asks),
     &ec2::SERVICE.authorized_by(ec2::access::asks),
     &cloudwatch::SERVICE.authorized_by(cloudwatch::access::asks),
 ];
