@@ -10,6 +10,7 @@ pub mod agent_protocol;
 pub mod amis;
 pub mod arn;
 pub mod attributes;
+pub mod autoscaling;
 pub mod capacity_provider;
 pub mod cluster_query;
 pub mod demand;
