@@ -145,9 +145,23 @@ def query_serde(model, member_shape, required):
     if t in ("list", "map"):
         inner = [model["shapes"][member_shape]["member"]["shape"]] if t == "list" else [
             model["shapes"][member_shape]["key"]["shape"], model["shapes"][member_shape]["value"]["shape"]]
+        if t == "list" and not required and model["metadata"]["protocol"] == "ec2" and model["shapes"][inner[0]]["type"] in SCALARS:
+            return ['deserialize_with = "crate::lenient::opt_scalar_list"']
         if any(model["shapes"][i]["type"] in SCALARS + ("timestamp",) for i in inner):
             sys.exit(f"query protocol: a {t} of numbers, booleans or timestamps ({member_shape}) is not supported yet")
     return []
+
+
+def ec2_names(member, spec):
+    """EC2's names for a member: it is read from the form as its queryName or capitalized
+    locationName (`InstanceId.1`, `Filter.1.Name`) and written to XML as its locationName
+    (`reservationSet`). serde reads the member name too (what berth stores)."""
+    location = spec.get("locationName")
+    wire_in = spec.get("queryName") or (location[:1].upper() + location[1:] if location else member)
+    attrs = [f'rename(serialize = "{location or member}", deserialize = "{member}")']
+    if wire_in != member:
+        attrs.append(f'alias = "{wire_in}"')
+    return attrs
 
 
 def emit_struct(model, name, out):
@@ -155,6 +169,7 @@ def emit_struct(model, name, out):
     required = set(shape.get("required", []))
     members = shape.get("members", {})
     query = model["metadata"]["protocol"] in QUERY_PROTOCOLS
+    ec2 = model["metadata"]["protocol"] == "ec2"
     derives = "Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize"
     if not required:
         derives += ", Default"
@@ -166,12 +181,13 @@ def emit_struct(model, name, out):
         ty = rust_type(model, spec["shape"])
         field = snake(member)
         extra = query_serde(model, spec["shape"], member in required) if query else []
+        names = ec2_names(member, spec) if ec2 else [f'rename = "{member}"']
         if member in required:
-            attrs = [f'rename = "{member}"'] + extra
+            attrs = names + extra
             out.append(f"    #[serde({', '.join(attrs)})]")
             out.append(f"    pub {field}: {ty},")
         else:
-            attrs = [f'rename = "{member}"', "default"] + extra + ['skip_serializing_if = "Option::is_none"']
+            attrs = names + ["default"] + extra + ['skip_serializing_if = "Option::is_none"']
             out.append(f"    #[serde({', '.join(attrs)})]")
             out.append(f"    pub {field}: Option<{ty}>,")
     out.append("}")

@@ -164,6 +164,74 @@ pub fn rules_of(listener_id: &str) -> String {
 
 pub const RULES: &str = "elbv2/rules/";
 
+/// `ec2/instances/{id}`: an EC2 instance (`ec2::InstanceRecord`); ids are `i-` + 17 hex.
+pub fn ec2_instance(id: &str) -> String {
+    format!("ec2/instances/{id}")
+}
+
+pub const EC2_INSTANCES: &str = "ec2/instances/";
+
+/// `ec2/vpcs/{id}` (`ec2::VpcRecord`).
+pub fn ec2_vpc(id: &str) -> String {
+    format!("ec2/vpcs/{id}")
+}
+
+pub const EC2_VPCS: &str = "ec2/vpcs/";
+
+/// `ec2/default-vpc`: the id of the default VPC, written once with it, so that it is
+/// created once (and not again after a caller deletes it, as in EC2).
+pub const EC2_DEFAULT_VPC: &str = "ec2/default-vpc";
+
+/// `ec2/subnets/{id}` (`ec2::SubnetRecord`, with the addresses handed out in it).
+pub fn ec2_subnet(id: &str) -> String {
+    format!("ec2/subnets/{id}")
+}
+
+pub const EC2_SUBNETS: &str = "ec2/subnets/";
+
+/// `ec2/security-groups/{id}` (`ec2::SecurityGroupRecord`, its rules inside).
+pub fn ec2_security_group(id: &str) -> String {
+    format!("ec2/security-groups/{id}")
+}
+
+pub const EC2_SECURITY_GROUPS: &str = "ec2/security-groups/";
+
+/// `ec2/security-group-names/{vpc}/{name}`: the id of the group of that name in a VPC,
+/// claimed in the transaction that creates it so that names stay unique per VPC.
+pub fn ec2_security_group_name(vpc_id: &str, name: &str) -> String {
+    let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("ec2/security-group-names/{vpc_id}/{hex}")
+}
+
+/// `ec2/launch-templates/{id}` (`ec2::LaunchTemplateRecord`, its versions inside).
+pub fn ec2_launch_template(id: &str) -> String {
+    format!("ec2/launch-templates/{id}")
+}
+
+pub const EC2_LAUNCH_TEMPLATES: &str = "ec2/launch-templates/";
+
+/// `ec2/launch-template-names/{hex(name)}`: the id of the template of that name (names
+/// may hold `/`, hence hex), claimed with the template so that names stay unique.
+pub fn ec2_launch_template_name(name: &str) -> String {
+    let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("ec2/launch-template-names/{hex}")
+}
+
+/// `ec2/key-pairs/{hex(name)}` (`ec2::KeyPairRecord`); names are any ASCII, hence hex.
+pub fn ec2_key_pair(name: &str) -> String {
+    let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("ec2/key-pairs/{hex}")
+}
+
+pub const EC2_KEY_PAIRS: &str = "ec2/key-pairs/";
+
+/// `ec2/client-tokens/{hex(token)}`: the reservation a RunInstances with that
+/// ClientToken made (its id and instance ids), so a retry answers the same.
+pub fn ec2_client_token(token: &str) -> String {
+    let hex: String = token.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("ec2/client-tokens/{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,25 @@ where
     }
 }
 
+/// A list of numbers or booleans, each as text or as itself (EC2's `CoreCountList`, ...).
+pub fn opt_scalar_list<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + FromStr<Err: Display>,
+{
+    match Option::<Vec<ValueOrText<T>>>::deserialize(d)? {
+        None => Ok(None),
+        Some(items) => items
+            .into_iter()
+            .map(|item| match item {
+                ValueOrText::Value(v) => Ok(v),
+                ValueOrText::Text(t) => from_text(&t),
+            })
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod autoscaling;
 pub mod capacity_provider;
 pub mod cluster_query;
 pub mod demand;
+pub mod ec2;
 pub mod elbv2;
 #[allow(clippy::all, non_camel_case_types)]
 pub mod generated;
