@@ -32,9 +32,13 @@ pub fn desired_cause(now: Timestamp, change: DesiredChange, from: i32, to: i32) 
         DesiredChange::Created => "a user request created an AutoScalingGroup".to_string(),
         DesiredChange::Set => "a user request explicitly set group desired capacity".to_string(),
         DesiredChange::Updated { min, max, desired } => {
-            format!("a user request update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {desired}")
+            format!(
+                "a user request update of AutoScalingGroup constraints to min: {min}, max: {max}, desired: {desired}"
+            )
         }
-        DesiredChange::TerminatedWithDecrement(id) => format!("instance {id} was taken out of service in response to a user request, shrinking the capacity from {from} to {to}."),
+        DesiredChange::TerminatedWithDecrement(id) => format!(
+            "instance {id} was taken out of service in response to a user request, shrinking the capacity from {from} to {to}."
+        ),
     };
     if what.ends_with('.') {
         return format!("At {} {what}", at(now));
@@ -106,7 +110,12 @@ fn started(now: Timestamp, reason: &Reason) -> String {
 /// instance is in service.
 pub fn launch(cx: Context, instance_id: &str, subnet: &str, zone: &str, reason: &Reason) -> Activity {
     let why = started(cx.now, reason);
-    let mut a = cx.activity(format!("Launching a new EC2 instance: {instance_id}"), why, ScalingActivityStatusCode::InProgress, 30);
+    let mut a = cx.activity(
+        format!("Launching a new EC2 instance: {instance_id}"),
+        why,
+        ScalingActivityStatusCode::InProgress,
+        30,
+    );
     a.details = Some(serde_json::json!({"Subnet ID": subnet, "Availability Zone": zone}).to_string());
     a
 }
@@ -132,7 +141,9 @@ pub fn terminate(cx: Context, instance_id: &str, reason: &Reason) -> Activity {
         Reason::Difference { from, to } => format!(
             "At {t} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {from} to {to}.  At {t} instance {instance_id} was selected for termination."
         ),
-        Reason::UserRequest => format!("At {t} instance {instance_id} was taken out of service in response to a user request."),
+        Reason::UserRequest => {
+            format!("At {t} instance {instance_id} was taken out of service in response to a user request.")
+        }
         Reason::Ec2Gone => format!(
             "At {t} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped."
         ),
@@ -161,8 +172,12 @@ mod tests {
     fn causes_read_as_auto_scaling_writes_them() {
         assert_eq!(at(Timestamp(1_796_349_600.25)), "2026-12-04T02:00:00Z");
         let first = desired_cause(T, DesiredChange::Created, 0, 2);
-        assert_eq!(first, "At 2026-12-04T02:00:00Z a user request created an AutoScalingGroup changing the desired capacity from 0 to 2.");
-        let cx = Context { id: "a".into(), group: "g", group_arn: "arn", now: Timestamp(T.0 + 5.0), first: Some(&first) };
+        assert_eq!(
+            first,
+            "At 2026-12-04T02:00:00Z a user request created an AutoScalingGroup changing the desired capacity from 0 to 2."
+        );
+        let cx =
+            Context { id: "a".into(), group: "g", group_arn: "arn", now: Timestamp(T.0 + 5.0), first: Some(&first) };
         let a = launch(cx, "i-1", "subnet-1", "us-east-1a", &Reason::Difference { from: 0, to: 2 });
         assert_eq!(a.details.as_deref(), Some(r#"{"Availability Zone":"us-east-1a","Subnet ID":"subnet-1"}"#));
         assert_eq!(a.description.as_deref(), Some("Launching a new EC2 instance: i-1"));
@@ -187,8 +202,14 @@ mod tests {
         assert_eq!(a.description.as_deref(), Some("Terminating EC2 instance: i-9"));
         assert!(a.cause.ends_with("At 2026-12-04T02:00:00Z instance i-9 was selected for termination."), "{}", a.cause);
         finish(&mut a, T);
-        assert_eq!((a.status_code, a.progress, a.end_time), (ScalingActivityStatusCode::Successful, Some(100), Some(T)));
+        assert_eq!(
+            (a.status_code, a.progress, a.end_time),
+            (ScalingActivityStatusCode::Successful, Some(100), Some(T))
+        );
         let user = desired_cause(T, DesiredChange::TerminatedWithDecrement("i-9"), 2, 1);
-        assert_eq!(user, "At 2026-12-04T02:00:00Z instance i-9 was taken out of service in response to a user request, shrinking the capacity from 2 to 1.");
+        assert_eq!(
+            user,
+            "At 2026-12-04T02:00:00Z instance i-9 was taken out of service in response to a user request, shrinking the capacity from 2 to 1."
+        );
     }
 }

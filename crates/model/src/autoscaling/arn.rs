@@ -6,7 +6,10 @@
 use crate::arn::Scope;
 
 pub fn group(scope: &Scope, uuid: &str, name: &str) -> String {
-    format!("arn:aws:autoscaling:{}:{}:autoScalingGroup:{uuid}:autoScalingGroupName/{name}", scope.region, scope.account)
+    format!(
+        "arn:aws:autoscaling:{}:{}:autoScalingGroup:{uuid}:autoScalingGroupName/{name}",
+        scope.region, scope.account
+    )
 }
 
 pub fn policy(scope: &Scope, uuid: &str, group: &str, policy: &str) -> String {

@@ -51,10 +51,14 @@ impl AsgError {
     }
 
     pub fn instance_not_found(instance_id: &str) -> Self {
-        AsgError::Validation(format!("Instance Id not found - No managed instance found for instance ID: {instance_id}"))
+        AsgError::Validation(format!(
+            "Instance Id not found - No managed instance found for instance ID: {instance_id}"
+        ))
     }
 
     pub fn invalid_next_token() -> Self {
-        AsgError::InvalidNextToken("The NextToken is not valid: pass the previous response's NextToken unchanged.".into())
+        AsgError::InvalidNextToken(
+            "The NextToken is not valid: pass the previous response's NextToken unchanged.".into(),
+        )
     }
 }

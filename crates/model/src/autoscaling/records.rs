@@ -86,6 +86,9 @@ pub struct AutoScalingGroupRecord {
     /// `{arn uuid}-{launches}`, so a launch repeated after a crash is the same launch.
     #[serde(default)]
     pub launches: u64,
+    /// After a failed launch, no new launch before this (Auto Scaling backs off too).
+    #[serde(default)]
+    pub launch_retry_after: Option<Timestamp>,
 }
 
 /// One instance of the group.
@@ -233,7 +236,13 @@ impl AutoScalingGroupRecord {
             target_group_ar_ns: Some(vec![]),
             health_check_type: self.health_check_type.clone(),
             health_check_grace_period: Some(self.health_check_grace_period),
-            instances: Some(self.instances.iter().filter(|i| i.lifecycle_state != LifecycleState::Terminated).map(GroupInstance::shown).collect()),
+            instances: Some(
+                self.instances
+                    .iter()
+                    .filter(|i| i.lifecycle_state != LifecycleState::Terminated)
+                    .map(GroupInstance::shown)
+                    .collect(),
+            ),
             created_time: self.created_time,
             suspended_processes: Some(self.suspended_processes.clone()),
             vpc_zone_identifier: Some(self.vpc_zone_identifier.join(",")),

@@ -66,7 +66,9 @@ pub fn sizes(min: i32, max: i32, desired: i32) -> Result<(), AsgError> {
         )));
     }
     if min > max {
-        return Err(AsgError::validation(format!("Max bound, {max}, must be greater than or equal to min bound, {min}")));
+        return Err(AsgError::validation(format!(
+            "Max bound, {max}, must be greater than or equal to min bound, {min}"
+        )));
     }
     if desired < min || desired > max {
         return Err(AsgError::validation(format!(
@@ -106,7 +108,10 @@ pub fn health_check_type(value: &str) -> Result<(), AsgError> {
 
 pub fn processes(names: &[String]) -> Result<(), AsgError> {
     match names.iter().find(|p| !PROCESSES.contains(&p.as_str())) {
-        Some(p) => Err(AsgError::validation(format!("Process '{p}' is not a valid process: use one of {}.", PROCESSES.join(", ")))),
+        Some(p) => Err(AsgError::validation(format!(
+            "Process '{p}' is not a valid process: use one of {}.",
+            PROCESSES.join(", ")
+        ))),
         None => Ok(()),
     }
 }
@@ -144,10 +149,16 @@ pub fn tags_for(group: &str, tags: &[Tag]) -> Result<Vec<TagDescription>, AsgErr
                 return Err(AsgError::validation("Tag key must be between 1 and 128 characters long.".to_string()));
             }
             if t.key.starts_with("aws:") {
-                return Err(AsgError::validation(format!("Tag keys starting with 'aws:' are reserved for AWS use (key '{}').", t.key)));
+                return Err(AsgError::validation(format!(
+                    "Tag keys starting with 'aws:' are reserved for AWS use (key '{}').",
+                    t.key
+                )));
             }
             if t.value.as_deref().is_some_and(|v| v.chars().count() > 256) {
-                return Err(AsgError::validation(format!("Tag value for key '{}' must be at most 256 characters long.", t.key)));
+                return Err(AsgError::validation(format!(
+                    "Tag value for key '{}' must be at most 256 characters long.",
+                    t.key
+                )));
             }
             Ok(TagDescription {
                 resource_id: Some(group.to_string()),
@@ -182,12 +193,17 @@ pub fn merge_tags(existing: &[TagDescription], new: Vec<TagDescription>) -> Resu
 
 /// PutLifecycleHook's hook, with Auto Scaling's defaults (heartbeat 3600 s, ABANDON),
 /// merged over the hook of that name if there is one (an update keeps what it does not say).
-pub fn lifecycle_hook(input: &PutLifecycleHookType, existing: Option<&LifecycleHook>) -> Result<LifecycleHook, AsgError> {
+pub fn lifecycle_hook(
+    input: &PutLifecycleHookType,
+    existing: Option<&LifecycleHook>,
+) -> Result<LifecycleHook, AsgError> {
     name(&input.lifecycle_hook_name, "lifecycleHookName")?;
     let transition = match (&input.lifecycle_transition, existing) {
         (Some(t), _) => t.clone(),
         (None, Some(e)) => e.lifecycle_transition.clone().unwrap_or_default(),
-        (None, None) => return Err(AsgError::validation("LifecycleTransition is required to create a lifecycle hook.")),
+        (None, None) => {
+            return Err(AsgError::validation("LifecycleTransition is required to create a lifecycle hook."));
+        }
     };
     if !HOOK_TRANSITIONS.contains(&transition.as_str()) {
         return Err(AsgError::validation(format!(
@@ -196,9 +212,15 @@ pub fn lifecycle_hook(input: &PutLifecycleHookType, existing: Option<&LifecycleH
     }
     let heartbeat = input.heartbeat_timeout.or(existing.and_then(|e| e.heartbeat_timeout)).unwrap_or(3600);
     if !(30..=7200).contains(&heartbeat) {
-        return Err(AsgError::validation(format!("Heartbeat timeout {heartbeat} must be between 30 and 7200 seconds.")));
+        return Err(AsgError::validation(format!(
+            "Heartbeat timeout {heartbeat} must be between 30 and 7200 seconds."
+        )));
     }
-    let result = input.default_result.clone().or(existing.and_then(|e| e.default_result.clone())).unwrap_or_else(|| "ABANDON".into());
+    let result = input
+        .default_result
+        .clone()
+        .or(existing.and_then(|e| e.default_result.clone()))
+        .unwrap_or_else(|| "ABANDON".into());
     if result != "CONTINUE" && result != "ABANDON" {
         return Err(AsgError::validation(format!("Default result '{result}' is not valid: use CONTINUE or ABANDON.")));
     }
@@ -206,9 +228,15 @@ pub fn lifecycle_hook(input: &PutLifecycleHookType, existing: Option<&LifecycleH
         lifecycle_hook_name: Some(input.lifecycle_hook_name.clone()),
         auto_scaling_group_name: Some(input.auto_scaling_group_name.clone()),
         lifecycle_transition: Some(transition),
-        notification_target_arn: input.notification_target_arn.clone().or(existing.and_then(|e| e.notification_target_arn.clone())),
+        notification_target_arn: input
+            .notification_target_arn
+            .clone()
+            .or(existing.and_then(|e| e.notification_target_arn.clone())),
         role_arn: input.role_arn.clone().or(existing.and_then(|e| e.role_arn.clone())),
-        notification_metadata: input.notification_metadata.clone().or(existing.and_then(|e| e.notification_metadata.clone())),
+        notification_metadata: input
+            .notification_metadata
+            .clone()
+            .or(existing.and_then(|e| e.notification_metadata.clone())),
         heartbeat_timeout: Some(heartbeat),
         global_timeout: Some((heartbeat * 100).min(172_800)),
         default_result: Some(result),
@@ -222,12 +250,18 @@ pub fn scaling_policy(input: &PutScalingPolicyType) -> Result<String, AsgError> 
     name(&input.policy_name, "policyName")?;
     let kind = input.policy_type.clone().unwrap_or_else(|| "SimpleScaling".into());
     if !POLICY_TYPES.contains(&kind.as_str()) {
-        return Err(AsgError::validation(format!("Policy type '{kind}' is not valid: use one of {}.", POLICY_TYPES.join(", "))));
+        return Err(AsgError::validation(format!(
+            "Policy type '{kind}' is not valid: use one of {}.",
+            POLICY_TYPES.join(", ")
+        )));
     }
     if let Some(a) = &input.adjustment_type
         && !ADJUSTMENT_TYPES.contains(&a.as_str())
     {
-        return Err(AsgError::validation(format!("Adjustment type '{a}' is not valid: use one of {}.", ADJUSTMENT_TYPES.join(", "))));
+        return Err(AsgError::validation(format!(
+            "Adjustment type '{a}' is not valid: use one of {}.",
+            ADJUSTMENT_TYPES.join(", ")
+        )));
     }
     match kind.as_str() {
         "SimpleScaling" if input.scaling_adjustment.is_none() => {
@@ -257,7 +291,10 @@ mod tests {
     fn sizes_hold_min_desired_max() {
         assert!(sizes(1, 3, 2).is_ok());
         assert!(sizes(0, 0, 0).is_ok());
-        assert_eq!(sizes(5, 1, 1).unwrap_err().to_string(), "Max bound, 1, must be greater than or equal to min bound, 5");
+        assert_eq!(
+            sizes(5, 1, 1).unwrap_err().to_string(),
+            "Max bound, 1, must be greater than or equal to min bound, 5"
+        );
         assert_eq!(
             sizes(1, 3, 4).unwrap_err().to_string(),
             "Desired capacity:4 must be between the specified min size:1 and max size:3"
@@ -290,10 +327,10 @@ mod tests {
         let first = tags_for("g", &[t("b", "1", Some(true)), t("a", "2", None)]).unwrap();
         assert_eq!(first[1].propagate_at_launch, Some(false));
         let merged = merge_tags(&first, tags_for("g", &[t("b", "3", Some(false))]).unwrap()).unwrap();
-        assert_eq!(merged.iter().map(|t| (t.key.clone().unwrap(), t.value.clone().unwrap())).collect::<Vec<_>>(), [
-            ("a".to_string(), "2".to_string()),
-            ("b".to_string(), "3".to_string())
-        ]);
+        assert_eq!(
+            merged.iter().map(|t| (t.key.clone().unwrap(), t.value.clone().unwrap())).collect::<Vec<_>>(),
+            [("a".to_string(), "2".to_string()), ("b".to_string(), "3".to_string())]
+        );
         assert!(tags_for("other", &[t("a", "1", None)]).is_err());
         assert!(tags_for("g", &[t("aws:x", "1", None)]).is_err());
     }
@@ -311,7 +348,10 @@ mod tests {
             default_result: None,
         };
         let hook = lifecycle_hook(&input, None).unwrap();
-        assert_eq!((hook.heartbeat_timeout, hook.global_timeout, hook.default_result.as_deref()), (Some(3600), Some(172_800), Some("ABANDON")));
+        assert_eq!(
+            (hook.heartbeat_timeout, hook.global_timeout, hook.default_result.as_deref()),
+            (Some(3600), Some(172_800), Some("ABANDON"))
+        );
         let bad = PutLifecycleHookType { lifecycle_transition: Some("x".into()), ..input.clone() };
         assert!(lifecycle_hook(&bad, None).is_err());
         let update = PutLifecycleHookType { lifecycle_transition: None, heartbeat_timeout: Some(60), ..input };
