@@ -36,6 +36,14 @@ pub struct ServerArgs {
     /// temporary credentials expire (STS's own minimum is 15 minutes).
     #[arg(long, env = "BERTH_TEST_SESSION_LIFETIME_SECONDS", hide = true)]
     pub test_session_lifetime_seconds: Option<u32>,
+    /// ECS managed scaling: how long an instance of a capacity provider's group must have
+    /// run no task (but daemon tasks) before it is scaled in. ECS waits about 15 minutes.
+    #[arg(long, default_value_t = berth_control::managed_scaling::DEFAULT_SCALE_IN_AFTER.as_secs(), env = "BERTH_CAPACITY_SCALE_IN_AFTER_SECONDS")]
+    pub capacity_scale_in_after_seconds: u64,
+    /// How long a capacity provider's task may wait in PROVISIONING for capacity before
+    /// it is stopped (ECS: 30 minutes).
+    #[arg(long, default_value_t = berth_control::managed_scaling::DEFAULT_PROVISIONING_TIMEOUT.as_secs(), env = "BERTH_CAPACITY_PROVISIONING_TIMEOUT_SECONDS")]
+    pub capacity_provisioning_timeout_seconds: u64,
 }
 
 #[derive(Args, Clone)]
@@ -93,6 +101,14 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         std::time::Duration::from_secs(60),
     ));
     tokio::spawn(berth_control::service_controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
+    tokio::spawn(berth_control::managed_scaling::run(
+        api.ecs.clone(),
+        berth_control::managed_scaling::Settings {
+            tick: std::time::Duration::from_secs(1),
+            scale_in_after: std::time::Duration::from_secs(args.capacity_scale_in_after_seconds),
+            provisioning_timeout: std::time::Duration::from_secs(args.capacity_provisioning_timeout_seconds),
+        },
+    ));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.
