@@ -101,9 +101,16 @@ def reachable(model, operations):
     return order
 
 
+# EC2's InstanceType lists every type AWS ever sold (over a thousand names); berth serves
+# the ones of its own table and refuses the others with EC2's message, so it is text.
+OPEN_ENUMS = {("ec2", "InstanceType")}
+
+
 def rust_type(model, name):
     shape = model["shapes"][name]
     t = shape["type"]
+    if (model["metadata"]["endpointPrefix"], name) in OPEN_ENUMS:
+        return "String"
     if t == "structure":
         return name
     if t == "string":
@@ -253,7 +260,7 @@ def generate(service, operations):
         shape = model["shapes"][name]
         if shape["type"] == "structure":
             emit_struct(model, name, out)
-        elif shape["type"] == "string" and "enum" in shape:
+        elif shape["type"] == "string" and "enum" in shape and (model["metadata"]["endpointPrefix"], name) not in OPEN_ENUMS:
             emit_enum(model, name, out)
     return "\n".join(out)
 

@@ -435,3 +435,23 @@ impl From<berth_ecs::EcsError> for AwsError {
         }
     }
 }
+
+impl AwsError {
+    /// An EC2 refusal: EC2 answers every client error with HTTP 400 and its code.
+    pub fn ec2(code: &'static str, message: impl Into<String>) -> Self {
+        Self::bad_request(code, message)
+    }
+}
+
+/// EC2's domain operations (berth-ec2) refuse in EC2's codes, all HTTP 400.
+impl From<berth_ec2::Ec2Error> for AwsError {
+    fn from(e: berth_ec2::Ec2Error) -> Self {
+        match e {
+            berth_ec2::Ec2Error::Client { code, message } => AwsError::ec2(code, message),
+            berth_ec2::Ec2Error::Document(e) => {
+                tracing::error!(error = %e, "EC2 store operation failed");
+                AwsError::internal("InternalError")
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@ use crate::auth;
 use crate::authorize;
 use crate::context::{Api, Ctx};
 use crate::error::AwsError;
-use crate::protocol::{json, query};
+use crate::protocol::{ec2, json, query};
 use crate::route::{Protocol, Route};
 use crate::services;
 use axum::body::Body;
@@ -27,11 +27,14 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     // The route's protocol is this one (Route::of reads it the same way); knowing it first
     // answers a request that cannot be routed in its own protocol.
     let protocol = Protocol::of(&parts.headers);
+    // Once routed to EC2, errors are written as EC2 writes them.
+    let mut ec2_wire = false;
     let result = async {
         let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
         // Routing reads only public names (target prefixes, Actions, Versions), so it may come
         // before authentication, which needs the route to know what the signature must cover.
         let route = Route::of(&parts, &body)?;
+        ec2_wire = route.service.wire.is_ec2();
         let caller = auth::authenticate(&api, &parts, &body, &route).await?;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         authorize::authorize(&api, &caller, &route, &body, peer).await?;
@@ -56,16 +59,24 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             };
             respond(StatusCode::OK, content_type, bytes, &request_id)
         }
+        Err(err) if ec2_wire => {
+            log_error(&err, &request_id);
+            respond(err.status, query::CONTENT_TYPE, ec2::encode_error(&err, &request_id).into_bytes(), &request_id)
+        }
         Err(err) => error_response(protocol, &err, &request_id),
     }
 }
 
-fn error_response(protocol: Protocol, err: &AwsError, request_id: &str) -> Response {
+fn log_error(err: &AwsError, request_id: &str) {
     if err.status.is_server_error() {
         tracing::warn!(code = %err.code, request_id, "request failed: {}", err.message);
     } else {
         tracing::debug!(code = %err.code, request_id, "request refused: {}", err.message);
     }
+}
+
+fn error_response(protocol: Protocol, err: &AwsError, request_id: &str) -> Response {
+    log_error(err, request_id);
     match protocol {
         Protocol::Json => respond(err.status, json::CONTENT_TYPE, json::encode_error(err), request_id),
         Protocol::Query => {

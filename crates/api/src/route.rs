@@ -40,6 +40,16 @@ pub enum Wire {
     Json { target_prefix: &'static str, call: JsonCall },
     /// The query protocol: a form with `Action=<Operation>&Version=<version>`.
     Query { version: &'static str, xmlns: &'static str, call: QueryCall },
+    /// EC2's query protocol: the same form (lists flattened), answered without a Result
+    /// wrapper and with EC2's own error document (`protocol::ec2`).
+    Ec2 { version: &'static str, xmlns: &'static str, call: QueryCall },
+}
+
+impl Wire {
+    /// Whether answers and errors are written in EC2's form (`protocol::ec2`).
+    pub fn is_ec2(&self) -> bool {
+        matches!(self, Wire::Ec2 { .. })
+    }
 }
 
 impl Service {
@@ -56,6 +66,10 @@ impl Service {
         Service { signing_name, global_region: None, wire: Wire::Query { version, xmlns, call }, asks: None }
     }
 
+    pub const fn ec2(signing_name: &'static str, version: &'static str, xmlns: &'static str, call: QueryCall) -> Self {
+        Service { signing_name, global_region: None, wire: Wire::Ec2 { version, xmlns, call }, asks: None }
+    }
+
     /// A global service, signed for `region` whatever region berth serves (IAM: `us-east-1`).
     pub const fn global(self, region: &'static str) -> Self {
         Service { global_region: Some(region), ..self }
@@ -69,7 +83,7 @@ impl Service {
     pub fn protocol(&self) -> Protocol {
         match self.wire {
             Wire::Json { .. } => Protocol::Json,
-            Wire::Query { .. } => Protocol::Query,
+            Wire::Query { .. } | Wire::Ec2 { .. } => Protocol::Query,
         }
     }
 }
@@ -143,7 +157,9 @@ impl Route {
                 let version = form.version();
                 let service = services
                     .iter()
-                    .find(|s| matches!(s.wire, Wire::Query { version: v, .. } if Some(v) == version))
+                    .find(|s| {
+                        matches!(s.wire, Wire::Query { version: v, .. } | Wire::Ec2 { version: v, .. } if Some(v) == version)
+                    })
                     .ok_or_else(|| AwsError::invalid_action(&action))?;
                 Ok(Route { service, operation: action, form, operation_headers })
             }

@@ -79,14 +79,42 @@ struct TokenRecord {
 /// The most instances one RunInstances may start.
 pub const MAX_COUNT: i32 = 100;
 
+/// A launch checked and resolved, not yet committed (`prepare_launch`, then `commit_launch`).
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The reservation a retry with the same ClientToken made, if there was one.
+    earlier: Option<Reservation>,
+    template: Option<InstanceRecord>,
+    /// The name of the role the instance profile holds: what the caller must be allowed
+    /// to `iam:PassRole`.
+    pub profile_role: Option<String>,
+    min_count: i32,
+    max_count: i32,
+    client_token: Option<String>,
+}
+
 /// RunInstances: at least `min_count`, at most `max_count` instances, `pending`, with
 /// their private addresses taken in the subnet. Refused in EC2's codes, nothing created.
-/// The caller checks `iam:PassRole` for the profile (see `resolve::instance_profile`).
+/// (The API checks `iam:PassRole` between `prepare_launch` and `commit_launch`.)
 pub async fn run_instances(store: &dyn Store, scope: &Scope, spec: LaunchSpec) -> Result<Reservation, Ec2Error> {
+    let launch = prepare_launch(store, scope, spec).await?;
+    commit_launch(store, scope, launch).await
+}
+
+/// Checks and resolves everything a launch names; writes nothing.
+pub async fn prepare_launch(store: &dyn Store, scope: &Scope, spec: LaunchSpec) -> Result<Launch, Ec2Error> {
+    let (min_count, max_count, client_token) = (spec.min_count, spec.max_count, spec.client_token.clone());
     if let Some(token) = &spec.client_token
         && let Some(earlier) = replay(store, scope, token).await?
     {
-        return Ok(earlier);
+        return Ok(Launch {
+            earlier: Some(earlier),
+            template: None,
+            profile_role: None,
+            min_count,
+            max_count,
+            client_token,
+        });
     }
     if spec.min_count < 1 || spec.max_count < 1 {
         return Err(Ec2Error::invalid_parameter_value(format!(
@@ -143,11 +171,10 @@ pub async fn run_instances(store: &dyn Store, scope: &Scope, spec: LaunchSpec) -
     )
     .await?;
 
-    let reservation_id = ids::new(prefix::RESERVATION);
     let now = now_ms();
     let template = InstanceRecord {
         instance_id: String::new(),
-        reservation_id: reservation_id.clone(),
+        reservation_id: ids::new(prefix::RESERVATION),
         owner_id: scope.account.clone(),
         image_id: image.id.to_string(),
         instance_type: kind.name.to_string(),
@@ -177,13 +204,33 @@ pub async fn run_instances(store: &dyn Store, scope: &Scope, spec: LaunchSpec) -
         ebs_optimized: p.ebs_optimized.unwrap_or(false),
         monitoring_enabled: p.monitoring.unwrap_or(false),
     };
-    let subnet_key = keys::ec2_subnet(&subnet.value.subnet_id);
+    Ok(Launch {
+        earlier: None,
+        template: Some(template),
+        profile_role: profile.and_then(|p| p.role),
+        min_count,
+        max_count,
+        client_token,
+    })
+}
+
+/// Commits a prepared launch: the instances, the addresses they take in the subnet and
+/// the client token, in one transaction.
+pub async fn commit_launch(store: &dyn Store, scope: &Scope, launch: Launch) -> Result<Reservation, Ec2Error> {
+    let template = match (launch.earlier, launch.template) {
+        (Some(earlier), _) => return Ok(earlier),
+        (None, Some(template)) => template,
+        (None, None) => return Err(Ec2Error::missing_parameter("ImageId")),
+    };
+    let (min_count, max_count, client_token) = (launch.min_count, launch.max_count, launch.client_token);
+    let reservation_id = template.reservation_id.clone();
+    let subnet_key = keys::ec2_subnet(&template.subnet_id);
     for _ in 0..documents::MAX_ATTEMPTS {
         let Some(current) = documents::get::<SubnetRecord>(store, &subnet_key).await? else {
-            return Err(Ec2Error::subnet_not_found(&subnet.value.subnet_id));
+            return Err(Ec2Error::subnet_not_found(&template.subnet_id));
         };
         let mut subnet = current.value;
-        let addresses = take_addresses(&mut subnet, spec.min_count, spec.max_count)?;
+        let addresses = take_addresses(&mut subnet, min_count, max_count)?;
         let instances: Vec<InstanceRecord> = addresses
             .into_iter()
             .enumerate()
@@ -201,7 +248,7 @@ pub async fn run_instances(store: &dyn Store, scope: &Scope, spec: LaunchSpec) -
         for instance in &instances {
             txn = txn.put(keys::ec2_instance(&instance.instance_id), encode(instance)?);
         }
-        if let Some(token) = &spec.client_token {
+        if let Some(token) = &client_token {
             let key = keys::ec2_client_token(token);
             let record = TokenRecord {
                 reservation_id: reservation_id.clone(),
@@ -212,7 +259,7 @@ pub async fn run_instances(store: &dyn Store, scope: &Scope, spec: LaunchSpec) -
         if store.txn(txn).await?.succeeded {
             return Ok(Reservation { reservation_id, owner_id: scope.account.clone(), instances });
         }
-        if let Some(token) = &spec.client_token
+        if let Some(token) = &client_token
             && let Some(earlier) = replay(store, scope, token).await?
         {
             return Ok(earlier);

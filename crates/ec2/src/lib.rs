@@ -19,8 +19,8 @@ pub mod resolve;
 
 pub use error::Ec2Error;
 pub use instances::{
-    LaunchSpec, Reservation, StateChange, TemplateSpec, describe_instances, expire_terminated, mark_terminated,
-    run_instances, start_instances, stop_instances, terminate_instances,
+    Launch, LaunchSpec, Reservation, StateChange, TemplateSpec, commit_launch, describe_instances, expire_terminated,
+    mark_terminated, prepare_launch, run_instances, start_instances, stop_instances, terminate_instances,
 };
 
 /// Milliseconds since the Unix epoch.

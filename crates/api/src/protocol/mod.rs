@@ -1,5 +1,6 @@
 //! The wire protocols, each encoded in exactly one place.
 
+pub mod ec2;
 pub mod json;
 pub mod query;
 

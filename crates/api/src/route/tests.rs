@@ -96,6 +96,7 @@ fn no_two_services_claim_the_same_name_on_the_wire() {
         .map(|s| match s.wire {
             Wire::Json { target_prefix, .. } => format!("json {target_prefix}"),
             Wire::Query { version, .. } => format!("query {version}"),
+            Wire::Ec2 { version, .. } => format!("query {version}"),
         })
         .collect();
     let count = names.len();

@@ -5,13 +5,14 @@
 
 use crate::context::Ctx;
 use crate::error::AwsError;
-use crate::protocol::query;
+use crate::protocol::{ec2 as ec2_protocol, query};
 use crate::route::{Route, Service, Wire};
 
 pub mod agent;
 mod agent_access;
 pub mod cloudwatch_logs;
 mod cloudwatch_logs_access;
+pub mod ec2;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
@@ -33,6 +34,7 @@ pub const ALL: &[&Service] = &[
     &iam::SERVICE.authorized_by(iam::access::asks),
     &ssm::SERVICE.authorized_by(ssm::access::asks),
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
+    &ec2::SERVICE.authorized_by(ec2::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and
@@ -46,6 +48,11 @@ pub async fn call(ctx: Ctx, route: &Route, body: &[u8]) -> Result<Vec<u8>, AwsEr
             let request_id = ctx.request_id.clone();
             let result = call(ctx, op, route.form()).await?;
             Ok(query::encode_response(op, xmlns, &request_id, &result).into_bytes())
+        }
+        Wire::Ec2 { xmlns, call, .. } => {
+            let request_id = ctx.request_id.clone();
+            let result = call(ctx, op, route.form()).await?;
+            Ok(ec2_protocol::encode_response(op, xmlns, &request_id, &result).into_bytes())
         }
     }
 }

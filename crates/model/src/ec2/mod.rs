@@ -10,6 +10,7 @@ pub mod ids;
 pub mod instance_types;
 pub mod lifecycle;
 pub mod records;
+pub mod rules;
 pub mod templates;
 pub mod zones;
 

@@ -272,9 +272,11 @@ impl SecurityGroupRecord {
 }
 
 /// One version of a launch template. `data` is the `RequestLaunchTemplateData` as the
-/// caller sent it, in botocore's member names (`ImageId`, `SecurityGroupIds`,
-/// `IamInstanceProfile: {Name|Arn}`, `UserData` in base64, ...), so DescribeLaunchTemplateVersions
-/// answers exactly what was given; `templates::LaunchData` reads the members a launch uses.
+/// caller sent it, as the generated shape writes it (botocore's member names, lists under
+/// the name the form sends them by: `ImageId`, `SecurityGroupId: [..]`,
+/// `IamInstanceProfile: {Name|Arn}`, `UserData` in base64, ...), so that
+/// DescribeLaunchTemplateVersions answers what was given; `templates::LaunchParams` reads
+/// the members a launch uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LaunchTemplateVersion {
     pub version_number: i64,

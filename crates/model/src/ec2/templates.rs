@@ -37,6 +37,12 @@ pub struct ProfileSpec {
     pub name: Option<String>,
 }
 
+/// A member of template data by its botocore name or by the name the form carries it
+/// under (lists are sent by their element's name: `SecurityGroupId.1`).
+fn member<'a>(data: &'a Value, name: &str, wire: &str) -> Option<&'a Value> {
+    data.get(name).or_else(|| data.get(wire))
+}
+
 /// What a launch takes from RunInstances' parameters or a template version's data.
 /// Every member is optional: explicit parameters win over the template's, member by member.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -60,7 +66,8 @@ pub struct LaunchParams {
 }
 
 impl LaunchParams {
-    /// What a version's `RequestLaunchTemplateData` (botocore member names) says. Members
+    /// What a version's `RequestLaunchTemplateData` says (in botocore's member names or
+    /// the form's: `SecurityGroupIds` or `SecurityGroupId`). Members
     /// that do not bear on a launch (block devices, metadata options, ...) are kept in the
     /// version and described, not read here.
     pub fn from_template_data(data: &Value) -> LaunchParams {
@@ -68,18 +75,18 @@ impl LaunchParams {
         let strings = |v: Option<&Value>| -> Vec<String> {
             v.and_then(Value::as_array).map(|a| a.iter().filter_map(text).collect()).unwrap_or_default()
         };
-        let nic = data.get("NetworkInterfaces").and_then(Value::as_array).and_then(|a| a.first());
-        let mut security_group_ids = strings(data.get("SecurityGroupIds"));
+        let nic =
+            member(data, "NetworkInterfaces", "NetworkInterface").and_then(Value::as_array).and_then(|a| a.first());
+        let mut security_group_ids = strings(member(data, "SecurityGroupIds", "SecurityGroupId"));
         if security_group_ids.is_empty() {
-            security_group_ids = strings(nic.and_then(|n| n.get("Groups")));
+            security_group_ids = strings(nic.and_then(|n| member(n, "Groups", "SecurityGroupId")));
         }
-        let tags = data
-            .get("TagSpecifications")
+        let tags = member(data, "TagSpecifications", "TagSpecification")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter(|spec| spec.get("ResourceType").and_then(Value::as_str) == Some("instance"))
-            .flat_map(|spec| spec.get("Tags").and_then(Value::as_array).cloned().unwrap_or_default())
+            .flat_map(|spec| member(spec, "Tags", "Tag").and_then(Value::as_array).cloned().unwrap_or_default())
             .filter_map(|t| {
                 Some(Tag { key: text(t.get("Key")?)?, value: t.get("Value").and_then(text).unwrap_or_default() })
             })
@@ -91,7 +98,7 @@ impl LaunchParams {
             subnet_id: nic.and_then(|n| n.get("SubnetId")).and_then(text),
             availability_zone: data.get("Placement").and_then(|p| p.get("AvailabilityZone")).and_then(text),
             security_group_ids,
-            security_group_names: strings(data.get("SecurityGroups")),
+            security_group_names: strings(member(data, "SecurityGroups", "SecurityGroup")),
             iam_instance_profile: data
                 .get("IamInstanceProfile")
                 .map(|p| ProfileSpec { arn: p.get("Arn").and_then(text), name: p.get("Name").and_then(text) }),
