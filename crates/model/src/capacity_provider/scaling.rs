@@ -9,8 +9,8 @@
 //! values). The group's desired capacity is then ceil(M × 100 / targetCapacity), moved
 //! at least minimumScalingStepSize and at most maximumScalingStepSize at a time, within
 //! the group's minimum and maximum. It scales in only instances that have been empty for
-//! the scale-in delay, and not while an instance is still warming up
-//! (instanceWarmupPeriod). Pure: no I/O, no clock (times are given).
+//! the scale-in delay, and never one still warming up (instanceWarmupPeriod). Pure: no
+//! I/O, no clock (times are given).
 
 /// What one task needs of an instance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -130,14 +130,11 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
         let step = (wanted - current).clamp(lo, hi);
         out.desired = (current + step).min(input.group_max).max(input.desired);
     } else if wanted < n && input.desired <= n {
-        let warming = input.members.iter().any(|mb| input.now - mb.launched_at < input.warmup_secs);
-        if warming {
-            return out;
-        }
+        // An instance still warming up is not scaled in.
         let mut removable: Vec<&Member> = input
             .members
             .iter()
-            .filter(|mb| !mb.busy && !mb.protected)
+            .filter(|mb| !mb.busy && !mb.protected && input.now - mb.launched_at >= input.warmup_secs)
             .filter(|mb| mb.empty_since.is_some_and(|since| input.now - since >= input.scale_in_after_secs))
             .collect();
         // The longest empty first.
@@ -252,8 +249,11 @@ mod tests {
         let mut members = vec![member("i-1", false, G4DN, Some(0.0)), member("i-2", false, G4DN, Some(0.0))];
         let d = decide(&inputs(&members, &[]));
         assert_eq!((d.needed, d.reservation, d.desired), (0, 0.0, 1), "down to the group's min of 1");
+        members[0].launched_at = 9_900.0;
+        let d = decide(&inputs(&members, &[]));
+        assert_eq!((d.desired, d.scale_in), (1, vec!["i-2".to_string()]), "i-1 is warming up: i-2 goes");
         members[1].launched_at = 9_900.0;
-        assert_eq!(decide(&inputs(&members, &[])).desired, 2, "an instance is warming up");
+        assert_eq!(decide(&inputs(&members, &[])).desired, 2, "both are warming up");
     }
 
     #[test]
