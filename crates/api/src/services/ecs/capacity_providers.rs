@@ -250,13 +250,16 @@ pub async fn active(ctx: &Ctx, name: &str) -> Result<CapacityProviderRecord, Aws
     }
 }
 
+/// Whether `s` is ACTIVE (not being deleted) and names provider `name` in its strategy.
+fn uses(s: &Service, name: &str) -> bool {
+    s.status.as_deref() == Some(berth_model::service::ACTIVE)
+        && s.capacity_provider_strategy.iter().flatten().any(|i| i.capacity_provider == name)
+}
+
 /// Whether an ACTIVE service anywhere names `name` in its strategy.
 async fn in_use_by_services(ctx: &Ctx, name: &str) -> Result<bool, AwsError> {
     let services = documents::list::<ServiceRecord>(ctx.store(), keys::SERVICES).await?;
-    Ok(services.iter().map(|d| &d.value.service).any(|s| {
-        s.status.as_deref() != Some(berth_model::service::INACTIVE)
-            && s.capacity_provider_strategy.iter().flatten().any(|i| i.capacity_provider == name)
-    }))
+    Ok(services.iter().map(|d| &d.value.service).any(|s| uses(s, name)))
 }
 
 /// Managed termination protection needs managed scaling and the group's scale-in protection.
@@ -376,10 +379,7 @@ pub async fn for_cluster(
     }
     let services = documents::list::<ServiceRecord>(ctx.store(), &keys::services_of(cluster)).await?;
     for removed in before.iter().filter(|p| !providers.contains(p)) {
-        let used = services.iter().map(|d| &d.value.service).any(|s| {
-            s.status.as_deref() != Some(berth_model::service::INACTIVE)
-                && s.capacity_provider_strategy.iter().flatten().any(|i| &i.capacity_provider == removed)
-        });
+        let used = services.iter().map(|d| &d.value.service).any(|s| uses(s, removed));
         if used {
             return Err(AwsError::ecs_resource_in_use(format!(
                 "The specified capacity provider '{removed}' is in use and cannot be removed."
