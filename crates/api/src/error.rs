@@ -455,3 +455,29 @@ impl From<berth_ec2::Ec2Error> for AwsError {
         }
     }
 }
+
+/// Auto Scaling's refusals in its codes (botocore's model: all 400 but ResourceContention).
+impl From<berth_model::autoscaling::AsgError> for AwsError {
+    fn from(e: berth_model::autoscaling::AsgError) -> Self {
+        use berth_model::autoscaling::AsgError as E;
+        let code = match &e {
+            E::Validation(_) => "ValidationError",
+            E::AlreadyExists(_) => "AlreadyExists",
+            E::ResourceInUse(_) => "ResourceInUse",
+            E::ScalingActivityInProgress(_) => "ScalingActivityInProgress",
+            E::LimitExceeded(_) => "LimitExceeded",
+            E::InvalidNextToken(_) => "InvalidNextToken",
+        };
+        Self::bad_request(code, e.to_string())
+    }
+}
+
+/// Auto Scaling's domain operations (berth-autoscaling).
+impl From<berth_autoscaling::Error> for AwsError {
+    fn from(e: berth_autoscaling::Error) -> Self {
+        match e {
+            berth_autoscaling::Error::Asg(e) => e.into(),
+            berth_autoscaling::Error::Document(e) => e.into(),
+        }
+    }
+}

@@ -16,6 +16,7 @@ mod error;
 pub mod groups;
 pub mod plan;
 pub mod policies;
+pub mod sources;
 
 pub use error::Error;
 pub use groups::{get_group, list_groups, set_desired_capacity, set_instance_health, set_instance_protection};

@@ -109,6 +109,11 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
             provisioning_timeout: std::time::Duration::from_secs(args.capacity_provisioning_timeout_seconds),
         },
     ));
+    tokio::spawn(berth_control::auto_scaling_groups::run(
+        api.store.clone(),
+        api.scope.clone(),
+        std::time::Duration::from_secs(2),
+    ));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod managed_scaling;
+pub mod auto_scaling_groups;
 pub mod service_controller;
 pub mod service_plan;
 pub mod task_reaper;

@@ -10,6 +10,7 @@ use crate::route::{Route, Service, Wire};
 
 pub mod agent;
 mod agent_access;
+pub mod autoscaling;
 pub mod cloudwatch_logs;
 mod cloudwatch_logs_access;
 pub mod ec2;
@@ -35,6 +36,7 @@ pub const ALL: &[&Service] = &[
     &ssm::SERVICE.authorized_by(ssm::access::asks),
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
     &ec2::SERVICE.authorized_by(ec2::access::asks),
+    &autoscaling::SERVICE.authorized_by(autoscaling::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and

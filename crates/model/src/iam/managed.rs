@@ -20,10 +20,15 @@ const FILES: &[(&str, &str)] = &[
     ("CloudWatchLogsFullAccess", include_str!("managed/CloudWatchLogsFullAccess.json")),
     ("AmazonSSMReadOnlyAccess", include_str!("managed/AmazonSSMReadOnlyAccess.json")),
     ("AmazonECSServiceRolePolicy", include_str!("managed/AmazonECSServiceRolePolicy.json")),
+    ("AutoScalingServiceRolePolicy", include_str!("managed/AutoScalingServiceRolePolicy.json")),
 ];
 
 /// The managed policy that CreateServiceLinkedRole attaches to ECS's service-linked role.
 pub const ECS_SERVICE_ROLE_POLICY: &str = "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy";
+
+/// The managed policy of Auto Scaling's service-linked role.
+pub const AUTOSCALING_SERVICE_ROLE_POLICY: &str =
+    "arn:aws:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy";
 
 /// One AWS managed policy.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -14,12 +14,20 @@ pub struct LinkedRole {
 }
 
 /// The services berth makes service-linked roles for: (service, role name, policy, description).
-const SERVICES: &[(&str, &str, &str, &str)] = &[(
-    "ecs.amazonaws.com",
-    "AWSServiceRoleForECS",
-    super::managed::ECS_SERVICE_ROLE_POLICY,
-    "Role to enable Amazon ECS to manage your cluster.",
-)];
+const SERVICES: &[(&str, &str, &str, &str)] = &[
+    (
+        "ecs.amazonaws.com",
+        "AWSServiceRoleForECS",
+        super::managed::ECS_SERVICE_ROLE_POLICY,
+        "Role to enable Amazon ECS to manage your cluster.",
+    ),
+    (
+        "autoscaling.amazonaws.com",
+        "AWSServiceRoleForAutoScaling",
+        super::managed::AUTOSCALING_SERVICE_ROLE_POLICY,
+        "Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling",
+    ),
+];
 
 /// The role for `service` (with `suffix` appended to its name, `_suffix`, where given).
 pub fn for_service(service: &str, suffix: Option<&str>) -> Result<LinkedRole, IamError> {
@@ -63,5 +71,8 @@ mod tests {
         assert!(super::super::managed::find(&r.policy_arn).is_some());
         assert!(matches!(for_service("nope.amazonaws.com", None), Err(IamError::InvalidInput(_))));
         assert!(for_service("ecs.amazonaws.com", Some("x")).is_err());
+        let asg = for_service("autoscaling.amazonaws.com", None).unwrap();
+        assert_eq!(asg.path, "/aws-service-role/autoscaling.amazonaws.com/");
+        assert!(super::super::managed::find(&asg.policy_arn).is_some());
     }
 }

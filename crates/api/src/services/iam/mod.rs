@@ -27,6 +27,8 @@ mod roles;
 mod simulate;
 mod users;
 
+pub(crate) use roles::ensure_service_linked;
+
 pub const VERSION: &str = "2010-05-08";
 pub const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 

@@ -153,3 +153,30 @@ pub async fn create_service_linked(
     .await?;
     Ok(CreateServiceLinkedRoleResponse { role: Some(record.shown()) })
 }
+
+/// The service-linked role of `service` (e.g. Auto Scaling's, on its first group): its
+/// ARN, created first if it does not exist yet, as the service does on first use.
+pub(crate) async fn ensure_service_linked(ctx: &Ctx, service: &str) -> Result<String, AwsError> {
+    let linked = service_linked::for_service(service, None)?;
+    let key = keys::role(&linked.role_name);
+    if let Some(existing) = ctx.store().get(&key).await? {
+        let role: RoleRecord = berth_store::documents::decode(&key, &existing.value)?;
+        return Ok(role.role.arn);
+    }
+    let id = new_id(Entity::Role)?;
+    let account = &ctx.scope().account;
+    let mut record =
+        RoleRecord::new(account, &linked.path, &linked.role_name, id, &linked.trust_policy, Timestamp::now());
+    record.role.description = Some(linked.description);
+    record.permissions = Permissions { attached: vec![linked.policy_arn.clone()], ..Default::default() };
+    let (key, record) = (&key, &record);
+    transact(ctx.store(), |b| async move {
+        // Another request may have created it meanwhile: then that one is the role.
+        if b.get::<RoleRecord>(key).await?.is_none() {
+            b.put(key, &record)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(record.role.arn.clone())
+}
