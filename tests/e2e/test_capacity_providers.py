@@ -31,60 +31,45 @@ def wait_for(what, probe, timeout: float = 90.0, interval: float = 0.5):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
-def default_subnets(berth) -> list[str]:
-    subnets = berth.aws("ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true")["Subnets"]
-    return [s["SubnetId"] for s in subnets]
-
-
 def make_group(berth, *, max_size: int = 0, protected: bool = False, instance_type: str = "g4dn.xlarge") -> dict:
-    """A launch template and an Auto Scaling group of it (min 0, desired 0); returns its name and ARN."""
-    ami = berth.aws("ssm", "get-parameters", "--names", GPU_AMI_PARAMETER)["Parameters"][0]["Value"]
+    """A launch template and an Auto Scaling group of it (min 0, desired 0) in the default subnets, made with
+    boto3 (the aws CLI drives what the tests are about); returns its name and ARN."""
+    ssm, ec2, autoscaling = berth.client("ssm"), berth.client("ec2"), berth.client("autoscaling")
+    ami = ssm.get_parameters(Names=[GPU_AMI_PARAMETER])["Parameters"][0]["Value"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
     name = unique("cp-asg")
-    lt = berth.aws(
-        "ec2",
-        "create-launch-template",
-        "--launch-template-name",
-        name,
-        "--launch-template-data",
-        json.dumps({"ImageId": ami, "InstanceType": instance_type}),
+    lt = ec2.create_launch_template(
+        LaunchTemplateName=name, LaunchTemplateData={"ImageId": ami, "InstanceType": instance_type}
     )["LaunchTemplate"]
-    args = [
-        "autoscaling",
-        "create-auto-scaling-group",
-        "--auto-scaling-group-name",
-        name,
-        "--launch-template",
-        f"LaunchTemplateId={lt['LaunchTemplateId']},Version=$Latest",
-        "--min-size",
-        "0",
-        "--desired-capacity",
-        "0",
-        "--max-size",
-        str(max_size),
-        "--vpc-zone-identifier",
-        ",".join(default_subnets(berth)),
-    ]
-    if protected:
-        args.append("--new-instances-protected-from-scale-in")
-    berth.aws(*args)
-    group = describe_group(berth, name)
-    return {"name": name, "arn": group["AutoScalingGroupARN"]}
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"], "Version": "$Latest"},
+        MinSize=0,
+        DesiredCapacity=0,
+        MaxSize=max_size,
+        VPCZoneIdentifier=",".join(s["SubnetId"] for s in subnets),
+        NewInstancesProtectedFromScaleIn=protected,
+    )
+    return {"name": name, "arn": describe_group(berth, name)["AutoScalingGroupARN"]}
 
 
 def describe_group(berth, name: str) -> dict:
-    groups = berth.aws("autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", name)
-    return groups["AutoScalingGroups"][0]
+    return berth.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
 
 
 def delete_group(berth, name: str) -> None:
-    berth.aws("autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", name, "--force-delete")
+    berth.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
 
 
-def create_provider(berth, name: str, group_arn: str, scaling: str = "status=DISABLED", protection: str = "DISABLED"):
-    spec = f"autoScalingGroupArn={group_arn},managedScaling={{{scaling}}},managedTerminationProtection={protection}"
-    return berth.aws("ecs", "create-capacity-provider", "--name", name, "--auto-scaling-group-provider", spec)[
-        "capacityProvider"
-    ]
+def create_provider(berth, name: str, group_arn: str, scaling: dict | None = None, protection: str = "DISABLED"):
+    return berth.client("ecs").create_capacity_provider(
+        name=name,
+        autoScalingGroupProvider={
+            "autoScalingGroupArn": group_arn,
+            "managedScaling": scaling or {"status": "DISABLED"},
+            "managedTerminationProtection": protection,
+        },
+    )["capacityProvider"]
 
 
 def describe_providers(berth, *names: str, include_tags: bool = False) -> dict:
@@ -240,7 +225,7 @@ def test_bad_providers_are_refused_and_nothing_is_created(berth, group):
 def test_termination_protection_needs_a_protected_group(berth):
     g = make_group(berth, protected=True)
     try:
-        p = create_provider(berth, unique("cp"), g["arn"], scaling="status=ENABLED", protection="ENABLED")
+        p = create_provider(berth, unique("cp"), g["arn"], scaling={"status": "ENABLED"}, protection="ENABLED")
         assert p["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
         # ...and managed scaling.
         with raises_aws("ClientException", "managed scaling must be enabled"):
@@ -259,7 +244,7 @@ def test_cluster_capacity_providers_and_the_managed_scaling_attachment(berth, gr
     cluster = unique("cp-cluster")
     berth.aws("ecs", "create-cluster", "--cluster-name", cluster)
     name = unique("cp")
-    create_provider(berth, name, group["arn"], scaling="status=ENABLED,targetCapacity=100")
+    create_provider(berth, name, group["arn"], scaling={"status": "ENABLED", "targetCapacity": 100})
     # The seed's own call, verbatim in form.
     out = berth.aws(
         "ecs",
@@ -467,7 +452,7 @@ def test_managed_scaling_raises_the_desired_capacity_for_waiting_tasks(berth):
     g = make_group(berth, max_size=1)
     cluster, name = unique("cp-scale"), unique("cp")
     try:
-        create_provider(berth, name, g["arn"], scaling="status=ENABLED,targetCapacity=100")
+        create_provider(berth, name, g["arn"], scaling={"status": "ENABLED", "targetCapacity": 100})
         berth.aws(
             "ecs", "create-cluster", "--cluster-name", cluster, "--capacity-providers", name,
             "--default-capacity-provider-strategy", f"capacityProvider={name},weight=1",
