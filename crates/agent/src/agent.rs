@@ -50,7 +50,7 @@ pub struct Agent {
     config: AgentConfig,
     server: Arc<dyn Server>,
     runtime: Arc<dyn Runtime>,
-    ports: PortBook,
+    ports: Arc<PortBook>,
 }
 
 /// A task runner and the channel that tells it the task's desired status.
@@ -60,8 +60,15 @@ struct Runner {
 }
 
 impl Agent {
-    pub fn new(config: AgentConfig, server: Arc<dyn Server>, runtime: Arc<dyn Runtime>, ports: PortBook) -> Self {
-        Self { config, server, runtime, ports }
+    /// `ports` may be shared with other agents of the machine (`Arc<PortBook>`), so that
+    /// no two hand out the same host port.
+    pub fn new(
+        config: AgentConfig,
+        server: Arc<dyn Server>,
+        runtime: Arc<dyn Runtime>,
+        ports: impl Into<Arc<PortBook>>,
+    ) -> Self {
+        Self { config, server, runtime, ports: ports.into() }
     }
 
     /// Registers, then runs tasks until the instance is deregistered. Returns the

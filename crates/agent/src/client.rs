@@ -7,6 +7,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Where the server is and who the agent is to it.
@@ -42,12 +43,30 @@ impl ClientError {
     }
 }
 
+/// The keys a request is signed with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+/// Where temporary credentials come from when the agent does not sign with a static key
+/// (an EC2 instance's agent signs as its instance profile's role): asked before each
+/// request, it refreshes them itself before they expire (`instance_credentials.rs`).
+#[async_trait::async_trait]
+pub trait CredentialSource: Send + Sync {
+    async fn keys(&self) -> Result<SigningKeys, ClientError>;
+}
+
 #[derive(Clone)]
 pub struct ApiClient {
     config: ClientConfig,
     http: reqwest::Client,
     /// Set when signing with temporary credentials (`acting_as`).
     session_token: Option<String>,
+    /// Set when the keys come from a source rather than `config` (`with_source`).
+    source: Option<Arc<dyn CredentialSource>>,
 }
 
 impl ApiClient {
@@ -59,7 +78,12 @@ impl ApiClient {
             .timeout(Duration::from_secs(40))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self { config, http, session_token: None })
+        Ok(Self { config, http, session_token: None, source: None })
+    }
+
+    /// A client signing with the keys `source` gives (the static keys of `config` unused).
+    pub fn with_source(config: ClientConfig, source: Arc<dyn CredentialSource>) -> Result<Self, ClientError> {
+        Ok(Self { source: Some(source), ..Self::new(config)? })
     }
 
     /// The same client signing with temporary credentials (a task's execution role).
@@ -69,7 +93,7 @@ impl ApiClient {
             secret_access_key: secret_access_key.to_string(),
             ..self.config.clone()
         };
-        ApiClient { config, http: self.http.clone(), session_token: Some(session_token.to_string()) }
+        ApiClient { config, http: self.http.clone(), session_token: Some(session_token.to_string()), source: None }
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -98,7 +122,15 @@ impl ApiClient {
         let body = serde_json::to_vec(input).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let url = format!("{}/", self.config.endpoint.trim_end_matches('/'));
         let target = format!("{target_prefix}.{operation}");
-        let headers = self.sign(service, &url, &target, &body)?;
+        let keys = match &self.source {
+            Some(source) => source.keys().await?,
+            None => SigningKeys {
+                access_key_id: self.config.access_key_id.clone(),
+                secret_access_key: self.config.secret_access_key.clone(),
+                session_token: self.session_token.clone(),
+            },
+        };
+        let headers = self.sign(&keys, service, &url, &target, &body)?;
         let mut request = self.http.post(&url).body(body);
         for (name, value) in headers {
             request = request.header(name, value);
@@ -120,7 +152,14 @@ impl ApiClient {
     }
 
     /// The headers of a SigV4-signed AWS JSON 1.1 request for `service`.
-    fn sign(&self, service: &str, url: &str, target: &str, body: &[u8]) -> Result<Vec<(String, String)>, ClientError> {
+    fn sign(
+        &self,
+        keys: &SigningKeys,
+        service: &str,
+        url: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, ClientError> {
         let host = url
             .split("://")
             .nth(1)
@@ -130,9 +169,9 @@ impl ApiClient {
         let headers =
             [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target), ("host", host.as_str())];
         let identity: Identity = Credentials::new(
-            &self.config.access_key_id,
-            &self.config.secret_access_key,
-            self.session_token.clone(),
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            keys.session_token.clone(),
             None,
             "berth-agent",
         )

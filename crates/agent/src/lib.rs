@@ -8,6 +8,8 @@ pub mod agent;
 pub mod awslogs;
 pub mod client;
 pub mod conditions;
+pub mod gpu;
+pub mod instance_credentials;
 pub mod pause_image;
 pub mod port_book;
 pub mod registration;

@@ -1,7 +1,7 @@
 //! What the agent tells the server about its machine when it registers: resources as
 //! ECS counts them, the attributes ECS's agent sets, and its version.
 
-use berth_model::ecs::{Attribute, RegisterContainerInstanceRequest, Resource, VersionInfo};
+use berth_model::ecs::{Attribute, RegisterContainerInstanceRequest, Resource, Tag, VersionInfo};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -22,6 +22,11 @@ pub struct MachineProfile {
     pub attributes: BTreeMap<String, String>,
     /// The address other machines (load balancers) reach this one's host ports at.
     pub private_ip: Option<IpAddr>,
+    /// GPU ids registered as the GPU resource (an EC2 instance's, as ECS's agent with
+    /// ECS_ENABLE_GPU_SUPPORT registers them).
+    pub gpus: Vec<String>,
+    /// The container instance's tags (ECS_CONTAINER_INSTANCE_TAGS).
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Memory left to the operating system and Docker rather than offered to tasks.
@@ -80,15 +85,27 @@ pub fn request(cluster: &str, profile: &MachineProfile, existing: Option<&str>) 
     if let Some(ip) = profile.private_ip {
         identity["privateIp"] = ip.to_string().into();
     }
+    let mut resources = vec![
+        integer("CPU", profile.cpu_units),
+        integer("MEMORY", profile.memory_mib),
+        ports("PORTS"),
+        ports("PORTS_UDP"),
+    ];
+    if !profile.gpus.is_empty() {
+        resources.push(Resource {
+            name: Some("GPU".into()),
+            r#type: Some("STRINGSET".into()),
+            string_set_value: Some(profile.gpus.clone()),
+            ..Default::default()
+        });
+    }
+    let tags: Vec<Tag> =
+        profile.tags.iter().map(|(k, v)| Tag { key: Some(k.clone()), value: Some(v.clone()) }).collect();
     RegisterContainerInstanceRequest {
         cluster: Some(cluster.into()),
         instance_identity_document: Some(identity.to_string()),
-        total_resources: Some(vec![
-            integer("CPU", profile.cpu_units),
-            integer("MEMORY", profile.memory_mib),
-            ports("PORTS"),
-            ports("PORTS_UDP"),
-        ]),
+        total_resources: Some(resources),
+        tags: (!tags.is_empty()).then_some(tags),
         version_info: Some(VersionInfo {
             agent_version: Some(env!("CARGO_PKG_VERSION").into()),
             agent_hash: Some("berth".into()),
@@ -154,6 +171,8 @@ mod tests {
             cpu_architecture: "x86_64".into(),
             attributes: [("team".to_string(), "core".to_string())].into(),
             private_ip: Some("10.0.3.7".parse().unwrap()),
+            gpus: vec![],
+            tags: BTreeMap::new(),
         };
         let req = request("web", &profile, Some("arn:aws:ecs:us-east-1:0:container-instance/web/x"));
         let resources = req.total_resources.unwrap();
@@ -168,5 +187,27 @@ mod tests {
         assert!(req.container_instance_arn.is_some());
         let identity = berth_model::instance::parse_identity_document(&req.instance_identity_document.unwrap());
         assert_eq!(identity.unwrap().private_ip, profile.private_ip);
+        assert!(req.tags.is_none());
+    }
+
+    #[test]
+    fn registers_gpus_and_tags() {
+        let profile = MachineProfile {
+            cpu_units: 4096,
+            memory_mib: 15_970,
+            instance_id: "i-0abc".into(),
+            instance_type: "g4dn.xlarge".into(),
+            availability_zone: "us-east-1b".into(),
+            cpu_architecture: "x86_64".into(),
+            attributes: BTreeMap::new(),
+            private_ip: None,
+            gpus: vec!["GPU-1".into()],
+            tags: [("team".to_string(), "ml".to_string())].into(),
+        };
+        let req = request("gpu", &profile, None);
+        let gpu = req.total_resources.unwrap().into_iter().find(|r| r.name.as_deref() == Some("GPU")).unwrap();
+        assert_eq!(gpu.string_set_value.unwrap(), vec!["GPU-1"]);
+        let tags = req.tags.unwrap();
+        assert_eq!((tags[0].key.as_deref(), tags[0].value.as_deref()), (Some("team"), Some("ml")));
     }
 }

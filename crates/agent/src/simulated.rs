@@ -69,6 +69,8 @@ impl Simulation {
             cpu_architecture: std::env::consts::ARCH.to_string(),
             attributes,
             private_ip: None,
+            gpus: vec![],
+            tags: BTreeMap::new(),
         }
     }
 }

@@ -74,8 +74,14 @@ pub struct PortNeed {
 /// The GPUs the server reserved for `container` (the task's containers[].gpuIds), as
 /// the NVIDIA container runtime reads them, as ECS's agent passes them.
 pub fn gpu_env(task: &Task, container: &str) -> Option<String> {
-    let ids = task.containers.iter().flatten().find(|c| c.name.as_deref() == Some(container))?.gpu_ids.as_ref()?;
+    let ids = gpu_ids(task, container);
     (!ids.is_empty()).then(|| format!("NVIDIA_VISIBLE_DEVICES={}", ids.join(",")))
+}
+
+/// The GPU ids the server reserved for `container`.
+pub fn gpu_ids(task: &Task, container: &str) -> Vec<String> {
+    let found = task.containers.iter().flatten().find(|c| c.name.as_deref() == Some(container));
+    found.and_then(|c| c.gpu_ids.clone()).unwrap_or_default()
 }
 
 /// The value of the container-name label on an awsvpc task's pause container (the ECS
@@ -173,6 +179,8 @@ pub fn container_spec(
             .stop_timeout
             .and_then(|s| u64::try_from(s).ok())
             .map_or(DEFAULT_STOP_TIMEOUT, Duration::from_secs),
+        // Set by the task runner from the task's containers[].gpuIds.
+        gpus: vec![],
     }
 }
 

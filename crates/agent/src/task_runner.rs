@@ -33,7 +33,8 @@ pub struct Shared {
     pub pause_image: String,
     /// The Docker network awsvpc tasks get their addresses on.
     pub awsvpc_network: String,
-    pub ports: PortBook,
+    /// Shared by every agent of one host (in-process agents of EC2 instances).
+    pub ports: Arc<PortBook>,
     pub events: broadcast::Sender<RuntimeEvent>,
     /// The agent's data dir (the awslogs shippers keep their cursors under `logs/`).
     pub data_dir: std::path::PathBuf,
@@ -207,6 +208,7 @@ impl Run {
             let ports = self.ports_of(name(def));
             let mut spec = spec::container_spec(&self.context(), def, &network, &ports);
             spec.env.extend(spec::gpu_env(&self.task, name(def)));
+            spec.gpus = spec::gpu_ids(&self.task, name(def));
             let from_files = secrets.env_files(name(def), &spec.env);
             spec.env.extend(from_files);
             spec.env.extend(secrets.env(name(def)));

@@ -92,7 +92,7 @@ pub fn shared(runtime: &FakeRuntime, server: &FakeServer, data_dir: &std::path::
         instance_arn: INSTANCE_ARN.into(),
         pause_image: PAUSE_IMAGE.into(),
         awsvpc_network: AWSVPC_NETWORK.into(),
-        ports: PortBook::new(DEFAULT_RANGE, |_, _| true),
+        ports: std::sync::Arc::new(PortBook::new(DEFAULT_RANGE, |_, _| true)),
         events,
         data_dir: data_dir.to_path_buf(),
         credentials: None,

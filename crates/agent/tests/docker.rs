@@ -571,6 +571,7 @@ test -d /made && echo made=ok; touch /rootfs 2>/dev/null || echo rootfs=ro"#;
         dns_servers: vec!["10.9.9.9".into()],
         dns_search: vec!["berth.test".into()],
         stop_timeout: Duration::from_secs(7),
+        gpus: vec![],
     };
     // The volume is owned by root: let `nobody` write to it.
     let prepare = Command::new("docker")

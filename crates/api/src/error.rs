@@ -481,3 +481,18 @@ impl From<berth_autoscaling::Error> for AwsError {
         }
     }
 }
+
+/// The fleet's operations (berth-fleet) refuse a host's request in ECS's codes (the host
+/// protocol is part of the agent protocol).
+impl From<berth_fleet::FleetError> for AwsError {
+    fn from(e: berth_fleet::FleetError) -> Self {
+        use berth_fleet::FleetError as E;
+        match e {
+            E::Invalid(message) => AwsError::ecs_invalid_parameter(message),
+            e @ (E::UnknownHost(_) | E::NotOnHost { .. }) => AwsError::ecs_client(e.to_string()),
+            E::Document(e) => e.into(),
+            E::Ecs(e) => e.into(),
+            E::Ec2(e) => e.into(),
+        }
+    }
+}

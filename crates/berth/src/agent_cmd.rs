@@ -113,6 +113,8 @@ pub async fn start(
         cpu_architecture: std::env::consts::ARCH.to_string(),
         attributes,
         private_ip: options.advertise_address.or_else(|| address_toward(&connection.endpoint)),
+        gpus: vec![],
+        tags: BTreeMap::new(),
     };
     let client = ApiClient::new(ClientConfig {
         endpoint: connection.endpoint,
@@ -135,7 +137,7 @@ pub async fn start(
 
 /// This machine's address on the route to the server at `endpoint` (a URL): connecting
 /// a UDP socket picks the source address and sends nothing.
-fn address_toward(endpoint: &str) -> Option<IpAddr> {
+pub(crate) fn address_toward(endpoint: &str) -> Option<IpAddr> {
     let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
     let authority = rest.split('/').next()?;
     let server = authority.to_socket_addrs().or_else(|_| (authority, 80).to_socket_addrs()).ok()?.next()?;

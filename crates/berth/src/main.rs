@@ -5,6 +5,7 @@
 
 mod agent_cmd;
 mod credentials;
+mod host_cmd;
 mod logs_tail_cmd;
 mod server;
 
@@ -26,6 +27,8 @@ enum Command {
     Server(server::ServerArgs),
     /// A container instance: registers this machine with a server and runs the tasks placed on it.
     Agent(agent_cmd::AgentArgs),
+    /// A host: runs the EC2 instances a server assigns to this machine, one agent each.
+    Host(host_cmd::HostArgs),
     /// Prints a log group's events as `aws logs tail` does (optionally following them).
     Logs(logs_tail_cmd::LogsArgs),
 }
@@ -41,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         Command::Up(args) => runtime.block_on(server::up(args)),
         Command::Server(args) => runtime.block_on(server::serve(args, None)),
         Command::Agent(args) => runtime.block_on(agent_cmd::run(args)),
+        Command::Host(args) => runtime.block_on(host_cmd::run(args)),
         Command::Logs(args) => runtime.block_on(logs_tail_cmd::run(args)),
     }
 }

@@ -44,6 +44,9 @@ pub struct ServerArgs {
     /// it is stopped (ECS: 30 minutes).
     #[arg(long, default_value_t = berth_control::managed_scaling::DEFAULT_PROVISIONING_TIMEOUT.as_secs(), env = "BERTH_CAPACITY_PROVISIONING_TIMEOUT_SECONDS")]
     pub capacity_provisioning_timeout_seconds: u64,
+    /// Do not run EC2 instances on this machine (by default the server is a host too).
+    #[arg(long, env = "BERTH_NO_HOST")]
+    pub no_host: bool,
 }
 
 #[derive(Args, Clone)]
@@ -114,6 +117,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         api.scope.clone(),
         std::time::Duration::from_secs(2),
     ));
+    tokio::spawn(berth_fleet::controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.
@@ -124,6 +128,25 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         .spawn(move || data_plane.block_on(berth_lb::run(lb_store, lb_listen)))
         .context("starting the load balancers' thread")?;
 
+    if !args.no_host {
+        let local = local_agent.as_ref();
+        let host = crate::host_cmd::HostConfig {
+            endpoint: format!("http://{addr}"),
+            access_key_id: root.access_key_id.clone(),
+            secret_access_key: root.secret_access_key.clone(),
+            region: args.region.clone(),
+            data_dir: args.data_dir.join("host"),
+            options: Default::default(),
+            pause_image: local.map_or_else(|| berth_agent::pause_image::DEFAULT.into(), |o| o.pause_image.clone()),
+            awsvpc_network: local.map_or_else(|| "berth-awsvpc".into(), |o| o.awsvpc_network.clone()),
+            advertise_address: local.and_then(|o| o.advertise_address),
+        };
+        tokio::spawn(async move {
+            if let Err(e) = crate::host_cmd::start(host).await {
+                tracing::error!(error = %e, "the local host stopped: no EC2 instances run here");
+            }
+        });
+    }
     if let Some(options) = local_agent {
         let config = agent_cmd::Connection {
             endpoint: format!("http://{addr}"),

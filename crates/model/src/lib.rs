@@ -15,7 +15,9 @@ pub mod capacity_provider;
 pub mod cluster_query;
 pub mod demand;
 pub mod ec2;
+pub mod ecs_config;
 pub mod elbv2;
+pub mod fleet;
 #[allow(clippy::all, non_camel_case_types)]
 pub mod generated;
 pub mod iam;

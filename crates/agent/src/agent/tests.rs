@@ -22,6 +22,8 @@ fn config(data_dir: &std::path::Path) -> AgentConfig {
             cpu_architecture: "x86_64".into(),
             attributes: BTreeMap::new(),
             private_ip: None,
+            gpus: vec![],
+            tags: BTreeMap::new(),
         },
         pause_image: PAUSE_IMAGE.into(),
         awsvpc_network: AWSVPC_NETWORK.into(),

@@ -13,8 +13,8 @@ use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, HealthConfig, HealthStatusEnum, HostConfig, Mount, MountType,
-    NetworkCreateRequest, PortBinding, PortMap, ResourcesUlimits,
+    ContainerCreateBody, ContainerInspectResponse, DeviceRequest, HealthConfig, HealthStatusEnum, HostConfig, Mount,
+    MountType, NetworkCreateRequest, PortBinding, PortMap, ResourcesUlimits,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
@@ -38,6 +38,8 @@ const WATCHED_EVENTS: &[&str] = &["start", "die", "stop", "oom", "health_status"
 
 pub struct DockerRuntime {
     docker: Docker,
+    /// The machine has NVIDIA GPUs: containers get theirs as device requests.
+    nvidia: bool,
     /// Serializes `ensure_network` within this agent: Docker 20.10 does not refuse a
     /// second network with the same name.
     network_lock: Mutex<()>,
@@ -57,7 +59,8 @@ impl DockerRuntime {
 
     async fn negotiated(docker: Docker) -> Result<Self, RuntimeError> {
         let docker = docker.with_timeout(REQUEST_TIMEOUT).negotiate_version().await.map_err(unavailable)?;
-        Ok(Self { docker, network_lock: Mutex::new(()) })
+        let nvidia = !crate::gpu::detect().is_empty();
+        Ok(Self { docker, nvidia, network_lock: Mutex::new(()) })
     }
 
     /// The bollard client, for what the trait does not cover (logs, stats).
@@ -175,7 +178,11 @@ impl Runtime for DockerRuntime {
 
     async fn create(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
         let options = CreateContainerOptionsBuilder::default().name(&spec.name).build();
-        match self.docker.create_container(Some(options), create_body(spec)).await {
+        let mut body = create_body(spec);
+        if self.nvidia {
+            request_gpus(&mut body, &spec.gpus);
+        }
+        match self.docker.create_container(Some(options), body).await {
             Ok(created) => Ok(created.id),
             Err(e) => Err(container_error(e)),
         }
@@ -459,6 +466,20 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     }
 }
 
+/// The container's GPUs for the NVIDIA runtime (`docker run --gpus '"device=ID,..."'`).
+fn request_gpus(body: &mut ContainerCreateBody, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let request = DeviceRequest {
+        driver: Some("nvidia".into()),
+        device_ids: Some(ids.to_vec()),
+        capabilities: Some(vec![vec!["gpu".into()]]),
+        ..Default::default()
+    };
+    body.host_config.get_or_insert_with(HostConfig::default).device_requests = Some(vec![request]);
+}
+
 fn port_key(port: u16, protocol: Protocol) -> String {
     match protocol {
         Protocol::Tcp => format!("{port}/tcp"),
@@ -716,7 +737,14 @@ mod tests {
         assert_eq!(body.stop_timeout, Some(7));
         assert_eq!(body.env, None);
 
-        let joined = create_body(&ContainerSpec { network: NetworkSpec::Container("abc".into()), ..spec });
+        let joined = create_body(&ContainerSpec { network: NetworkSpec::Container("abc".into()), ..spec.clone() });
+
+        let mut gpu = create_body(&ContainerSpec { gpus: vec!["GPU-1".into(), "GPU-2".into()], ..spec });
+        assert_eq!(gpu.host_config.as_ref().unwrap().device_requests, None, "only on NVIDIA machines");
+        request_gpus(&mut gpu, &["GPU-1".to_string(), "GPU-2".to_string()]);
+        let requests = gpu.host_config.unwrap().device_requests.unwrap();
+        assert_eq!(requests[0].driver.as_deref(), Some("nvidia"));
+        assert_eq!(requests[0].device_ids.as_deref(), Some(&["GPU-1".to_string(), "GPU-2".to_string()][..]));
         assert_eq!(joined.host_config.unwrap().network_mode.as_deref(), Some("container:abc"));
         assert_eq!(joined.exposed_ports, None);
     }

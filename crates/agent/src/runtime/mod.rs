@@ -41,6 +41,9 @@ pub struct ContainerSpec {
     pub dns_search: Vec<String>,
     /// How long `stop` waits after SIGTERM before SIGKILL.
     pub stop_timeout: Duration,
+    /// The GPU ids the task gave this container (containers[].gpuIds): device requests
+    /// where the machine has NVIDIA GPUs (`gpu.rs`), ignored where they are emulated.
+    pub gpus: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

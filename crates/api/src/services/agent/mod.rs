@@ -9,6 +9,7 @@
 //! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
 //! the instance's tasks or the instance itself changes after it, then answers.
 
+mod hosts;
 mod secrets;
 
 use super::ecs::clusters;
@@ -40,6 +41,10 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "ReportTaskState" => report,
         "ResolveSecrets" => secrets::resolve,
         "GetTaskCredentials" => super::task_credentials::get,
+        "RegisterHost" => hosts::register,
+        "PollHostAssignments" => hosts::poll,
+        "ReportInstanceState" => hosts::report,
+        "GetInstanceCredentials" => hosts::credentials,
     })
 }
 
