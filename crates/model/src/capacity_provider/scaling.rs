@@ -90,7 +90,7 @@ pub fn needed(members: &[Member], waiting: &[Need], size: Need) -> (i32, usize) 
     let mut rooms: Vec<Need> = members.iter().map(|m| m.room).collect();
     let mut busy: Vec<bool> = members.iter().map(|m| m.busy).collect();
     let mut demands: Vec<Need> = waiting.iter().copied().filter(|d| d.fits(&size)).collect();
-    demands.sort_by(|a, b| (b.gpus, b.cpu, b.memory).cmp(&(a.gpus, a.cpu, a.memory)));
+    demands.sort_by_key(|d| std::cmp::Reverse((d.gpus, d.cpu, d.memory)));
     let mut fresh: Vec<Need> = vec![];
     for d in demands {
         if let Some(i) = (0..rooms.len()).find(|&i| d.fits(&rooms[i])) {
