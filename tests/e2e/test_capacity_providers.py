@@ -350,7 +350,15 @@ def two_providers(berth):
         ecs.delete_capacity_provider(capacityProvider=n)
     for g in groups:
         delete_group(berth, g["name"])
-    ecs.delete_cluster(cluster=cluster)
+
+    def deleted():
+        # A waiting task asked to stop is STOPPED by the next managed scaling pass (1 s).
+        try:
+            return ecs.delete_cluster(cluster=cluster)
+        except ecs.exceptions.ClusterContainsTasksException:
+            return None
+
+    wait_for("the cluster to be deleted", deleted, timeout=30)
 
 
 def test_run_task_without_capacity_waits_in_provisioning(berth, two_providers):
