@@ -105,6 +105,11 @@ impl AwsError {
         Self::bad_request(code, message)
     }
 
+    /// PutClusterCapacityProviders removing a provider that a service's strategy names.
+    pub fn ecs_resource_in_use(message: impl Into<String>) -> Self {
+        Self::bad_request("ResourceInUseException", message)
+    }
+
     /// StopTask, SubmitTaskStateChange, ReportTaskState... naming a task the cluster does not have.
     pub fn ecs_task_not_found() -> Self {
         Self::bad_request("InvalidParameterException", "The referenced task was not found.")

@@ -41,6 +41,14 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 60, env = "BERTH_METRIC_MINUTE_SECONDS",
           value_parser = clap::value_parser!(u32).range(1..=60))]
     pub metric_minute_seconds: u32,
+    /// ECS managed scaling: how long an instance of a capacity provider's group must have
+    /// run no task (but daemon tasks) before it is scaled in. ECS waits about 15 minutes.
+    #[arg(long, default_value_t = berth_control::managed_scaling::DEFAULT_SCALE_IN_AFTER.as_secs(), env = "BERTH_CAPACITY_SCALE_IN_AFTER_SECONDS")]
+    pub capacity_scale_in_after_seconds: u64,
+    /// How long a capacity provider's task may wait in PROVISIONING for capacity before
+    /// it is stopped (ECS: 30 minutes).
+    #[arg(long, default_value_t = berth_control::managed_scaling::DEFAULT_PROVISIONING_TIMEOUT.as_secs(), env = "BERTH_CAPACITY_PROVISIONING_TIMEOUT_SECONDS")]
+    pub capacity_provisioning_timeout_seconds: u64,
     /// Do not run EC2 instances on this machine (by default the server is a host too).
     #[arg(long, env = "BERTH_NO_HOST")]
     pub no_host: bool,
@@ -119,6 +127,14 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     }
     let lb_metrics = published.map(|m| (clock.minute(), berth_control::ecs_metrics::publish_to(m)));
     tokio::spawn(berth_fleet::controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
+    tokio::spawn(berth_control::managed_scaling::run(
+        api.ecs.clone(),
+        berth_control::managed_scaling::Settings {
+            tick: std::time::Duration::from_secs(1),
+            scale_in_after: std::time::Duration::from_secs(args.capacity_scale_in_after_seconds),
+            provisioning_timeout: std::time::Duration::from_secs(args.capacity_provisioning_timeout_seconds),
+        },
+    ));
     tokio::spawn(berth_control::auto_scaling_groups::run(
         api.store.clone(),
         api.scope.clone(),

@@ -6,6 +6,7 @@
 
 pub mod alarms;
 pub mod ecs_metrics;
+pub mod managed_scaling;
 pub mod auto_scaling_groups;
 pub mod service_controller;
 pub mod service_plan;

@@ -47,33 +47,58 @@ pub fn check_client_token(token: &str, max: usize) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// launchType and capacityProviderStrategy: at most one; a strategy (only the built-in
-/// FARGATE providers exist) means Fargate. Absent both, EC2. Returns the launch type and
-/// the capacity provider chosen.
+/// What a launch runs on: its launch type, and either Fargate's provider (a strategy of
+/// FARGATE/FARGATE_SPOT only) or the strategy over the cluster's Auto Scaling group
+/// providers that shares its tasks out (`strategy`, empty for none).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Capacity {
+    pub launch_type: Option<LaunchType>,
+    pub capacity_provider: Option<String>,
+    pub strategy: Vec<CapacityProviderStrategyItem>,
+}
+
+/// launchType and capacityProviderStrategy: at most one. Absent both, the cluster's
+/// default strategy, else EC2. A strategy of Fargate's providers means Fargate; any other
+/// must name only providers associated with the cluster (`cluster_providers`), and its
+/// tasks are EC2 tasks of those providers.
 pub fn launch_type(
     given: Option<LaunchType>,
     strategy: &[CapacityProviderStrategyItem],
-) -> Result<(Option<LaunchType>, Option<String>), Invalid> {
-    match (given, strategy.first()) {
-        (Some(_), Some(_)) => Err(Invalid(
-            "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."
-                .into(),
-        )),
-        (Some(lt), None) => Ok((Some(lt), None)),
-        (None, None) => Ok((Some(LaunchType::Ec2), None)),
-        (None, Some(_)) => {
-            if let Some(unknown) =
-                strategy.iter().find(|i| !matches!(i.capacity_provider.as_str(), "FARGATE" | "FARGATE_SPOT"))
-            {
-                return Err(Invalid(format!(
-                    "The capacity provider '{}' does not exist. Known capacity providers: FARGATE, FARGATE_SPOT.",
-                    unknown.capacity_provider
-                )));
-            }
-            let chosen = strategy.iter().find(|i| i.base.unwrap_or(0) > 0 || i.weight.unwrap_or(0) > 0);
-            Ok((Some(LaunchType::Fargate), chosen.or(strategy.first()).map(|i| i.capacity_provider.clone())))
+    cluster_default: &[CapacityProviderStrategyItem],
+    cluster_providers: &[String],
+) -> Result<Capacity, Invalid> {
+    let strategy = match (given, strategy.first()) {
+        (Some(_), Some(_)) => {
+            return Err(Invalid(
+                "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."
+                    .into(),
+            ));
         }
+        (Some(lt), None) => return Ok(Capacity { launch_type: Some(lt), ..Default::default() }),
+        (None, None) if cluster_default.is_empty() => {
+            return Ok(Capacity { launch_type: Some(LaunchType::Ec2), ..Default::default() });
+        }
+        (None, None) => cluster_default,
+        (None, Some(_)) => strategy,
+    };
+    let refused = |e: crate::capacity_provider::validate::Refused| Invalid(e.to_string());
+    crate::capacity_provider::validate::strategy(strategy).map_err(refused)?;
+    crate::capacity_provider::validate::one_kind(strategy).map_err(refused)?;
+    if strategy.iter().all(|i| crate::capacity_provider::is_built_in(&i.capacity_provider)) {
+        let chosen = strategy.iter().find(|i| i.base.unwrap_or(0) > 0 || i.weight.unwrap_or(0) > 0);
+        return Ok(Capacity {
+            launch_type: Some(LaunchType::Fargate),
+            capacity_provider: chosen.or(strategy.first()).map(|i| i.capacity_provider.clone()),
+            strategy: vec![],
+        });
     }
+    if strategy.iter().any(|i| !cluster_providers.contains(&i.capacity_provider)) {
+        return Err(Invalid(
+            "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again."
+                .into(),
+        ));
+    }
+    Ok(Capacity { launch_type: Some(LaunchType::Ec2), capacity_provider: None, strategy: strategy.to_vec() })
 }
 
 /// A Fargate task's platform version: the one given, LATEST (or none) being the current one.
@@ -144,12 +169,20 @@ mod tests {
 
     #[test]
     fn launch_type_and_strategy_exclude_each_other() {
-        let fargate = CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(1), base: None };
-        assert!(launch_type(Some(LaunchType::Ec2), std::slice::from_ref(&fargate)).is_err());
-        assert_eq!(launch_type(None, &[]).unwrap(), (Some(LaunchType::Ec2), None));
-        assert_eq!(launch_type(None, &[fargate]).unwrap(), (Some(LaunchType::Fargate), Some("FARGATE".into())));
-        let other = CapacityProviderStrategyItem { capacity_provider: "mine".into(), weight: None, base: None };
-        assert!(launch_type(None, &[other]).is_err());
+        let item = |p: &str| CapacityProviderStrategyItem { capacity_provider: p.into(), weight: Some(1), base: None };
+        let fargate = item("FARGATE");
+        assert!(launch_type(Some(LaunchType::Ec2), std::slice::from_ref(&fargate), &[], &[]).is_err());
+        assert_eq!(launch_type(None, &[], &[], &[]).unwrap().launch_type, Some(LaunchType::Ec2));
+        let f = launch_type(None, std::slice::from_ref(&fargate), &[], &[]).unwrap();
+        assert_eq!((f.launch_type, f.capacity_provider.as_deref()), (Some(LaunchType::Fargate), Some("FARGATE")));
+        assert!(launch_type(None, &[item("mine")], &[], &[]).is_err(), "not associated with the cluster");
+        let mine = launch_type(None, &[item("mine")], &[], &["mine".into()]).unwrap();
+        assert_eq!((mine.launch_type, mine.strategy.len()), (Some(LaunchType::Ec2), 1));
+        // Neither given: the cluster's default strategy; a launch type overrides it.
+        let default = [item("mine")];
+        assert_eq!(launch_type(None, &[], &default, &["mine".into()]).unwrap().strategy, default);
+        assert!(launch_type(Some(LaunchType::Ec2), &[], &default, &["mine".into()]).unwrap().strategy.is_empty());
+        assert!(launch_type(None, &[fargate, item("mine")], &[], &["mine".into()]).is_err(), "one kind");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod arn;
 pub mod attributes;
 pub mod cloudwatch;
 pub mod autoscaling;
+pub mod capacity_provider;
 pub mod cluster_query;
 pub mod demand;
 pub mod ec2;

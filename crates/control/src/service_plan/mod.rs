@@ -223,7 +223,11 @@ pub fn plan(rec: &ServiceRecord, input: Inputs<'_>) -> Plan {
                 let desired = i64::from(rec.service.desired_count.unwrap_or(0));
                 let (mut keep, mut retire): (Vec<&TaskView>, Vec<&TaskView>) = candidates
                     .iter()
-                    .partition(|t| deployment_of(t) == primary_id && active_instances.contains(t.instance_id.as_str()));
+                    // A task waiting in PROVISIONING for its capacity provider is on no instance yet.
+                    .partition(|t| {
+                        deployment_of(t) == primary_id
+                            && (active_instances.contains(t.instance_id.as_str()) || t.instance_id.is_empty())
+                    });
                 stop_order(&mut keep, &checked);
                 stop_order(&mut retire, &checked);
                 let excess = (keep.len() as i64 - desired).max(0) as usize;

@@ -21,7 +21,7 @@ pub(super) fn random_seed() -> u64 {
 
 /// Shares the task's GPU ids out to its containers in definition order, as ECS shows
 /// them (containers[].gpuIds); the agent hands them to the container.
-fn give_gpus(task: &mut Task, wanted: &[(String, u32)], ids: &[String]) {
+pub(super) fn give_gpus(task: &mut Task, wanted: &[(String, u32)], ids: &[String]) {
     let mut ids = ids.iter();
     for (name, n) in wanted {
         let mine: Vec<String> = ids.by_ref().take(*n as usize).cloned().collect();
@@ -44,9 +44,24 @@ pub(super) fn failure(f: PlacementFailure) -> Failure {
     }
 }
 
-/// What a placement decision returns per task: the index of its instance and the GPU
-/// ids reserved there, or a failure.
-pub(super) type Decisions = Vec<Result<(usize, Vec<String>), Failure>>;
+/// Where a placement decision puts one task: on an instance (its index and the GPU ids
+/// reserved there), or nowhere yet — a capacity provider's task that waits in
+/// PROVISIONING for its group's capacity — and with which capacity provider (when none,
+/// the launch's own).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Placed {
+    pub(super) on: Option<(usize, Vec<String>)>,
+    pub(super) provider: Option<String>,
+}
+
+impl Placed {
+    pub(super) fn on(instance: usize, gpus: Vec<String>) -> Self {
+        Placed { on: Some((instance, gpus)), provider: None }
+    }
+}
+
+/// What a placement decision returns per task: where it goes, or a failure.
+pub(super) type Decisions = Vec<Result<Placed, Failure>>;
 
 /// Places the tasks `decide` chooses against a fresh read of the cluster's instances,
 /// and commits them with the instances' new reservations in one transaction; on a
@@ -73,7 +88,7 @@ pub(super) async fn commit(
         let mut touched: BTreeMap<usize, ContainerInstanceRecord> = BTreeMap::new();
         let (mut tasks, mut failures) = (vec![], vec![]);
         for decision in decisions {
-            let (i, gpus) = match decision {
+            let placed = match decision {
                 Ok(placed) => placed,
                 Err(f) => {
                     if !failures.contains(&f) {
@@ -82,53 +97,26 @@ pub(super) async fn commit(
                     continue;
                 }
             };
-            let instance = &records[i].value;
+            let provider = placed.provider.or_else(|| spec.capacity_provider_name.clone());
             let id = names::new_id();
-            let task_arn = ecs.scope().ecs(&EcsResource::Task { cluster: spec.cluster.clone(), id: id.clone() });
-            let mut reserved = spec.demand.resources.clone();
-            reserved.gpus = gpus.iter().cloned().collect();
-            let reserved = &reserved;
-            let mut task = task_lifecycle::provision(
-                Provision {
-                    task_arn,
-                    cluster_arn: spec.cluster_arn.clone(),
-                    container_instance_arn: snapshots[i].arn.clone(),
-                    task_definition: &spec.td,
-                    overrides: spec.overrides.as_ref(),
-                    reserved,
-                    group: spec.demand.group.clone(),
-                    started_by: spec.started_by.clone(),
-                    launch_type: spec.launch_type,
-                    capacity_provider_name: spec.capacity_provider_name.clone(),
-                    platform_version: spec.platform_version.clone(),
-                    tags: spec.tags.clone(),
-                    availability_zone: instance.attribute("ecs.availability-zone").map(Into::into),
-                    attributes: instance
-                        .attribute("ecs.cpu-architecture")
-                        .map(|v| Attribute {
-                            name: "ecs.cpu-architecture".into(),
-                            value: Some(v.into()),
-                            target_type: None,
-                            target_id: None,
-                        })
-                        .into_iter()
-                        .collect(),
-                    awsvpc: spec.network_configuration.as_ref().and_then(|n| n.awsvpc_configuration.as_ref()),
-                    enable_execute_command: spec.enable_execute_command,
-                    created_at: now,
-                },
-                names::new_id,
-            );
-            give_gpus(&mut task, &spec.gpus, &gpus);
-            touched.entry(i).or_insert_with(|| instance.clone()).reservations.insert(id.clone(), reserved.clone());
-            let record = TaskRecord {
-                task,
-                placement: Placement { container_instance_id: instance.id(), reserved: reserved.clone() },
-                placement_constraints: spec.placement_constraints.clone(),
-                placement_strategy: spec.placement_strategy.clone(),
-                network_configuration: spec.network_configuration.clone(),
-            };
             let key = keys::task(&spec.cluster, &id);
+            let record = match placed.on {
+                Some((i, gpus)) => {
+                    let mut reserved = spec.demand.resources.clone();
+                    reserved.gpus = gpus.iter().cloned().collect();
+                    let on = (&records[i].value, snapshots[i].arn.as_str());
+                    let record = new_task(ecs, spec, &id, Some(on), &reserved, &gpus, provider, now);
+                    touched
+                        .entry(i)
+                        .or_insert_with(|| records[i].value.clone())
+                        .reservations
+                        .insert(id.clone(), reserved);
+                    record
+                }
+                // Waiting in PROVISIONING for its capacity provider's instances: on no
+                // instance yet, and reserving nothing until it is placed.
+                None => new_task(ecs, spec, &id, None, &spec.demand.resources, &[], provider, now),
+            };
             txn = txn.when(Compare::ModRevision(key.clone(), 0)).put(key, documents::encode(&record)?);
             tasks.push(record.task);
         }
@@ -150,6 +138,67 @@ pub(super) async fn commit(
         }
     }
     Err(EcsError::Contended(format!("placing tasks in {}", spec.cluster)))
+}
+
+/// A new task of the launch `spec`, placed `on` an instance (its record and ARN) or
+/// waiting for capacity (`None`: no container instance, lastStatus PROVISIONING).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn new_task(
+    ecs: &Ecs,
+    spec: &Launch,
+    id: &str,
+    on: Option<(&ContainerInstanceRecord, &str)>,
+    reserved: &berth_model::demand::Resources,
+    gpus: &[String],
+    capacity_provider_name: Option<String>,
+    now: Timestamp,
+) -> TaskRecord {
+    let task_arn = ecs.scope().ecs(&EcsResource::Task { cluster: spec.cluster.clone(), id: id.to_string() });
+    let mut task = task_lifecycle::provision(
+        Provision {
+            task_arn,
+            cluster_arn: spec.cluster_arn.clone(),
+            container_instance_arn: on.map(|(_, arn)| arn.to_string()).unwrap_or_default(),
+            task_definition: &spec.td,
+            overrides: spec.overrides.as_ref(),
+            reserved,
+            group: spec.demand.group.clone(),
+            started_by: spec.started_by.clone(),
+            launch_type: spec.launch_type,
+            capacity_provider_name,
+            platform_version: spec.platform_version.clone(),
+            tags: spec.tags.clone(),
+            availability_zone: on.and_then(|(i, _)| i.attribute("ecs.availability-zone")).map(Into::into),
+            attributes: on
+                .and_then(|(i, _)| i.attribute("ecs.cpu-architecture"))
+                .map(|v| Attribute {
+                    name: "ecs.cpu-architecture".into(),
+                    value: Some(v.into()),
+                    target_type: None,
+                    target_id: None,
+                })
+                .into_iter()
+                .collect(),
+            awsvpc: spec.network_configuration.as_ref().and_then(|n| n.awsvpc_configuration.as_ref()),
+            enable_execute_command: spec.enable_execute_command,
+            created_at: now,
+        },
+        names::new_id,
+    );
+    if on.is_none() {
+        task.container_instance_arn = None;
+    }
+    give_gpus(&mut task, &spec.gpus, gpus);
+    TaskRecord {
+        task,
+        placement: Placement {
+            container_instance_id: on.map(|(i, _)| i.id()).unwrap_or_default(),
+            reserved: reserved.clone(),
+        },
+        placement_constraints: spec.placement_constraints.clone(),
+        placement_strategy: spec.placement_strategy.clone(),
+        network_configuration: spec.network_configuration.clone(),
+    }
 }
 
 /// The answer stored for a client token, with the tasks as they are now.

@@ -8,8 +8,10 @@
 //! same capacity cannot both win: the loser's compare fails and it places again against
 //! the fresh reservations.
 
+pub mod capacity;
 mod commit;
 mod prepare;
+pub mod provisioning;
 mod run_task;
 mod service_tasks;
 

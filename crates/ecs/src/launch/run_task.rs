@@ -1,14 +1,18 @@
 //! RunTask (placed by berth-scheduler's strategies and constraints) and StartTask (on the
 //! instances the caller names).
 
-use super::commit::{commit, failure, random_seed};
+use super::capacity;
+use super::commit::{Placed, commit, failure, random_seed};
 use super::prepare::{Common, prepare};
 use crate::{Ecs, EcsError, names};
 use berth_model::arn::EcsResource;
-use berth_model::ecs::{Failure, LaunchType, RunTaskRequest, StartTaskRequest, Task};
+use berth_model::capacity_provider::split;
+use berth_model::ecs::{Cluster, Failure, LaunchType, RunTaskRequest, StartTaskRequest, Task};
 use berth_model::records::ContainerInstanceRecord;
 use berth_model::{keys, launch};
 use berth_scheduler::{PlacementFailure, Policy};
+use berth_store::documents;
+use std::collections::BTreeMap;
 
 /// The members RunTask and StartTask share (their requests are distinct shapes with the
 /// same members), as `prepare` takes them.
@@ -41,10 +45,18 @@ pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<T
     let strategy = req.placement_strategy.clone().unwrap_or_default();
     // Malformed strategies and constraints are refused before anything is looked up.
     Policy::from_ecs(&strategy, &constraints, &[]).map_err(EcsError::InvalidParameter)?;
-    let (launch_type, capacity_provider_name) =
-        launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
+    let cluster_rec = documents::get::<Cluster>(ecs.store(), &keys::cluster(cluster)).await?.map(|d| d.value);
+    let capacity = launch::launch_type(
+        req.launch_type,
+        req.capacity_provider_strategy.as_deref().unwrap_or_default(),
+        cluster_rec.as_ref().and_then(|c| c.default_capacity_provider_strategy.as_deref()).unwrap_or_default(),
+        cluster_rec.as_ref().and_then(|c| c.capacity_providers.as_deref()).unwrap_or_default(),
+    )?;
+    let launch_type = capacity.launch_type;
     let mut spec = prepare(ecs, cluster, common!(req), launch_type).await?;
-    spec.capacity_provider_name = capacity_provider_name;
+    spec.capacity_provider_name = capacity.capacity_provider;
+    let providers = split::assign(&capacity.strategy, &BTreeMap::new(), count as usize);
+    let members = capacity::members(ecs, &capacity.strategy).await?;
     // The task definition's own constraints apply to every task of it.
     let mut policy =
         Policy::from_ecs(&strategy, &constraints, spec.td.placement_constraints.as_deref().unwrap_or_default())
@@ -56,11 +68,14 @@ pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<T
     let token_key = req.client_token.as_deref().map(|t| keys::client_token(cluster, t));
     let demands = vec![spec.demand.clone(); count as usize];
     commit(ecs, &spec, token_key.as_deref(), |_, snapshots| {
+        if !providers.is_empty() {
+            return Ok(capacity::place(snapshots, &spec.demand, &policy, &providers, &members));
+        }
         let placed = berth_scheduler::place_in(snapshots, &demands, &policy);
         if placed.iter().any(|r| r == &Err(PlacementFailure::NoActiveInstances)) {
             return Err(EcsError::NoContainerInstances);
         }
-        Ok(placed.into_iter().map(|r| r.map(|p| (p.instance, p.gpus)).map_err(failure)).collect())
+        Ok(placed.into_iter().map(|r| r.map(|p| Placed::on(p.instance, p.gpus)).map_err(failure)).collect())
     })
     .await
 }
@@ -101,7 +116,7 @@ pub async fn start(ecs: &Ecs, cluster: &str, req: StartTaskRequest) -> Result<(V
                     reason: Some(shortfall.reason().into()),
                     detail: None,
                 })?;
-                Ok((i, gpus))
+                Ok(Placed::on(i, gpus))
             })
             .collect())
     })

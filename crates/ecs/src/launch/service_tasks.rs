@@ -1,15 +1,19 @@
 //! The tasks a service starts: the service controller's placement path, the same
 //! preparation and commit as RunTask's.
 
-use super::commit::{commit, failure, random_seed};
+use super::capacity;
+use super::commit::{Placed, commit, failure, random_seed};
 use super::prepare::{Common, Launch, prepare};
-use crate::{Ecs, EcsError, placement_view};
+use crate::{Ecs, EcsError, load, placement_view};
+use berth_model::capacity_provider::split;
 use berth_model::ecs::{
-    Deployment, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, PropagateTags, Service, Tag,
-    Task, TaskDefinition,
+    CapacityProviderStrategyItem, Deployment, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
+    PropagateTags, Service, Tag, Task, TaskDefinition,
 };
 use berth_model::launch;
+use berth_model::task_lifecycle::TaskStatus;
 use berth_scheduler::{PlacementFailure, Policy};
+use std::collections::BTreeMap;
 
 /// What a service's tasks are started with: one deployment's task definition and the
 /// service's launch settings. CreateService/UpdateService check it (`check`) with the
@@ -23,6 +27,8 @@ pub struct ServiceTasks {
     /// The deployment id: the tasks' startedBy.
     pub deployment_id: String,
     pub launch_type: Option<LaunchType>,
+    /// The service's strategy over Auto Scaling group capacity providers (empty: none).
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     pub platform_version: Option<String>,
     pub network_configuration: Option<NetworkConfiguration>,
     pub placement_constraints: Vec<PlacementConstraint>,
@@ -50,7 +56,16 @@ impl ServiceTasks {
             service_name: service.service_name.clone().unwrap_or_default(),
             task_definition: deployment.task_definition.clone().unwrap_or_default(),
             deployment_id: deployment.id.clone().unwrap_or_default(),
-            launch_type: service.launch_type,
+            launch_type: service.launch_type.or_else(|| {
+                service.capacity_provider_strategy.as_ref().filter(|s| !s.is_empty()).map(|_| LaunchType::Ec2)
+            }),
+            capacity_provider_strategy: service
+                .capacity_provider_strategy
+                .iter()
+                .flatten()
+                .filter(|i| !berth_model::capacity_provider::is_built_in(&i.capacity_provider))
+                .cloned()
+                .collect(),
             platform_version: service.platform_version.clone(),
             network_configuration: service.network_configuration.clone(),
             placement_constraints: service.placement_constraints.clone().unwrap_or_default(),
@@ -107,18 +122,40 @@ impl ServiceTasks {
         Ok(self.prepare(ecs).await?.0.td)
     }
 
-    /// Places and commits `count` tasks (REPLICA), as RunTask does.
+    /// Places and commits `count` tasks (REPLICA), as RunTask does. With a capacity
+    /// provider strategy, the service's live tasks count in the split, and tasks that do
+    /// not fit their provider's instances wait in PROVISIONING.
     pub async fn start(&self, ecs: &Ecs, count: usize) -> Result<Started, EcsError> {
         let (spec, mut policy) = self.prepare(ecs).await?;
         policy.seed = random_seed();
         let demands = vec![spec.demand.clone(); count];
         let mut why = vec![];
+        let (providers, members) = if self.capacity_provider_strategy.is_empty() {
+            (vec![], capacity::Members::new())
+        } else {
+            let group = berth_model::service::group(&self.service_name);
+            let mut existing: BTreeMap<String, u32> = BTreeMap::new();
+            for t in load::tasks(ecs, &self.cluster).await? {
+                let task = &t.value.task;
+                if task.group.as_deref() == Some(group.as_str())
+                    && TaskStatus::of(task) != TaskStatus::Stopped
+                    && let Some(p) = &task.capacity_provider_name
+                {
+                    *existing.entry(p.clone()).or_default() += 1;
+                }
+            }
+            let providers = split::assign(&self.capacity_provider_strategy, &existing, count);
+            (providers, capacity::members(ecs, &self.capacity_provider_strategy).await?)
+        };
         let (tasks, _) = commit(ecs, &spec, None, |_, snapshots| {
             why.clear();
+            if !providers.is_empty() {
+                return Ok(capacity::place(snapshots, &spec.demand, &policy, &providers, &members));
+            }
             Ok(berth_scheduler::place_in(snapshots, &demands, &policy)
                 .into_iter()
                 .map(|r| {
-                    r.map(|p| (p.instance, p.gpus)).map_err(|f| {
+                    r.map(|p| Placed::on(p.instance, p.gpus)).map_err(|f| {
                         why.push(f.clone());
                         failure(f)
                     })
@@ -152,7 +189,7 @@ impl ServiceTasks {
                 .iter()
                 .filter_map(|id| records.iter().position(|r| &r.value.id() == id))
                 .map(|i| {
-                    berth_scheduler::place_on(&mut snapshots[i], &spec.demand).map(|gpus| (i, gpus)).map_err(
+                    berth_scheduler::place_on(&mut snapshots[i], &spec.demand).map(|gpus| Placed::on(i, gpus)).map_err(
                         |shortfall| {
                             let f =
                                 PlacementFailure::Insufficient { instance_arn: snapshots[i].arn.clone(), shortfall };

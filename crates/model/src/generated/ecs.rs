@@ -43,6 +43,10 @@ pub const OPERATIONS: &[&str] = &[
     "ListServicesByNamespace",
     "ListServiceDeployments",
     "DescribeServiceDeployments",
+    "CreateCapacityProvider",
+    "UpdateCapacityProvider",
+    "DeleteCapacityProvider",
+    "DescribeCapacityProviders",
 ];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
@@ -5166,4 +5170,1111 @@ pub struct DescribeServiceDeploymentsResponse {
     pub service_deployments: Option<Vec<ServiceDeployment>>,
     #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<Failure>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum ManagedScalingStatus {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+impl ManagedScalingStatus {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [ManagedScalingStatus] = &[ManagedScalingStatus::Enabled, ManagedScalingStatus::Disabled];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ManagedScalingStatus::Enabled => "ENABLED",
+            ManagedScalingStatus::Disabled => "DISABLED",
+        }
+    }
+}
+
+impl std::fmt::Display for ManagedScalingStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct ManagedScaling {
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedScalingStatus>,
+    #[serde(rename = "targetCapacity", default, skip_serializing_if = "Option::is_none")]
+    pub target_capacity: Option<i32>,
+    #[serde(rename = "minimumScalingStepSize", default, skip_serializing_if = "Option::is_none")]
+    pub minimum_scaling_step_size: Option<i32>,
+    #[serde(rename = "maximumScalingStepSize", default, skip_serializing_if = "Option::is_none")]
+    pub maximum_scaling_step_size: Option<i32>,
+    #[serde(rename = "instanceWarmupPeriod", default, skip_serializing_if = "Option::is_none")]
+    pub instance_warmup_period: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum ManagedTerminationProtection {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+impl ManagedTerminationProtection {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [ManagedTerminationProtection] =
+        &[ManagedTerminationProtection::Enabled, ManagedTerminationProtection::Disabled];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ManagedTerminationProtection::Enabled => "ENABLED",
+            ManagedTerminationProtection::Disabled => "DISABLED",
+        }
+    }
+}
+
+impl std::fmt::Display for ManagedTerminationProtection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum ManagedDraining {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+impl ManagedDraining {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [ManagedDraining] = &[ManagedDraining::Enabled, ManagedDraining::Disabled];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ManagedDraining::Enabled => "ENABLED",
+            ManagedDraining::Disabled => "DISABLED",
+        }
+    }
+}
+
+impl std::fmt::Display for ManagedDraining {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AutoScalingGroupProvider {
+    #[serde(rename = "autoScalingGroupArn")]
+    pub auto_scaling_group_arn: String,
+    #[serde(rename = "managedScaling", default, skip_serializing_if = "Option::is_none")]
+    pub managed_scaling: Option<ManagedScaling>,
+    #[serde(rename = "managedTerminationProtection", default, skip_serializing_if = "Option::is_none")]
+    pub managed_termination_protection: Option<ManagedTerminationProtection>,
+    #[serde(rename = "managedDraining", default, skip_serializing_if = "Option::is_none")]
+    pub managed_draining: Option<ManagedDraining>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct ManagedInstancesNetworkConfiguration {
+    #[serde(rename = "subnets", default, skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<String>>,
+    #[serde(rename = "securityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct ManagedInstancesStorageConfiguration {
+    #[serde(rename = "storageSizeGiB", default, skip_serializing_if = "Option::is_none")]
+    pub storage_size_gi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct ManagedInstancesLocalStorageConfiguration {
+    #[serde(rename = "useLocalStorage", default, skip_serializing_if = "Option::is_none")]
+    pub use_local_storage: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum ManagedInstancesMonitoringOptions {
+    #[serde(rename = "BASIC")]
+    Basic,
+    #[serde(rename = "DETAILED")]
+    Detailed,
+}
+
+impl ManagedInstancesMonitoringOptions {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [ManagedInstancesMonitoringOptions] =
+        &[ManagedInstancesMonitoringOptions::Basic, ManagedInstancesMonitoringOptions::Detailed];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ManagedInstancesMonitoringOptions::Basic => "BASIC",
+            ManagedInstancesMonitoringOptions::Detailed => "DETAILED",
+        }
+    }
+}
+
+impl std::fmt::Display for ManagedInstancesMonitoringOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CapacityOptionType {
+    #[serde(rename = "ON_DEMAND")]
+    OnDemand,
+    #[serde(rename = "SPOT")]
+    Spot,
+    #[serde(rename = "RESERVED")]
+    Reserved,
+}
+
+impl CapacityOptionType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CapacityOptionType] =
+        &[CapacityOptionType::OnDemand, CapacityOptionType::Spot, CapacityOptionType::Reserved];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CapacityOptionType::OnDemand => "ON_DEMAND",
+            CapacityOptionType::Spot => "SPOT",
+            CapacityOptionType::Reserved => "RESERVED",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityOptionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VCpuCountRangeRequest {
+    #[serde(rename = "min")]
+    pub min: i32,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryMiBRequest {
+    #[serde(rename = "min")]
+    pub min: i32,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CpuManufacturer {
+    #[serde(rename = "intel")]
+    Intel,
+    #[serde(rename = "amd")]
+    Amd,
+    #[serde(rename = "amazon-web-services")]
+    AmazonWebServices,
+}
+
+impl CpuManufacturer {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CpuManufacturer] =
+        &[CpuManufacturer::Intel, CpuManufacturer::Amd, CpuManufacturer::AmazonWebServices];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CpuManufacturer::Intel => "intel",
+            CpuManufacturer::Amd => "amd",
+            CpuManufacturer::AmazonWebServices => "amazon-web-services",
+        }
+    }
+}
+
+impl std::fmt::Display for CpuManufacturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct MemoryGiBPerVCpuRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum InstanceGeneration {
+    #[serde(rename = "current")]
+    Current,
+    #[serde(rename = "previous")]
+    Previous,
+}
+
+impl InstanceGeneration {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [InstanceGeneration] = &[InstanceGeneration::Current, InstanceGeneration::Previous];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            InstanceGeneration::Current => "current",
+            InstanceGeneration::Previous => "previous",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceGeneration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum BareMetal {
+    #[serde(rename = "included")]
+    Included,
+    #[serde(rename = "required")]
+    Required,
+    #[serde(rename = "excluded")]
+    Excluded,
+}
+
+impl BareMetal {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [BareMetal] = &[BareMetal::Included, BareMetal::Required, BareMetal::Excluded];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BareMetal::Included => "included",
+            BareMetal::Required => "required",
+            BareMetal::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for BareMetal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum BurstablePerformance {
+    #[serde(rename = "included")]
+    Included,
+    #[serde(rename = "required")]
+    Required,
+    #[serde(rename = "excluded")]
+    Excluded,
+}
+
+impl BurstablePerformance {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [BurstablePerformance] =
+        &[BurstablePerformance::Included, BurstablePerformance::Required, BurstablePerformance::Excluded];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BurstablePerformance::Included => "included",
+            BurstablePerformance::Required => "required",
+            BurstablePerformance::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for BurstablePerformance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct NetworkInterfaceCountRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum LocalStorage {
+    #[serde(rename = "included")]
+    Included,
+    #[serde(rename = "required")]
+    Required,
+    #[serde(rename = "excluded")]
+    Excluded,
+}
+
+impl LocalStorage {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [LocalStorage] = &[LocalStorage::Included, LocalStorage::Required, LocalStorage::Excluded];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LocalStorage::Included => "included",
+            LocalStorage::Required => "required",
+            LocalStorage::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for LocalStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum LocalStorageType {
+    #[serde(rename = "hdd")]
+    Hdd,
+    #[serde(rename = "ssd")]
+    Ssd,
+}
+
+impl LocalStorageType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [LocalStorageType] = &[LocalStorageType::Hdd, LocalStorageType::Ssd];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LocalStorageType::Hdd => "hdd",
+            LocalStorageType::Ssd => "ssd",
+        }
+    }
+}
+
+impl std::fmt::Display for LocalStorageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct TotalLocalStorageGBRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct BaselineEbsBandwidthMbpsRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum AcceleratorType {
+    #[serde(rename = "gpu")]
+    Gpu,
+    #[serde(rename = "fpga")]
+    Fpga,
+    #[serde(rename = "inference")]
+    Inference,
+}
+
+impl AcceleratorType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [AcceleratorType] =
+        &[AcceleratorType::Gpu, AcceleratorType::Fpga, AcceleratorType::Inference];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AcceleratorType::Gpu => "gpu",
+            AcceleratorType::Fpga => "fpga",
+            AcceleratorType::Inference => "inference",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceleratorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct AcceleratorCountRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum AcceleratorManufacturer {
+    #[serde(rename = "amazon-web-services")]
+    AmazonWebServices,
+    #[serde(rename = "amd")]
+    Amd,
+    #[serde(rename = "nvidia")]
+    Nvidia,
+    #[serde(rename = "xilinx")]
+    Xilinx,
+    #[serde(rename = "habana")]
+    Habana,
+}
+
+impl AcceleratorManufacturer {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [AcceleratorManufacturer] = &[
+        AcceleratorManufacturer::AmazonWebServices,
+        AcceleratorManufacturer::Amd,
+        AcceleratorManufacturer::Nvidia,
+        AcceleratorManufacturer::Xilinx,
+        AcceleratorManufacturer::Habana,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AcceleratorManufacturer::AmazonWebServices => "amazon-web-services",
+            AcceleratorManufacturer::Amd => "amd",
+            AcceleratorManufacturer::Nvidia => "nvidia",
+            AcceleratorManufacturer::Xilinx => "xilinx",
+            AcceleratorManufacturer::Habana => "habana",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceleratorManufacturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum AcceleratorName {
+    #[serde(rename = "a100")]
+    A100,
+    #[serde(rename = "inferentia")]
+    Inferentia,
+    #[serde(rename = "k520")]
+    K520,
+    #[serde(rename = "k80")]
+    K80,
+    #[serde(rename = "m60")]
+    M60,
+    #[serde(rename = "radeon-pro-v520")]
+    RadeonProV520,
+    #[serde(rename = "t4")]
+    T4,
+    #[serde(rename = "vu9p")]
+    Vu9p,
+    #[serde(rename = "v100")]
+    V100,
+    #[serde(rename = "a10g")]
+    A10g,
+    #[serde(rename = "h100")]
+    H100,
+    #[serde(rename = "t4g")]
+    T4g,
+    #[serde(rename = "l40s")]
+    L40s,
+    #[serde(rename = "l4")]
+    L4,
+}
+
+impl AcceleratorName {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [AcceleratorName] = &[
+        AcceleratorName::A100,
+        AcceleratorName::Inferentia,
+        AcceleratorName::K520,
+        AcceleratorName::K80,
+        AcceleratorName::M60,
+        AcceleratorName::RadeonProV520,
+        AcceleratorName::T4,
+        AcceleratorName::Vu9p,
+        AcceleratorName::V100,
+        AcceleratorName::A10g,
+        AcceleratorName::H100,
+        AcceleratorName::T4g,
+        AcceleratorName::L40s,
+        AcceleratorName::L4,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AcceleratorName::A100 => "a100",
+            AcceleratorName::Inferentia => "inferentia",
+            AcceleratorName::K520 => "k520",
+            AcceleratorName::K80 => "k80",
+            AcceleratorName::M60 => "m60",
+            AcceleratorName::RadeonProV520 => "radeon-pro-v520",
+            AcceleratorName::T4 => "t4",
+            AcceleratorName::Vu9p => "vu9p",
+            AcceleratorName::V100 => "v100",
+            AcceleratorName::A10g => "a10g",
+            AcceleratorName::H100 => "h100",
+            AcceleratorName::T4g => "t4g",
+            AcceleratorName::L40s => "l40s",
+            AcceleratorName::L4 => "l4",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceleratorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct AcceleratorTotalMemoryMiBRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct NetworkBandwidthGbpsRequest {
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceRequirementsRequest {
+    #[serde(rename = "vCpuCount")]
+    pub v_cpu_count: VCpuCountRangeRequest,
+    #[serde(rename = "memoryMiB")]
+    pub memory_mi_b: MemoryMiBRequest,
+    #[serde(rename = "cpuManufacturers", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_manufacturers: Option<Vec<CpuManufacturer>>,
+    #[serde(rename = "memoryGiBPerVCpu", default, skip_serializing_if = "Option::is_none")]
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+    #[serde(rename = "excludedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub excluded_instance_types: Option<Vec<String>>,
+    #[serde(rename = "instanceGenerations", default, skip_serializing_if = "Option::is_none")]
+    pub instance_generations: Option<Vec<InstanceGeneration>>,
+    #[serde(rename = "spotMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "onDemandMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "bareMetal", default, skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<BareMetal>,
+    #[serde(rename = "burstablePerformance", default, skip_serializing_if = "Option::is_none")]
+    pub burstable_performance: Option<BurstablePerformance>,
+    #[serde(rename = "requireHibernateSupport", default, skip_serializing_if = "Option::is_none")]
+    pub require_hibernate_support: Option<bool>,
+    #[serde(rename = "networkInterfaceCount", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+    #[serde(rename = "localStorage", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage: Option<LocalStorage>,
+    #[serde(rename = "localStorageTypes", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_types: Option<Vec<LocalStorageType>>,
+    #[serde(rename = "totalLocalStorageGB", default, skip_serializing_if = "Option::is_none")]
+    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
+    #[serde(rename = "baselineEbsBandwidthMbps", default, skip_serializing_if = "Option::is_none")]
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+    #[serde(rename = "acceleratorTypes", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_types: Option<Vec<AcceleratorType>>,
+    #[serde(rename = "acceleratorCount", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_count: Option<AcceleratorCountRequest>,
+    #[serde(rename = "acceleratorManufacturers", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_manufacturers: Option<Vec<AcceleratorManufacturer>>,
+    #[serde(rename = "acceleratorNames", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_names: Option<Vec<AcceleratorName>>,
+    #[serde(rename = "acceleratorTotalMemoryMiB", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+    #[serde(rename = "networkBandwidthGbps", default, skip_serializing_if = "Option::is_none")]
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+    #[serde(rename = "allowedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_instance_types: Option<Vec<String>>,
+    #[serde(
+        rename = "maxSpotPriceAsPercentageOfOptimalOnDemandPrice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CapacityReservationPreference {
+    #[serde(rename = "RESERVATIONS_ONLY")]
+    ReservationsOnly,
+    #[serde(rename = "RESERVATIONS_FIRST")]
+    ReservationsFirst,
+    #[serde(rename = "RESERVATIONS_EXCLUDED")]
+    ReservationsExcluded,
+}
+
+impl CapacityReservationPreference {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CapacityReservationPreference] = &[
+        CapacityReservationPreference::ReservationsOnly,
+        CapacityReservationPreference::ReservationsFirst,
+        CapacityReservationPreference::ReservationsExcluded,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CapacityReservationPreference::ReservationsOnly => "RESERVATIONS_ONLY",
+            CapacityReservationPreference::ReservationsFirst => "RESERVATIONS_FIRST",
+            CapacityReservationPreference::ReservationsExcluded => "RESERVATIONS_EXCLUDED",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityReservationPreference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct CapacityReservationRequest {
+    #[serde(rename = "reservationGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub reservation_group_arn: Option<String>,
+    #[serde(rename = "reservationPreference", default, skip_serializing_if = "Option::is_none")]
+    pub reservation_preference: Option<CapacityReservationPreference>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceLaunchTemplate {
+    #[serde(rename = "ec2InstanceProfileArn")]
+    pub ec2_instance_profile_arn: String,
+    #[serde(rename = "networkConfiguration")]
+    pub network_configuration: ManagedInstancesNetworkConfiguration,
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
+    #[serde(rename = "localStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<ManagedInstancesMonitoringOptions>,
+    #[serde(rename = "capacityOptionType", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_option_type: Option<CapacityOptionType>,
+    #[serde(rename = "instanceMetadataTagsPropagation", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags_propagation: Option<bool>,
+    #[serde(rename = "instanceRequirements", default, skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    #[serde(rename = "fipsEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub fips_enabled: Option<bool>,
+    #[serde(rename = "capacityReservations", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservations: Option<CapacityReservationRequest>,
+    #[serde(rename = "nitroEnclavesEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub nitro_enclaves_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum PropagateMITags {
+    #[serde(rename = "CAPACITY_PROVIDER")]
+    CapacityProvider,
+    #[serde(rename = "NONE")]
+    None,
+}
+
+impl PropagateMITags {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [PropagateMITags] = &[PropagateMITags::CapacityProvider, PropagateMITags::None];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PropagateMITags::CapacityProvider => "CAPACITY_PROVIDER",
+            PropagateMITags::None => "NONE",
+        }
+    }
+}
+
+impl std::fmt::Display for PropagateMITags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct InfrastructureOptimization {
+    #[serde(rename = "scaleInAfter", default, skip_serializing_if = "Option::is_none")]
+    pub scale_in_after: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum AutoRepairActionsStatus {
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+impl AutoRepairActionsStatus {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [AutoRepairActionsStatus] =
+        &[AutoRepairActionsStatus::Enabled, AutoRepairActionsStatus::Disabled];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AutoRepairActionsStatus::Enabled => "ENABLED",
+            AutoRepairActionsStatus::Disabled => "DISABLED",
+        }
+    }
+}
+
+impl std::fmt::Display for AutoRepairActionsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct AutoRepairConfiguration {
+    #[serde(rename = "actionsStatus", default, skip_serializing_if = "Option::is_none")]
+    pub actions_status: Option<AutoRepairActionsStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateManagedInstancesProviderConfiguration {
+    #[serde(rename = "infrastructureRoleArn")]
+    pub infrastructure_role_arn: String,
+    #[serde(rename = "instanceLaunchTemplate")]
+    pub instance_launch_template: InstanceLaunchTemplate,
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateMITags>,
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_optimization: Option<InfrastructureOptimization>,
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub auto_repair_configuration: Option<AutoRepairConfiguration>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateCapacityProviderRequest {
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_provider: Option<AutoScalingGroupProvider>,
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<CreateManagedInstancesProviderConfiguration>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CapacityProviderStatus {
+    #[serde(rename = "PROVISIONING")]
+    Provisioning,
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "DEPROVISIONING")]
+    Deprovisioning,
+    #[serde(rename = "INACTIVE")]
+    Inactive,
+}
+
+impl CapacityProviderStatus {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CapacityProviderStatus] = &[
+        CapacityProviderStatus::Provisioning,
+        CapacityProviderStatus::Active,
+        CapacityProviderStatus::Deprovisioning,
+        CapacityProviderStatus::Inactive,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CapacityProviderStatus::Provisioning => "PROVISIONING",
+            CapacityProviderStatus::Active => "ACTIVE",
+            CapacityProviderStatus::Deprovisioning => "DEPROVISIONING",
+            CapacityProviderStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityProviderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct ManagedInstancesProvider {
+    #[serde(rename = "infrastructureRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_role_arn: Option<String>,
+    #[serde(rename = "instanceLaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub instance_launch_template: Option<InstanceLaunchTemplate>,
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateMITags>,
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_optimization: Option<InfrastructureOptimization>,
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub auto_repair_configuration: Option<AutoRepairConfiguration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CapacityProviderUpdateStatus {
+    #[serde(rename = "CREATE_IN_PROGRESS")]
+    CreateInProgress,
+    #[serde(rename = "CREATE_COMPLETE")]
+    CreateComplete,
+    #[serde(rename = "CREATE_FAILED")]
+    CreateFailed,
+    #[serde(rename = "DELETE_IN_PROGRESS")]
+    DeleteInProgress,
+    #[serde(rename = "DELETE_COMPLETE")]
+    DeleteComplete,
+    #[serde(rename = "DELETE_FAILED")]
+    DeleteFailed,
+    #[serde(rename = "UPDATE_IN_PROGRESS")]
+    UpdateInProgress,
+    #[serde(rename = "UPDATE_COMPLETE")]
+    UpdateComplete,
+    #[serde(rename = "UPDATE_FAILED")]
+    UpdateFailed,
+}
+
+impl CapacityProviderUpdateStatus {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CapacityProviderUpdateStatus] = &[
+        CapacityProviderUpdateStatus::CreateInProgress,
+        CapacityProviderUpdateStatus::CreateComplete,
+        CapacityProviderUpdateStatus::CreateFailed,
+        CapacityProviderUpdateStatus::DeleteInProgress,
+        CapacityProviderUpdateStatus::DeleteComplete,
+        CapacityProviderUpdateStatus::DeleteFailed,
+        CapacityProviderUpdateStatus::UpdateInProgress,
+        CapacityProviderUpdateStatus::UpdateComplete,
+        CapacityProviderUpdateStatus::UpdateFailed,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CapacityProviderUpdateStatus::CreateInProgress => "CREATE_IN_PROGRESS",
+            CapacityProviderUpdateStatus::CreateComplete => "CREATE_COMPLETE",
+            CapacityProviderUpdateStatus::CreateFailed => "CREATE_FAILED",
+            CapacityProviderUpdateStatus::DeleteInProgress => "DELETE_IN_PROGRESS",
+            CapacityProviderUpdateStatus::DeleteComplete => "DELETE_COMPLETE",
+            CapacityProviderUpdateStatus::DeleteFailed => "DELETE_FAILED",
+            CapacityProviderUpdateStatus::UpdateInProgress => "UPDATE_IN_PROGRESS",
+            CapacityProviderUpdateStatus::UpdateComplete => "UPDATE_COMPLETE",
+            CapacityProviderUpdateStatus::UpdateFailed => "UPDATE_FAILED",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityProviderUpdateStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CapacityProviderType {
+    #[serde(rename = "EC2_AUTOSCALING")]
+    Ec2Autoscaling,
+    #[serde(rename = "MANAGED_INSTANCES")]
+    ManagedInstances,
+    #[serde(rename = "FARGATE")]
+    Fargate,
+    #[serde(rename = "FARGATE_SPOT")]
+    FargateSpot,
+}
+
+impl CapacityProviderType {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CapacityProviderType] = &[
+        CapacityProviderType::Ec2Autoscaling,
+        CapacityProviderType::ManagedInstances,
+        CapacityProviderType::Fargate,
+        CapacityProviderType::FargateSpot,
+    ];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CapacityProviderType::Ec2Autoscaling => "EC2_AUTOSCALING",
+            CapacityProviderType::ManagedInstances => "MANAGED_INSTANCES",
+            CapacityProviderType::Fargate => "FARGATE",
+            CapacityProviderType::FargateSpot => "FARGATE_SPOT",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityProviderType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct CapacityProvider {
+    #[serde(rename = "capacityProviderArn", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_arn: Option<String>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CapacityProviderStatus>,
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_provider: Option<AutoScalingGroupProvider>,
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<ManagedInstancesProvider>,
+    #[serde(rename = "updateStatus", default, skip_serializing_if = "Option::is_none")]
+    pub update_status: Option<CapacityProviderUpdateStatus>,
+    #[serde(rename = "updateStatusReason", default, skip_serializing_if = "Option::is_none")]
+    pub update_status_reason: Option<String>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<CapacityProviderType>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct CreateCapacityProviderResponse {
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<CapacityProvider>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct AutoScalingGroupProviderUpdate {
+    #[serde(rename = "managedScaling", default, skip_serializing_if = "Option::is_none")]
+    pub managed_scaling: Option<ManagedScaling>,
+    #[serde(rename = "managedTerminationProtection", default, skip_serializing_if = "Option::is_none")]
+    pub managed_termination_protection: Option<ManagedTerminationProtection>,
+    #[serde(rename = "managedDraining", default, skip_serializing_if = "Option::is_none")]
+    pub managed_draining: Option<ManagedDraining>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct InstanceLaunchTemplateUpdate {
+    #[serde(rename = "ec2InstanceProfileArn", default, skip_serializing_if = "Option::is_none")]
+    pub ec2_instance_profile_arn: Option<String>,
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<ManagedInstancesNetworkConfiguration>,
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
+    #[serde(rename = "instanceMetadataTagsPropagation", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags_propagation: Option<bool>,
+    #[serde(rename = "localStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<ManagedInstancesMonitoringOptions>,
+    #[serde(rename = "instanceRequirements", default, skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    #[serde(rename = "capacityReservations", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservations: Option<CapacityReservationRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateManagedInstancesProviderConfiguration {
+    #[serde(rename = "infrastructureRoleArn")]
+    pub infrastructure_role_arn: String,
+    #[serde(rename = "instanceLaunchTemplate")]
+    pub instance_launch_template: InstanceLaunchTemplateUpdate,
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateMITags>,
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_optimization: Option<InfrastructureOptimization>,
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub auto_repair_configuration: Option<AutoRepairConfiguration>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateCapacityProviderRequest {
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_provider: Option<AutoScalingGroupProviderUpdate>,
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<UpdateManagedInstancesProviderConfiguration>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct UpdateCapacityProviderResponse {
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<CapacityProvider>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteCapacityProviderRequest {
+    #[serde(rename = "capacityProvider")]
+    pub capacity_provider: String,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct DeleteCapacityProviderResponse {
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<CapacityProvider>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum CapacityProviderField {
+    #[serde(rename = "TAGS")]
+    Tags,
+}
+
+impl CapacityProviderField {
+    /// Every value the model allows, in the model's order.
+    pub const ALL: &'static [CapacityProviderField] = &[CapacityProviderField::Tags];
+
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CapacityProviderField::Tags => "TAGS",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityProviderField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct DescribeCapacityProvidersRequest {
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<String>>,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "include", default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<CapacityProviderField>>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct DescribeCapacityProvidersResponse {
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<CapacityProvider>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }

@@ -69,7 +69,15 @@ pub fn asks(scope: &Scope, op: &str, input: &Value) -> Ask {
         "TagResource" => Ask::each(text(input, "resourceArn").map(str::to_string)).request_tags(tags),
         "UntagResource" => Ask::each(text(input, "resourceArn").map(str::to_string)).tag_keys(input.get("tagKeys")),
         "ListTagsForResource" => Ask::each(text(input, "resourceArn").map(str::to_string)),
-        // ListClusters, DescribeTaskDefinition, ListTaskDefinitions, DeregisterTaskDefinition...
+        "CreateCapacityProvider" => {
+            let name = text(input, "name").unwrap_or_default();
+            Ask::on(scope.ecs(&EcsResource::CapacityProvider(name.into()))).request_tags(tags)
+        }
+        "UpdateCapacityProvider" | "DeleteCapacityProvider" => {
+            let given = text(input, "name").or_else(|| text(input, "capacityProvider")).unwrap_or_default();
+            Ask::on(scope.ecs(&EcsResource::CapacityProvider(name_of(given).into())))
+        }
+        // ListClusters, DescribeCapacityProviders, DescribeTaskDefinition, ListTaskDefinitions, DeregisterTaskDefinition...
         _ => Ask::any(),
     }
 }
@@ -116,6 +124,15 @@ mod tests {
     }
 
     const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/";
+
+    #[test]
+    fn capacity_providers_are_asked_on_their_arns() {
+        let cp = "arn:aws:ecs:us-east-1:123456789012:capacity-provider/gpu-cp";
+        assert_eq!(resources("CreateCapacityProvider", json!({"name": "gpu-cp"})), [cp]);
+        assert_eq!(resources("UpdateCapacityProvider", json!({"name": "gpu-cp"})), [cp]);
+        assert_eq!(resources("DeleteCapacityProvider", json!({"capacityProvider": cp})), [cp]);
+        assert_eq!(resources("DescribeCapacityProviders", json!({})), ["*"]);
+    }
 
     #[test]
     fn cluster_operations_name_their_clusters() {

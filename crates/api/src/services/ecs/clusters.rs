@@ -5,7 +5,7 @@
 //! derived from the cluster's instances (not INACTIVE), services and tasks (RUNNING;
 //! pending = not yet RUNNING) whenever a cluster is shown.
 
-use super::paging;
+use super::{capacity_providers, paging};
 use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_ecs::{load, names};
@@ -16,9 +16,6 @@ use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
 use berth_store::documents::{self, Change};
 
-/// Capacity providers every cluster may name without creating them first.
-const BUILT_IN_CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
-
 pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateClusterResponse, AwsError> {
     let name = names::cluster_name(ctx.scope(), req.cluster_name.as_deref())?;
     let tags = req.tags.unwrap_or_default();
@@ -26,7 +23,7 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
     let settings = merge_settings(default_settings(), req.settings.unwrap_or_default())?;
     let capacity_providers = req.capacity_providers.unwrap_or_default();
     let strategy = req.default_capacity_provider_strategy.unwrap_or_default();
-    check_capacity_providers(&capacity_providers, &strategy)?;
+    let attachments = capacity_providers::for_cluster(&ctx, &name, &[], &capacity_providers, &strategy).await?;
 
     let fresh = Cluster {
         cluster_arn: Some(ctx.scope().ecs(&EcsResource::Cluster(name.clone()))),
@@ -37,6 +34,8 @@ pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateCluster
         settings: Some(settings),
         capacity_providers: Some(capacity_providers),
         default_capacity_provider_strategy: Some(strategy),
+        attachments_status: (!attachments.is_empty()).then(|| "UPDATE_COMPLETE".into()),
+        attachments: Some(attachments),
         service_connect_defaults: req
             .service_connect_defaults
             .map(|d| ClusterServiceConnectDefaults { namespace: Some(d.namespace) }),
@@ -161,10 +160,20 @@ pub async fn put_capacity_providers(
     req: PutClusterCapacityProvidersRequest,
 ) -> Result<PutClusterCapacityProvidersResponse, AwsError> {
     let name = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
-    check_capacity_providers(&req.capacity_providers, &req.default_capacity_provider_strategy)?;
+    let before = active(&ctx, &name).await?.capacity_providers.unwrap_or_default();
+    let attachments = capacity_providers::for_cluster(
+        &ctx,
+        &name,
+        &before,
+        &req.capacity_providers,
+        &req.default_capacity_provider_strategy,
+    )
+    .await?;
     let cluster = change_active(&ctx, &name, |c| {
         c.capacity_providers = Some(req.capacity_providers.clone());
         c.default_capacity_provider_strategy = Some(req.default_capacity_provider_strategy.clone());
+        c.attachments_status = Some("UPDATE_COMPLETE".into());
+        c.attachments = Some(attachments.clone());
         Ok(())
     })
     .await?;
@@ -226,35 +235,6 @@ fn merge_settings(mut current: Vec<ClusterSetting>, new: Vec<ClusterSetting>) ->
         }
     }
     Ok(current)
-}
-
-fn check_capacity_providers(providers: &[String], strategy: &[CapacityProviderStrategyItem]) -> Result<(), AwsError> {
-    // Capacity providers backed by auto scaling groups arrive with their own issue;
-    // until then the built-in ones are all a cluster can name.
-    if let Some(unknown) = providers.iter().find(|p| !BUILT_IN_CAPACITY_PROVIDERS.contains(&p.as_str())) {
-        return Err(AwsError::ecs_invalid_parameter(format!(
-            "The capacity provider '{unknown}' does not exist. Known capacity providers: FARGATE, FARGATE_SPOT."
-        )));
-    }
-    for item in strategy {
-        if !providers.contains(&item.capacity_provider) {
-            return Err(AwsError::ecs_invalid_parameter(format!(
-                "The default capacity provider strategy names '{}', which is not one of the cluster's capacity providers.",
-                item.capacity_provider
-            )));
-        }
-        if !(0..=1000).contains(&item.weight.unwrap_or(0)) || !(0..=100_000).contains(&item.base.unwrap_or(0)) {
-            return Err(AwsError::ecs_invalid_parameter(
-                "A capacity provider strategy item's weight must be 0 to 1000 and its base 0 to 100000.",
-            ));
-        }
-    }
-    if strategy.iter().filter(|i| i.base.unwrap_or(0) > 0).count() > 1 {
-        return Err(AwsError::ecs_invalid_parameter(
-            "Only one capacity provider in a strategy can have a base defined.",
-        ));
-    }
-    Ok(())
 }
 
 /// How many instances, services and tasks the cluster has: derived, never stored.

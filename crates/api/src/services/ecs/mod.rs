@@ -2,6 +2,7 @@
 
 pub(crate) mod access;
 mod attributes;
+pub(crate) mod capacity_providers;
 pub(crate) mod clusters;
 mod instances;
 pub(crate) mod paging;
@@ -63,5 +64,9 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "ListServicesByNamespace" => services::list_by_namespace,
         "ListServiceDeployments" => services::list_deployments,
         "DescribeServiceDeployments" => services::describe_deployments,
+        "CreateCapacityProvider" => capacity_providers::create,
+        "UpdateCapacityProvider" => capacity_providers::update,
+        "DeleteCapacityProvider" => capacity_providers::delete,
+        "DescribeCapacityProviders" => capacity_providers::describe,
     })
 }

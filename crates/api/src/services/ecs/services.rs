@@ -21,7 +21,7 @@ use berth_store::documents::{self, Doc};
 
 pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateServiceResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
-    clusters::active(&ctx, &cluster).await?;
+    let cluster_rec = clusters::active(&ctx, &cluster).await?;
     let name = req.service_name.clone();
     if !names::is_valid_name(&name) {
         return Err(AwsError::ecs_invalid_parameter(
@@ -43,8 +43,19 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         rules::deployment_configuration(req.deployment_configuration.as_ref(), None, strategy)?;
     rules::check_grace_period(req.health_check_grace_period_seconds)?;
     rules::check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
-    let (launch_type, _) =
-        launch::launch_type(req.launch_type, req.capacity_provider_strategy.as_deref().unwrap_or_default())?;
+    let capacity = launch::launch_type(
+        req.launch_type,
+        req.capacity_provider_strategy.as_deref().unwrap_or_default(),
+        cluster_rec.default_capacity_provider_strategy.as_deref().unwrap_or_default(),
+        cluster_rec.capacity_providers.as_deref().unwrap_or_default(),
+    )?;
+    // A service of Auto Scaling group providers keeps its strategy (the cluster's default
+    // when it gave none) and shows no launch type, as on ECS.
+    let (launch_type, capacity_provider_strategy) = if capacity.strategy.is_empty() {
+        (capacity.launch_type, req.capacity_provider_strategy.clone())
+    } else {
+        (None, Some(capacity.strategy))
+    };
     let service_tags = req.tags.clone().unwrap_or_default();
     tags::validate(&service_tags).map_err(AwsError::ecs_invalid_parameter)?;
     let td = task_definitions::runnable(ctx.ecs(), given_td, false).await?.task_definition;
@@ -63,6 +74,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     deployment.service_connect_configuration = req.service_connect_configuration.clone();
     deployment.volume_configurations = req.volume_configurations.clone();
     deployment.vpc_lattice_configurations = req.vpc_lattice_configurations.clone();
+    deployment.capacity_provider_strategy = capacity_provider_strategy.clone();
     let service_arn = ctx.scope().ecs(&EcsResource::Service { cluster: cluster.clone(), name: name.clone() });
     let service = Service {
         current_service_deployment: rules::service_deployment_arn(
@@ -79,7 +91,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
         running_count: Some(0),
         pending_count: Some(0),
         launch_type,
-        capacity_provider_strategy: req.capacity_provider_strategy.clone(),
+        capacity_provider_strategy,
         // Fargate services show LATEST unless given a version.
         platform_version: req
             .platform_version
@@ -193,9 +205,12 @@ async fn check_target_groups(ctx: &Ctx, td: &TaskDefinition, lbs: &[LoadBalancer
 
 pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateServiceResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
-    clusters::active(&ctx, &cluster).await?;
+    let cluster_rec = clusters::active(&ctx, &cluster).await?;
     let name = service_name(&ctx, &cluster, &req.service)?;
     let current = find(&ctx, &cluster, &name).await?.value;
+    if let Some(given) = req.capacity_provider_strategy.as_deref().filter(|s| !s.is_empty()) {
+        launch::launch_type(None, given, &[], cluster_rec.capacity_providers.as_deref().unwrap_or_default())?;
+    }
     let strategy = current.service.scheduling_strategy.unwrap_or(SchedulingStrategy::Replica);
     rules::check_desired_count(strategy, req.desired_count)?;
     rules::check_daemon_strategy(strategy, req.placement_strategy.as_deref())?;
@@ -232,7 +247,12 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
             return Err(AwsError::ecs_service_not_active());
         }
         let s = &mut rec.service;
-        let before = (s.task_definition.clone(), s.network_configuration.clone(), s.launch_type);
+        let before = (
+            s.task_definition.clone(),
+            s.network_configuration.clone(),
+            s.launch_type,
+            s.capacity_provider_strategy.clone(),
+        );
         apply_settings(s, &req);
         if let Some(n) = req.desired_count {
             s.desired_count = Some(n);
@@ -242,7 +262,13 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
             s.task_definition = td.task_definition_arn.clone();
         }
         // What new tasks are made of changed: a new deployment (as a forced one).
-        let changed = before != (s.task_definition.clone(), s.network_configuration.clone(), s.launch_type)
+        let changed = before
+            != (
+                s.task_definition.clone(),
+                s.network_configuration.clone(),
+                s.launch_type,
+                s.capacity_provider_strategy.clone(),
+            )
             || req.service_connect_configuration.is_some()
             || req.volume_configurations.is_some()
             || req.vpc_lattice_configurations.is_some();
@@ -260,6 +286,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
             deployment.service_connect_configuration = req.service_connect_configuration.clone();
             deployment.volume_configurations = req.volume_configurations.clone();
             deployment.vpc_lattice_configurations = req.vpc_lattice_configurations.clone();
+            deployment.capacity_provider_strategy = s.capacity_provider_strategy.clone();
             rules::begin_deployment(s, deployment, now);
             if health_checked {
                 rec.tracking.health_checked.insert(id);

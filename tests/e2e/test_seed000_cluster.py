@@ -1,0 +1,313 @@
+"""Seed 000's GPU cluster end to end: its ecs_00, ecs_01 and ecs_02 scripts run verbatim through the aws CLI in
+bash (IAM role and instance profile, create-cluster, the GPU AMI from SSM, a security group in the default VPC, a
+launch template with base64 user data `echo ECS_CLUSTER=...`, an Auto Scaling group min 1 / desired 2 / max 3, a
+capacity provider with managed scaling as the cluster's default strategy). The two instances join as g4dn.xlarge
+container instances with one GPU each; a service that needs the group's maximum makes tasks wait in PROVISIONING
+while managed scaling adds the third instance, and every task runs as a real container; a terminated instance is
+replaced and the service heals; scaled to 0, the group comes back to its minimum through instances that run no
+task; the seed's cleanup (ecs_99, without the ALB it did not make here) leaves no instance and no container.
+
+The arithmetic of the service: a task reserves 1536 CPU units; a g4dn.xlarge registers 4096, so it runs two
+(2 × 1536 = 3072 ≤ 4096 < 3 × 1536). Five tasks need ceil(5 / 2) = 3 instances, the group's maximum: the
+first two instances take four, the fifth waits (CapacityProviderReservation = 3/2 × 100 = 150 > target 100)
+until managed scaling raises the desired capacity to 3 and the new instance joins.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from agent_harness import SLEEP, TEST_IMAGE, docker
+from berth_harness import unique
+
+CI_LABEL = "dev.berth.container-instance"
+ENV = {
+    "DDN_ECS_ROLE_NAME": "ecsInstanceRole",
+    "DDN_ECS_PROFILE_NAME": "ecsInstanceRole",
+    "DDN_ECS_INSTANCE_TYPE": "g4dn.xlarge",
+    "DDN_MIN_CAPACITY": "1",
+    "DDN_DESIRED_CAPACITY": "2",
+    "DDN_MAX_CAPACITY": "3",
+}
+
+# ecs_00, ecs_01 and ecs_02 as the seed writes them. Only what the seed's environment provides is added: the
+# default VPC and its subnets (DDN_VPC_ID, DDN_SUBNET_IDS), the group's ARN (ASG_ARN), and a --query on
+# create-launch-template, whose whole JSON output the seed's listing would otherwise take for the id.
+SETUP = r"""
+set -euo pipefail
+aws sts get-caller-identity >/dev/null || { echo "[ERROR] AWS credentials not configured"; exit 1; }
+
+aws iam create-role \
+  --role-name $DDN_ECS_ROLE_NAME \
+  --assume-role-policy-document '{
+    "Version": "2008-10-17",
+    "Statement": [
+      {
+        "Effect": "Allow",
+        "Principal": { "Service": "ec2.amazonaws.com" },
+        "Action": "sts:AssumeRole"
+      }
+    ]
+  }'
+aws iam attach-role-policy \
+  --role-name $DDN_ECS_ROLE_NAME \
+  --policy-arn arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role
+aws iam create-instance-profile --instance-profile-name $DDN_ECS_PROFILE_NAME
+aws iam add-role-to-instance-profile \
+  --instance-profile-name $DDN_ECS_PROFILE_NAME \
+  --role-name $DDN_ECS_ROLE_NAME
+
+aws ecs create-cluster --cluster-name "$DDN_ECS_CLUSTER" >/dev/null || true
+
+DDN_VPC_ID=$(aws ec2 describe-vpcs --filters Name=isDefault,Values=true --query 'Vpcs[0].VpcId' --output text)
+DDN_SUBNET_IDS=$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$DDN_VPC_ID" \
+  --query 'Subnets[].SubnetId' --output text | tr '\t' ',')
+
+AMI_ID=$(aws ssm get-parameters \
+  --names /aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id \
+  --query 'Parameters[0].Value' --output text)
+
+ECS_SG_ID=$(aws ec2 create-security-group \
+  --vpc-id "$DDN_VPC_ID" \
+  --group-name "$DDN_ECS_SG_NAME" \
+  --description "ECS GPU instances SG" \
+  --query 'GroupId' --output text 2>/dev/null || true)
+
+USERDATA=$(cat <<EOF
+#!/bin/bash
+echo ECS_CLUSTER=${DDN_ECS_CLUSTER} >> /etc/ecs/ecs.config
+EOF
+)
+
+LT_ID=$(aws ec2 create-launch-template \
+  --launch-template-name "$DDN_LAUNCH_TEMPLATE_NAME" \
+  --launch-template-data "{
+    \"ImageId\": \"$AMI_ID\",
+    \"InstanceType\": \"$DDN_ECS_INSTANCE_TYPE\",
+    \"IamInstanceProfile\": {\"Name\": \"ecsInstanceRole\"},
+    \"SecurityGroupIds\": [\"$ECS_SG_ID\"],
+    \"UserData\": \"$(echo -n "$USERDATA" | base64 -w0)\"
+  }" --query 'LaunchTemplate.LaunchTemplateId' --output text)
+
+aws autoscaling create-auto-scaling-group \
+  --auto-scaling-group-name "$DDN_ASG_NAME" \
+  --launch-template "LaunchTemplateId=$LT_ID,Version=\$Latest" \
+  --min-size "$DDN_MIN_CAPACITY" \
+  --desired-capacity "$DDN_DESIRED_CAPACITY" \
+  --max-size "$DDN_MAX_CAPACITY" \
+  --vpc-zone-identifier "$DDN_SUBNET_IDS"
+
+ASG_ARN=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$DDN_ASG_NAME" \
+  --query 'AutoScalingGroups[0].AutoScalingGroupARN' --output text)
+CP_NAME="${DDN_ASG_NAME}-cp"
+
+aws ecs create-capacity-provider \
+  --name "$CP_NAME" \
+  --auto-scaling-group-provider "autoScalingGroupArn=$ASG_ARN,managedScaling={status=ENABLED,targetCapacity=100,minimumScalingStepSize=1,maximumScalingStepSize=1},managedTerminationProtection=DISABLED"
+
+aws ecs put-cluster-capacity-providers \
+  --cluster "$DDN_ECS_CLUSTER" \
+  --capacity-providers "${DDN_ASG_NAME}-cp" \
+  --default-capacity-provider-strategy capacityProvider="${DDN_ASG_NAME}-cp",weight=1
+"""
+
+# ecs_99 as the seed writes it, less the ALB and target group this test did not create.
+CLEANUP = r"""
+set -euo pipefail
+aws ecs update-service \
+  --cluster "$DDN_ECS_CLUSTER" \
+  --service "$DDN_ECS_SERVICE" \
+  --desired-count 0
+
+aws ecs delete-service \
+  --cluster "$DDN_ECS_CLUSTER" \
+  --service "$DDN_ECS_SERVICE" \
+  --force
+
+aws autoscaling update-auto-scaling-group \
+  --auto-scaling-group-name "$DDN_ASG_NAME" \
+  --min-size 0 --desired-capacity 0
+
+aws autoscaling delete-auto-scaling-group \
+  --auto-scaling-group-name "$DDN_ASG_NAME" \
+  --force-delete
+
+aws ecs put-cluster-capacity-providers \
+  --cluster "$DDN_ECS_CLUSTER" \
+  --capacity-providers [] \
+  --default-capacity-provider-strategy []
+
+aws ecs delete-capacity-provider --capacity-provider "${DDN_ASG_NAME}-cp"
+
+INSTANCE_IDS=$(aws ec2 describe-instances \
+  --filters "Name=tag:aws:autoscaling:groupName,Values=$DDN_ASG_NAME" \
+  --query 'Reservations[].Instances[].InstanceId' --output text)
+
+if [ -n "$INSTANCE_IDS" ]; then
+  aws ec2 wait instance-terminated --instance-ids $INSTANCE_IDS
+fi
+echo "$INSTANCE_IDS"
+"""
+
+
+def bash(berth, script: str, env: dict[str, str], timeout: float = 600) -> str:
+    p = subprocess.run(
+        ["bash", "-c", script], env={**berth.env, **env}, capture_output=True, text=True, timeout=timeout
+    )
+    assert p.returncode == 0, f"script exited {p.returncode}\n--- stderr ---\n{p.stderr}\n--- stdout ---\n{p.stdout}"
+    return p.stdout
+
+
+def wait_for(what, probe, timeout: float = 180.0, interval: float = 1.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def containers_of(cluster: str) -> list[str]:
+    out = docker("ps", "-a", "--no-trunc", "--filter", f"label={CI_LABEL}", "--format", f'{{{{.ID}}}} {{{{.Label "{CI_LABEL}"}}}}')
+    return [line.split()[0] for line in out.splitlines() if f"/{cluster}/" in line]
+
+
+@pytest.fixture
+def seed(make_berth, test_image):
+    """A server of the test's own (its host offers room for three g4dn.xlarge), scaling in instances that have
+    been empty for 5 s instead of ECS's 15 minutes; the cluster's containers are removed if the test fails."""
+    berth = make_berth(extra_args=("--capacity-scale-in-after-seconds", "5"))
+    names = {
+        "DDN_ECS_CLUSTER": unique("ddn-ecs"),
+        "DDN_ASG_NAME": unique("ddn-gpu-asg"),
+        "DDN_LAUNCH_TEMPLATE_NAME": unique("ddn-gpu-lt"),
+        "DDN_ECS_SG_NAME": unique("ddn-ecs-sg"),
+        "DDN_ECS_SERVICE": unique("ddn-svc"),
+    }
+    yield berth, {**ENV, **names}
+    leftovers = containers_of(names["DDN_ECS_CLUSTER"])
+    if leftovers:
+        subprocess.run(["docker", "rm", "-f", "-v", *leftovers], capture_output=True)
+
+
+def container_instances(ecs, cluster: str) -> list[dict]:
+    arns = ecs.list_container_instances(cluster=cluster, status="ACTIVE")["containerInstanceArns"]
+    return ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"] if arns else []
+
+
+def service_tasks(ecs, cluster: str, service: str, status: str = "RUNNING") -> list[dict]:
+    arns = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus=status)["taskArns"]
+    return ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+
+
+def group(berth, name: str) -> dict:
+    return berth.aws("autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", name)[
+        "AutoScalingGroups"
+    ][0]
+
+
+def test_seed_000_gpu_cluster_scales_with_its_service(seed):
+    berth, env = seed
+    cluster, asg, service = env["DDN_ECS_CLUSTER"], env["DDN_ASG_NAME"], env["DDN_ECS_SERVICE"]
+    provider = f"{asg}-cp"
+    ecs = berth.client("ecs")
+
+    bash(berth, SETUP, env)
+
+    # Two g4dn.xlarge instances join the cluster with one GPU each, as the provider's capacity.
+    cis = wait_for("2 container instances", lambda: (c := container_instances(ecs, cluster)) and len(c) == 2 and c)
+    in_group = {i["InstanceId"] for i in group(berth, asg)["Instances"]}
+    for ci in cis:
+        assert ci["ec2InstanceId"] in in_group
+        attrs = {a["name"]: a.get("value") for a in ci["attributes"]}
+        assert attrs["ecs.instance-type"] == "g4dn.xlarge"
+        resources = {r["name"]: r for r in ci["registeredResources"]}
+        assert resources["CPU"]["integerValue"] == 4096
+        assert len(resources["GPU"]["stringSetValue"]) == 1
+    wait_for(
+        "the provider's name on its container instances",
+        lambda: all(c.get("capacityProviderName") == provider for c in container_instances(ecs, cluster)),
+    )
+
+    # Five tasks of 1536 CPU: four fit the two instances, the fifth waits in PROVISIONING.
+    family = unique("ddn-td")
+    ecs.register_task_definition(
+        family=family,
+        containerDefinitions=[{"name": "app", "image": TEST_IMAGE, "cpu": 1536, "memory": 256, "command": SLEEP}],
+    )
+    created = berth.aws(
+        "ecs", "create-service", "--cluster", cluster, "--service-name", service, "--task-definition", family,
+        "--desired-count", "5",
+    )["service"]
+    assert [i["capacityProvider"] for i in created["capacityProviderStrategy"]] == [provider]
+
+    # The fifth task waits in PROVISIONING only until the third instance joins, which an in-process fleet
+    # does within seconds: the wait itself is asserted in test_capacity_providers.py and berth-control's
+    # managed_scaling test; here, that managed scaling raised the group from 2 to 3 for it.
+    # Managed scaling takes the group to its maximum, and every task runs.
+    wait_for("the group's desired capacity 3", lambda: group(berth, asg)["DesiredCapacity"] == 3)
+    running = wait_for(
+        "5 RUNNING tasks on 3 instances",
+        lambda: (t := service_tasks(ecs, cluster, service)) and sum(x["lastStatus"] == "RUNNING" for x in t) == 5 and t,
+    )
+    cis = container_instances(ecs, cluster)
+    assert len(cis) == 3
+    by_arn = {c["containerInstanceArn"]: c for c in cis}
+    per_instance: dict[str, int] = {}
+    for t in running:
+        assert t["capacityProviderName"] == provider
+        per_instance[t["containerInstanceArn"]] = per_instance.get(t["containerInstanceArn"], 0) + 1
+    assert sorted(per_instance.values()) == [1, 2, 2] and set(per_instance) <= set(by_arn)
+    assert len(containers_of(cluster)) >= 5
+
+    # An instance terminated under its tasks is replaced, and the service heals.
+    victim_arn = max(per_instance, key=per_instance.get)
+    victim = by_arn[victim_arn]["ec2InstanceId"]
+    berth.aws("ec2", "terminate-instances", "--instance-ids", victim)
+    berth.client("ec2").get_waiter("instance_terminated").wait(InstanceIds=[victim], WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    wait_for(
+        "a replacement in the group",
+        lambda: (ids := {i["InstanceId"] for i in group(berth, asg)["Instances"] if i["LifecycleState"] == "InService"})
+        and victim not in ids
+        and len(ids) == 3,
+    )
+    healed = wait_for(
+        "5 RUNNING tasks again",
+        lambda: (t := service_tasks(ecs, cluster, service)) and sum(x["lastStatus"] == "RUNNING" for x in t) == 5 and t,
+    )
+    assert all(t["containerInstanceArn"] != victim_arn for t in healed)
+
+    # Scaled to 0: once its instances are empty (and warmed up: the seed keeps ECS's 300 s, shortened here), the
+    # group comes back to its minimum; no instance is terminated while it runs a task.
+    berth.aws(
+        "ecs", "update-capacity-provider", "--name", provider, "--auto-scaling-group-provider",
+        "managedScaling={status=ENABLED,targetCapacity=100,minimumScalingStepSize=1,maximumScalingStepSize=1,instanceWarmupPeriod=5}",
+    )
+    berth.aws("ecs", "update-service", "--cluster", cluster, "--service", service, "--desired-count", "0")
+    wait_for("the service's tasks to stop", lambda: not service_tasks(ecs, cluster, service))
+    stopped_before = {t["taskArn"] for t in service_tasks(ecs, cluster, service, "STOPPED")}
+    back = wait_for(
+        "the group back at its minimum of 1",
+        lambda: (g := group(berth, asg))["DesiredCapacity"] == 1
+        and len([i for i in g["Instances"] if i["LifecycleState"] == "InService"]) == 1
+        and g,
+    )
+    assert back["MinSize"] == 1
+    stopped_after = service_tasks(ecs, cluster, service, "STOPPED")
+    assert {t["taskArn"] for t in stopped_after} >= stopped_before
+    assert not [t for t in stopped_after if "terminated" in t.get("stoppedReason", "") and t["taskArn"] not in stopped_before]
+    activities = berth.aws("autoscaling", "describe-scaling-activities", "--auto-scaling-group-name", asg)["Activities"]
+    assert any("Terminating EC2 instance" in a["Description"] for a in activities)
+
+    # The seed's cleanup: every instance of the group terminated, no container left.
+    ids = bash(berth, CLEANUP, env).split()
+    assert ids, "the group's instances were listed by their aws:autoscaling:groupName tag"
+    wait_for("the cluster's containers to be gone", lambda: not containers_of(cluster), timeout=120)
+    wait_for("the group to be gone", lambda: not berth.aws(
+        "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", asg)["AutoScalingGroups"])
+    assert not container_instances(ecs, cluster)
