@@ -10,6 +10,7 @@ use crate::route::{Route, Service, Wire};
 
 pub mod agent;
 mod agent_access;
+pub mod application_autoscaling;
 pub mod cloudwatch_logs;
 mod cloudwatch_logs_access;
 pub mod ecr;
@@ -33,6 +34,7 @@ pub const ALL: &[&Service] = &[
     &iam::SERVICE.authorized_by(iam::access::asks),
     &ssm::SERVICE.authorized_by(ssm::access::asks),
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
+    &application_autoscaling::SERVICE.authorized_by(application_autoscaling::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and

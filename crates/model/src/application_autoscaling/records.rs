@@ -24,6 +24,10 @@ pub struct TargetRecord {
     pub activities: Vec<ScalingActivity>,
     #[serde(default)]
     pub cooldown: Cooldown,
+    /// Min or max changed (a registration, a scheduled action): the scaler brings the
+    /// capacity within them, giving this cause.
+    #[serde(default)]
+    pub bounds_changed: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
