@@ -135,6 +135,13 @@ QUERY_PROTOCOLS = ("query", "ec2")
 SCALARS = ("integer", "long", "boolean", "double", "float")
 
 
+def served_as_query(model):
+    """Query-protocol services, and those served on the query wire too (CloudWatch's
+    `protocols` lists `query` beside JSON: the aws CLI v1 sends form text)."""
+    meta = model["metadata"]
+    return meta["protocol"] in QUERY_PROTOCOLS or "query" in meta.get("protocols", [])
+
+
 def query_serde(model, member_shape, required):
     """The serde attributes a member of a query-protocol service needs beyond its name."""
     t = model["shapes"][member_shape]["type"]
@@ -145,7 +152,14 @@ def query_serde(model, member_shape, required):
     if t in ("list", "map"):
         inner = [model["shapes"][member_shape]["member"]["shape"]] if t == "list" else [
             model["shapes"][member_shape]["key"]["shape"], model["shapes"][member_shape]["value"]["shape"]]
-        if any(model["shapes"][i]["type"] in SCALARS + ("timestamp",) for i in inner):
+        types = [model["shapes"][i]["type"] for i in inner]
+        if t == "list" and not required and types[0] in SCALARS:
+            return ['deserialize_with = "crate::lenient::opt_scalars"']
+        if t == "list" and not required and types[0] == "timestamp":
+            return ['with = "crate::timestamp::opt_iso8601_list"']
+        if t == "map" and types[1] in SCALARS:
+            return []  # only in outputs (CloudWatch's ExtendedStatistics), never decoded from form text
+        if any(ty in SCALARS + ("timestamp",) for ty in types):
             sys.exit(f"query protocol: a {t} of numbers, booleans or timestamps ({member_shape}) is not supported yet")
     return []
 
@@ -154,7 +168,7 @@ def emit_struct(model, name, out):
     shape = model["shapes"][name]
     required = set(shape.get("required", []))
     members = shape.get("members", {})
-    query = model["metadata"]["protocol"] in QUERY_PROTOCOLS
+    query = served_as_query(model)
     derives = "Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize"
     if not required:
         derives += ", Default"

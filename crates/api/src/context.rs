@@ -27,6 +27,10 @@ pub struct Api {
     logs: std::sync::OnceLock<Arc<berth_log_store::LogEngine>>,
     /// The image registry (ECR and `/v2`), once the server has opened it.
     registry: OnceLock<Arc<berth_registry::Registry>>,
+    /// CloudWatch's datapoints, once the server has opened the store (`set_metrics`).
+    metrics: OnceLock<Arc<berth_metric_store::MetricStore>>,
+    /// How long a metric-time minute lasts (`--metric-minute-seconds`; AWS's by default).
+    metric_clock: OnceLock<berth_model::metric_clock::MetricClock>,
     /// What the agents' long polls wait on, started by the first poll.
     instance_changes: tokio::sync::OnceCell<Arc<InstanceChanges>>,
 }
@@ -43,6 +47,8 @@ impl Api {
             shutting_down,
             logs: std::sync::OnceLock::new(),
             registry: OnceLock::new(),
+            metrics: OnceLock::new(),
+            metric_clock: OnceLock::new(),
             instance_changes: tokio::sync::OnceCell::new(),
         })
     }
@@ -68,6 +74,24 @@ impl Api {
 
     pub fn registry(&self) -> Option<&Arc<berth_registry::Registry>> {
         self.registry.get()
+    }
+
+    /// Serves CloudWatch's metrics from `store` (set once, at start-up).
+    pub fn set_metrics(&self, store: Arc<berth_metric_store::MetricStore>) {
+        let _ = self.metrics.set(store);
+    }
+
+    pub fn metrics(&self) -> Option<&Arc<berth_metric_store::MetricStore>> {
+        self.metrics.get()
+    }
+
+    /// Sets the metric clock (set once, at start-up; AWS's 60-second minute otherwise).
+    pub fn set_metric_clock(&self, clock: berth_model::metric_clock::MetricClock) {
+        let _ = self.metric_clock.set(clock);
+    }
+
+    pub fn metric_clock(&self) -> berth_model::metric_clock::MetricClock {
+        self.metric_clock.get().copied().unwrap_or_default()
     }
 
     pub fn begin_shutdown(&self) {

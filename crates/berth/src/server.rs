@@ -36,6 +36,11 @@ pub struct ServerArgs {
     /// temporary credentials expire (STS's own minimum is 15 minutes).
     #[arg(long, env = "BERTH_TEST_SESSION_LIFETIME_SECONDS", hide = true)]
     pub test_session_lifetime_seconds: Option<u32>,
+    /// Test facility: one minute of metric time lasts this many real seconds (1-60), for
+    /// alarm evaluation and berth's own metrics (docs/architecture.md, CloudWatch).
+    #[arg(long, default_value_t = 60, env = "BERTH_METRIC_MINUTE_SECONDS",
+          value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub metric_minute_seconds: u32,
 }
 
 #[derive(Args, Clone)]
@@ -75,6 +80,16 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         .with_context(|| format!("opening the logs engine at {}", logs_dir.display()))?;
     api.set_logs(Arc::new(logs));
     tokio::spawn(apply_log_retention(api.clone()));
+    let metrics_dir = args.data_dir.join("metrics");
+    let metrics = berth_metric_store::MetricStore::open(&metrics_dir)
+        .with_context(|| format!("opening the metric store at {}", metrics_dir.display()))?;
+    api.set_metrics(Arc::new(metrics));
+    let clock = berth_model::metric_clock::MetricClock::new(args.metric_minute_seconds).unwrap_or_default();
+    if !clock.is_aws() {
+        tracing::warn!(seconds = clock.minute_seconds, "test facility: a metric-time minute is shortened");
+    }
+    api.set_metric_clock(clock);
+    tokio::spawn(maintain_metrics(api.clone()));
 
     if local_agent.is_some() {
         berth_api::ensure_cluster(&api, "default").await.context("creating the cluster `default`")?;
@@ -127,6 +142,22 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("berth stopped");
     Ok(())
+}
+
+/// Checkpoints the metric store (rolling old data up, dropping what is past retention)
+/// when its log has grown or an hour has passed; checked every minute.
+async fn maintain_metrics(api: Arc<Api>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let Some(store) = api.metrics().cloned() else { return };
+        match tokio::task::spawn_blocking(move || store.maintain(berth_metric_store::now_ms())).await {
+            Ok(Ok(true)) => tracing::info!("metric store checkpointed"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "checkpointing the metric store failed"),
+            Err(e) => tracing::warn!(error = %e, "checkpointing the metric store panicked"),
+        }
+    }
 }
 
 /// Drops log events past their group's retention, hourly (reads hide them meanwhile).

@@ -40,6 +40,23 @@ where
     }
 }
 
+/// A list of scalars (CloudWatch's Values and Counts), each text or a value.
+pub fn opt_scalars<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + FromStr<Err: Display>,
+{
+    let Some(items) = Option::<Vec<ValueOrText<T>>>::deserialize(d)? else { return Ok(None) };
+    items
+        .into_iter()
+        .map(|item| match item {
+            ValueOrText::Value(v) => Ok(v),
+            ValueOrText::Text(t) => from_text(&t),
+        })
+        .collect::<Result<Vec<T>, D::Error>>()
+        .map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

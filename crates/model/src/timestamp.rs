@@ -102,6 +102,25 @@ pub mod opt_iso8601 {
     }
 }
 
+/// `iso8601` for an optional list of timestamps (GetMetricData's Timestamps).
+pub mod opt_iso8601_list {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Wrapped(#[serde(with = "iso8601")] Timestamp);
+
+    pub fn serialize<S: Serializer>(t: &Option<Vec<Timestamp>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(list) => s.collect_seq(list.iter().map(|t| Wrapped(*t))),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Timestamp>>, D::Error> {
+        Ok(Option::<Vec<Wrapped>>::deserialize(d)?.map(|v| v.into_iter().map(|w| w.0).collect()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
