@@ -108,6 +108,12 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         std::time::Duration::from_secs(60),
     ));
     tokio::spawn(berth_control::service_controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
+    let scaler = berth_control::app_autoscaling::Scaler {
+        store: api.store.clone(),
+        metrics: api.metrics().cloned(),
+        clock: api.metric_clock(),
+    };
+    tokio::spawn(scaler.run(std::time::Duration::from_secs(1)));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.

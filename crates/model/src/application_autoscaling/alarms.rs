@@ -79,6 +79,47 @@ pub fn low_threshold(target: f64) -> f64 {
     target * 0.9
 }
 
+impl AlarmSpec {
+    /// The PutMetricAlarm request that makes this alarm (CloudWatch checks and stores it
+    /// as it does the user's).
+    pub fn to_input(&self) -> Result<crate::cloudwatch::PutMetricAlarmInput, AasError> {
+        let mut input = serde_json::json!({
+            "AlarmName": self.name,
+            "AlarmDescription": self.description,
+            "ActionsEnabled": true,
+            "AlarmActions": self.alarm_actions,
+            "EvaluationPeriods": self.evaluation_periods,
+            "DatapointsToAlarm": self.datapoints_to_alarm,
+            "Threshold": self.threshold,
+            "ComparisonOperator": self.comparison,
+        });
+        match &self.metric {
+            Metric::Stat { namespace, metric_name, dimensions, statistic, unit } => {
+                input["Namespace"] = namespace.as_str().into();
+                input["MetricName"] = metric_name.as_str().into();
+                input["Dimensions"] =
+                    dimensions.iter().map(|(n, v)| serde_json::json!({"Name": n, "Value": v})).collect();
+                input["Statistic"] = statistic.as_str().into();
+                input["Period"] = self.period.into();
+                if let Some(u) = unit {
+                    input["Unit"] = u.as_str().into();
+                }
+            }
+            Metric::Math(queries) => {
+                let mut metrics = serde_json::to_value(queries).map_err(|e| AasError::Validation(e.to_string()))?;
+                for q in metrics.as_array_mut().into_iter().flatten() {
+                    if let Some(stat) = q.get_mut("MetricStat") {
+                        stat["Period"] = self.period.into();
+                    }
+                }
+                input["Metrics"] = metrics;
+            }
+        }
+        serde_json::from_value(input)
+            .map_err(|e| AasError::Validation(format!("The alarm does not fit CloudWatch: {e}")))
+    }
+}
+
 /// Which side an alarm of a target tracking policy is, from its name.
 pub fn side_of(alarm_name: &str) -> Option<Side> {
     if alarm_name.contains("-AlarmHigh-") {
@@ -157,6 +198,9 @@ pub fn target_group_of(label: &str) -> Result<&str, AasError> {
 mod tests {
     use super::*;
 
+    const P: &str =
+        "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:u:resource/ecs/service/c/s:policyName/cpu70";
+
     fn config(json: serde_json::Value) -> TargetTrackingScalingPolicyConfiguration {
         serde_json::from_value(json).unwrap()
     }
@@ -166,16 +210,16 @@ mod tests {
         let c = config(
             serde_json::json!({"TargetValue": 70.0, "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}),
         );
-        let alarms = for_policy("service/c/s", "arn:p", &c, ("u1", "u2")).unwrap();
+        let alarms = for_policy("service/c/s", P, &c, ("u1", "u2")).unwrap();
         let (high, low) = (&alarms[0].1, &alarms[1].1);
         assert_eq!(high.name, "TargetTracking-service/c/s-AlarmHigh-u1");
         assert_eq!(low.name, "TargetTracking-service/c/s-AlarmLow-u2");
-        assert_eq!(high.description, "DO NOT EDIT OR DELETE. For TargetTrackingScaling policy arn:p.");
+        assert_eq!(high.description, format!("DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {P}."));
         assert_eq!((high.evaluation_periods, high.datapoints_to_alarm, high.period), (3, 3, 60));
         assert_eq!((low.evaluation_periods, low.datapoints_to_alarm), (15, 15));
         assert_eq!((high.threshold, high.comparison), (70.0, "GreaterThanThreshold"));
         assert!((low.threshold - 63.0).abs() < 1e-9 && low.comparison == "LessThanThreshold");
-        assert_eq!(high.alarm_actions, ["arn:p"]);
+        assert_eq!(high.alarm_actions, [P]);
         let Metric::Stat { namespace, metric_name, dimensions, statistic, .. } = &high.metric else { panic!() };
         assert_eq!(
             (namespace.as_str(), metric_name.as_str(), statistic.as_str()),
@@ -184,6 +228,26 @@ mod tests {
         assert_eq!(dimensions, &[("ClusterName".into(), "c".into()), ("ServiceName".into(), "s".into())]);
         assert_eq!(side_of(&high.name), Some(Side::High));
         assert_eq!(side_of(&low.name), Some(Side::Low));
+
+        let input = high.to_input().unwrap();
+        let scope = crate::arn::Scope::new("us-east-1", "123456789012");
+        let alarm = crate::cloudwatch::alarm::validate(&input, &scope, 0).unwrap();
+        assert_eq!(alarm.alarm_actions, [P]);
+        assert_eq!((alarm.evaluation_periods, alarm.datapoints_to_alarm, alarm.threshold), (3, Some(3), Some(70.0)));
+        assert!(
+            matches!(&alarm.metric, crate::cloudwatch::alarm::AlarmMetric::Single(m) if m.period == 60 && m.metric_name == "CPUUtilization")
+        );
+    }
+
+    #[test]
+    fn metric_math_alarms_fit_cloudwatch() {
+        let c = config(serde_json::json!({"TargetValue": 5.0, "CustomizedMetricSpecification": {"Metrics": [
+            {"Id": "m1", "MetricStat": {"Metric": {"MetricName": "Q", "Namespace": "App"}, "Stat": "Sum"}, "ReturnData": false},
+            {"Id": "e1", "Expression": "m1 / 2", "ReturnData": true}]}}));
+        let alarms = for_policy("service/c/s", P, &c, ("u1", "u2")).unwrap();
+        let scope = crate::arn::Scope::new("us-east-1", "123456789012");
+        let alarm = crate::cloudwatch::alarm::validate(&alarms[0].1.to_input().unwrap(), &scope, 0).unwrap();
+        assert!(matches!(&alarm.metric, crate::cloudwatch::alarm::AlarmMetric::Math(q) if q.len() == 2));
     }
 
     #[test]
@@ -191,13 +255,13 @@ mod tests {
         let mem = config(
             serde_json::json!({"TargetValue": 50.0, "DisableScaleIn": true, "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageMemoryUtilization"}}),
         );
-        let alarms = for_policy("service/c/s", "arn:p", &mem, ("u1", "u2")).unwrap();
+        let alarms = for_policy("service/c/s", P, &mem, ("u1", "u2")).unwrap();
         assert_eq!(alarms.len(), 1, "no AlarmLow with DisableScaleIn");
         assert!(matches!(&alarms[0].1.metric, Metric::Stat { metric_name, .. } if metric_name == "MemoryUtilization"));
 
         let alb = config(serde_json::json!({"TargetValue": 100.0, "PredefinedMetricSpecification": {
             "PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": "app/web/0123/targetgroup/tg/4567"}}));
-        let alarms = for_policy("service/c/s", "arn:p", &alb, ("u1", "u2")).unwrap();
+        let alarms = for_policy("service/c/s", P, &alb, ("u1", "u2")).unwrap();
         let Metric::Stat { namespace, metric_name, dimensions, statistic, .. } = &alarms[0].1.metric else { panic!() };
         assert_eq!(
             (namespace.as_str(), metric_name.as_str(), statistic.as_str()),
@@ -210,7 +274,7 @@ mod tests {
         let custom = config(serde_json::json!({"TargetValue": 5.0, "CustomizedMetricSpecification": {
             "MetricName": "Backlog", "Namespace": "App", "Statistic": "Maximum",
             "Dimensions": [{"Name": "Queue", "Value": "q"}]}}));
-        let alarms = for_policy("service/c/s", "arn:p", &custom, ("u1", "u2")).unwrap();
+        let alarms = for_policy("service/c/s", P, &custom, ("u1", "u2")).unwrap();
         assert!(
             matches!(&alarms[0].1.metric, Metric::Stat { namespace, statistic, .. } if namespace == "App" && statistic == "Maximum")
         );

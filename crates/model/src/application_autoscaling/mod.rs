@@ -6,6 +6,7 @@
 
 pub mod alarms;
 pub mod keys;
+pub mod plan;
 pub mod records;
 pub mod resource;
 pub mod rules;

@@ -1,6 +1,6 @@
 //! Time zones for scheduled actions (`Timezone`: an IANA name), from the system's
 //! compiled zone files (TZif, as in /usr/share/zoneinfo). Parsing is pure; reading the
-//! file is the caller's. Past the file's last transition the last offset holds.
+//! file is `load`'s alone. Past the file's last transition the last offset holds.
 
 use super::AasError;
 
@@ -124,6 +124,19 @@ pub fn file_name(name: &str) -> Result<&str, AasError> {
         && name.split('/').all(|p| !p.is_empty() && p != "." && p != "..")
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
     if valid { Ok(name) } else { Err(unknown(name)) }
+}
+
+/// Where the system's compiled zone files are.
+pub const ZONE_DIR: &str = "/usr/share/zoneinfo";
+
+/// The zone a Timezone names (UTC when none), read from `ZONE_DIR`: the one file read of
+/// this module, shared by the API's check and the scaler.
+pub fn load(name: Option<&str>) -> Result<Zone, AasError> {
+    let Some(name) = name.filter(|n| !matches!(*n, "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT")) else {
+        return Ok(Zone::utc());
+    };
+    let data = std::fs::read(std::path::Path::new(ZONE_DIR).join(file_name(name)?)).map_err(|_| unknown(name))?;
+    Zone::parse(&data).ok_or_else(|| unknown(name))
 }
 
 pub fn unknown(name: &str) -> AasError {

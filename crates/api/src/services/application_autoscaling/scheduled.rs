@@ -10,23 +10,10 @@ use berth_model::application_autoscaling::resource::scheduled_action_arn;
 use berth_model::application_autoscaling::*;
 use berth_store::documents::{self, Change};
 
-/// Where the system's time zone files are (TZif).
-pub const ZONE_DIR: &str = "/usr/share/zoneinfo";
-
-/// The zone a Timezone names, read from the system's zone files.
-pub fn zone(name: Option<&str>) -> Result<zone::Zone, AasError> {
-    let Some(name) = name.filter(|n| !matches!(*n, "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT")) else {
-        return Ok(zone::Zone::utc());
-    };
-    let file = zone::file_name(name)?;
-    let data = std::fs::read(std::path::Path::new(ZONE_DIR).join(file)).map_err(|_| zone::unknown(name))?;
-    zone::Zone::parse(&data).ok_or_else(|| zone::unknown(name))
-}
-
 pub async fn put(ctx: Ctx, req: PutScheduledActionRequest) -> Result<PutScheduledActionResponse, AwsError> {
     rules::check_resource(req.service_namespace, &req.resource_id, req.scalable_dimension)?;
     rules::check_scheduled(&req)?;
-    zone(req.timezone.as_deref())?;
+    zone::load(req.timezone.as_deref())?;
     let target = find(&ctx, &req.resource_id).await?.value;
     let existing = target.scheduled.iter().find(|s| s.action.scheduled_action_name == req.scheduled_action_name);
     let schedule = match (&req.schedule, existing) {
