@@ -201,7 +201,7 @@ fn apply(rec: &mut TargetRecord, plan: &Plan, activities: &[ScalingActivity], no
             s.last_run = Some(Timestamp(*at));
         }
     }
-    for a in activities.iter().rev() {
+    for a in activities {
         rec.record(a.clone());
     }
 }
