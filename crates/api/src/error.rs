@@ -448,3 +448,32 @@ impl From<berth_model::application_autoscaling::AasError> for AwsError {
         Self::bad_request(code, e.to_string())
     }
 }
+
+/// CloudWatch: its refusals under their query codes (all 400; ResourceNotFound is 404).
+impl From<berth_model::cloudwatch::CwError> for AwsError {
+    fn from(e: berth_model::cloudwatch::CwError) -> Self {
+        let status = match e {
+            berth_model::cloudwatch::CwError::ResourceNotFound(_)
+            | berth_model::cloudwatch::CwError::ResourceNotFoundException(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<berth_cloudwatch::AlarmsError> for AwsError {
+    fn from(e: berth_cloudwatch::AlarmsError) -> Self {
+        match e {
+            berth_cloudwatch::AlarmsError::Cw(e) => e.into(),
+            berth_cloudwatch::AlarmsError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The metric store failed to make a batch durable: a server fault (the batch is not stored).
+impl From<berth_metric_store::MetricStoreError> for AwsError {
+    fn from(e: berth_metric_store::MetricStoreError) -> Self {
+        tracing::error!(error = %e, "metric store failure");
+        AwsError::internal("InternalFailure")
+    }
+}

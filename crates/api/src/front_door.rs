@@ -27,6 +27,8 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     // The route's protocol is this one (Route::of reads it the same way); knowing it first
     // answers a request that cannot be routed in its own protocol.
     let protocol = Protocol::of(&parts.headers);
+    let json_content_type = json::content_type_for(&parts.headers);
+    let query_compatible = json::query_compatible(&parts.headers);
     let result = async {
         let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
         // Routing reads only public names (target prefixes, Actions, Versions), so it may come
@@ -51,12 +53,22 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     match result {
         Ok(bytes) => {
             let content_type = match protocol {
-                Protocol::Json => json::CONTENT_TYPE,
+                Protocol::Json => json_content_type,
                 Protocol::Query => query::CONTENT_TYPE,
             };
             respond(StatusCode::OK, content_type, bytes, &request_id)
         }
-        Err(err) => error_response(protocol, &err, &request_id),
+        Err(err) => {
+            let mut resp = error_response(protocol, &err, &request_id);
+            if protocol == Protocol::Json {
+                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(json_content_type));
+                // awsQueryCompatible services (CloudWatch): clients read the query code here.
+                if query_compatible && let Ok(v) = HeaderValue::from_str(&json::query_error(&err)) {
+                    resp.headers_mut().insert("x-amzn-query-error", v);
+                }
+            }
+            resp
+        }
     }
 }
 

@@ -6,5 +6,6 @@
 
 pub mod alarms;
 pub mod history;
+pub mod query;
 
 pub use alarms::{AlarmsError, delete_alarms, get_alarm, list_alarms, put_alarm, set_state, update_alarm};

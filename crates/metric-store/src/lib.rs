@@ -102,11 +102,6 @@ impl Bucket {
     pub fn average(&self) -> f64 {
         if self.count > 0.0 { self.sum / self.count } else { 0.0 }
     }
-
-    /// The `p`th percentile (0-100), when the samples are known.
-    pub fn percentile(&self, p: f64) -> Option<f64> {
-        series::percentile(&self.values, p)
-    }
 }
 
 /// ListMetrics' filters.

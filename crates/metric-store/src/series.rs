@@ -148,26 +148,6 @@ impl Series {
     }
 }
 
-/// The `p`th percentile (0-100) of weighted values, as CloudWatch computes it: the
-/// smallest value with at least p% of the samples at or below it.
-pub fn percentile(values: &[(f64, f64)], p: f64) -> Option<f64> {
-    let mut sorted: Vec<(f64, f64)> = values.iter().copied().filter(|(v, c)| v.is_finite() && *c > 0.0).collect();
-    if sorted.is_empty() {
-        return None;
-    }
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = sorted.iter().map(|(_, c)| c).sum();
-    let rank = (p / 100.0 * total).max(f64::MIN_POSITIVE);
-    let mut seen = 0.0;
-    for (v, c) in &sorted {
-        seen += c;
-        if seen >= rank - 1e-9 {
-            return Some(*v);
-        }
-    }
-    sorted.last().map(|(v, _)| *v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,15 +195,5 @@ mod tests {
         assert_eq!(s.buckets[&minute].count, 2.0);
         assert!(s.buckets[&minute].values.is_empty());
         assert!(!s.roll_up(now), "rolling up again changes nothing");
-    }
-
-    #[test]
-    fn percentiles_weight_values_by_their_counts() {
-        let v: Vec<(f64, f64)> = (1..=100).map(|i| (i as f64, 1.0)).collect();
-        assert_eq!(percentile(&v, 50.0), Some(50.0));
-        assert_eq!(percentile(&v, 99.0), Some(99.0));
-        assert_eq!(percentile(&v, 100.0), Some(100.0));
-        assert_eq!(percentile(&[(10.0, 9.0), (20.0, 1.0)], 90.0), Some(10.0));
-        assert_eq!(percentile(&[], 50.0), None);
     }
 }

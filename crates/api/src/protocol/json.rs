@@ -7,6 +7,28 @@ use serde::{Serialize, de::DeserializeOwned};
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// JSON 1.0 (CloudWatch's) is answered in 1.0; everything else in 1.1.
+pub const CONTENT_TYPE_1_0: &str = "application/x-amz-json-1.0";
+
+/// The content type to answer a JSON request with: the version it was sent in.
+pub fn content_type_for(headers: &http::HeaderMap) -> &'static str {
+    match headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(t) if t.starts_with(CONTENT_TYPE_1_0) => CONTENT_TYPE_1_0,
+        _ => CONTENT_TYPE,
+    }
+}
+
+/// Whether the client speaks JSON to a former query service (`x-amzn-query-mode: true`,
+/// sent for models marked awsQueryCompatible): its errors then carry `x-amzn-query-error`.
+pub fn query_compatible(headers: &http::HeaderMap) -> bool {
+    headers.get("x-amzn-query-mode").and_then(|v| v.to_str().ok()) == Some("true")
+}
+
+/// `x-amzn-query-error`'s value: `Code;Sender` or `Code;Receiver`.
+pub fn query_error(err: &AwsError) -> String {
+    format!("{};{}", err.code, if err.sender_fault { "Sender" } else { "Receiver" })
+}
+
 /// Splits `Prefix.Operation`.
 pub fn split_target(target: &str) -> Option<(&str, &str)> {
     target.split_once('.').filter(|(p, o)| !p.is_empty() && !o.is_empty())

@@ -11,6 +11,7 @@ use crate::route::{Route, Service, Wire};
 pub mod agent;
 mod agent_access;
 pub mod application_autoscaling;
+pub mod cloudwatch;
 pub mod cloudwatch_logs;
 mod cloudwatch_logs_access;
 pub mod ecr;
@@ -35,6 +36,7 @@ pub const ALL: &[&Service] = &[
     &ssm::SERVICE.authorized_by(ssm::access::asks),
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
     &application_autoscaling::SERVICE.authorized_by(application_autoscaling::access::asks),
+    &cloudwatch::SERVICE.authorized_by(cloudwatch::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and

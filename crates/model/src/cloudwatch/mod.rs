@@ -3,7 +3,12 @@
 //! rules (`alarm`), and where they live in the store (`keys`).
 
 pub mod alarm;
+pub mod evaluate;
 pub mod keys;
+pub mod math;
+pub mod put_data;
+pub mod queries;
+pub mod statistics;
 
 pub use crate::generated::cloudwatch::*;
 
@@ -19,6 +24,9 @@ pub enum CwError {
     MissingParameter(String),
     #[error("{0}")]
     ResourceNotFound(String),
+    /// TagResource's and friends' "no such resource" (the alarm operations' is ResourceNotFound).
+    #[error("{0}")]
+    ResourceNotFoundException(String),
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
@@ -35,6 +43,7 @@ impl CwError {
             CwError::InvalidParameterCombination(_) => "InvalidParameterCombination",
             CwError::MissingParameter(_) => "MissingParameter",
             CwError::ResourceNotFound(_) => "ResourceNotFound",
+            CwError::ResourceNotFoundException(_) => "ResourceNotFoundException",
             CwError::LimitExceeded(_) => "LimitExceeded",
             CwError::InvalidFormat(_) => "InvalidFormat",
             CwError::InvalidNextToken(_) => "InvalidNextToken",
