@@ -99,6 +99,17 @@ def test_seed_ecs_07_registers_and_creates_the_target_tracking_alarms(server, se
     assert names[0].startswith(f"TargetTracking-{resource}-AlarmHigh-")
     assert names[1].startswith(f"TargetTracking-{resource}-AlarmLow-")
     assert all(a["AlarmARN"] == f"arn:aws:cloudwatch:us-east-1:000000000000:alarm:{a['AlarmName']}" for a in policy["Alarms"])
+    alarms = {a["AlarmName"]: a for a in server.aws("cloudwatch", "describe-alarms", "--alarm-names", *names)["MetricAlarms"]}
+    high, low = alarms[names[0]], alarms[names[1]]
+    for a in (high, low):
+        assert (a["Namespace"], a["MetricName"], a["Statistic"], a["Period"]) == ("AWS/ECS", "CPUUtilization", "Average", 60)
+        assert sorted((d["Name"], d["Value"]) for d in a["Dimensions"]) == [("ClusterName", cluster), ("ServiceName", name)]
+        assert a["AlarmActions"] == [policy["PolicyARN"]]
+        assert a["AlarmDescription"] == f"DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {policy['PolicyARN']}."
+    assert (high["EvaluationPeriods"], high["DatapointsToAlarm"], high["Threshold"], high["ComparisonOperator"]) == (
+        3, 3, 70.0, "GreaterThanThreshold")
+    assert (low["EvaluationPeriods"], low["DatapointsToAlarm"], low["ComparisonOperator"]) == (15, 15, "LessThanThreshold")
+    assert abs(low["Threshold"] - 63.0) < 1e-9
 
     targets = server.aws(
         "application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs",
@@ -132,6 +143,7 @@ def test_seed_ecs_07_registers_and_creates_the_target_tracking_alarms(server, se
     )
     aas = server.client("application-autoscaling")
     assert aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource)["ScalingPolicies"] == []
+    assert server.aws("cloudwatch", "describe-alarms", "--alarm-names", *names)["MetricAlarms"] == [], "its alarms went too"
     with raises_aws("ObjectNotFoundException", f"No scalable target registered for service namespace: ecs, resource ID: {resource}, scalable dimension: ecs:service:DesiredCount"):
         aas.deregister_scalable_target(ServiceNamespace="ecs", ScalableDimension=DIMENSION, ResourceId=resource)
 
@@ -177,6 +189,36 @@ def test_a_scheduled_action_changes_min_max_and_the_capacity_at_its_time(server,
     assert server.client("application-autoscaling").describe_scheduled_actions(
         ServiceNamespace="ecs", ResourceId=resource
     )["ScheduledActions"] == []
+
+
+def test_step_scaling_acts_from_a_user_alarm_set_by_set_alarm_state(server, service):
+    cluster, name = service
+    resource = f"service/{cluster}/{name}"
+    register_target(server, resource, 1, 5)
+    arn = server.aws(
+        "application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
+        "--scalable-dimension", DIMENSION, "--resource-id", resource, "--policy-name", "step-out",
+        "--policy-type", "StepScaling", "--step-scaling-policy-configuration",
+        json.dumps({"AdjustmentType": "ChangeInCapacity", "Cooldown": 600, "MetricAggregationType": "Average",
+                    "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 2}]}),
+    )["PolicyARN"]
+    alarm = unique("queue-deep")
+    server.aws(
+        "cloudwatch", "put-metric-alarm", "--alarm-name", alarm, "--namespace", "App", "--metric-name", "Backlog",
+        "--statistic", "Average", "--period", "60", "--evaluation-periods", "1", "--threshold", "100",
+        "--comparison-operator", "GreaterThanThreshold", "--alarm-actions", arn,
+    )
+    server.aws("cloudwatch", "set-alarm-state", "--alarm-name", alarm, "--state-value", "ALARM",
+               "--state-reason", "testing the step policy")
+    wait_for(lambda: desired(server, cluster, name) == 3, 60, "the step's +2")
+    acts = activities(server, resource)
+    assert acts[0]["Description"] == "Setting desired count to 3."
+    assert acts[0]["Cause"] == f"monitor alarm {alarm} in state ALARM triggered policy step-out"
+    assert acts[0]["StatusMessage"] == "Successfully set desired count to 3. Change successfully fulfilled by ecs."
+    wait_for(lambda: running(server, cluster, name) == 3, 120, "three running tasks")
+    time.sleep(3)
+    assert desired(server, cluster, name) == 3, "the policy's cooldown holds it"
+    server.aws("cloudwatch", "delete-alarms", "--alarm-names", alarm)
 
 
 def test_bad_input_is_refused_with_aas_codes_and_nothing_is_created(server, service):
