@@ -114,6 +114,9 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         clock: api.metric_clock(),
     };
     tokio::spawn(scaler.run(std::time::Duration::from_secs(1)));
+    if let Some(metrics) = api.metrics().cloned() {
+        tokio::spawn(berth_control::alarms::run(api.store.clone(), metrics, api.metric_clock()));
+    }
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alarms;
+pub mod evaluation;
 pub mod history;
 pub mod query;
 

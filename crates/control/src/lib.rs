@@ -4,6 +4,7 @@
 //! without harm. The decisions are pure functions; the loops only do the I/O around them.
 #![forbid(unsafe_code)]
 
+pub mod alarms;
 pub mod app_autoscaling;
 pub mod service_controller;
 pub mod service_plan;

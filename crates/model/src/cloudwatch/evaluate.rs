@@ -28,6 +28,14 @@ pub struct Outcome {
     pub reason_data: String,
 }
 
+/// The window an evaluation at `now_ms` covers: the `n` most recent complete periods of
+/// `period_ms` (aligned to multiples of the period since the epoch), as `[start, end)`.
+pub fn window(now_ms: i64, period_ms: i64, n: i32) -> (i64, i64) {
+    let period = period_ms.max(1);
+    let end = now_ms.div_euclid(period) * period;
+    (end - period * i64::from(n.max(1)), end)
+}
+
 pub fn breaches(op: ComparisonOperator, value: f64, threshold: f64) -> bool {
     match op {
         ComparisonOperator::GreaterThanOrEqualToThreshold => value >= threshold,
@@ -216,6 +224,13 @@ mod tests {
         assert_eq!(state(3, 2, "missing", "X0X"), Some(Alarm));
         assert_eq!(state(3, 2, "missing", "XX00X"), Some(Ok));
         assert_eq!(state(3, 2, "breaching", "-0X"), Some(Alarm));
+    }
+
+    #[test]
+    fn the_window_is_the_last_complete_periods() {
+        assert_eq!(window(185_000, 60_000, 3), (0, 180_000));
+        assert_eq!(window(180_000, 60_000, 1), (120_000, 180_000));
+        assert_eq!(window(7_500, 2_000, 2), (2_000, 6_000));
     }
 
     #[test]
