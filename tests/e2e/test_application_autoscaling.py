@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -219,6 +221,59 @@ def test_step_scaling_acts_from_a_user_alarm_set_by_set_alarm_state(server, serv
     time.sleep(3)
     assert desired(server, cluster, name) == 3, "the policy's cooldown holds it"
     server.aws("cloudwatch", "delete-alarms", "--alarm-names", alarm)
+
+
+@contextmanager
+def feeding(server, namespace: str, metric: str, dimensions: list[dict], value: list[float], seconds: float = 240):
+    """Puts `value[0]` into the metric every half second (bounded in time) while the block runs."""
+    cw = server.client("cloudwatch")
+    stop = threading.Event()
+
+    def feed():
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and time.monotonic() < deadline:
+            cw.put_metric_data(Namespace=namespace, MetricData=[
+                {"MetricName": metric, "Dimensions": dimensions, "Value": value[0]}])
+            stop.wait(0.5)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def test_target_tracking_on_a_customized_metric_scales_out_and_back_in(server, service):
+    cluster, name = service
+    resource = f"service/{cluster}/{name}"
+    register_target(server, resource, 1, 4)
+    namespace, dims = unique("App"), [{"Name": "Queue", "Value": name}]
+    policy = server.aws(
+        "application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
+        "--scalable-dimension", DIMENSION, "--resource-id", resource, "--policy-name", "backlog50",
+        "--policy-type", "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration",
+        json.dumps({
+            "TargetValue": 50.0, "ScaleOutCooldown": 10, "ScaleInCooldown": 4,
+            "CustomizedMetricSpecification": {"Namespace": namespace, "MetricName": "Backlog",
+                                              "Dimensions": dims, "Statistic": "Average"},
+        }),
+    )
+    high = next(a["AlarmName"] for a in policy["Alarms"] if "-AlarmHigh-" in a["AlarmName"])
+    value = [200.0]
+    with feeding(server, namespace, "Backlog", dims, value):
+        wait_for(lambda: desired(server, cluster, name) == 4, 120, "a scale-out to max")
+        out = activities(server, resource)[0]
+        assert out["Description"] == "Setting desired count to 4.", out
+        assert out["Cause"] == f"monitor alarm {high} in state ALARM triggered policy backlog50"
+        wait_for(lambda: running(server, cluster, name) == 4, 120, "four running tasks")
+        value[0] = 1.0
+        wait_for(lambda: desired(server, cluster, name) == 1, 180, "a scale-in back to min")
+    counts = [a["Description"] for a in activities(server, resource)]
+    assert counts[:3] == ["Setting desired count to 1.", "Setting desired count to 2.", "Setting desired count to 4."], counts
+    low = next(a["AlarmName"] for a in policy["Alarms"] if "-AlarmLow-" in a["AlarmName"])
+    assert activities(server, resource)[0]["Cause"] == f"monitor alarm {low} in state ALARM triggered policy backlog50"
 
 
 def test_bad_input_is_refused_with_aas_codes_and_nothing_is_created(server, service):
