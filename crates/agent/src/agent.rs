@@ -104,6 +104,13 @@ impl Agent {
             credentials,
         });
 
+        let sampler = crate::stats::sampler::run(
+            self.runtime.clone(),
+            self.server.clone(),
+            self.config.cluster.clone(),
+            instance_arn.clone(),
+        );
+        let sampler = tokio::spawn(sampler);
         let mut runners: BTreeMap<String, Runner> = BTreeMap::new();
         // Tasks whose runner finished but that the server still listed last time.
         let mut finished: BTreeSet<String> = BTreeSet::new();
@@ -133,6 +140,7 @@ impl Agent {
             after = Some(state.revision);
             if state.instance_status == "INACTIVE" {
                 tracing::info!("the container instance was deregistered; the agent stops");
+                sampler.abort();
                 return Ok(instance_arn);
             }
 

@@ -16,6 +16,7 @@ pub mod runtime;
 pub mod server;
 pub mod simulated;
 pub mod spec;
+pub mod stats;
 pub mod task_credentials;
 pub mod task_runner;
 pub mod task_secrets;

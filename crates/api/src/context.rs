@@ -20,6 +20,9 @@ pub struct Api {
     pub ecs: Ecs,
     /// Principals' parsed policies, for authorization (`authorize`).
     pub policies: Arc<PolicyCache>,
+    /// The agents' task metrics of the current metric minutes (ReportTaskMetrics), until
+    /// `berth_control::ecs_metrics` publishes them.
+    pub ecs_metrics: Arc<std::sync::Mutex<berth_model::ecs_metrics::Minutes>>,
     /// Set once the server begins shutting down: long polls answer at once instead of
     /// holding the graceful shutdown for their whole wait.
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -44,6 +47,7 @@ impl Api {
             scope,
             keyring,
             policies: Arc::default(),
+            ecs_metrics: Arc::default(),
             shutting_down,
             logs: std::sync::OnceLock::new(),
             registry: OnceLock::new(),

@@ -117,6 +117,12 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     if let Some(metrics) = api.metrics().cloned() {
         tokio::spawn(berth_control::alarms::run(api.store.clone(), metrics, api.metric_clock()));
     }
+    let published = api.metrics().cloned();
+    if let Some(metrics) = published.clone() {
+        let samples = api.ecs_metrics.clone();
+        tokio::spawn(berth_control::ecs_metrics::run(api.store.clone(), samples, clock, metrics));
+    }
+    let lb_metrics = published.map(|m| (clock.minute(), berth_control::ecs_metrics::publish_to(m)));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.
@@ -124,7 +130,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     let data_plane = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new()
         .name("berth-lb".into())
-        .spawn(move || data_plane.block_on(berth_lb::run(lb_store, lb_listen)))
+        .spawn(move || data_plane.block_on(berth_lb::run(lb_store, lb_listen, lb_metrics)))
         .context("starting the load balancers' thread")?;
 
     if let Some(options) = local_agent {

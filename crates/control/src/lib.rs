@@ -6,6 +6,7 @@
 
 pub mod alarms;
 pub mod app_autoscaling;
+pub mod ecs_metrics;
 pub mod service_controller;
 pub mod service_plan;
 pub mod task_reaper;

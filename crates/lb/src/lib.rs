@@ -14,6 +14,7 @@ pub mod body;
 pub mod checker;
 pub mod health;
 pub mod http1;
+pub mod metrics;
 mod pool;
 pub mod proxy;
 mod relay;
@@ -31,9 +32,13 @@ use tokio::task::JoinHandle;
 /// Runs forever: reconciles the bound listeners with the store and checks targets.
 /// Listeners bind their load balancer's own loopback address, or `listen_on` when it is
 /// given (a real interface, to serve other machines; listener ports must then differ
-/// across load balancers, since they share that address).
-pub async fn run(store: Arc<dyn Store>, listen_on: Option<IpAddr>) {
+/// across load balancers, since they share that address). With `metrics`, every metric
+/// minute (its length) the counters' datapoints are published (`metrics`).
+pub async fn run(store: Arc<dyn Store>, listen_on: Option<IpAddr>, metrics: Option<(Duration, metrics::Publish)>) {
     let shared = Shared::new();
+    if let Some((minute, publish)) = metrics {
+        tokio::spawn(metrics::run(shared.clone(), minute, publish));
+    }
     let wake = Arc::new(tokio::sync::Notify::new());
     tokio::spawn(berth_store::notify_on_changes(store.clone(), "elbv2/", wake.clone()));
     let mut bound: HashMap<SocketAddr, JoinHandle<()>> = HashMap::new();

@@ -10,6 +10,7 @@ use crate::answers;
 use crate::balance::{self, Candidate};
 use crate::body::Body;
 use crate::http1::{self, After, Forwarded, Framing, Outgoing, Reject, Xff};
+use crate::metrics;
 use crate::pool::Pool;
 use crate::relay::{self, Heard, Sending};
 use crate::routing::{self, RequestView};
@@ -21,7 +22,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -40,11 +41,14 @@ pub struct Shared {
     rolls: AtomicU64,
 }
 
-/// Round robin's turn per target group, requests in flight per target address.
+/// Round robin's turn per target group, requests in flight per target address, the
+/// metrics' counters per target group and load balancer (`metrics`), by ARN.
 #[derive(Default)]
 struct Counters {
     turns: HashMap<String, Arc<AtomicUsize>>,
     in_flight: HashMap<SocketAddr, Arc<AtomicUsize>>,
+    groups: HashMap<String, Arc<metrics::Counters>>,
+    balancers: HashMap<String, Arc<metrics::Counters>>,
 }
 
 impl Shared {
@@ -65,20 +69,42 @@ impl Shared {
     /// idle connections to targets no longer in it are closed.
     pub fn set_snapshot(&self, mut snapshot: Snapshot) {
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let Counters { turns, in_flight } = &mut *counters;
+        let Counters { turns, in_flight, groups, balancers } = &mut *counters;
         let addrs: HashSet<SocketAddr> =
             snapshot.groups.values().flat_map(|g| g.targets.iter().map(|t| t.addr)).collect();
         turns.retain(|arn, _| snapshot.groups.contains_key(arn));
+        // Kept for groups and balancers that are gone too: the publisher takes and drops them.
+        for listener in snapshot.listeners.values_mut() {
+            listener.counters = balancers.entry(listener.load_balancer.clone()).or_default().clone();
+        }
         in_flight.retain(|addr, _| addrs.contains(addr));
         self.pool.retain(&addrs);
         for group in snapshot.groups.values_mut() {
             group.turn = turns.entry(group.arn.clone()).or_default().clone();
+            group.counters = groups.entry(group.arn.clone()).or_default().clone();
             for target in &mut group.targets {
                 target.in_flight = in_flight.entry(target.addr).or_default().clone();
             }
         }
         drop(counters);
         *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+    }
+}
+
+impl Shared {
+    /// Every target group's and load balancer's counters (by ARN), forgetting those no
+    /// longer in the snapshot: the caller takes their last counts.
+    pub fn metric_counters(&self) -> metrics::Registered {
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = self.snapshot();
+        let Counters { groups, balancers, .. } = &mut *counters;
+        let registered = metrics::Registered {
+            groups: groups.iter().map(|(a, c)| (a.clone(), c.clone())).collect(),
+            balancers: balancers.iter().map(|(a, c)| (a.clone(), c.clone())).collect(),
+        };
+        groups.retain(|arn, _| snapshot.groups.contains_key(arn));
+        balancers.retain(|arn, _| snapshot.listeners.values().any(|l| &l.load_balancer == arn));
+        registered
     }
 }
 
@@ -131,6 +157,8 @@ struct Plan {
     /// The target it is forwarded to (its head is in `to_target`), or None when the
     /// proxy answers itself (the whole response is in `to_client`).
     forward: Option<(SocketAddr, InFlight)>,
+    /// The counters of the target group it is forwarded to.
+    counted: Option<Arc<metrics::Counters>>,
 }
 
 /// The listener a client connection came to, and the client's address.
@@ -185,6 +213,7 @@ pub async fn serve(shared: Arc<Shared>, local: SocketAddr, peer: SocketAddr, cli
 /// How the target's response is passed on, decided from its head.
 struct ResponsePlan {
     head_len: usize,
+    status: u16,
     /// An interim (1xx) response, not passed on: the proxy answered Expect itself.
     interim: bool,
     body: Framing,
@@ -261,7 +290,7 @@ fn response_plan(
         http1::write_response_head(out, (status, resp.reason.unwrap_or_default()), headers, body, decode, after);
     }
     let target_keeps_alive = !switching && http1::keeps_alive(resp.version.unwrap_or(1), headers);
-    Ok(Some(ResponsePlan { head_len, interim, body, decode, after, target_keeps_alive }))
+    Ok(Some(ResponsePlan { head_len, status, interim, body, decode, after, target_keeps_alive }))
 }
 
 /// How sending a request to a target went, before its answer.
@@ -319,6 +348,7 @@ impl Connection {
         match plan.forward {
             Some((addr, _)) => self.forward(&plan, addr).await,
             None => {
+                self.count_own(metrics::status_of(&self.to_client));
                 relay::send(&mut self.client, &self.to_client, self.idle).await?;
                 self.inbound.advance(plan.head_len);
                 Ok(plan.keep_alive)
@@ -327,16 +357,25 @@ impl Connection {
     }
 
     async fn reject(&mut self, reject: Reject) -> io::Result<bool> {
+        self.count_own(reject.status().0);
         self.to_client.clear();
         answers::own_response(&mut self.to_client, reject.status(), &[], reject.reason().as_bytes(), true, false);
         relay::send(&mut self.client, &self.to_client, self.idle).await?;
         Ok(false)
     }
 
+    /// Counts a response the load balancer made itself (`HTTPCode_ELB_*`); not on the hot path.
+    fn count_own(&self, status: u16) {
+        if let Some(listener) = self.at.shared.snapshot().listeners.get(&self.at.local) {
+            listener.counters.answered(status, None);
+        }
+    }
+
     /// Answers an error status when forwarding failed; the connection stays open only if
     /// the whole request was read.
     async fn fail(&mut self, plan: &Plan, status: (u16, &str), whole: bool) -> io::Result<bool> {
         let close = !(plan.keep_alive && whole);
+        self.count_own(status.0);
         self.to_client.clear();
         answers::error_page(&mut self.to_client, status, close, plan.to_head);
         relay::send(&mut self.client, &self.to_client, self.idle).await?;
@@ -461,6 +500,7 @@ impl Connection {
             return self.fail(plan, (400, "Bad Request"), false).await;
         }
         let whole = body.is_done();
+        let started = Instant::now();
         let mut attempt = 0;
         let (mut target, response, sent) = loop {
             attempt += 1;
@@ -512,6 +552,9 @@ impl Connection {
                 Err(_) => return self.fail(plan, (504, "Gateway Timeout"), !unread).await,
             }
         };
+        if let Some(counters) = &plan.counted {
+            counters.answered(response.status, Some(started.elapsed()));
+        }
         self.from_target.advance(response.head_len);
         if response.after == After::Upgrade {
             self.to_client.extend_from_slice(&self.from_target);
@@ -603,6 +646,7 @@ fn plan(
         upgrade: body == Framing::Empty && http1::wants_websocket(method, minor, headers),
         idle: listener.map_or(DEFAULT_IDLE, |l| l.idle_timeout),
         forward: None,
+        counted: None,
     };
     // Answering without reading a body leaves the connection unusable after it.
     let close = !plan.keep_alive || !Body::new(body).is_done();
@@ -613,7 +657,9 @@ fn plan(
             answers::redirect(out, action, &view, at.local.port(), close, plan.to_head)
         }
         Some((action, _)) => match target_for(&at.shared, snapshot, action) {
-            Some(target) => {
+            Some((group, target)) => {
+                group.counters.request();
+                plan.counted = Some(group.counters.clone());
                 let fallback_host;
                 let host = match host {
                     Some(h) => h,
@@ -645,9 +691,10 @@ fn plan(
 
 /// The target a forward action sends the next request to: a group by weight, then a
 /// target of it by the group's algorithm.
-fn target_for<'s>(shared: &Shared, snapshot: &'s Snapshot, action: &Action) -> Option<&'s TargetView> {
+fn target_for<'s>(shared: &Shared, snapshot: &'s Snapshot, action: &Action) -> Option<(&'s GroupView, &'s TargetView)> {
     let roll = shared.rolls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    routing::target_group(action, roll).and_then(|arn| snapshot.groups.get(arn)).and_then(choose)
+    let group = routing::target_group(action, roll).and_then(|arn| snapshot.groups.get(arn))?;
+    choose(group).map(|target| (group, target))
 }
 
 /// A Host header's host, without its port (`[::1]:80` → `[::1]`).

@@ -34,6 +34,9 @@ pub struct ListenerView {
     pub xff: Xff,
     /// Its routing.http.drop_invalid_header_fields.enabled.
     pub drop_invalid_headers: bool,
+    /// Its load balancer's ARN, and that balancer's counters (`metrics`, set by `Shared`).
+    pub load_balancer: String,
+    pub counters: Arc<crate::metrics::Counters>,
 }
 
 #[derive(Debug)]
@@ -45,6 +48,9 @@ pub struct GroupView {
     pub turn: Arc<AtomicUsize>,
     /// Whether a listener forwards to it (only then is it health checked).
     pub in_use: bool,
+    /// The load balancer whose listeners route to it, and its counters (`metrics`).
+    pub load_balancer: Option<String>,
+    pub counters: Arc<crate::metrics::Counters>,
     pub check: HealthCheck,
 }
 
@@ -158,6 +164,7 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
     let groups: Vec<TargetGroupRecord> = all(store, keys::TARGET_GROUPS).await?;
     let mut snapshot = Snapshot::default();
     let mut used: Vec<String> = Vec::new();
+    let mut balancer_of: HashMap<String, String> = HashMap::new();
     for l in listeners {
         let listener = &l.listener;
         let Some(lb) = lbs.iter().find(|lb| listener.load_balancer_arn.as_deref() == Some(lb.arn())) else {
@@ -174,7 +181,9 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
         let default_actions = l.listener.default_actions.unwrap_or_default();
         let actions: Vec<Action> =
             default_actions.iter().chain(own.iter().flat_map(|r| r.actions.iter().flatten())).cloned().collect();
-        used.extend(berth_model::elbv2::validate::target_groups_of(&actions));
+        let groups = berth_model::elbv2::validate::target_groups_of(&actions);
+        balancer_of.extend(groups.iter().map(|g| (g.clone(), lb.arn().to_string())));
+        used.extend(groups);
         let attribute = |name| attributes::value(LOAD_BALANCER, &lb.attributes, name);
         let view = ListenerView {
             rules: own,
@@ -182,6 +191,8 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
             idle_timeout: Duration::from_secs(attribute("idle_timeout.timeout_seconds").parse().unwrap_or(60)),
             xff: Xff::from_attribute(attribute("routing.http.xff_header_processing.mode")),
             drop_invalid_headers: attribute("routing.http.drop_invalid_header_fields.enabled") == "true",
+            load_balancer: lb.arn().to_string(),
+            counters: Arc::default(),
         };
         snapshot.listeners.insert(SocketAddr::new(ip, port), view);
     }
@@ -235,6 +246,8 @@ pub async fn load(store: &dyn Store, instances: &mut InstanceAddresses) -> Resul
                 algorithm: crate::balance::Algorithm::from_attribute(algorithm),
                 turn: Arc::default(),
                 in_use: used.iter().any(|u| u == g.arn()),
+                load_balancer: balancer_of.get(g.arn()).cloned(),
+                counters: Arc::default(),
                 check,
             },
         );

@@ -118,6 +118,8 @@ async fn proxy_with_rules(targets: &[SocketAddr], rules: Vec<Rule>, idle: Durati
         algorithm: Algorithm::RoundRobin,
         turn: Arc::default(),
         in_use: true,
+        load_balancer: Some("lb".into()),
+        counters: Arc::default(),
         check: HealthCheck {
             enabled: false,
             port: None,
@@ -138,6 +140,8 @@ async fn proxy_with_rules(targets: &[SocketAddr], rules: Vec<Rule>, idle: Durati
             idle_timeout: idle,
             xff: Xff::Append,
             drop_invalid_headers: false,
+            load_balancer: "lb".into(),
+            counters: Arc::default(),
         },
     );
     snapshot.groups.insert("tg".into(), group);

@@ -266,6 +266,52 @@ pub struct RoleCredentials {
     pub role_arn: String,
 }
 
+/// `ReportTaskMetrics`: what the agent's sampler measured of each running task over its
+/// last sampling interval (Docker's stats), one call per interval for all the instance's tasks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportTaskMetricsRequest {
+    pub cluster: String,
+    #[serde(rename = "containerInstance")]
+    pub container_instance: String,
+    pub tasks: Vec<TaskMetrics>,
+}
+
+/// One task's usage over one interval, summed over its containers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskMetrics {
+    #[serde(rename = "taskArn")]
+    pub task_arn: String,
+    /// CPU units used on average over the interval (1024 = one core); absent when no
+    /// container had an earlier sample to measure from.
+    #[serde(rename = "cpuUnits", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_units: Option<f64>,
+    /// Memory in use now, as `docker stats` counts it (usage minus the inactive file cache).
+    #[serde(rename = "memoryBytes", default)]
+    pub memory_bytes: u64,
+    /// Bytes moved during the interval.
+    #[serde(rename = "networkRxBytes", default)]
+    pub network_rx_bytes: u64,
+    #[serde(rename = "networkTxBytes", default)]
+    pub network_tx_bytes: u64,
+    #[serde(rename = "storageReadBytes", default)]
+    pub storage_read_bytes: u64,
+    #[serde(rename = "storageWriteBytes", default)]
+    pub storage_write_bytes: u64,
+    /// How long the interval was.
+    #[serde(rename = "intervalMillis", default)]
+    pub interval_millis: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportTaskMetricsResponse {
+    /// How long the agent waits before its next sample: a third of the server's metric minute.
+    #[serde(rename = "intervalMillis")]
+    pub interval_millis: u64,
+}
+
+/// The sampling interval an agent uses until the server has told it one (a third of AWS's minute).
+pub const DEFAULT_METRICS_INTERVAL_MILLIS: u64 = 20_000;
+
 /// Docker labels on every container the agent creates. The first five are the ECS
 /// agent's own, so tools that read them keep working; the last two let a restarted
 /// agent find its containers (and no other agent's) again.

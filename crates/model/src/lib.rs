@@ -14,6 +14,7 @@ pub mod attributes;
 pub mod cloudwatch;
 pub mod cluster_query;
 pub mod demand;
+pub mod ecs_metrics;
 pub mod elbv2;
 #[allow(clippy::all, non_camel_case_types)]
 pub mod generated;

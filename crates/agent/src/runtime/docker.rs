@@ -237,6 +237,10 @@ impl Runtime for DockerRuntime {
         Ok(states)
     }
 
+    async fn sample(&self, labels: &[(&str, &str)]) -> Result<Option<Vec<crate::stats::Sample>>, RuntimeError> {
+        crate::stats::docker::sample(&self.docker, labels).await.map(Some)
+    }
+
     async fn ensure_network(&self, name: &str) -> Result<(), RuntimeError> {
         let _one_at_a_time = self.network_lock.lock().await;
         match self.docker.inspect_network(name, None).await {

@@ -192,6 +192,11 @@ pub trait Runtime: Send + Sync + 'static {
     /// from `since` (epoch seconds, inclusive; 0 for all). With `follow` the stream goes
     /// on until the container stops; it also ends if the runtime connection is lost.
     async fn logs(&self, id: &str, since: i64, follow: bool) -> Result<mpsc::Receiver<LogLine>, RuntimeError>;
+    /// A stats reading of every running container carrying all of `labels`, for the
+    /// metrics sampler (`stats/`); None from a runtime that has no stats.
+    async fn sample(&self, _labels: &[(&str, &str)]) -> Result<Option<Vec<crate::stats::Sample>>, RuntimeError> {
+        Ok(None)
+    }
 }
 
 /// One line a container printed, as the runtime recorded it (no trailing newline).

@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::agent_protocol::{
-    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
-    ReportTaskStateResponse, ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials, TaskRoleKind,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskMetricsRequest, ReportTaskMetricsResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials, TaskRoleKind,
 };
 use berth_model::ecs::{
     ContainerInstance, CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest,
@@ -40,6 +41,7 @@ pub enum Call {
     PollTasks(PollTasksRequest),
     ReportTaskState(ReportTaskStateRequest),
     ResolveSecrets(ResolveSecretsRequest),
+    ReportTaskMetrics(ReportTaskMetricsRequest),
     GetTaskCredentials(GetTaskCredentialsRequest),
     /// With the access key id of the role credentials it was asked with, if any.
     GetAuthorizationToken(Option<String>),
@@ -203,6 +205,14 @@ impl Server for FakeServer {
     async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError> {
         self.receive(Call::ResolveSecrets(request.clone()))?;
         Ok(self.lock().secrets.clone())
+    }
+
+    async fn report_task_metrics(
+        &self,
+        request: &ReportTaskMetricsRequest,
+    ) -> Result<ReportTaskMetricsResponse, ClientError> {
+        self.receive(Call::ReportTaskMetrics(request.clone()))?;
+        Ok(ReportTaskMetricsResponse { interval_millis: 1000 })
     }
 
     /// Credentials named after the task (`AKID-<task id>`, secret `secret-<task id>`), for

@@ -6,7 +6,8 @@ use crate::client::{ApiClient, ClientError};
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
     self, GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
-    ReportTaskStateRequest, ReportTaskStateResponse, ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
+    ReportTaskMetricsRequest, ReportTaskMetricsResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -54,6 +55,13 @@ impl Server for ApiClient {
 
     async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError> {
         self.call(agent_protocol::TARGET_PREFIX, "ResolveSecrets", request).await
+    }
+
+    async fn report_task_metrics(
+        &self,
+        request: &ReportTaskMetricsRequest,
+    ) -> Result<ReportTaskMetricsResponse, ClientError> {
+        self.call(agent_protocol::TARGET_PREFIX, "ReportTaskMetrics", request).await
     }
 
     async fn get_task_credentials(

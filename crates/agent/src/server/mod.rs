@@ -9,8 +9,9 @@ pub mod http;
 use crate::client::ClientError;
 use async_trait::async_trait;
 use berth_model::agent_protocol::{
-    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse, ReportTaskStateRequest,
-    ReportTaskStateResponse, ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
+    GetTaskCredentialsRequest, GetTaskCredentialsResponse, PollTasksRequest, PollTasksResponse,
+    ReportTaskMetricsRequest, ReportTaskMetricsResponse, ReportTaskStateRequest, ReportTaskStateResponse,
+    ResolveSecretsRequest, ResolveSecretsResponse, RoleCredentials,
 };
 use berth_model::ecs::{
     CreateClusterRequest, CreateClusterResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
@@ -42,6 +43,11 @@ pub trait Server: Send + Sync + 'static {
     /// The values of a task's secrets, read by the server from Parameter Store and
     /// Secrets Manager for this instance's task.
     async fn resolve_secrets(&self, request: &ResolveSecretsRequest) -> Result<ResolveSecretsResponse, ClientError>;
+    /// What the metrics sampler measured of the instance's running tasks (`stats/`).
+    async fn report_task_metrics(
+        &self,
+        request: &ReportTaskMetricsRequest,
+    ) -> Result<ReportTaskMetricsResponse, ClientError>;
 
     // berth's agent protocol: a task's role credentials (task_credentials.rs).
     async fn get_task_credentials(

@@ -1,7 +1,7 @@
 //! The agent protocol's IAM table: the ECS agent's own actions, which AWS's
 //! AmazonEC2ContainerServiceforEC2Role grants on `*`: its long poll (and what ECS's agent
 //! receives over that channel, a task's credentials and secrets) is `ecs:Poll`, its reports are
-//! `ecs:SubmitTaskStateChange`. Any other operation asks `ecs:<Operation>` on `*`.
+//! `ecs:SubmitTaskStateChange`, its metrics `ecs:StartTelemetrySession`. Any other operation asks `ecs:<Operation>` on `*`.
 
 use crate::authorize::{Ask, Target};
 use berth_model::arn::Scope;
@@ -11,6 +11,8 @@ pub fn asks(_scope: &Scope, op: &str, _input: &Value) -> Ask {
     let action = match op {
         "PollTasks" | "GetTaskCredentials" | "ResolveSecrets" => "ecs:Poll",
         "ReportTaskState" => "ecs:SubmitTaskStateChange",
+        // ECS's agent sends its metrics over its telemetry session.
+        "ReportTaskMetrics" => "ecs:StartTelemetrySession",
         _ => return Ask::any(),
     };
     Ask::Targets(vec![Target { action: Some(action), ..Target::any() }])
@@ -30,6 +32,7 @@ mod tests {
         assert_eq!(action("PollTasks"), Some("ecs:Poll"));
         assert_eq!(action("ResolveSecrets"), Some("ecs:Poll"));
         assert_eq!(action("ReportTaskState"), Some("ecs:SubmitTaskStateChange"));
+        assert_eq!(action("ReportTaskMetrics"), Some("ecs:StartTelemetrySession"));
         assert_eq!(action("Other"), None);
     }
 }

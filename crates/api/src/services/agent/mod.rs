@@ -1,7 +1,8 @@
 //! The berth agent protocol (`X-Amz-Target: BerthAgent_V1.<Op>`, see
 //! `berth_model::agent_protocol`): PollTasks, the agent's long poll and heartbeat, and
 //! ReportTaskState, what it observed of a task; ResolveSecrets (`secrets.rs`), the values
-//! a task's containers are created with. Errors use ECS's codes.
+//! a task's containers are created with; ReportTaskMetrics (`metrics.rs`), its tasks' usage.
+//! Errors use ECS's codes.
 //!
 //! PollTasks is level-triggered: each answer is the whole desired state of the
 //! instance (every task placed on it that has not reported STOPPED, with its exact task
@@ -9,6 +10,7 @@
 //! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
 //! the instance's tasks or the instance itself changes after it, then answers.
 
+mod metrics;
 mod secrets;
 
 use super::ecs::clusters;
@@ -39,6 +41,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "PollTasks" => poll,
         "ReportTaskState" => report,
         "ResolveSecrets" => secrets::resolve,
+        "ReportTaskMetrics" => metrics::report,
         "GetTaskCredentials" => super::task_credentials::get,
     })
 }
