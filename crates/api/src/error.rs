@@ -452,6 +452,24 @@ impl From<berth_model::autoscaling::AsgError> for AwsError {
     }
 }
 
+/// Application Auto Scaling: its refusals in the model's error codes (all 400).
+impl From<berth_model::application_autoscaling::AasError> for AwsError {
+    fn from(e: berth_model::application_autoscaling::AasError) -> Self {
+        use berth_model::application_autoscaling::AasError as E;
+        let code = match &e {
+            E::Validation(_) => "ValidationException",
+            E::ObjectNotFound(_) => "ObjectNotFoundException",
+            E::ConcurrentUpdate(_) => "ConcurrentUpdateException",
+            E::FailedResourceAccess(_) => "FailedResourceAccessException",
+            E::LimitExceeded(_) => "LimitExceededException",
+            E::InvalidNextToken => "InvalidNextTokenException",
+            E::ResourceNotFound(_) => "ResourceNotFoundException",
+            E::TooManyTags(_) => "TooManyTagsException",
+        };
+        Self::bad_request(code, e.to_string())
+    }
+}
+
 /// Auto Scaling's domain operations (berth-autoscaling).
 impl From<berth_autoscaling::Error> for AwsError {
     fn from(e: berth_autoscaling::Error) -> Self {

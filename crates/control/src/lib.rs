@@ -5,9 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod alarms;
+pub mod app_autoscaling;
 pub mod ecs_metrics;
-pub mod managed_scaling;
 pub mod auto_scaling_groups;
+pub mod managed_scaling;
 pub mod service_controller;
 pub mod service_plan;
 pub mod task_reaper;

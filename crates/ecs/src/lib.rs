@@ -12,10 +12,12 @@
 //! - `launch`: RunTask, StartTask and a service's tasks (`ServiceTasks`).
 //! - `stop`, `report`: StopTask's request and the agents' task state reports.
 //! - `deregister`: an instance leaving the cluster, its tasks orphaned when forced.
+//! - `desired_count`: a service's desired count, as UpdateService and the scaler set it.
 #![forbid(unsafe_code)]
 
 mod context;
 pub mod deregister;
+pub mod desired_count;
 mod error;
 mod heartbeats;
 pub mod launch;

@@ -8,6 +8,7 @@
 
 pub mod agent_protocol;
 pub mod amis;
+pub mod application_autoscaling;
 pub mod arn;
 pub mod attributes;
 pub mod cloudwatch;

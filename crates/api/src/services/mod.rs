@@ -10,6 +10,7 @@ use crate::route::{Route, Service, Wire};
 
 pub mod agent;
 mod agent_access;
+pub mod application_autoscaling;
 pub mod cloudwatch;
 pub mod autoscaling;
 pub mod cloudwatch_logs;
@@ -38,6 +39,7 @@ pub const ALL: &[&Service] = &[
     &secretsmanager::SERVICE.authorized_by(secretsmanager::access::asks),
     &autoscaling::SERVICE.authorized_by(autoscaling::access::asks),
     &ec2::SERVICE.authorized_by(ec2::access::asks),
+    &application_autoscaling::SERVICE.authorized_by(application_autoscaling::access::asks),
     &cloudwatch::SERVICE.authorized_by(cloudwatch::access::asks),
 ];
 

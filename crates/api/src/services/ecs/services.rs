@@ -255,7 +255,7 @@ pub async fn update(ctx: Ctx, req: UpdateServiceRequest) -> Result<UpdateService
         );
         apply_settings(s, &req);
         if let Some(n) = req.desired_count {
-            s.desired_count = Some(n);
+            berth_ecs::desired_count::apply(s, n);
         }
         s.deployment_configuration = Some(deployment_configuration.clone());
         if let Some(td) = &new_td {
