@@ -119,7 +119,8 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         std::time::Duration::from_secs(60),
     ));
     tokio::spawn(berth_control::service_controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
-    let scaler = berth_control::app_autoscaling::Scaler { store: api.store.clone(), metrics: api.metrics().cloned(), clock };
+    let scaler =
+        berth_control::app_autoscaling::Scaler { store: api.store.clone(), metrics: api.metrics().cloned(), clock };
     tokio::spawn(scaler.run(std::time::Duration::from_secs(1)));
     let published = api.metrics().cloned();
     if let Some(metrics) = published.clone() {

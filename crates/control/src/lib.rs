@@ -6,8 +6,8 @@
 
 pub mod alarms;
 pub mod app_autoscaling;
-pub mod ecs_metrics;
 pub mod auto_scaling_groups;
+pub mod ecs_metrics;
 pub mod managed_scaling;
 pub mod service_controller;
 pub mod service_plan;

@@ -232,6 +232,14 @@ pub fn ec2_client_token(token: &str) -> String {
     format!("ec2/client-tokens/{hex}")
 }
 
+/// `ecs/capacity-providers/{name}`: a capacity provider (`CapacityProviderRecord`).
+pub fn capacity_provider(name: &str) -> String {
+    format!("ecs/capacity-providers/{name}")
+}
+
+/// Every capacity provider.
+pub const CAPACITY_PROVIDERS: &str = "ecs/capacity-providers/";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,11 +268,3 @@ mod tests {
         assert!(ecr_tag("a", "v1").starts_with(&ecr_tags_of("a")));
     }
 }
-
-/// `ecs/capacity-providers/{name}`: a capacity provider (`CapacityProviderRecord`).
-pub fn capacity_provider(name: &str) -> String {
-    format!("ecs/capacity-providers/{name}")
-}
-
-/// Every capacity provider.
-pub const CAPACITY_PROVIDERS: &str = "ecs/capacity-providers/";

@@ -11,14 +11,14 @@ pub mod amis;
 pub mod application_autoscaling;
 pub mod arn;
 pub mod attributes;
-pub mod cloudwatch;
 pub mod autoscaling;
 pub mod capacity_provider;
+pub mod cloudwatch;
 pub mod cluster_query;
 pub mod demand;
 pub mod ec2;
-pub mod ecs_metrics;
 pub mod ecs_config;
+pub mod ecs_metrics;
 pub mod elbv2;
 pub mod fleet;
 #[allow(clippy::all, non_camel_case_types)]

@@ -10,8 +10,8 @@
 //! as `afterRevision`, the next poll waits (up to `MAX_POLL_WAIT_SECONDS`) until one of
 //! the instance's tasks or the instance itself changes after it, then answers.
 
-mod metrics;
 mod hosts;
+mod metrics;
 mod secrets;
 
 use super::ecs::clusters;
