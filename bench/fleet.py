@@ -5,7 +5,7 @@ instances, and what an idle instance's in-process agent costs in memory.
     .venv/bin/python bench/fleet.py [--count 10] [--instance-type t3.micro] [--idle 15]
 
 Starts `berth server --no-host` (BERTH_BIN, default target/release/berth) with the e2e harness and one
-`berth host` process beside it offering room for the instances (--cpu/--memory), creates an instance profile
+`berth host` process beside it offering room for the instances (--host-cpus/--host-memory), creates an instance profile
 whose role has AmazonEC2ContainerServiceforEC2Role, reads the host's RSS (/proc/PID/status VmRSS), launches
 the instances with user data `ECS_CLUSTER=bench` and times until all N are ACTIVE with agentConnected. After
 --idle seconds it reads the RSS again: (after - before) / N is the memory of one idle instance agent. Then it
@@ -66,7 +66,7 @@ def main() -> None:
         host_log = (work / "host.log").open("wb")
         host = subprocess.Popen(
             [str(server.binary), "host", "--server", server.endpoint, "--data-dir", str(work / "host"),
-             "--region", server.region, "--cpu", "256", "--memory", str(1024 * 1024)],
+             "--region", server.region, "--host-cpus", "256", "--host-memory", str(1024 * 1024)],
             env=dict(server.env), stdout=host_log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         iam.create_role(RoleName="benchInstanceRole", AssumeRolePolicyDocument=json.dumps(TRUST))

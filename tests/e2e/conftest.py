@@ -25,7 +25,9 @@ _LOG_MARKS = pytest.StashKey[dict]()
 
 @pytest.fixture(scope="session")
 def berth(tmp_path_factory):
-    server = Berth(tmp_path_factory.mktemp("shared-berth")).start()
+    # Shared by many tests' instances at once: room for them all (the capacity is virtual).
+    host = ("--host-cpus", "1024", "--host-memory", str(4 * 1024 * 1024), "--host-gpus", "64")
+    server = Berth(tmp_path_factory.mktemp("shared-berth"), extra_args=host).start()
     yield server
     server.close()
 

@@ -1,6 +1,6 @@
 """EC2 through the real aws CLI and boto3: seed 000's security group and launch template steps verbatim, the
 default VPC, security group rules, launch template versions, key pairs, tags, the instance type catalog,
-RunInstances → DescribeInstances (pending) → TerminateInstances (shutting-down), and bad input answered with
+RunInstances → DescribeInstances (pending, then running) → TerminateInstances (shutting-down), and bad input answered with
 EC2's error codes with nothing created. Instances stay pending without the fleet; nothing here waits for them
 to run."""
 
@@ -252,7 +252,7 @@ def test_run_describe_terminate_and_tags(berth, ec2):
     assert tags_dict(first["Tags"]) == {"Name": name}
 
     found = berth.aws("ec2", "describe-instances", "--filters", f"Name=tag:Name,Values={name}",
-                      "Name=instance-state-name,Values=pending",
+                      "Name=instance-state-name,Values=pending,running",
                       "--query", "Reservations[].Instances[].InstanceId")  # fmt: skip
     assert sorted(found) == sorted(ids)
     after = berth.aws("ec2", "describe-subnets", "--subnet-ids", subnet["SubnetId"])["Subnets"][0]
@@ -266,14 +266,15 @@ def test_run_describe_terminate_and_tags(berth, ec2):
     described = ec2.describe_instances(InstanceIds=[ids[0]])["Reservations"][0]["Instances"][0]
     assert tags_dict(described["Tags"]) == {"Name": name}
 
+    # The server is a host: the instances run (the fleet's part, tests/e2e/test_ec2_instances.py).
+    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     status = ec2.describe_instance_status(InstanceIds=ids, IncludeAllInstances=True)["InstanceStatuses"]
-    assert {s["InstanceState"]["Name"] for s in status} == {"pending"}
-    assert ec2.describe_instance_status(InstanceIds=ids)["InstanceStatuses"] == []
+    assert {s["InstanceState"]["Name"] for s in status} == {"running"}
 
     changes = berth.aws("ec2", "terminate-instances", "--instance-ids", *ids)["TerminatingInstances"]
-    assert {(c["PreviousState"]["Name"], c["CurrentState"]["Name"]) for c in changes} == {("pending", "shutting-down")}
+    assert {(c["PreviousState"]["Name"], c["CurrentState"]["Name"]) for c in changes} == {("running", "shutting-down")}
     described = ec2.describe_instances(InstanceIds=ids)["Reservations"][0]["Instances"]
-    assert {i["State"]["Name"] for i in described} == {"shutting-down"}
+    assert {i["State"]["Name"] for i in described} <= {"shutting-down", "terminated"}
     assert all(i["StateTransitionReason"].startswith("User initiated (") for i in described)
     assert_cli_error(berth.aws_run("ec2", "stop-instances", "--instance-ids", ids[0]), "IncorrectInstanceState")
 

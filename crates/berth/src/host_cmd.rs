@@ -60,14 +60,14 @@ pub struct HostArgs {
 #[derive(Args, Clone, Default)]
 pub struct HostOptions {
     /// vCPUs offered to instances (default: the machine's, at least 12).
-    #[arg(long, value_name = "N")]
+    #[arg(id = "host-cpus", long = "host-cpus", value_name = "N", env = "BERTH_HOST_CPUS")]
     pub cpu: Option<u32>,
     /// Memory offered to instances, MiB (default: the machine's, at least 48 GiB).
-    #[arg(long, value_name = "MiB")]
+    #[arg(id = "host-memory", long = "host-memory", value_name = "MiB", env = "BERTH_HOST_MEMORY")]
     pub memory: Option<u64>,
     /// GPUs offered to instances (default: the machine's NVIDIA GPUs, at least 3; those
     /// beyond the real ones are emulated).
-    #[arg(long, value_name = "N")]
+    #[arg(id = "host-gpus", long = "host-gpus", value_name = "N", env = "BERTH_HOST_GPUS")]
     pub gpus: Option<u32>,
 }
 

@@ -61,3 +61,14 @@ pub async fn shutdown_signal() {
         _ = int.recv() => tracing::info!("SIGINT: shutting down"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every subcommand's arguments are well-formed (clap checks names and ids only when a
+    /// command is built, so a clash would otherwise panic at start-up).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -52,6 +52,9 @@ pub struct ServerArgs {
     /// Do not run EC2 instances on this machine (by default the server is a host too).
     #[arg(long, env = "BERTH_NO_HOST")]
     pub no_host: bool,
+    /// The capacity this machine offers EC2 instances (`berth host`'s --cpu, --memory, --gpus).
+    #[command(flatten)]
+    pub host: crate::host_cmd::HostOptions,
 }
 
 #[derive(Args, Clone)]
@@ -161,7 +164,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
             secret_access_key: root.secret_access_key.clone(),
             region: args.region.clone(),
             data_dir: args.data_dir.join("host"),
-            options: Default::default(),
+            options: args.host.clone(),
             pause_image: local.map_or_else(|| berth_agent::pause_image::DEFAULT.into(), |o| o.pause_image.clone()),
             awsvpc_network: local.map_or_else(|| "berth-awsvpc".into(), |o| o.awsvpc_network.clone()),
             advertise_address: local.and_then(|o| o.advertise_address),

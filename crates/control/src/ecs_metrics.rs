@@ -9,6 +9,7 @@
 //! being collected (like ECS's, these metrics are measurements, not acknowledged writes).
 
 use berth_metric_store::{Datum, MetricId, MetricStore, Value};
+use berth_model::capacity_provider::CapacityProviderRecord;
 use berth_model::ecs::{Cluster, ClusterSettingName};
 use berth_model::ecs_metrics::{self, ClusterView, Minutes, Point};
 use berth_model::keys;
@@ -118,6 +119,15 @@ async fn views(store: &dyn Store) -> Result<BTreeMap<String, ClusterView>, Store
             s.pending += pending;
             if running > 0 {
                 s.reserved.add(&t.placement.reserved);
+            }
+        }
+        for provider in cluster.capacity_providers.iter().flatten() {
+            let key = keys::capacity_provider(provider);
+            // A provider record that cannot be read only leaves its metric out of this minute.
+            if let Ok(Some(doc)) = documents::get::<CapacityProviderRecord>(store, &key).await
+                && let Some(reservation) = doc.value.last_reservation
+            {
+                view.provider_reservations.insert(provider.clone(), reservation);
             }
         }
         out.insert(name, view);

@@ -301,8 +301,8 @@ impl MetricStore {
         }
     }
 
-    /// The data of `id` in `[start_ms, end_ms)` in periods of `period` (aligned to
-    /// multiples of the period since the epoch), oldest first; only data of `unit` when
+    /// The data of `id` in `[start_ms, end_ms)` in periods of `period` (periods start
+    /// at `start_ms`, as CloudWatch's do), oldest first; only data of `unit` when
     /// given (`None` matches data put without a unit).
     pub fn query(
         &self,

@@ -91,14 +91,16 @@ impl Series {
         }
     }
 
-    /// Every bucket in `[start_ms, end_ms)`, grouped by `period_ms` (buckets start at
-    /// multiples of the period since the epoch), oldest first.
+    /// Every bucket in `[start_ms, end_ms)`, grouped by `period_ms` (periods start at
+    /// `start_ms` and every period after it), oldest first.
     pub fn query(&self, start_ms: i64, end_ms: i64, period_ms: i64) -> Vec<Bucket> {
         let period = period_ms.max(1);
         let mut out: Vec<Bucket> = vec![];
         let mut current: Option<(i64, Agg)> = None;
         for (ts, agg) in self.buckets.range(start_ms..end_ms.max(start_ms)) {
-            let slot = ts.div_euclid(period) * period;
+            // Periods run from the query's start, as CloudWatch's do (a 120 s period from
+            // an odd minute is one bucket, not two halves of epoch-aligned ones).
+            let slot = start_ms + (ts - start_ms).div_euclid(period) * period;
             match &mut current {
                 Some((s, a)) if *s == slot => a.merge(agg),
                 _ => {
@@ -164,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn queries_group_by_period_aligned_to_the_epoch() {
+    fn queries_group_by_period_from_the_start() {
         let mut s = Series::default();
         for (ts, v) in [(60_000, 1.0), (61_500, 3.0), (119_999, 5.0), (120_000, 7.0)] {
             s.add(ts, &single(v));
@@ -175,6 +177,9 @@ mod tests {
         assert_eq!((b[1].timestamp_ms, b[1].sum), (120_000, 7.0));
         // The end is exclusive.
         assert_eq!(s.query(0, 120_000, 60_000).len(), 1);
+        // A 120 s period from an odd minute is one period, starting there.
+        let b = s.query(60_000, 180_000, 120_000);
+        assert_eq!((b.len(), b[0].timestamp_ms, b[0].sum), (1, 60_000, 16.0));
     }
 
     #[test]

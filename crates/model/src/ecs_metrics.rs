@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 
 pub const NAMESPACE: &str = "AWS/ECS";
 pub const INSIGHTS_NAMESPACE: &str = "ECS/ContainerInsights";
+/// ECS managed scaling's namespace (CapacityProviderReservation).
+pub const MANAGED_SCALING_NAMESPACE: &str = "AWS/ECS/ManagedScaling";
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -198,6 +200,8 @@ pub struct ClusterView {
     pub running: i64,
     pub pending: i64,
     pub services: BTreeMap<String, ServiceView>,
+    /// Each of its capacity providers' last CapacityProviderReservation (managed scaling's M/N×100).
+    pub provider_reservations: BTreeMap<String, f64>,
 }
 
 /// Whether a cluster's `containerInsights` setting value turns Container Insights on.
@@ -217,6 +221,7 @@ fn dims(cluster: &str, service: Option<&str>) -> Vec<(String, String)> {
 /// the store's view of every cluster at the minute's end.
 pub fn points(minute_ms: i64, tasks: &[TaskMinute], clusters: &BTreeMap<String, ClusterView>) -> Vec<Point> {
     let mut out = vec![];
+    let mut managed = vec![];
     let mut push = |namespace, metric, cluster: &str, service: Option<&str>, stats: Option<Stats>, unit| {
         if let Some(stats) = stats {
             out.push(Point {
@@ -236,6 +241,19 @@ pub fn points(minute_ms: i64, tasks: &[TaskMinute], clusters: &BTreeMap<String, 
         push(NAMESPACE, "CPUReservation", name, None, pct(view.reserved.cpu as f64, view.registered.cpu), "Percent");
         let memory_reservation = pct(view.reserved.memory as f64, view.registered.memory);
         push(NAMESPACE, "MemoryReservation", name, None, memory_reservation, "Percent");
+        for (provider, reservation) in &view.provider_reservations {
+            managed.push(Point {
+                namespace: MANAGED_SCALING_NAMESPACE,
+                metric: "CapacityProviderReservation",
+                dimensions: vec![
+                    ("CapacityProviderName".to_string(), provider.clone()),
+                    ("ClusterName".to_string(), name.clone()),
+                ],
+                timestamp_ms: minute_ms,
+                stats: Stats::one(*reservation),
+                unit: "Percent",
+            });
+        }
         if !mine.is_empty() {
             push(NAMESPACE, "CPUUtilization", name, None, pct(cpu_used, view.registered.cpu), "Percent");
             push(NAMESPACE, "MemoryUtilization", name, None, pct(mem_used, view.registered.memory), "Percent");
@@ -282,6 +300,7 @@ pub fn points(minute_ms: i64, tasks: &[TaskMinute], clusters: &BTreeMap<String, 
             push(INSIGHTS_NAMESPACE, "NetworkTxBytes", name, service, Some(tx), "Bytes/Second");
         }
     }
+    out.extend(managed);
     out
 }
 
@@ -292,6 +311,22 @@ fn sum(tasks: &[&TaskMinute], value: fn(&TaskMinute) -> Option<f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capacity_provider_reservation_is_published_per_cluster_and_provider() {
+        let view = ClusterView {
+            provider_reservations: BTreeMap::from([("gpu-cp".to_string(), 150.0)]),
+            ..Default::default()
+        };
+        let points = points(60_000, &[], &BTreeMap::from([("c".to_string(), view)]));
+        let p = points.iter().find(|p| p.metric == "CapacityProviderReservation").expect("published");
+        assert_eq!(p.namespace, "AWS/ECS/ManagedScaling");
+        assert_eq!(
+            p.dimensions,
+            vec![("CapacityProviderName".into(), "gpu-cp".into()), ("ClusterName".into(), "c".into())]
+        );
+        assert_eq!((p.stats.sum, p.stats.count, p.timestamp_ms, p.unit), (150.0, 1.0, 60_000, "Percent"));
+    }
 
     fn sample(task: &str, service: Option<&str>, cpu: Option<f64>, memory_mib: u64) -> TaskSample {
         TaskSample {
