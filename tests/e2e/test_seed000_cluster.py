@@ -180,8 +180,9 @@ def containers_of(cluster: str) -> list[str]:
 @pytest.fixture
 def seed(make_berth, test_image):
     """A server of the test's own (its host offers room for three g4dn.xlarge), scaling in instances that have
-    been empty for 5 s instead of ECS's 15 minutes; the cluster's containers are removed if the test fails."""
-    berth = make_berth(extra_args=("--capacity-scale-in-after-seconds", "5"))
+    been empty for 5 s instead of ECS's 15 minutes, with a metric minute of 2 s; the cluster's containers are removed
+    if the test fails."""
+    berth = make_berth(extra_args=("--capacity-scale-in-after-seconds", "5", "--metric-minute-seconds", "2"))
     names = {
         "DDN_ECS_CLUSTER": unique("ddn-ecs"),
         "DDN_ASG_NAME": unique("ddn-gpu-asg"),
@@ -257,6 +258,14 @@ def test_seed_000_gpu_cluster_scales_with_its_service(seed):
     )
     cis = container_instances(ecs, cluster)
     assert len(cis) == 3
+    # Managed scaling's metric, as ECS publishes it: tasks held the instances (M/N×100 reached 100 at least).
+    reservation = wait_for("CapacityProviderReservation in CloudWatch", lambda: [
+        d for d in berth.client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/ECS/ManagedScaling", MetricName="CapacityProviderReservation",
+            Dimensions=[{"Name": "CapacityProviderName", "Value": provider}, {"Name": "ClusterName", "Value": cluster}],
+            StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Maximum", "Minimum"],
+        )["Datapoints"] if d["Maximum"] >= 100])  # fmt: skip
+    assert all(0 <= d["Minimum"] <= d["Maximum"] <= 200 for d in reservation), reservation
     by_arn = {c["containerInstanceArn"]: c for c in cis}
     per_instance: dict[str, int] = {}
     for t in running:
