@@ -16,12 +16,14 @@ import time
 from contextlib import contextmanager
 
 import pytest
+import requests
 
 from agent_harness import SLEEP, TEST_IMAGE, AgentProcess
 from berth_harness import Berth, container, raises_aws, unique
 from berth_harness import register as register_definition
 
 DIMENSION = "ecs:service:DesiredCount"
+HTTPD = ["sh", "-c", "trap 'exit 0' TERM; hostname > /www/index.html; httpd -f -p 8080 -h /www & wait"]
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +308,62 @@ def test_seed_cpu70_scales_a_cpu_burning_service_out(server, service):
     # The load stops (the scale-in through AlarmLow is the customized-metric test's; on CPU it is not yet
     # reliable within a bounded wait on a loaded machine: see the status).
     ecs.update_service(cluster=cluster, service=name, taskDefinition=idle)
+
+
+def test_alb_request_count_per_target_scales_a_service_behind_a_load_balancer(server, tmp_path):
+    ecs, elbv2 = server.client("ecs"), server.client("elbv2")
+    cluster, name = unique("aas-alb"), unique("web")
+    ecs.create_cluster(clusterName=cluster)
+    agent = AgentProcess(server, cluster, tmp_path / "agent").start()
+    stop = threading.Event()
+    try:
+        lb = elbv2.create_load_balancer(Name=unique("lb"), Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+        tg = elbv2.create_target_group(Name=unique("tg"), Protocol="HTTP", Port=8080, VpcId="vpc-1",
+                                       HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                       HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]  # fmt: skip
+        elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+        web = container(name="web", image=TEST_IMAGE, memory=32, command=HTTPD,
+                        portMappings=[{"containerPort": 8080, "hostPort": 0}])  # fmt: skip
+        td = register_definition(ecs, name, [web], networkMode="bridge")["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=1,
+                           loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "web",
+                                           "containerPort": 8080}])  # fmt: skip
+        elbv2.get_waiter("target_in_service").wait(TargetGroupArn=tg["TargetGroupArn"],
+                                                   WaiterConfig={"Delay": 1, "MaxAttempts": 120})  # fmt: skip
+
+        resource = f"service/{cluster}/{name}"
+        register_target(server, resource, 1, 3)
+        label = lb["LoadBalancerArn"].split(":loadbalancer/")[1] + "/" + tg["TargetGroupArn"].split(":")[-1]
+        server.aws(
+            "application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
+            "--scalable-dimension", DIMENSION, "--resource-id", resource, "--policy-name", "req10",
+            "--policy-type", "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration",
+            json.dumps({"TargetValue": 10.0, "ScaleOutCooldown": 5, "ScaleInCooldown": 600,
+                        "PredefinedMetricSpecification": {"PredefinedMetricType": "ALBRequestCountPerTarget",
+                                                          "ResourceLabel": label}}),
+        )  # fmt: skip
+
+        # A bounded loopback load: far more than 10 requests per target per (2 s) metric minute, for at most 150 s.
+        def load():
+            deadline = time.monotonic() + 150
+            with requests.Session() as s:
+                while not stop.is_set() and time.monotonic() < deadline:
+                    s.get(f"http://{lb['DNSName']}:80/", timeout=5)
+                    time.sleep(0.02)
+
+        threading.Thread(target=load, daemon=True).start()
+        wait_for(lambda: desired(server, cluster, name) > 1, 150, "a scale-out on RequestCountPerTarget")
+        out = activities(server, resource)[0]
+        assert out["Cause"].startswith(f"monitor alarm TargetTracking-{resource}-AlarmHigh-"), out
+        assert out["Cause"].endswith("in state ALARM triggered policy req10"), out
+        assert desired(server, cluster, name) <= 3, "within max"
+        wait_for(lambda: running(server, cluster, name) > 1, 120, "the new task running behind the load balancer")
+    finally:
+        stop.set()
+        ecs.update_service(cluster=cluster, service=name, desiredCount=0)
+        ecs.delete_service(cluster=cluster, service=name, force=True)
+        agent.close()
 
 
 def test_bad_input_is_refused_with_aas_codes_and_nothing_is_created(server, service):
