@@ -358,6 +358,7 @@ mod tests {
             running: 2,
             pending: 1,
             services,
+            provider_reservations: BTreeMap::new(),
         };
         BTreeMap::from([("c".to_string(), cluster)])
     }
