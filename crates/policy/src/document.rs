@@ -76,6 +76,12 @@ const TRUST_ACTIONS: &[&str] = &[
 ];
 
 impl Policy {
+    /// An identity-based policy without statements: it allows nothing (what a permissions
+    /// boundary whose document is gone is taken to be).
+    pub fn empty() -> Policy {
+        Policy { kind: PolicyKind::Identity, statements: vec![] }
+    }
+
     /// Parses `json` as a document of `kind`, or says why IAM would refuse it.
     ///
     /// Version may be `2012-10-17` or `2008-10-17` (the default when absent, under which

@@ -7,6 +7,12 @@
 //! identity-based policies, which must allow too; across accounts both sides must allow. A
 //! role's trust policy is the exception: sts:AssumeRole needs it to name the caller (or its
 //! account, and then an identity-based Allow too) even within the account.
+//!
+//! A permissions boundary (a managed policy set on the user or role) caps what the
+//! identity-based policies grant: they allow only what the boundary allows too, and a Deny in
+//! the boundary is an explicit deny. As in AWS, a resource-based Allow that names the user or
+//! role session itself is not capped by the boundary (only an explicit Deny in it applies);
+//! berth treats one naming the session's role the same way (AWS caps that one).
 
 use crate::document::{Effect, Patterns, Policy, PolicyKind, Statement};
 use crate::principal::Naming;
@@ -19,6 +25,8 @@ pub enum PolicyType {
     IdentityBased,
     /// The resource's policy, or the role's trust policy for sts:AssumeRole.
     ResourceBased,
+    /// The user's or role's permissions boundary.
+    PermissionsBoundary,
 }
 
 /// The outcome of [`evaluate`]. A denial says which kind of policy denied (explicit) or failed
@@ -57,6 +65,12 @@ impl Decision {
             Decision::ImplicitDeny(PolicyType::ResourceBased) => {
                 format!("because no resource-based policy allows the {action} action")
             }
+            Decision::ExplicitDeny(PolicyType::PermissionsBoundary) => {
+                "with an explicit deny in a permissions boundary".to_string()
+            }
+            Decision::ImplicitDeny(PolicyType::PermissionsBoundary) => {
+                format!("because no permissions boundary allows the {action} action")
+            }
         };
         Some(format!(
             "User: {} is not authorized to perform: {action} on resource: {resource} {reason}",
@@ -68,17 +82,30 @@ impl Decision {
 /// Decides `request` against the caller's identity-based policies and, when the resource has
 /// one, its resource-based policy (a role's trust policy for sts:AssumeRole).
 pub fn evaluate(request: &Request, identity: &[&Policy], resource: Option<&Policy>) -> Decision {
-    let mut identity_allows = false;
-    for statement in identity.iter().flat_map(|policy| &policy.statements) {
-        if applies(statement, request) {
-            match statement.effect {
-                Effect::Deny => return Decision::ExplicitDeny(PolicyType::IdentityBased),
-                Effect::Allow => identity_allows = true,
-            }
-        }
-    }
+    evaluate_bounded(request, identity, None, resource)
+}
+
+/// [`evaluate`] for a principal with a permissions boundary (`None`: none set).
+pub fn evaluate_bounded(
+    request: &Request,
+    identity: &[&Policy],
+    boundary: Option<&Policy>,
+    resource: Option<&Policy>,
+) -> Decision {
+    let Some(mut identity_allows) = allows(identity, request) else {
+        return Decision::ExplicitDeny(PolicyType::IdentityBased);
+    };
+    // Whether the boundary lets identity-based Allows through (no boundary: all of them).
+    let bounded = match boundary.map(|b| allows(&[b], request)) {
+        None => false,
+        Some(None) => return Decision::ExplicitDeny(PolicyType::PermissionsBoundary),
+        Some(Some(allowed)) => !allowed,
+    };
+    let capped = identity_allows && bounded;
+    identity_allows &= !bounded;
+    let implicit = if capped { PolicyType::PermissionsBoundary } else { PolicyType::IdentityBased };
     let Some(resource_policy) = resource else {
-        return if identity_allows { Decision::Allow } else { Decision::ImplicitDeny(PolicyType::IdentityBased) };
+        return if identity_allows { Decision::Allow } else { Decision::ImplicitDeny(implicit) };
     };
     let mut resource_allows = Naming::None;
     for statement in &resource_policy.statements {
@@ -108,8 +135,22 @@ pub fn evaluate(request: &Request, identity: &[&Policy], resource: Option<&Polic
     } else if resource_allows == Naming::None && (resource_policy.kind == PolicyKind::Trust || !same_account) {
         Decision::ImplicitDeny(PolicyType::ResourceBased)
     } else {
-        Decision::ImplicitDeny(PolicyType::IdentityBased)
+        Decision::ImplicitDeny(implicit)
     }
+}
+
+/// Whether some statement of `policies` allows `request`; `None` when one denies it.
+fn allows(policies: &[&Policy], request: &Request) -> Option<bool> {
+    let mut allowed = false;
+    for statement in policies.iter().flat_map(|policy| &policy.statements) {
+        if applies(statement, request) {
+            match statement.effect {
+                Effect::Deny => return None,
+                Effect::Allow => allowed = true,
+            }
+        }
+    }
+    Some(allowed)
 }
 
 /// Whether a statement's action, resource and conditions all match (its principal aside).

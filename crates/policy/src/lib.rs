@@ -40,5 +40,5 @@ mod values;
 
 pub use document::{Policy, PolicyKind};
 pub use error::MalformedPolicy;
-pub use evaluate::{Decision, PolicyType, evaluate};
+pub use evaluate::{Decision, PolicyType, evaluate, evaluate_bounded};
 pub use request::{Principal, PrincipalKind, Request};

@@ -150,6 +150,14 @@ impl Request {
         &self.resource
     }
 
+    /// The context keys set (names lowercased) with their values, in name order.
+    pub fn keys(&self) -> Vec<(&str, &[String])> {
+        let mut keys: Vec<(&str, &[String])> =
+            self.keys.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        keys.sort_unstable_by_key(|(k, _)| *k);
+        keys
+    }
+
     pub(crate) fn action_folded(&self) -> &str {
         &self.action_folded
     }
