@@ -368,13 +368,16 @@ impl From<crate::auth::sealer::SealError> for AwsError {
     }
 }
 
-/// STS's refusals: ValidationError 400, AccessDenied 403.
+/// STS's refusals: ValidationError 400, AccessDenied 403, InvalidAuthorizationMessageException 400.
 impl From<berth_model::sts::StsError> for AwsError {
     fn from(e: berth_model::sts::StsError) -> Self {
         use berth_model::sts::StsError as E;
         match e {
             E::Validation(m) => AwsError::validation(m),
             E::AccessDenied(m) => AwsError::new(StatusCode::FORBIDDEN, "AccessDenied", m),
+            E::InvalidAuthorizationMessage(m) => {
+                AwsError::new(StatusCode::BAD_REQUEST, "InvalidAuthorizationMessageException", m)
+            }
         }
     }
 }

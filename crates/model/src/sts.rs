@@ -39,6 +39,9 @@ pub enum StsError {
     Validation(String),
     #[error("{0}")]
     AccessDenied(String),
+    /// DecodeAuthorizationMessage given a message berth did not seal.
+    #[error("{0}")]
+    InvalidAuthorizationMessage(String),
 }
 
 /// A set of temporary credentials: who they act as, the sealed secret, the SHA-256 of the

@@ -24,7 +24,8 @@ pub use policies::PolicyCache;
 use crate::context::{Api, Caller};
 use crate::error::AwsError;
 use crate::route::{Protocol, Route};
-use berth_policy::{Decision, Policy, Request, evaluate};
+use berth_model::authorization_message;
+use berth_policy::{Decision, Policy, Request, evaluate_bounded};
 use identity::Identity;
 use policies::Loaded;
 use serde_json::Value;
@@ -69,7 +70,25 @@ pub async fn authorize(
     let region = route.service.global_region.unwrap_or(&api.scope.region).to_string();
     let facts = Facts { source_ip, region, now: OffsetDateTime::now_utc() };
     let action = format!("{}:{}", route.service.signing_name, route.operation);
-    check(&loaded, &action, &targets, &facts, None).map_err(|message| AwsError::access_denied(protocol, message))
+    let Some((request, decision)) = first_denial(&loaded, &action, &targets, &facts, None) else { return Ok(()) };
+    let message = decision.denial_message(&request).unwrap_or_default();
+    if route.service.signing_name == "ec2" {
+        return Err(AwsError::access_denied(protocol, encoded_denial(api, &message, &request, decision)));
+    }
+    Err(AwsError::access_denied(protocol, message))
+}
+
+/// EC2's form of a denial: with the request sealed as an encoded authorization failure
+/// message, which STS DecodeAuthorizationMessage opens.
+fn encoded_denial(api: &Api, message: &str, request: &Request, decision: Decision) -> String {
+    let decoded = authorization_message::decoded(request, decision);
+    match api.keyring.sealer().seal(&decoded, authorization_message::SEAL_CONTEXT) {
+        Ok(encoded) => authorization_message::ec2_message(message, &encoded),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot seal an authorization failure message");
+            message.to_string()
+        }
+    }
 }
 
 /// May `principal` (a caller's ARN: root, a user or a role session) do `action` on
@@ -121,16 +140,26 @@ pub fn check(
     facts: &Facts,
     resource_policy: Option<&Policy>,
 ) -> Result<(), String> {
-    let policies: Vec<&Policy> = loaded.policies.iter().collect();
-    for target in targets {
-        let request = request(loaded, target.action.unwrap_or(action), target, facts);
-        let decision = evaluate(&request, &policies, resource_policy);
-        if let Some(message) = decision.denial_message(&request) {
-            return Err(message);
-        }
-        debug_assert_eq!(decision, Decision::Allow);
+    match first_denial(loaded, action, targets, facts, resource_policy) {
+        Some((request, decision)) => Err(decision.denial_message(&request).unwrap_or_default()),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first target refused, as the evaluator saw it, with its decision; `None` when all are allowed.
+fn first_denial(
+    loaded: &Loaded,
+    action: &str,
+    targets: &[Target],
+    facts: &Facts,
+    resource_policy: Option<&Policy>,
+) -> Option<(Request, Decision)> {
+    let policies: Vec<&Policy> = loaded.policies.iter().collect();
+    targets.iter().find_map(|target| {
+        let request = request(loaded, target.action.unwrap_or(action), target, facts);
+        let decision = evaluate_bounded(&request, &policies, loaded.boundary.as_ref(), resource_policy);
+        (!decision.is_allowed()).then_some((request, decision))
+    })
 }
 
 /// The request as the evaluator sees it, with the global condition keys.

@@ -1,5 +1,6 @@
 //! The policies that apply to a principal, loaded from the store and parsed once: a user's
-//! inline and attached policies and those of its groups; a role's inline and attached ones.
+//! inline and attached policies and those of its groups; a role's inline and attached ones;
+//! and the user's or role's permissions boundary.
 //! Cached by principal ARN until anything under `iam/` changes: a store watch, established
 //! before the first load, clears the cache (changes made through any server sharing the store),
 //! and the front door clears it before answering an IAM write of its own, so the caller's next
@@ -8,7 +9,7 @@
 use super::identity::Identity;
 use crate::error::AwsError;
 use berth_model::iam::records::{GroupRecord, Permissions, PolicyRecord, RoleRecord, UserRecord};
-use berth_model::iam::{Tag, arn, keys, managed};
+use berth_model::iam::{AttachedPermissionsBoundary, Tag, arn, keys, managed};
 use berth_policy::{Policy, PolicyKind, Principal};
 use berth_store::{Store, documents};
 use std::collections::HashMap;
@@ -24,13 +25,23 @@ pub struct Loaded {
     /// `aws:PrincipalTag/...`.
     pub tags: Vec<Tag>,
     pub policies: Vec<Policy>,
+    /// The permissions boundary, when one is set (one whose policy is gone or no longer
+    /// parses is an empty policy: it allows nothing).
+    pub boundary: Option<Policy>,
     /// Whether a policy names `aws:ResourceTag/...`, so that the resources' tags must be read.
     pub reads_resource_tags: bool,
 }
 
 impl Loaded {
     fn new(principal: Principal, user_id: String, tags: Vec<Tag>, found: Found) -> Loaded {
-        Loaded { principal, user_id, tags, policies: found.policies, reads_resource_tags: found.resource_tags }
+        Loaded {
+            principal,
+            user_id,
+            tags,
+            policies: found.policies,
+            boundary: found.boundary,
+            reads_resource_tags: found.resource_tags,
+        }
     }
 }
 
@@ -38,6 +49,7 @@ impl Loaded {
 #[derive(Default)]
 struct Found {
     policies: Vec<Policy>,
+    boundary: Option<Policy>,
     resource_tags: bool,
 }
 
@@ -127,6 +139,7 @@ async fn load(store: &dyn Store, identity: &Identity<'_>) -> Result<Loaded, AwsE
             };
             let user = user.value;
             parse(store, &user.permissions, &mut found).await?;
+            bound(store, user.user.permissions_boundary.as_ref(), &mut found).await?;
             for group in &user.groups {
                 if let Some(group) = documents::get::<GroupRecord>(store, &keys::group(group)).await? {
                     parse(store, &group.value.permissions, &mut found).await?;
@@ -142,6 +155,7 @@ async fn load(store: &dyn Store, identity: &Identity<'_>) -> Result<Loaded, AwsE
             let record = record.value;
             let principal = Principal::assumed_role(account, &record.role.path, role, session);
             parse(store, &record.permissions, &mut found).await?;
+            bound(store, record.role.permissions_boundary.as_ref(), &mut found).await?;
             let user_id = format!("{}:{session}", record.role.role_id);
             Ok(Loaded::new(principal, user_id, record.role.tags.unwrap_or_default(), found))
         }
@@ -156,23 +170,50 @@ async fn parse(store: &dyn Store, permissions: &Permissions, found: &mut Found) 
     let mut documents: Vec<(String, String)> =
         permissions.inline.iter().map(|(name, doc)| (name.clone(), doc.clone())).collect();
     for attached in &permissions.attached {
-        if let Some(aws) = managed::find(attached) {
-            documents.push((attached.clone(), aws.document.to_string()));
-        } else if let Some(policy) = arn::parse_policy(attached) {
-            let record = documents::get::<PolicyRecord>(store, &keys::policy(policy.name)).await?;
-            if let Some(doc) = record.as_ref().and_then(|r| r.value.default_document()) {
-                documents.push((attached.clone(), doc.to_string()));
-            }
+        if let Some(doc) = managed_document(store, attached).await? {
+            documents.push((attached.clone(), doc));
         }
     }
     for (name, doc) in documents {
-        found.resource_tags |= doc.to_ascii_lowercase().contains("aws:resourcetag/");
-        match Policy::parse(&doc, PolicyKind::Identity) {
-            Ok(policy) => found.policies.push(policy),
-            Err(e) => tracing::warn!(policy = name, error = %e, "stored policy does not parse"),
+        if let Some(policy) = parse_one(&name, &doc, found) {
+            found.policies.push(policy);
         }
     }
     Ok(())
+}
+
+/// The permissions boundary `attached` names, as `found.boundary`.
+async fn bound(
+    store: &dyn Store,
+    attached: Option<&AttachedPermissionsBoundary>,
+    found: &mut Found,
+) -> Result<(), AwsError> {
+    let Some(policy_arn) = attached.and_then(|b| b.permissions_boundary_arn.as_deref()) else { return Ok(()) };
+    let doc = managed_document(store, policy_arn).await?;
+    let policy = doc.and_then(|doc| parse_one(policy_arn, &doc, found));
+    found.boundary = Some(policy.unwrap_or_else(|| {
+        tracing::warn!(policy = policy_arn, "permissions boundary not found: it allows nothing");
+        Policy::empty()
+    }));
+    Ok(())
+}
+
+/// The default version's document of the AWS or customer managed policy `policy_arn`.
+async fn managed_document(store: &dyn Store, policy_arn: &str) -> Result<Option<String>, AwsError> {
+    if let Some(aws) = managed::find(policy_arn) {
+        return Ok(Some(aws.document.to_string()));
+    }
+    let Some(policy) = arn::parse_policy(policy_arn) else { return Ok(None) };
+    let record = documents::get::<PolicyRecord>(store, &keys::policy(policy.name)).await?;
+    Ok(record.as_ref().and_then(|r| r.value.default_document()).map(str::to_string))
+}
+
+/// A stored identity document, parsed (`None`, logged, when it no longer parses).
+fn parse_one(name: &str, doc: &str, found: &mut Found) -> Option<Policy> {
+    found.resource_tags |= doc.to_ascii_lowercase().contains("aws:resourcetag/");
+    Policy::parse(doc, PolicyKind::Identity)
+        .inspect_err(|e| tracing::warn!(policy = name, error = %e, "stored policy does not parse"))
+        .ok()
 }
 
 #[cfg(test)]
@@ -236,6 +277,28 @@ mod tests {
             now = cache.get(&store, BOB, &identity).await.unwrap();
         }
         assert_eq!(now.policies.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_boundary_is_loaded_and_a_missing_one_allows_nothing() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let mut user = bob();
+        user.user.permissions_boundary = Some(AttachedPermissionsBoundary {
+            permissions_boundary_type: None,
+            permissions_boundary_arn: Some("arn:aws:iam::aws:policy/ReadOnlyAccess".into()),
+        });
+        put(store.as_ref(), &keys::user("bob"), &user).await;
+        let cache = Arc::new(PolicyCache::default());
+        let identity = Identity::of(BOB).unwrap();
+        let loaded = cache.get(&store, BOB, &identity).await.unwrap();
+        assert!(loaded.boundary.as_ref().is_some_and(|b| *b != Policy::empty()));
+        user.user.permissions_boundary = Some(AttachedPermissionsBoundary {
+            permissions_boundary_type: None,
+            permissions_boundary_arn: Some("arn:aws:iam::123456789012:policy/gone".into()),
+        });
+        put(store.as_ref(), &keys::user("bob"), &user).await;
+        cache.invalidate();
+        assert_eq!(cache.get(&store, BOB, &identity).await.unwrap().boundary, Some(Policy::empty()));
     }
 
     #[tokio::test]

@@ -9,8 +9,18 @@ fn bob(documents: &[&str]) -> Loaded {
         user_id: "AIDABOB".into(),
         tags: vec![Tag { key: "team".into(), value: "web".into() }],
         policies: documents.iter().map(|d| Policy::parse(d, PolicyKind::Identity).unwrap()).collect(),
+        boundary: None,
         reads_resource_tags: false,
     }
+}
+
+#[test]
+fn a_boundary_caps_the_loaded_policies() {
+    let mut loaded = bob(&[&allow("ecs:*", "*", "")]);
+    loaded.boundary = Some(Policy::parse(&allow("ecs:Describe*", "*", ""), PolicyKind::Identity).unwrap());
+    assert_eq!(ask(&loaded, "ecs:DescribeClusters", Target::on(CLUSTER)), Ok(()));
+    let denied = ask(&loaded, "ecs:CreateCluster", Target::on(CLUSTER)).unwrap_err();
+    assert!(denied.ends_with("because no permissions boundary allows the ecs:CreateCluster action"), "{denied}");
 }
 
 fn facts() -> Facts {

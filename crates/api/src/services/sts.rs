@@ -1,5 +1,6 @@
 //! AWS STS (query protocol, Version 2011-06-15): AssumeRole and GetSessionToken, which issue
-//! temporary credentials (`auth/sessions.rs` keeps and verifies them), and GetCallerIdentity.
+//! temporary credentials (`auth/sessions.rs` keeps and verifies them), GetCallerIdentity, and
+//! DecodeAuthorizationMessage.
 //! GetCallerIdentity is written by hand rather than through `dispatch!`: the typed encoder
 //! writes members in name order, and STS answers Arn, UserId, Account in that order.
 //!
@@ -12,13 +13,13 @@ use crate::error::AwsError;
 use crate::protocol::dispatch;
 use crate::protocol::query::{Params, XmlWriter};
 use crate::route::Service;
-use berth_model::Timestamp;
 use berth_model::iam::records::RoleRecord;
 use berth_model::sts::{self, CallerArn, StsError};
 use berth_model::sts::{
-    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, GetSessionTokenRequest,
-    GetSessionTokenResponse, Tag,
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, DecodeAuthorizationMessageRequest,
+    DecodeAuthorizationMessageResponse, GetSessionTokenRequest, GetSessionTokenResponse, Tag,
 };
+use berth_model::{Timestamp, authorization_message};
 use berth_policy::{Principal, PrincipalKind};
 use berth_store::documents;
 
@@ -38,7 +39,20 @@ pub async fn call(ctx: Ctx, action: &str, params: &Params) -> Result<String, Aws
     dispatch!(query(ctx, action, params) else AwsError::invalid_action(action); {
         "AssumeRole" => assume_role,
         "GetSessionToken" => get_session_token,
+        "DecodeAuthorizationMessage" => decode_authorization_message,
     })
+}
+
+/// Opens an encoded authorization failure message (`berth_model::authorization_message`)
+/// that this server sealed; the caller needs sts:DecodeAuthorizationMessage (the front door).
+async fn decode_authorization_message(
+    ctx: Ctx,
+    input: DecodeAuthorizationMessageRequest,
+) -> Result<DecodeAuthorizationMessageResponse, AwsError> {
+    let decoded = ctx.api.keyring.sealer().open(input.encoded_message.trim(), authorization_message::SEAL_CONTEXT);
+    let decoded = decoded
+        .map_err(|_| StsError::InvalidAuthorizationMessage("The encoded authorization message is not valid.".into()))?;
+    Ok(DecodeAuthorizationMessageResponse { decoded_message: Some(decoded) })
 }
 
 async fn assume_role(ctx: Ctx, input: AssumeRoleRequest) -> Result<AssumeRoleResponse, AwsError> {

@@ -73,6 +73,10 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteAccessKey",
     "GetAccessKeyLastUsed",
     "SimulatePrincipalPolicy",
+    "PutUserPermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
 ];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2082,4 +2086,32 @@ pub struct SimulatePolicyResponse {
     pub is_truncated: Option<bool>,
     #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PutUserPermissionsBoundaryRequest {
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    #[serde(rename = "PermissionsBoundary")]
+    pub permissions_boundary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteUserPermissionsBoundaryRequest {
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PutRolePermissionsBoundaryRequest {
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+    #[serde(rename = "PermissionsBoundary")]
+    pub permissions_boundary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteRolePermissionsBoundaryRequest {
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
 }

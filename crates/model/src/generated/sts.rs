@@ -3,7 +3,7 @@
 // Do not edit by hand: add the operation to the list and re-run the generator.
 
 /// The operations of this service that berth serves, by their wire names.
-pub const OPERATIONS: &[&str] = &["AssumeRole", "GetSessionToken"];
+pub const OPERATIONS: &[&str] = &["AssumeRole", "GetSessionToken", "DecodeAuthorizationMessage"];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 pub struct PolicyDescriptorType {
@@ -158,4 +158,16 @@ pub struct GetSessionTokenResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecodeAuthorizationMessageRequest {
+    #[serde(rename = "EncodedMessage")]
+    pub encoded_message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct DecodeAuthorizationMessageResponse {
+    #[serde(rename = "DecodedMessage", default, skip_serializing_if = "Option::is_none")]
+    pub decoded_message: Option<String>,
 }

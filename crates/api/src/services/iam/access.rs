@@ -33,6 +33,10 @@ pub fn asks(scope: &Scope, op: &str, input: &Value) -> Ask {
         Some(policy) => ask.key("iam:PolicyARN", policy),
         None => ask,
     };
+    let ask = match text(input, "PermissionsBoundary") {
+        Some(boundary) => ask.key("iam:PermissionsBoundary", boundary),
+        None => ask,
+    };
     if op.starts_with("Untag") { ask.tag_keys(input.get("TagKeys")) } else { ask.request_tags(input.get("Tags")) }
 }
 
@@ -70,6 +74,19 @@ mod tests {
         let t = targets("Action=AttachRolePolicy&RoleName=r&PolicyArn=arn:aws:iam::aws:policy/A");
         assert_eq!(t[0].resource, "arn:aws:iam::123456789012:role/r");
         assert_eq!(t[0].keys, vec![("iam:PolicyARN".to_string(), vec!["arn:aws:iam::aws:policy/A".to_string()])]);
+    }
+
+    #[test]
+    fn a_boundary_is_named_as_a_condition_key() {
+        let boundary = "arn:aws:iam::123456789012:policy/cap";
+        for form in [
+            format!("Action=CreateUser&UserName=bob&PermissionsBoundary={boundary}"),
+            format!("Action=PutRolePermissionsBoundary&RoleName=r&PermissionsBoundary={boundary}"),
+        ] {
+            let t = targets(&form);
+            assert_eq!(t[0].keys, vec![("iam:PermissionsBoundary".to_string(), vec![boundary.to_string()])]);
+        }
+        assert!(targets("Action=DeleteUserPermissionsBoundary&UserName=bob")[0].keys.is_empty());
     }
 
     #[test]

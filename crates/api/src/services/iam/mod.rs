@@ -108,6 +108,10 @@ pub async fn call(ctx: Ctx, action: &str, params: &Params) -> Result<String, Aws
         "DeleteAccessKey" => access_keys::delete,
         "GetAccessKeyLastUsed" => access_keys::last_used,
         "SimulatePrincipalPolicy" => simulate::principal,
+        "PutUserPermissionsBoundary" => users::put_boundary,
+        "DeleteUserPermissionsBoundary" => users::delete_boundary,
+        "PutRolePermissionsBoundary" => roles::put_boundary,
+        "DeleteRolePermissionsBoundary" => roles::delete_boundary,
     })
 }
 

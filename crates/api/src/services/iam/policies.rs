@@ -47,8 +47,9 @@ pub(super) fn found(record: Option<PolicyRecord>, policy_arn: &str) -> Result<Po
     record.filter(|p| p.arn() == policy_arn).ok_or_else(|| IamError::no_such(Entity::Policy, policy_arn))
 }
 
-/// The permissions boundary a CreateUser / CreateRole names, once the policy is found:
-/// stored and shown as IAM shows it (berth applies no boundary yet).
+/// The permissions boundary a CreateUser / CreateRole / Put*PermissionsBoundary names, once
+/// the policy is found: stored and shown as IAM shows it, and applied by authorization
+/// (`authorize/policies.rs`, `berth_policy::evaluate_bounded`).
 pub(super) async fn boundary(
     ctx: &Ctx,
     policy_arn: Option<&str>,

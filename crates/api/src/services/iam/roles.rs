@@ -53,8 +53,8 @@ pub async fn list(ctx: Ctx, input: ListRolesRequest) -> Result<ListRolesResponse
         .await?
         .into_iter()
         .filter(|r| keep(&r.role.path))
-        // ListRoles leaves out tags, as IAM's does.
-        .map(|r| Role { tags: None, ..r.shown() })
+        // ListRoles leaves out tags and the permissions boundary, as IAM's does.
+        .map(|r| Role { tags: None, permissions_boundary: None, ..r.shown() })
         .collect();
     let page = page(roles, |r| r.role_name.to_lowercase(), input.marker.as_deref(), input.max_items)?;
     Ok(ListRolesResponse { is_truncated: Some(page.is_truncated()), marker: page.marker, roles: page.items })
@@ -85,6 +85,27 @@ pub async fn update_assume_role_policy(ctx: Ctx, input: UpdateAssumeRolePolicyRe
     edit(&ctx, &input.role_name, |r: &mut RoleRecord| {
         r.check_modifiable()?;
         r.role.assume_role_policy_document = Some(input.policy_document.clone());
+        Ok(())
+    })
+    .await
+}
+
+/// Sets the role's permissions boundary (a managed policy that caps what its policies grant);
+/// a service-linked role's is its service's business.
+pub async fn put_boundary(ctx: Ctx, input: PutRolePermissionsBoundaryRequest) -> Result<(), AwsError> {
+    let boundary = super::policies::boundary(&ctx, Some(&input.permissions_boundary)).await?;
+    edit(&ctx, &input.role_name, |r: &mut RoleRecord| {
+        r.check_modifiable()?;
+        r.role.permissions_boundary.clone_from(&boundary);
+        Ok(())
+    })
+    .await
+}
+
+pub async fn delete_boundary(ctx: Ctx, input: DeleteRolePermissionsBoundaryRequest) -> Result<(), AwsError> {
+    edit(&ctx, &input.role_name, |r: &mut RoleRecord| {
+        r.check_modifiable()?;
+        r.role.permissions_boundary = None;
         Ok(())
     })
     .await

@@ -9,10 +9,10 @@ use crate::context::Ctx;
 use crate::error::AwsError;
 use berth_model::iam::records::{RoleRecord, UserRecord};
 use berth_model::iam::{
-    EvaluationResult, IamError, PolicyEvaluationDecisionType, SimulatePolicyResponse, SimulatePrincipalPolicyRequest,
-    keys,
+    EvaluationResult, IamError, PermissionsBoundaryDecisionDetail, PolicyEvaluationDecisionType,
+    SimulatePolicyResponse, SimulatePrincipalPolicyRequest, keys,
 };
-use berth_policy::{Decision, Policy, PolicyKind, evaluate};
+use berth_policy::{Decision, Policy, PolicyKind, PolicyType, evaluate_bounded};
 use berth_store::documents;
 
 /// The session name a simulated role acts under.
@@ -58,7 +58,13 @@ pub async fn principal(ctx: Ctx, req: SimulatePrincipalPolicyRequest) -> Result<
     for action in &req.action_names {
         for resource in &resources {
             let target = Target { action: None, resource: resource.clone(), keys: context.clone() };
-            let decision = evaluate(&request(&loaded, action, &target, &facts), &policies, None);
+            let boundary = loaded.boundary.as_ref();
+            let decision = evaluate_bounded(&request(&loaded, action, &target, &facts), &policies, boundary, None);
+            let by_boundary = !matches!(
+                decision,
+                Decision::ExplicitDeny(PolicyType::PermissionsBoundary)
+                    | Decision::ImplicitDeny(PolicyType::PermissionsBoundary)
+            );
             results.push(EvaluationResult {
                 eval_action_name: action.clone(),
                 eval_resource_name: Some(resource.clone()),
@@ -70,7 +76,8 @@ pub async fn principal(ctx: Ctx, req: SimulatePrincipalPolicyRequest) -> Result<
                 matched_statements: None,
                 missing_context_values: Some(vec![]),
                 organizations_decision_detail: None,
-                permissions_boundary_decision_detail: None,
+                permissions_boundary_decision_detail: boundary
+                    .map(|_| PermissionsBoundaryDecisionDetail { allowed_by_permissions_boundary: Some(by_boundary) }),
                 eval_decision_details: None,
                 resource_specific_results: None,
             });

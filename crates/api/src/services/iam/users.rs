@@ -85,7 +85,8 @@ pub async fn list(ctx: Ctx, input: ListUsersRequest) -> Result<ListUsersResponse
         .await?
         .into_iter()
         .filter(|u| keep(&u.user.path))
-        .map(|u| User { tags: None, ..u.user })
+        // ListUsers leaves out tags and the permissions boundary, as IAM's does.
+        .map(|u| User { tags: None, permissions_boundary: None, ..u.user })
         .collect();
     let page = page(users, |u| u.user_name.to_lowercase(), input.marker.as_deref(), input.max_items)?;
     Ok(ListUsersResponse { is_truncated: Some(page.is_truncated()), marker: page.marker, users: page.items })
@@ -177,4 +178,22 @@ pub async fn list_tags(ctx: Ctx, input: ListUserTagsRequest) -> Result<ListUserT
     let tags = user.user.tags.unwrap_or_default();
     let page = page(tags, |t| t.key.to_lowercase(), input.marker.as_deref(), input.max_items)?;
     Ok(ListUserTagsResponse { is_truncated: Some(page.is_truncated()), marker: page.marker, tags: page.items })
+}
+
+/// Sets the user's permissions boundary (a managed policy that caps what its policies grant).
+pub async fn put_boundary(ctx: Ctx, input: PutUserPermissionsBoundaryRequest) -> Result<(), AwsError> {
+    let boundary = super::policies::boundary(&ctx, Some(&input.permissions_boundary)).await?;
+    edit(&ctx, &input.user_name, |u: &mut UserRecord| {
+        u.user.permissions_boundary.clone_from(&boundary);
+        Ok(())
+    })
+    .await
+}
+
+pub async fn delete_boundary(ctx: Ctx, input: DeleteUserPermissionsBoundaryRequest) -> Result<(), AwsError> {
+    edit(&ctx, &input.user_name, |u: &mut UserRecord| {
+        u.user.permissions_boundary = None;
+        Ok(())
+    })
+    .await
 }
