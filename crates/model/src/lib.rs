@@ -11,6 +11,7 @@ pub mod amis;
 pub mod application_autoscaling;
 pub mod arn;
 pub mod attributes;
+pub mod awslogs;
 pub mod autoscaling;
 pub mod capacity_provider;
 pub mod cloudwatch;
