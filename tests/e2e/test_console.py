@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,19 @@ def service_with_logs(berth, cluster: str, count: int) -> tuple[str, str]:
     return name, group
 
 
+def idle_service(berth) -> tuple[str, str]:
+    """A cluster without instances and a service of 0 tasks in it: (cluster, service)."""
+    ecs = berth.client("ecs")
+    cluster = unique("console-idle")
+    ecs.create_cluster(clusterName=cluster)
+    td = ecs.register_task_definition(family=unique("console"), containerDefinitions=[
+        {"name": "app", "image": TEST_IMAGE, "memory": 16, "essential": True}])  # fmt: skip
+    service = unique("web")
+    ecs.create_service(cluster=cluster, serviceName=service, desiredCount=0,
+                       taskDefinition=td["taskDefinition"]["taskDefinitionArn"])  # fmt: skip
+    return cluster, service
+
+
 def sign_in(berth, key_id: str = ACCESS_KEY_ID, secret: str = SECRET_ACCESS_KEY) -> requests.Session:
     session = requests.Session()
     resp = session.post(f"{berth.endpoint}/console/sign-in", data={"accessKeyId": key_id, "secretAccessKey": secret},
@@ -93,9 +107,22 @@ def browser():
 
 
 def wait_for(driver, condition, what: str):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, PAGE_WAIT, poll_frequency=0.5).until(lambda d: condition(d), message=what)
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, PAGE_WAIT, poll_frequency=0.5, ignored_exceptions=ignored).until(condition, message=what)
+
+
+def click_link(driver, text: str) -> None:
+    """Clicks the link `text`, again if a live update replaced it between finding and clicking."""
+    from selenium.webdriver.common.by import By
+
+    def click(d) -> bool:
+        d.find_element(By.LINK_TEXT, text).click()
+        return True
+
+    wait_for(driver, click, f"the link {text}")
 
 
 def shot(driver, name: str) -> None:
@@ -104,9 +131,15 @@ def shot(driver, name: str) -> None:
 
 
 def rows(driver, status: str) -> list[str]:
-    from selenium.webdriver.common.by import By
+    """The ids of the task rows in `status` (read in one script: live updates replace the rows)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(`tr.task[data-status='${arguments[0]}'] a`)).map(a => a.textContent)",
+        status,
+    )
 
-    return [r.find_element(By.TAG_NAME, "a").text for r in driver.find_elements(By.CSS_SELECTOR, f"tr.task[data-status='{status}']")]
+
+def text_of(driver, element_id: str) -> str:
+    return driver.execute_script("const e = document.getElementById(arguments[0]); return e ? e.textContent : ''", element_id)
 
 
 def mark(driver) -> None:
@@ -119,9 +152,7 @@ def still_marked(driver) -> bool:
 
 
 def ticks(driver) -> list[int]:
-    from selenium.webdriver.common.by import By
-
-    text = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".log-lines .line"))
+    text = driver.execute_script("return Array.from(document.querySelectorAll('.log-lines .line')).map(e => e.textContent).join(' ')")
     return [int(n) for n in re.findall(r"tick (\d+)", text)]
 
 
@@ -142,7 +173,7 @@ def test_a_person_scales_a_service_follows_a_tasks_logs_and_stops_it(berth, clus
     assert driver.find_element(By.LINK_TEXT, service)
     shot(driver, "cluster")
 
-    driver.find_element(By.LINK_TEXT, service).click()
+    click_link(driver, service)
     wait_for(driver, lambda d: len(rows(d, "RUNNING")) == 3, "the service's 3 tasks RUNNING")
     first = rows(driver, "RUNNING")
     shot(driver, "service")
@@ -162,8 +193,8 @@ def test_a_person_scales_a_service_follows_a_tasks_logs_and_stops_it(berth, clus
 
     # A task's logs: a line the container printed after the page opened appears without a reload.
     victim = first[0]
-    driver.find_element(By.LINK_TEXT, victim).click()
-    wait_for(driver, lambda d: d.find_element(By.ID, "last-status").text == "RUNNING", "the task page")
+    click_link(driver, victim)
+    wait_for(driver, lambda d: text_of(d, "last-status") == "RUNNING", "the task page")
     wait_for(driver, lambda d: ticks(d), "the task's first log lines")
     mark(driver)
     seen = max(ticks(driver))
@@ -175,12 +206,11 @@ def test_a_person_scales_a_service_follows_a_tasks_logs_and_stops_it(berth, clus
     # Stop it: the page follows it to STOPPED, and the service replaces it.
     driver.find_element(By.XPATH, "//button[text()='Stop task']").click()
     wait_for(driver, lambda d: "is stopping" in d.find_element(By.CLASS_NAME, "flash").text, "the stop's outcome")
-    wait_for(driver, lambda d: d.find_element(By.ID, "last-status").text == "STOPPED", "the task STOPPED")
-    stopped_reason = driver.find_element(By.ID, "task").text
-    assert "Stopped from the console" in stopped_reason
+    wait_for(driver, lambda d: text_of(d, "last-status") == "STOPPED", "the task STOPPED")
+    assert "Stopped from the console" in text_of(driver, "task")
     driver.get(f"{berth.endpoint}/console/clusters/{cluster}/services/{service}")
     wait_for(driver, lambda d: len(rows(d, "RUNNING")) == 5 and victim not in rows(d, "RUNNING"), "a replacement")
-    assert victim in driver.find_element(By.ID, "service").text  # listed among the recently stopped
+    assert victim in text_of(driver, "service")  # listed among the recently stopped
     shot(driver, "service-replaced")
 
     for page, name in (("task-definitions", "task-definitions"), ("log-groups", "log-groups"), ("repositories", "repositories")):
@@ -218,14 +248,7 @@ def test_the_session_cookie_is_http_only_and_same_site_strict(berth):
 
 
 def test_a_forged_cross_site_post_changes_nothing(berth):
-    ecs = berth.client("ecs")
-    cluster = unique("console-csrf")
-    ecs.create_cluster(clusterName=cluster)
-    td = ecs.register_task_definition(family=unique("console"), containerDefinitions=[
-        {"name": "app", "image": TEST_IMAGE, "memory": 16, "essential": True}])  # fmt: skip
-    service = unique("web")
-    ecs.create_service(cluster=cluster, serviceName=service, desiredCount=0,
-                       taskDefinition=td["taskDefinition"]["taskDefinitionArn"])  # fmt: skip
+    cluster, service = idle_service(berth)
     session = sign_in(berth)
     page = f"{berth.endpoint}/console/clusters/{cluster}/services/{service}"
     token = csrf_of(session.get(page).text)
@@ -250,13 +273,7 @@ def test_a_forged_cross_site_post_changes_nothing(berth):
 
 def test_iam_decides_what_a_signed_in_user_may_change(berth):
     ecs, iam = berth.client("ecs"), berth.client("iam")
-    cluster = unique("console-iam")
-    ecs.create_cluster(clusterName=cluster)
-    td = ecs.register_task_definition(family=unique("console"), containerDefinitions=[
-        {"name": "app", "image": TEST_IMAGE, "memory": 16, "essential": True}])  # fmt: skip
-    service = unique("web")
-    ecs.create_service(cluster=cluster, serviceName=service, desiredCount=0,
-                       taskDefinition=td["taskDefinition"]["taskDefinitionArn"])  # fmt: skip
+    cluster, service = idle_service(berth)
     user = unique("viewer")
     iam.create_user(UserName=user)
     reader = {"Version": "2012-10-17",
@@ -267,10 +284,10 @@ def test_iam_decides_what_a_signed_in_user_may_change(berth):
     session = sign_in(berth, key["AccessKeyId"], key["SecretAccessKey"])
     page = f"{berth.endpoint}/console/clusters/{cluster}/services/{service}"
     html = session.get(page).text
-    assert f":user/{user}" in html  # signed in as the user, and the user may read the service
+    assert f":user/{user}" in unescape(html)  # signed in as the user, and the user may read the service
     resp = session.post(f"{page}/desired-count", data={"desiredCount": "2", "csrf": csrf_of(html)}, allow_redirects=False)
     assert resp.status_code == 303
-    shown = session.get(page).text
+    shown = unescape(session.get(page).text)
     assert "AccessDeniedException" in shown and "ecs:UpdateService" in shown
     assert desired_count(berth, cluster, service) == 0
 

@@ -8,8 +8,8 @@
 
 use crate::page::{Signed, State};
 use crate::session;
-use axum::body::Bytes;
-use axum::extract::{Path, State as Shared};
+use crate::templates::segment;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State as Shared};
 use axum::response::{IntoResponse, Redirect, Response};
 use berth_api::error::AwsError;
 use berth_model::ecs::*;
@@ -29,7 +29,7 @@ impl Form {
 }
 
 /// Why a post is refused before it runs: a missing or wrong form token, or a foreign origin.
-pub fn refusal(headers: &HeaderMap, signed: &Signed, form: &Form) -> Option<&'static str> {
+fn refusal(headers: &HeaderMap, signed: &Signed, form: &Form) -> Option<&'static str> {
     let header = |name| headers.get(name).and_then(|v: &http::HeaderValue| v.to_str().ok());
     if !session::same_origin(header(header::ORIGIN), header(header::HOST)) {
         return Some("The request came from another site.");
@@ -40,128 +40,112 @@ pub fn refusal(headers: &HeaderMap, signed: &Signed, form: &Form) -> Option<&'st
     None
 }
 
-/// Runs `change` unless the post is refused; then back to `back` with the outcome.
-async fn act<F>(console: &State, signed: Signed, headers: &HeaderMap, body: &[u8], back: String, change: F) -> Response
-where
-    F: AsyncFnOnce(&Signed, &Form) -> Result<String, AwsError>,
-{
-    let form = Form::parse(body);
-    if let Some(why) = refusal(headers, &signed, &form) {
-        return (StatusCode::FORBIDDEN, why).into_response();
+/// A change posted by a signed-in person from one of the console's own pages: the extractor
+/// refuses (403) a post without the session's form token or from another origin.
+pub struct Post {
+    pub signed: Signed,
+    pub form: Form,
+}
+
+impl FromRequest<State> for Post {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, console: &State) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, console).await?;
+        let body = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        let form = Form::parse(&body);
+        if let Some(why) = refusal(&parts.headers, &signed, &form) {
+            return Err((StatusCode::FORBIDDEN, why).into_response());
+        }
+        Ok(Post { signed, form })
     }
-    let outcome = match change(&signed, &form).await {
-        Ok(done) => done,
-        Err(e) => format!("{}: {}", e.code, e.message),
-    };
-    console.sessions.set_flash(&signed.token, outcome);
-    Redirect::to(&back).into_response()
+}
+
+/// The largest form the console accepts (its forms are a few fields).
+const MAX_FORM: usize = 16 * 1024;
+
+impl Post {
+    /// Back to `page`, which shows the change's outcome (or the API's refusal) once.
+    fn answer(self, console: &State, page: String, outcome: Result<String, AwsError>) -> Response {
+        let message = outcome.unwrap_or_else(|e| format!("{}: {}", e.code, e.message));
+        console.sessions.set_flash(&self.signed.token, message);
+        Redirect::to(&page).into_response()
+    }
 }
 
 fn service_url(cluster: &str, service: &str) -> String {
     format!("/console/clusters/{}/services/{}", segment(cluster), segment(service))
 }
 
-/// A name as one URL path segment.
-pub fn segment(name: &str) -> String {
-    form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20")
-}
-
 pub async fn desired_count(
     Shared(console): Shared<State>,
     Path((cluster, service)): Path<(String, String)>,
-    signed: Signed,
-    headers: HeaderMap,
-    body: Bytes,
+    post: Post,
 ) -> Response {
-    let back = service_url(&cluster, &service);
-    act(&console, signed, &headers, &body, back, async |signed: &Signed, form: &Form| {
-        let count = form.get("desiredCount").and_then(|v| v.trim().parse::<i32>().ok()).ok_or_else(|| {
+    let outcome = async {
+        let count = post.form.get("desiredCount").and_then(|v| v.trim().parse::<i32>().ok()).ok_or_else(|| {
             AwsError::ecs_invalid_parameter("The desired count must be a whole number of tasks, 0 or more.")
         })?;
-        let request = UpdateServiceRequest {
-            cluster: Some(cluster.clone()),
-            service: service.clone(),
-            desired_count: Some(count),
-            ..update(&service)
-        };
-        let _: UpdateServiceResponse = signed.client.ecs("UpdateService", &request).await?;
+        let request = UpdateServiceRequest { cluster: Some(cluster.clone()), desired_count: Some(count), ..update(&service) };
+        let _: UpdateServiceResponse = post.signed.client.ecs("UpdateService", &request).await?;
         Ok(format!("The desired count of {service} is now {count}."))
-    })
-    .await
+    }
+    .await;
+    post.answer(&console, service_url(&cluster, &service), outcome)
 }
 
 pub async fn force_deployment(
     Shared(console): Shared<State>,
     Path((cluster, service)): Path<(String, String)>,
-    signed: Signed,
-    headers: HeaderMap,
-    body: Bytes,
+    post: Post,
 ) -> Response {
-    let back = service_url(&cluster, &service);
-    act(&console, signed, &headers, &body, back, async |signed: &Signed, _: &Form| {
-        let request =
-            UpdateServiceRequest { cluster: Some(cluster.clone()), force_new_deployment: Some(true), ..update(&service) };
-        let _: UpdateServiceResponse = signed.client.ecs("UpdateService", &request).await?;
-        Ok(format!("A new deployment of {service} has started."))
-    })
-    .await
+    let request =
+        UpdateServiceRequest { cluster: Some(cluster.clone()), force_new_deployment: Some(true), ..update(&service) };
+    let outcome = post.signed.client.ecs::<_, UpdateServiceResponse>("UpdateService", &request).await;
+    let outcome = outcome.map(|_| format!("A new deployment of {service} has started."));
+    post.answer(&console, service_url(&cluster, &service), outcome)
 }
 
 pub async fn delete_service(
     Shared(console): Shared<State>,
     Path((cluster, service)): Path<(String, String)>,
-    signed: Signed,
-    headers: HeaderMap,
-    body: Bytes,
+    post: Post,
 ) -> Response {
-    let back = format!("/console/clusters/{}", segment(&cluster));
-    act(&console, signed, &headers, &body, back, async |signed: &Signed, _: &Form| {
-        let request = DeleteServiceRequest { cluster: Some(cluster.clone()), service: service.clone(), force: None };
-        let _: DeleteServiceResponse = signed.client.ecs("DeleteService", &request).await?;
-        Ok(format!("The service {service} is being deleted."))
-    })
-    .await
+    let request = DeleteServiceRequest { cluster: Some(cluster.clone()), service: service.clone(), force: None };
+    let outcome = post.signed.client.ecs::<_, DeleteServiceResponse>("DeleteService", &request).await;
+    let outcome = outcome.map(|_| format!("The service {service} is being deleted."));
+    post.answer(&console, format!("/console/clusters/{}", segment(&cluster)), outcome)
 }
 
 pub async fn stop_task(
     Shared(console): Shared<State>,
     Path((cluster, task)): Path<(String, String)>,
-    signed: Signed,
-    headers: HeaderMap,
-    body: Bytes,
+    post: Post,
 ) -> Response {
-    let back = format!("/console/clusters/{}/tasks/{}", segment(&cluster), segment(&task));
-    act(&console, signed, &headers, &body, back, async |signed: &Signed, _: &Form| {
-        let reason = Some(format!("Stopped from the console by {}", signed.session.caller.arn));
-        let request = StopTaskRequest { cluster: Some(cluster.clone()), task: task.clone(), reason };
-        let _: StopTaskResponse = signed.client.ecs("StopTask", &request).await?;
-        Ok(format!("The task {task} is stopping."))
-    })
-    .await
+    let reason = Some(format!("Stopped from the console by {}", post.signed.session.caller.arn));
+    let request = StopTaskRequest { cluster: Some(cluster.clone()), task: task.clone(), reason };
+    let outcome = post.signed.client.ecs::<_, StopTaskResponse>("StopTask", &request).await;
+    let outcome = outcome.map(|_| format!("The task {task} is stopping."));
+    post.answer(&console, format!("/console/clusters/{}/tasks/{}", segment(&cluster), segment(&task)), outcome)
 }
 
 pub async fn drain_instance(
     Shared(console): Shared<State>,
     Path((cluster, instance)): Path<(String, String)>,
-    signed: Signed,
-    headers: HeaderMap,
-    body: Bytes,
+    post: Post,
 ) -> Response {
-    let back = format!("/console/clusters/{}", segment(&cluster));
-    act(&console, signed, &headers, &body, back, async |signed: &Signed, _: &Form| {
-        let request = UpdateContainerInstancesStateRequest {
-            cluster: Some(cluster.clone()),
-            container_instances: vec![instance.clone()],
-            status: ContainerInstanceStatus::Draining,
-        };
-        let answer: UpdateContainerInstancesStateResponse =
-            signed.client.ecs("UpdateContainerInstancesState", &request).await?;
-        match answer.failures.unwrap_or_default().first() {
-            Some(f) => Ok(format!("{instance} was not drained: {}", f.reason.as_deref().unwrap_or("unknown reason"))),
-            None => Ok(format!("The container instance {instance} is draining.")),
-        }
-    })
-    .await
+    let request = UpdateContainerInstancesStateRequest {
+        cluster: Some(cluster.clone()),
+        container_instances: vec![instance.clone()],
+        status: ContainerInstanceStatus::Draining,
+    };
+    let answer = post.signed.client.ecs::<_, UpdateContainerInstancesStateResponse>("UpdateContainerInstancesState", &request);
+    let outcome = answer.await.map(|answer| match answer.failures.unwrap_or_default().first() {
+        Some(f) => format!("{instance} was not drained: {}", f.reason.as_deref().unwrap_or("unknown reason")),
+        None => format!("The container instance {instance} is draining."),
+    });
+    post.answer(&console, format!("/console/clusters/{}", segment(&cluster)), outcome)
 }
 
 /// An UpdateService request for `service` that changes nothing yet.
@@ -203,10 +187,5 @@ mod tests {
         let form = Form::parse(b"csrf=abc&desiredCount=5");
         assert_eq!(form.get("desiredCount"), Some("5"));
         assert_eq!(form.get("missing"), None);
-    }
-
-    #[test]
-    fn names_are_escaped_as_path_segments() {
-        assert_eq!(segment("web app/x"), "web%20app%2Fx");
     }
 }

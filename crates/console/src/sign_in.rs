@@ -2,8 +2,8 @@
 //! credential in `<data-dir>/credentials`, or an IAM user's key); a key the keyring accepts
 //! starts a session. `/console/sign-out` ends it.
 
-use crate::actions::{Form, refusal};
-use crate::page::{Signed, State};
+use crate::actions::{Form, Post};
+use crate::page::State;
 use crate::session;
 use axum::body::Bytes;
 use axum::extract::State as Shared;
@@ -66,12 +66,8 @@ pub async fn submit(Shared(console): Shared<State>, headers: HeaderMap, body: By
     resp
 }
 
-pub async fn sign_out(Shared(console): Shared<State>, signed: Signed, headers: HeaderMap, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Some(why) = refusal(&headers, &signed, &form) {
-        return (StatusCode::FORBIDDEN, why).into_response();
-    }
-    console.sessions.end(&signed.token);
+pub async fn sign_out(Shared(console): Shared<State>, post: Post) -> Response {
+    console.sessions.end(&post.signed.token);
     let mut resp = Redirect::to("/console/sign-in").into_response();
     if let Ok(cookie) = HeaderValue::from_str(&session::set_cookie(None)) {
         resp.headers_mut().insert(header::SET_COOKIE, cookie);

@@ -26,8 +26,14 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("console.css", "text/css; charset=utf-8", include_str!("../static/console.css")),
 ];
 
+/// A name as one URL path segment (a log group's `/` too); templates write it `name|segment`.
+pub fn segment(name: &str) -> String {
+    form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_filter("segment", |name: &str| segment(name));
     for (name, source) in TEMPLATES {
         // The templates are part of the build: one that does not parse fails the unit tests.
         if let Err(e) = env.add_template(name, source) {
@@ -56,6 +62,14 @@ mod tests {
         for (name, source) in TEMPLATES {
             env.add_template(name, source).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+
+    #[test]
+    fn names_are_escaped_as_path_segments() {
+        assert_eq!(segment("/ecs/web app"), "%2Fecs%2Fweb%20app");
+        let env = environment();
+        let html = env.render_str(r#"<a href="/x/{{ g|segment }}">"#, minijinja::context! { g => "/a&b" }).unwrap();
+        assert_eq!(html, r#"<a href="/x/%2Fa%26b">"#);
     }
 
     #[test]
