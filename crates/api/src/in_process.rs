@@ -32,7 +32,8 @@ pub async fn call_json(
         return Err(AwsError::unknown_operation(target));
     }
     authorize::authorize(api, caller, &route, body, peer).await?;
-    let ctx = Ctx { api: api.clone(), caller: caller.clone(), request_id: uuid::Uuid::new_v4().to_string(), host: None };
+    let ctx =
+        Ctx { api: api.clone(), caller: caller.clone(), request_id: uuid::Uuid::new_v4().to_string(), host: None };
     services::call(ctx, &route, body).await
 }
 
@@ -40,7 +41,12 @@ pub async fn call_json(
 /// signs in as. A wrong, unknown or inactive key is refused alike, saying nothing of which.
 pub async fn sign_in(api: &Api, access_key_id: &str, secret: &str) -> Result<Caller, AwsError> {
     let refused = || AwsError::new(StatusCode::FORBIDDEN, "InvalidClientTokenId", "The access key or secret is wrong.");
-    let key = api.keyring.lookup(api.store.as_ref(), access_key_id).await.map_err(crate::auth::lookup_failed)?.ok_or_else(refused)?;
+    let key = api
+        .keyring
+        .lookup(api.store.as_ref(), access_key_id)
+        .await
+        .map_err(crate::auth::lookup_failed)?
+        .ok_or_else(refused)?;
     if !bool::from(subtle::ConstantTimeEq::ct_eq(key.secret.as_bytes(), secret.as_bytes())) {
         return Err(refused());
     }

@@ -53,7 +53,8 @@ impl FromRequest<State> for Post {
     async fn from_request(req: Request, console: &State) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let signed = Signed::from_request_parts(&mut parts, console).await?;
-        let body = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        let body =
+            axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
         let form = Form::parse(&body);
         if let Some(why) = refusal(&parts.headers, &signed, &form) {
             return Err((StatusCode::FORBIDDEN, why).into_response());
@@ -87,7 +88,8 @@ pub async fn desired_count(
         let count = post.form.get("desiredCount").and_then(|v| v.trim().parse::<i32>().ok()).ok_or_else(|| {
             AwsError::ecs_invalid_parameter("The desired count must be a whole number of tasks, 0 or more.")
         })?;
-        let request = UpdateServiceRequest { cluster: Some(cluster.clone()), desired_count: Some(count), ..update(&service) };
+        let request =
+            UpdateServiceRequest { cluster: Some(cluster.clone()), desired_count: Some(count), ..update(&service) };
         let _: UpdateServiceResponse = post.signed.client.ecs("UpdateService", &request).await?;
         Ok(format!("The desired count of {service} is now {count}."))
     }
@@ -140,7 +142,8 @@ pub async fn drain_instance(
         container_instances: vec![instance.clone()],
         status: ContainerInstanceStatus::Draining,
     };
-    let answer = post.signed.client.ecs::<_, UpdateContainerInstancesStateResponse>("UpdateContainerInstancesState", &request);
+    let answer =
+        post.signed.client.ecs::<_, UpdateContainerInstancesStateResponse>("UpdateContainerInstancesState", &request);
     let outcome = answer.await.map(|answer| match answer.failures.unwrap_or_default().first() {
         Some(f) => format!("{instance} was not drained: {}", f.reason.as_deref().unwrap_or("unknown reason")),
         None => format!("The container instance {instance} is draining."),

@@ -88,10 +88,9 @@ pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 /// The `Set-Cookie` value that carries session `token` (or, with `None`, removes it).
 pub fn set_cookie(token: Option<&str>) -> String {
     match token {
-        Some(token) => format!(
-            "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}",
-            LIFETIME.as_secs()
-        ),
+        Some(token) => {
+            format!("{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}", LIFETIME.as_secs())
+        }
         None => format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"),
     }
 }

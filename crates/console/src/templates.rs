@@ -79,7 +79,7 @@ mod tests {
             .get_template("error.html")
             .unwrap()
             .render(minijinja::context! { principal => "p", csrf => "t", title => "x", view => minijinja::context! {
-                code => "<script>alert(1)</script>", message => "m" } })
+            code => "<script>alert(1)</script>", message => "m" } })
             .unwrap();
         assert!(html.contains("&lt;script&gt;"));
         assert!(!html.contains("<script>alert"));

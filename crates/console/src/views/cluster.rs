@@ -63,10 +63,7 @@ pub fn service_row(s: &Service) -> ServiceRow {
 /// A resource's amount: an integer, or the count of a set (GPUs are a set of ids).
 fn amount(resources: Option<&Vec<Resource>>, name: &str) -> Option<i64> {
     let r = resources?.iter().find(|r| r.name.as_deref() == Some(name))?;
-    r.integer_value
-        .map(i64::from)
-        .or(r.long_value)
-        .or_else(|| r.string_set_value.as_ref().map(|set| set.len() as i64))
+    r.integer_value.map(i64::from).or(r.long_value).or_else(|| r.string_set_value.as_ref().map(|set| set.len() as i64))
 }
 
 pub fn instance_row(i: &ContainerInstance) -> InstanceRow {
@@ -102,8 +99,9 @@ pub async fn page(Shared(console): Shared<State>, Path(cluster): Path<String>, s
 
 async fn view(signed: &Signed, cluster: &str) -> Result<ClusterView, AwsError> {
     let c = signed.client.clone();
-    let described: DescribeClustersResponse =
-        c.ecs("DescribeClusters", &DescribeClustersRequest { clusters: Some(vec![cluster.into()]), include: None }).await?;
+    let described: DescribeClustersResponse = c
+        .ecs("DescribeClusters", &DescribeClustersRequest { clusters: Some(vec![cluster.into()]), include: None })
+        .await?;
     let Some(found) = described.clusters.unwrap_or_default().into_iter().next() else {
         return Err(AwsError::ecs_cluster_not_found());
     };

@@ -5,7 +5,9 @@ use crate::page::{Signed, State};
 use axum::extract::State as Shared;
 use axum::response::Response;
 use berth_api::error::AwsError;
-use berth_model::ecs::{Cluster, DescribeClustersRequest, DescribeClustersResponse, ListClustersRequest, ListClustersResponse};
+use berth_model::ecs::{
+    Cluster, DescribeClustersRequest, DescribeClustersResponse, ListClustersRequest, ListClustersResponse,
+};
 use serde::Serialize;
 
 #[derive(Debug, Serialize, PartialEq)]

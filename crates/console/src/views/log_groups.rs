@@ -63,7 +63,10 @@ pub struct SearchLine {
 /// The `pattern` parameter of a query string (empty when absent).
 pub fn pattern(query: Option<&str>) -> String {
     let query = query.unwrap_or("");
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "pattern").map(|(_, v)| v.into_owned()).unwrap_or_default()
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "pattern")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 pub async fn search(Shared(console): Shared<State>, Path(group): Path<String>, uri: Uri, signed: Signed) -> Response {
@@ -83,7 +86,11 @@ pub async fn search(Shared(console): Shared<State>, Path(group): Path<String>, u
                 .iter()
                 .map(|e| SearchLine {
                     stream: e.log_stream_name.clone().unwrap_or_default(),
-                    line: log_line(&OutputLogEvent { timestamp: e.timestamp, message: e.message.clone(), ingestion_time: None }),
+                    line: log_line(&OutputLogEvent {
+                        timestamp: e.timestamp,
+                        message: e.message.clone(),
+                        ingestion_time: None,
+                    }),
                 })
                 .collect();
             console.page(&signed, "log_group.html", &group, SearchView { group: group.clone(), pattern, events })

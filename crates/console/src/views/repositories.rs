@@ -47,7 +47,9 @@ pub fn view(repository: &Repository, images: &[ImageDetail], region: &str) -> Re
     RepositoryView {
         name: repository.repository_name.clone().unwrap_or_default(),
         push: vec![
-            format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {registry}"),
+            format!(
+                "aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {registry}"
+            ),
             format!("docker tag IMAGE {uri}:latest"),
             format!("docker push {uri}:latest"),
         ],

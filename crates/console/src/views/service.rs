@@ -155,11 +155,17 @@ pub fn view(
                 format!("{group} → {}:{port}", lb.container_name.as_deref().unwrap_or(""))
             })
             .collect(),
-        policies: policies.iter().map(|p| PolicyRow { name: p.policy_name.clone(), kind: wire(&p.policy_type) }).collect(),
+        policies: policies
+            .iter()
+            .map(|p| PolicyRow { name: p.policy_name.clone(), kind: wire(&p.policy_type) })
+            .collect(),
         activities: activities
             .iter()
             .take(RECENT)
-            .map(|a| EventRow { at: when(Some(a.start_time)), message: format!("{} ({})", a.description, wire(&a.status_code)) })
+            .map(|a| EventRow {
+                at: when(Some(a.start_time)),
+                message: format!("{} ({})", a.description, wire(&a.status_code)),
+            })
             .collect(),
         deletable: desired == 0 && running == 0 && service.status.as_deref() != Some("INACTIVE"),
     }
@@ -196,7 +202,8 @@ async fn running_tasks(signed: &Signed, cluster: &str, service: &str) -> Result<
 
 /// One page (100) of the service's stopped tasks, described: enough to show the newest.
 async fn stopped_tasks(signed: &Signed, cluster: &str, service: &str) -> Result<Vec<Task>, AwsError> {
-    let page: ListTasksResponse = signed.client.ecs("ListTasks", &list(cluster, service, DesiredStatus::Stopped, None)).await?;
+    let page: ListTasksResponse =
+        signed.client.ecs("ListTasks", &list(cluster, service, DesiredStatus::Stopped, None)).await?;
     describe(signed, cluster, &page.task_arns.unwrap_or_default()).await
 }
 
@@ -224,7 +231,10 @@ async fn describe(signed: &Signed, cluster: &str, arns: &[String]) -> Result<Vec
 async fn fetch(signed: &Signed, cluster: &str, name: &str) -> Result<ServiceView, AwsError> {
     let c = &signed.client;
     let described: DescribeServicesResponse = c
-        .ecs("DescribeServices", &DescribeServicesRequest { cluster: Some(cluster.into()), services: vec![name.into()], include: None })
+        .ecs(
+            "DescribeServices",
+            &DescribeServicesRequest { cluster: Some(cluster.into()), services: vec![name.into()], include: None },
+        )
         .await?;
     let Some(service) = described.services.unwrap_or_default().into_iter().next() else {
         return Err(AwsError::ecs_service_not_found());
@@ -332,7 +342,9 @@ mod tests {
     fn a_load_balancer_names_its_target_group_and_container() {
         let service = Service {
             load_balancers: Some(vec![LoadBalancer {
-                target_group_arn: Some("arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web-tg/0123".into()),
+                target_group_arn: Some(
+                    "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web-tg/0123".into(),
+                ),
                 container_name: Some("app".into()),
                 container_port: Some(80),
                 ..Default::default()

@@ -143,7 +143,11 @@ pub fn view(cluster: &str, task: &Task, logs: Vec<LogView>) -> TaskView {
     }
 }
 
-pub async fn page(Shared(console): Shared<State>, Path((cluster, id)): Path<(String, String)>, signed: Signed) -> Response {
+pub async fn page(
+    Shared(console): Shared<State>,
+    Path((cluster, id)): Path<(String, String)>,
+    signed: Signed,
+) -> Response {
     match fetch(&signed, &cluster, &id).await {
         Ok(view) => console.page(&signed, "task.html", &id, view),
         Err(e) => console.error(&signed, &e),
@@ -153,7 +157,10 @@ pub async fn page(Shared(console): Shared<State>, Path((cluster, id)): Path<(Str
 async fn fetch(signed: &Signed, cluster: &str, id: &str) -> Result<TaskView, AwsError> {
     let c = &signed.client;
     let described: DescribeTasksResponse = c
-        .ecs("DescribeTasks", &DescribeTasksRequest { cluster: Some(cluster.into()), tasks: vec![id.into()], include: None })
+        .ecs(
+            "DescribeTasks",
+            &DescribeTasksRequest { cluster: Some(cluster.into()), tasks: vec![id.into()], include: None },
+        )
         .await?;
     let Some(task) = described.tasks.unwrap_or_default().into_iter().next() else {
         return Err(AwsError::ecs_task_not_found());
@@ -161,7 +168,10 @@ async fn fetch(signed: &Signed, cluster: &str, id: &str) -> Result<TaskView, Aws
     let definition: DescribeTaskDefinitionResponse = c
         .ecs(
             "DescribeTaskDefinition",
-            &DescribeTaskDefinitionRequest { task_definition: task.task_definition_arn.clone().unwrap_or_default(), include: None },
+            &DescribeTaskDefinitionRequest {
+                task_definition: task.task_definition_arn.clone().unwrap_or_default(),
+                include: None,
+            },
         )
         .await?;
     let places = definition.task_definition.as_ref().map(|d| log_places(d, id)).unwrap_or_default();

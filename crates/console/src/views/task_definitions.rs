@@ -69,7 +69,11 @@ async fn fetch(signed: &Signed, name: &str) -> Result<RevisionView, AwsError> {
     let described: DescribeTaskDefinitionResponse = signed.client.ecs("DescribeTaskDefinition", &request).await?;
     let definition = described.task_definition.unwrap_or_default();
     let json = serde_json::to_string_pretty(&definition).map_err(|_| AwsError::internal("InternalFailure"))?;
-    Ok(RevisionView { name: name.into(), status: definition.status.as_ref().map(super::wire).unwrap_or_default(), json })
+    Ok(RevisionView {
+        name: name.into(),
+        status: definition.status.as_ref().map(super::wire).unwrap_or_default(),
+        json,
+    })
 }
 
 #[cfg(test)]
