@@ -6,7 +6,7 @@
 Starts `berth server` (BERTH_BIN, default target/release/berth) with the e2e harness, registers --instances
 simulated container instances (`berth agent --simulate`), creates a service of --tasks tasks and waits until they
 all run, signs in to the console with the root key and GETs the service page, the cluster page and a task page
---runs times each. Reports the server's own time per page (the console's `Server-Timing: app;dur=` header: every
+--runs times each, and the same ECS reads over HTTP with boto3 for comparison. Reports the server's own time per page (the console's `Server-Timing: app;dur=` header: every
 API read the page makes, in process, plus rendering) as p50/p90/max, the client's wall time, and the bytes of
 HTML. Everything runs on loopback and stops by itself.
 """
@@ -53,6 +53,26 @@ def measure(session: requests.Session, url: str, runs: int) -> dict:
     }
 
 
+def api_reads(ecs, cluster: str, service: str, runs: int) -> float:
+    """p50 ms of the reads the service page makes, asked over HTTP with boto3 (ListTasks pages, DescribeTasks
+    batches of 100, DescribeServices): what the page costs before the console does anything."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        ecs.describe_services(cluster=cluster, services=[service])
+        arns, token = [], None
+        while True:
+            page = ecs.list_tasks(cluster=cluster, serviceName=service, maxResults=100, **({"nextToken": token} if token else {}))
+            arns += page["taskArns"]
+            token = page.get("nextToken")
+            if not token:
+                break
+        for i in range(0, len(arns), 100):
+            ecs.describe_tasks(cluster=cluster, tasks=arns[i : i + 100])
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=20)
@@ -97,6 +117,8 @@ def main() -> None:
             for name, url in pages.items():
                 m = measure(session, url, args.runs)
                 print(f"| {name} | {m['p50']:.1f} ms | {m['p90']:.1f} ms | {m['max']:.1f} ms | {m['wall_p50']:.1f} ms | {m['bytes']:,} |")
+            reads = api_reads(ecs, cluster, service, min(args.runs, 10))
+            print(f"the service page's ECS reads over HTTP (boto3), p50: {reads:.1f} ms")
         finally:
             sim.close()
     finally:
