@@ -29,7 +29,7 @@ pub fn families(arns: &[String]) -> Vec<Family> {
     by_family
         .into_iter()
         .map(|(name, mut revisions)| {
-            revisions.sort_by(|a, b| b.0.cmp(&a.0));
+            revisions.sort_by_key(|r| std::cmp::Reverse(r.0));
             Family { name, revisions: revisions.into_iter().map(|(_, r)| r).collect() }
         })
         .collect()
