@@ -80,10 +80,8 @@ pub fn configs(defs: &[ContainerDefinition], task_id: &str) -> Result<Vec<AwsLog
                 "ResourceInitializationError: failed to validate logger args: awslogs-group is required for container {container}"
             ));
         };
-        let stream = match options.get("awslogs-stream-prefix") {
-            Some(prefix) => format!("{prefix}/{container}/{task_id}"),
-            None => format!("{container}/{task_id}"),
-        };
+        let prefix = options.get("awslogs-stream-prefix").map(String::as_str);
+        let stream = berth_model::awslogs::stream_name(prefix, &container, task_id);
         let create_group = options.get("awslogs-create-group").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         out.push(AwsLogs { container, group, stream, create_group });
     }

@@ -9,6 +9,7 @@ mod authorize;
 mod context;
 pub mod error;
 mod front_door;
+pub mod in_process;
 mod instance_changes;
 pub mod protocol;
 mod route;

@@ -114,6 +114,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     let addr = listener.local_addr()?;
     // Scripts and the e2e harness read this line to learn the port.
     println!("berth: listening on http://{addr}");
+    println!("berth: console at http://{addr}{} (sign in with the root credential's access key)", berth_console::PATH);
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth API server started");
 
     tokio::spawn(berth_control::task_reaper::run(
@@ -195,7 +196,10 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         stopping.begin_shutdown();
     };
     // The peer's address is aws:SourceIp in IAM policies.
-    let app = berth_api::router(api).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // The console's routes are matched before the API's fallback (which dispatches AWS calls).
+    let app = berth_api::router(api.clone())
+        .merge(berth_console::router(api))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("berth stopped");
     Ok(())

@@ -13,6 +13,7 @@ pub mod arn;
 pub mod attributes;
 pub mod authorization_message;
 pub mod autoscaling;
+pub mod awslogs;
 pub mod capacity_provider;
 pub mod cloudwatch;
 pub mod cluster_query;

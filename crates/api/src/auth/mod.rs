@@ -85,7 +85,7 @@ async fn temporary_key(api: &Api, id: &str, token: &str, protocol: Protocol) -> 
     }
 }
 
-fn lookup_failed(e: keyring::KeyringError) -> AwsError {
+pub(crate) fn lookup_failed(e: keyring::KeyringError) -> AwsError {
     tracing::error!(error = %e, "access key lookup failed");
     AwsError::internal("InternalFailure")
 }
