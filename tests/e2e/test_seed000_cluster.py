@@ -37,6 +37,9 @@ from seed000 import (
     wait_for,
 )
 
+# Three instances launched, one replaced, the group scaled in: more than pytest's 300 s on a loaded CI machine.
+pytestmark = pytest.mark.timeout(600)
+
 @pytest.fixture
 def seed(make_berth, test_image):
     """Seed 000's server and names; the cluster's containers are removed if the test fails."""

@@ -48,9 +48,9 @@ from seed000 import (
     wait_for,
 )
 
-# ten scripts, two rolling starts behind health checks, and a group's instances terminated: more than 300 s on a
+# Ten scripts, two rolling starts behind health checks, and a group's instances terminated: more than 300 s on a
 # loaded CI machine.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(1800)
 
 # The seed's .env beyond ecs_00–02's values (ENV): the ports, health check and service settings its scripts read.
 ENV_FULL = {
@@ -483,7 +483,8 @@ def test_seed_000_runs_verbatim_from_ecs_00_to_ecs_99(seed):
                          "--resource-id", resource)["ScalingPolicies"]  # fmt: skip
     assert [p["PolicyName"] for p in policies] == ["cpu70"]
     alarms = berth.aws("cloudwatch", "describe-alarms", "--alarm-names", *[a["AlarmName"] for a in policies[0]["Alarms"]])
-    assert sorted(a["AlarmName"].split("-")[-6] for a in alarms["MetricAlarms"]) == ["AlarmHigh", "AlarmLow"]
+    high, low = sorted(a["AlarmName"] for a in alarms["MetricAlarms"])
+    assert high.startswith(f"TargetTracking-{resource}-AlarmHigh-") and low.startswith(f"TargetTracking-{resource}-AlarmLow-")
 
     # The seed's troubleshooting and monitoring commands.
     troubleshoot(berth, env, tg, ecs_sg, second)
