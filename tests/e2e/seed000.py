@@ -194,6 +194,12 @@ def bash(berth, script: str, env: dict[str, str], timeout: float = 600, cwd=None
     return p.stdout
 
 
+def last_line(output: str) -> str:
+    """The last line a script printed (ecs_99's instance ids follow the JSON its other commands print)."""
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def wait_for(what, probe, timeout: float = 180.0, interval: float = 1.0):
     deadline = time.monotonic() + timeout
     last = None

@@ -30,6 +30,7 @@ from seed000 import (
     container_instances,
     containers_of,
     group,
+    last_line,
     remove_containers_of,
     seed_server,
     service_tasks,
@@ -158,7 +159,7 @@ def test_seed_000_gpu_cluster_scales_with_its_service(seed):
 
     # The seed's cleanup: every instance of the group terminated, no container left.
     bash(berth, ECS_99_SERVICE_AND_GROUP, env)
-    ids = bash(berth, ECS_99_CAPACITY_AND_WAIT, env).split()
+    ids = last_line(bash(berth, ECS_99_CAPACITY_AND_WAIT, env)).split()
     assert ids, "the group's instances were listed by their aws:autoscaling:groupName tag"
     wait_for("the cluster's containers to be gone", lambda: not containers_of(cluster), timeout=120)
     wait_for("the group to be gone", lambda: not berth.aws(

@@ -41,6 +41,7 @@ from seed000 import (
     container_instances,
     containers_of,
     group,
+    last_line,
     remove_containers_of,
     seed_server,
     service_tasks,
@@ -500,7 +501,7 @@ def test_seed_000_runs_verbatim_from_ecs_00_to_ecs_99(seed):
     # instances terminated.
     bash(berth, ECS_99_SERVICE_AND_GROUP, env, cwd=work)
     bash(berth, ECS_99_LOAD_BALANCER, env, cwd=work)
-    ids = bash(berth, ECS_99_CAPACITY_AND_WAIT, env, cwd=work).split()
+    ids = last_line(bash(berth, ECS_99_CAPACITY_AND_WAIT, env, cwd=work)).split()
     assert {c["ec2InstanceId"] for c in cis} <= set(ids)
     states = {i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
     assert states == {"terminated"}
