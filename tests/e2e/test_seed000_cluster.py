@@ -15,174 +15,36 @@ until managed scaling raises the desired capacity to 3 and the new instance join
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
 
-from agent_harness import SLEEP, TEST_IMAGE, docker
+from agent_harness import SLEEP, TEST_IMAGE
 from berth_harness import unique
-
-CI_LABEL = "dev.berth.container-instance"
-ENV = {
-    "DDN_ECS_ROLE_NAME": "ecsInstanceRole",
-    "DDN_ECS_PROFILE_NAME": "ecsInstanceRole",
-    "DDN_ECS_INSTANCE_TYPE": "g4dn.xlarge",
-    "DDN_MIN_CAPACITY": "1",
-    "DDN_DESIRED_CAPACITY": "2",
-    "DDN_MAX_CAPACITY": "3",
-}
-
-# ecs_00, ecs_01 and ecs_02 as the seed writes them. Only what the seed's environment provides is added: the
-# default VPC and its subnets (DDN_VPC_ID, DDN_SUBNET_IDS), the group's ARN (ASG_ARN), and a --query on
-# create-launch-template, whose whole JSON output the seed's listing would otherwise take for the id.
-SETUP = r"""
-set -euo pipefail
-aws sts get-caller-identity >/dev/null || { echo "[ERROR] AWS credentials not configured"; exit 1; }
-
-aws iam create-role \
-  --role-name $DDN_ECS_ROLE_NAME \
-  --assume-role-policy-document '{
-    "Version": "2008-10-17",
-    "Statement": [
-      {
-        "Effect": "Allow",
-        "Principal": { "Service": "ec2.amazonaws.com" },
-        "Action": "sts:AssumeRole"
-      }
-    ]
-  }'
-aws iam attach-role-policy \
-  --role-name $DDN_ECS_ROLE_NAME \
-  --policy-arn arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role
-aws iam create-instance-profile --instance-profile-name $DDN_ECS_PROFILE_NAME
-aws iam add-role-to-instance-profile \
-  --instance-profile-name $DDN_ECS_PROFILE_NAME \
-  --role-name $DDN_ECS_ROLE_NAME
-
-aws ecs create-cluster --cluster-name "$DDN_ECS_CLUSTER" >/dev/null || true
-
-DDN_VPC_ID=$(aws ec2 describe-vpcs --filters Name=isDefault,Values=true --query 'Vpcs[0].VpcId' --output text)
-DDN_SUBNET_IDS=$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$DDN_VPC_ID" \
-  --query 'Subnets[].SubnetId' --output text | tr '\t' ',')
-
-AMI_ID=$(aws ssm get-parameters \
-  --names /aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id \
-  --query 'Parameters[0].Value' --output text)
-
-ECS_SG_ID=$(aws ec2 create-security-group \
-  --vpc-id "$DDN_VPC_ID" \
-  --group-name "$DDN_ECS_SG_NAME" \
-  --description "ECS GPU instances SG" \
-  --query 'GroupId' --output text 2>/dev/null || true)
-
-USERDATA=$(cat <<EOF
-#!/bin/bash
-echo ECS_CLUSTER=${DDN_ECS_CLUSTER} >> /etc/ecs/ecs.config
-EOF
+from seed000 import (
+    ECS_99_CAPACITY_AND_WAIT,
+    ECS_99_SERVICE_AND_GROUP,
+    ENV,
+    SETUP,
+    bash,
+    container_instances,
+    containers_of,
+    group,
+    last_line,
+    remove_containers_of,
+    seed_server,
+    service_tasks,
+    vpc_env,
+    wait_for,
 )
 
-LT_ID=$(aws ec2 create-launch-template \
-  --launch-template-name "$DDN_LAUNCH_TEMPLATE_NAME" \
-  --launch-template-data "{
-    \"ImageId\": \"$AMI_ID\",
-    \"InstanceType\": \"$DDN_ECS_INSTANCE_TYPE\",
-    \"IamInstanceProfile\": {\"Name\": \"ecsInstanceRole\"},
-    \"SecurityGroupIds\": [\"$ECS_SG_ID\"],
-    \"UserData\": \"$(echo -n "$USERDATA" | base64 -w0)\"
-  }" --query 'LaunchTemplate.LaunchTemplateId' --output text)
-
-aws autoscaling create-auto-scaling-group \
-  --auto-scaling-group-name "$DDN_ASG_NAME" \
-  --launch-template "LaunchTemplateId=$LT_ID,Version=\$Latest" \
-  --min-size "$DDN_MIN_CAPACITY" \
-  --desired-capacity "$DDN_DESIRED_CAPACITY" \
-  --max-size "$DDN_MAX_CAPACITY" \
-  --vpc-zone-identifier "$DDN_SUBNET_IDS"
-
-ASG_ARN=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$DDN_ASG_NAME" \
-  --query 'AutoScalingGroups[0].AutoScalingGroupARN' --output text)
-CP_NAME="${DDN_ASG_NAME}-cp"
-
-aws ecs create-capacity-provider \
-  --name "$CP_NAME" \
-  --auto-scaling-group-provider "autoScalingGroupArn=$ASG_ARN,managedScaling={status=ENABLED,targetCapacity=100,minimumScalingStepSize=1,maximumScalingStepSize=1},managedTerminationProtection=DISABLED"
-
-aws ecs put-cluster-capacity-providers \
-  --cluster "$DDN_ECS_CLUSTER" \
-  --capacity-providers "${DDN_ASG_NAME}-cp" \
-  --default-capacity-provider-strategy capacityProvider="${DDN_ASG_NAME}-cp",weight=1
-"""
-
-# ecs_99 as the seed writes it, less the ALB and target group this test did not create.
-CLEANUP = r"""
-set -euo pipefail
-aws ecs update-service \
-  --cluster "$DDN_ECS_CLUSTER" \
-  --service "$DDN_ECS_SERVICE" \
-  --desired-count 0
-
-aws ecs delete-service \
-  --cluster "$DDN_ECS_CLUSTER" \
-  --service "$DDN_ECS_SERVICE" \
-  --force
-
-aws autoscaling update-auto-scaling-group \
-  --auto-scaling-group-name "$DDN_ASG_NAME" \
-  --min-size 0 --desired-capacity 0
-
-aws autoscaling delete-auto-scaling-group \
-  --auto-scaling-group-name "$DDN_ASG_NAME" \
-  --force-delete
-
-aws ecs put-cluster-capacity-providers \
-  --cluster "$DDN_ECS_CLUSTER" \
-  --capacity-providers [] \
-  --default-capacity-provider-strategy []
-
-aws ecs delete-capacity-provider --capacity-provider "${DDN_ASG_NAME}-cp"
-
-INSTANCE_IDS=$(aws ec2 describe-instances \
-  --filters "Name=tag:aws:autoscaling:groupName,Values=$DDN_ASG_NAME" \
-  --query 'Reservations[].Instances[].InstanceId' --output text)
-
-if [ -n "$INSTANCE_IDS" ]; then
-  aws ec2 wait instance-terminated --instance-ids $INSTANCE_IDS
-fi
-echo "$INSTANCE_IDS"
-"""
-
-
-def bash(berth, script: str, env: dict[str, str], timeout: float = 600) -> str:
-    p = subprocess.run(
-        ["bash", "-c", script], env={**berth.env, **env}, capture_output=True, text=True, timeout=timeout
-    )
-    assert p.returncode == 0, f"script exited {p.returncode}\n--- stderr ---\n{p.stderr}\n--- stdout ---\n{p.stdout}"
-    return p.stdout
-
-
-def wait_for(what, probe, timeout: float = 180.0, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
-
-
-def containers_of(cluster: str) -> list[str]:
-    out = docker("ps", "-a", "--no-trunc", "--filter", f"label={CI_LABEL}", "--format", f'{{{{.ID}}}} {{{{.Label "{CI_LABEL}"}}}}')
-    return [line.split()[0] for line in out.splitlines() if f"/{cluster}/" in line]
-
+# Three instances launched, one replaced, the group scaled in: more than pytest's 300 s on a loaded CI machine.
+pytestmark = pytest.mark.timeout(600)
 
 @pytest.fixture
 def seed(make_berth, test_image):
-    """A server of the test's own (its host offers room for three g4dn.xlarge), scaling in instances that have
-    been empty for 5 s instead of ECS's 15 minutes, with a metric minute of 2 s; the cluster's containers are removed
-    if the test fails."""
-    berth = make_berth(extra_args=("--capacity-scale-in-after-seconds", "5", "--metric-minute-seconds", "2"))
+    """Seed 000's server and names; the cluster's containers are removed if the test fails."""
+    berth = seed_server(make_berth)
     names = {
         "DDN_ECS_CLUSTER": unique("ddn-ecs"),
         "DDN_ASG_NAME": unique("ddn-gpu-asg"),
@@ -190,26 +52,8 @@ def seed(make_berth, test_image):
         "DDN_ECS_SG_NAME": unique("ddn-ecs-sg"),
         "DDN_ECS_SERVICE": unique("ddn-svc"),
     }
-    yield berth, {**ENV, **names}
-    leftovers = containers_of(names["DDN_ECS_CLUSTER"])
-    if leftovers:
-        subprocess.run(["docker", "rm", "-f", "-v", *leftovers], capture_output=True)
-
-
-def container_instances(ecs, cluster: str) -> list[dict]:
-    arns = ecs.list_container_instances(cluster=cluster, status="ACTIVE")["containerInstanceArns"]
-    return ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"] if arns else []
-
-
-def service_tasks(ecs, cluster: str, service: str, status: str = "RUNNING") -> list[dict]:
-    arns = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus=status)["taskArns"]
-    return ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
-
-
-def group(berth, name: str) -> dict:
-    return berth.aws("autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", name)[
-        "AutoScalingGroups"
-    ][0]
+    yield berth, {**ENV, **vpc_env(berth), **names}
+    remove_containers_of(names["DDN_ECS_CLUSTER"])
 
 
 def test_seed_000_gpu_cluster_scales_with_its_service(seed):
@@ -314,7 +158,8 @@ def test_seed_000_gpu_cluster_scales_with_its_service(seed):
     assert any("Terminating EC2 instance" in a["Description"] for a in activities)
 
     # The seed's cleanup: every instance of the group terminated, no container left.
-    ids = bash(berth, CLEANUP, env).split()
+    bash(berth, ECS_99_SERVICE_AND_GROUP, env)
+    ids = last_line(bash(berth, ECS_99_CAPACITY_AND_WAIT, env)).split()
     assert ids, "the group's instances were listed by their aws:autoscaling:groupName tag"
     wait_for("the cluster's containers to be gone", lambda: not containers_of(cluster), timeout=120)
     wait_for("the group to be gone", lambda: not berth.aws(

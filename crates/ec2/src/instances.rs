@@ -404,12 +404,13 @@ pub async fn start_instances(store: &dyn Store, instance_ids: &[String]) -> Resu
 }
 
 /// DescribeInstances: the instances named (all when `instance_ids` is empty; unknown ids
-/// are refused), passing every filter, in id order.
+/// are refused), passing every filter (an unknown filter name is refused first), in id order.
 pub async fn describe_instances(
     store: &dyn Store,
     instance_ids: &[String],
     filters: &[Filter],
 ) -> Result<Vec<InstanceRecord>, Ec2Error> {
+    filters::check_names(filters, filters::INSTANCE_FILTERS)?;
     let records = if instance_ids.is_empty() {
         documents::list::<InstanceRecord>(store, keys::EC2_INSTANCES).await?.into_iter().map(|d| d.value).collect()
     } else {

@@ -2,8 +2,8 @@
 
 use crate::{Ecs, EcsError, names};
 use berth_model::ecs::TaskDefinitionStatus;
-use berth_model::keys;
 use berth_model::records::TaskDefinitionRecord;
+use berth_model::{keys, taskdef};
 use berth_store::documents::{self, Doc};
 
 /// The task definition a caller names: a given revision, or the family's latest ACTIVE one.
@@ -20,17 +20,16 @@ pub async fn find(ecs: &Ecs, given: &str) -> Result<Doc<TaskDefinitionRecord>, E
     found.ok_or_else(|| EcsError::Client("Unable to describe task definition.".into()))
 }
 
-/// The task definition RunTask/StartTask/CreateService names, which must be ACTIVE (or
-/// INACTIVE too, with `inactive_ok`).
-pub async fn runnable(ecs: &Ecs, given: &str, inactive_ok: bool) -> Result<TaskDefinitionRecord, EcsError> {
+/// The task definition RunTask/StartTask/CreateService names, which must be ACTIVE (or, for an
+/// existing service's tasks, `for_existing_service`, INACTIVE or DELETE_IN_PROGRESS too:
+/// `berth_model::taskdef::startable`).
+pub async fn runnable(ecs: &Ecs, given: &str, for_existing_service: bool) -> Result<TaskDefinitionRecord, EcsError> {
     names::task_definition(ecs.scope(), given)?;
     let doc = match find(ecs, given).await {
         Err(EcsError::Client(_)) => return Err(EcsError::Client("TaskDefinition not found.".into())),
         other => other?,
     };
-    let status = doc.value.task_definition.status;
-    if status != Some(TaskDefinitionStatus::Active) && !(inactive_ok && status == Some(TaskDefinitionStatus::Inactive))
-    {
+    if !taskdef::startable(doc.value.task_definition.status, for_existing_service) {
         return Err(EcsError::InvalidParameter("TaskDefinition is inactive".into()));
     }
     Ok(doc.value)

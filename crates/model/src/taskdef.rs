@@ -26,7 +26,7 @@ mod tests;
 
 use crate::Timestamp;
 use crate::arn::Scope;
-use crate::ecs::{RegisterTaskDefinitionRequest, TaskDefinition};
+use crate::ecs::{RegisterTaskDefinitionRequest, TaskDefinition, TaskDefinitionStatus};
 
 pub use resources::{normalize_cpu, normalize_memory};
 
@@ -69,4 +69,16 @@ pub fn validate(req: &RegisterTaskDefinitionRequest) -> Result<(), InvalidTaskDe
 /// follows it, as the agent reports it, and services wait for HEALTHY.
 pub fn has_health_checks(td: &TaskDefinition) -> bool {
     td.container_definitions.iter().flatten().any(|c| c.essential != Some(false) && c.health_check.is_some())
+}
+
+/// Whether tasks may start from a task definition in `status`. A new use (RunTask, StartTask,
+/// CreateService, UpdateService naming it) needs an ACTIVE one; an existing service's tasks
+/// (`for_existing_service`) also start from an INACTIVE or DELETE_IN_PROGRESS one, as on ECS,
+/// where such a service "can still scale up or down by modifying the service's desired count".
+pub fn startable(status: Option<TaskDefinitionStatus>, for_existing_service: bool) -> bool {
+    match status {
+        Some(TaskDefinitionStatus::Active) => true,
+        Some(TaskDefinitionStatus::Inactive | TaskDefinitionStatus::DeleteInProgress) => for_existing_service,
+        _ => false,
+    }
 }

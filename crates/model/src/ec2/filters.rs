@@ -1,6 +1,7 @@
 //! EC2's `Filter.N.Name` / `Filter.N.Value.M`: a resource matches when every filter has a
 //! value matching (values are alternatives; `*` and `?` are wildcards). Each Describe
-//! names the fields its filters read; an unknown filter name is refused.
+//! names the fields its filters read and the list of those names; an unknown filter name is
+//! refused up front (`check_names`), whatever exists to filter.
 
 use super::{InstanceRecord, Tag};
 
@@ -62,6 +63,20 @@ pub fn tag_filter(filter: &Filter, tags: &[Tag]) -> Option<bool> {
     }
 }
 
+/// Whether a filter name is one of the tag filters every Describe shares.
+fn is_tag_filter(name: &str) -> bool {
+    name.starts_with("tag:") || name == "tag-key" || name == "tag-value"
+}
+
+/// Refuses the first filter whose name is neither a tag filter nor one of `known`, as EC2
+/// does before it reads anything (so an empty listing refuses it too).
+pub fn check_names(filters: &[Filter], known: &[&str]) -> Result<(), UnknownFilter> {
+    match filters.iter().find(|f| !is_tag_filter(&f.name) && !known.contains(&f.name.as_str())) {
+        Some(f) => Err(UnknownFilter(f.name.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Whether `resource` passes every filter, `field` saying which values a filter name
 /// reads (None: an unknown name).
 pub fn matches_all<R>(
@@ -85,7 +100,34 @@ pub fn matches_all<R>(
     Ok(true)
 }
 
-/// The fields DescribeInstances' filters read.
+/// The filter names `instance_field` reads.
+pub const INSTANCE_FILTERS: &[&str] = &[
+    "instance-id",
+    "instance-state-name",
+    "instance-state-code",
+    "instance-type",
+    "image-id",
+    "subnet-id",
+    "vpc-id",
+    "availability-zone",
+    "placement.availability-zone",
+    "private-ip-address",
+    "network-interface.addresses.private-ip-address",
+    "private-dns-name",
+    "reservation-id",
+    "owner-id",
+    "key-name",
+    "instance.group-id",
+    "group-id",
+    "iam-instance-profile.arn",
+    "architecture",
+    "client-token",
+    "launch-template.launch-template-id",
+    "launch-template.version",
+    "ami-launch-index",
+];
+
+/// The fields DescribeInstances' filters read (the names in `INSTANCE_FILTERS`).
 pub fn instance_field(rec: &InstanceRecord, name: &str) -> Option<Vec<String>> {
     let one = |s: &str| Some(vec![s.to_string()]);
     match name {
@@ -140,5 +182,30 @@ mod tests {
         assert_eq!(matches_all(&[f("color", &["red"]), f("tag-key", &["owner"])], &(), &tags, field), Ok(false));
         assert_eq!(matches_all(&[f("tag:other", &["*"])], &(), &tags, field), Ok(false));
         assert_eq!(matches_all(&[f("shape", &["x"])], &(), &tags, field), Err(UnknownFilter("shape".into())));
+    }
+
+    #[test]
+    fn names_are_checked_before_any_resource_is_read() {
+        let f = |name: &str| Filter { name: name.into(), values: vec!["x".into()] };
+        let known = ["color", "size"];
+        assert_eq!(check_names(&[f("color"), f("tag:team"), f("tag-key"), f("tag-value")], &known), Ok(()));
+        assert_eq!(check_names(&[f("size"), f("shape"), f("weight")], &known), Err(UnknownFilter("shape".into())));
+        assert_eq!(check_names(&[f("tags:team")], &known), Err(UnknownFilter("tags:team".into())));
+        assert_eq!(check_names(&[], &known), Ok(()));
+    }
+
+    #[test]
+    fn every_listed_instance_filter_reads_a_field_and_no_other_does() {
+        let rec: InstanceRecord = serde_json::from_value(serde_json::json!({
+            "instance_id": "i-1", "reservation_id": "r-1", "owner_id": "000000000000", "image_id": "ami-1",
+            "instance_type": "t3.micro", "state": "running", "subnet_id": "subnet-1", "vpc_id": "vpc-1",
+            "availability_zone": "us-east-1a", "private_ip_address": "10.0.0.1", "private_dns_name": "ip-10-0-0-1",
+            "security_group_ids": ["sg-1"], "launch_time": 0, "ami_launch_index": 0, "architecture": "x86_64",
+        }))
+        .unwrap();
+        for name in INSTANCE_FILTERS {
+            assert!(instance_field(&rec, name).is_some(), "{name}");
+        }
+        assert_eq!(instance_field(&rec, "no-such-filter"), None);
     }
 }

@@ -42,6 +42,22 @@ fn image_shape(a: &Ami) -> shapes::Image {
     }
 }
 
+/// The filter names `image_field` reads.
+const IMAGE_FILTERS: &[&str] = &[
+    "image-id",
+    "name",
+    "description",
+    "architecture",
+    "owner-alias",
+    "owner-id",
+    "state",
+    "image-type",
+    "is-public",
+    "root-device-type",
+    "virtualization-type",
+    "platform-details",
+];
+
 fn image_field(a: &Ami, name: &str) -> Option<Vec<String>> {
     let one = |v: &str| Some(vec![v.to_string()]);
     match name {
@@ -78,7 +94,7 @@ pub async fn describe_images(
     // publishes them) has none, and `self` owns nothing.
     let owners = req.owners.unwrap_or_default();
     let amazon = owners.is_empty() || owners.iter().any(|o| o == "amazon" || o == "591542846629");
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, IMAGE_FILTERS)?;
     let mut out = Vec::new();
     for a in AMIS.iter().filter(|_| amazon) {
         if (wanted.is_empty() || wanted.iter().any(|w| w == a.id))
@@ -133,6 +149,20 @@ fn type_shape(t: &InstanceType) -> shapes::InstanceTypeInfo {
     }
 }
 
+/// The filter names `type_field` reads.
+const TYPE_FILTERS: &[&str] = &[
+    "instance-type",
+    "vcpu-info.default-vcpus",
+    "memory-info.size-in-mib",
+    "processor-info.supported-architecture",
+    "current-generation",
+    "burstable-performance-supported",
+    "gpu-info.gpus.manufacturer",
+    "gpu-info.gpus.name",
+    "gpu-info.gpus.count",
+    "network-info.network-performance",
+];
+
 fn type_field(t: &&InstanceType, name: &str) -> Option<Vec<String>> {
     let one = |v: String| Some(vec![v]);
     match name {
@@ -163,7 +193,7 @@ pub async fn describe_instance_types(
             format!("The following supplied instance types do not exist: [{}]", unknown.join(", ")),
         ));
     }
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, TYPE_FILTERS)?;
     let mut out = Vec::new();
     for t in INSTANCE_TYPES {
         if (wanted.is_empty() || wanted.iter().any(|w| w == t.name))
@@ -175,6 +205,9 @@ pub async fn describe_instance_types(
     let (types, next_token) = page(out, req.max_results, req.next_token.as_deref(), 100)?;
     Ok(shapes::DescribeInstanceTypesResult { instance_types: Some(types), next_token })
 }
+
+/// The filter names `zone_field` reads.
+const ZONE_FILTERS: &[&str] = &["zone-name", "zone-id", "state", "zone-type"];
 
 fn zone_field(z: &zones::Zone, name: &str) -> Option<Vec<String>> {
     match name {
@@ -197,7 +230,7 @@ pub async fn describe_availability_zones(
     if let Some(bad) = names.iter().find(|n| !all.iter().any(|z| &z.name == *n)) {
         return Err(AwsError::ec2("InvalidParameterValue", format!("Invalid availability zone: [{bad}]")));
     }
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, ZONE_FILTERS)?;
     let mut out = Vec::new();
     for z in &all {
         if (!names.is_empty() && !names.contains(&z.name)) || (!zone_ids.is_empty() && !zone_ids.contains(&z.id)) {

@@ -209,7 +209,12 @@ pub async fn describe(
     req: shapes::DescribeInstancesRequest,
 ) -> Result<shapes::DescribeInstancesResult, AwsError> {
     let ids = req.instance_ids.unwrap_or_default();
-    let mut records = berth_ec2::describe_instances(store(&ctx), &ids, &filters(req.filters)).await?;
+    let mut records = berth_ec2::describe_instances(
+        store(&ctx),
+        &ids,
+        &filters(req.filters, berth_model::ec2::filters::INSTANCE_FILTERS)?,
+    )
+    .await?;
     records.sort_by(|a, b| {
         (a.launch_time, &a.reservation_id, a.ami_launch_index).cmp(&(
             b.launch_time,
@@ -273,6 +278,9 @@ fn status_shape(i: &InstanceRecord) -> shapes::InstanceStatus {
     }
 }
 
+/// The filter names `status_field` reads beyond the instances' own.
+const STATUS_FILTERS: &[&str] = &["instance-status.status", "system-status.status"];
+
 fn status_field(i: &InstanceRecord, name: &str) -> Option<Vec<String>> {
     let status = status_shape(i);
     let summary = |s: &Option<shapes::InstanceStatusSummary>| {
@@ -290,7 +298,7 @@ pub async fn describe_status(
     req: shapes::DescribeInstanceStatusRequest,
 ) -> Result<shapes::DescribeInstanceStatusResult, AwsError> {
     let ids = req.instance_ids.unwrap_or_default();
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, &[STATUS_FILTERS, berth_model::ec2::filters::INSTANCE_FILTERS].concat())?;
     let all = req.include_all_instances.unwrap_or(false);
     let mut out = Vec::new();
     for rec in berth_ec2::describe_instances(store(&ctx), &ids, &[]).await? {

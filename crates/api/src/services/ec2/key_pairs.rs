@@ -78,6 +78,9 @@ pub async fn import(ctx: Ctx, req: shapes::ImportKeyPairRequest) -> Result<shape
     })
 }
 
+/// The filter names `key_field` reads.
+const KEY_FILTERS: &[&str] = &["key-name", "key-pair-id", "fingerprint", "key-type"];
+
 fn key_field(k: &KeyPairRecord, name: &str) -> Option<Vec<String>> {
     match name {
         "key-name" => Some(vec![k.key_name.clone()]),
@@ -94,7 +97,7 @@ pub async fn describe(
 ) -> Result<shapes::DescribeKeyPairsResult, AwsError> {
     let names = req.key_names.unwrap_or_default();
     let ids = req.key_pair_ids.unwrap_or_default();
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, KEY_FILTERS)?;
     let mut out = Vec::new();
     for doc in documents::list::<KeyPairRecord>(store(&ctx), keys::EC2_KEY_PAIRS).await? {
         let k = doc.value;

@@ -189,6 +189,9 @@ pub async fn create_version(ctx: Ctx, req: shapes::CreateLaunchTemplateVersionRe
     Ok(serde_json::json!({ "launchTemplateVersion": version_shape(&record, &version)? }))
 }
 
+/// The filter names `template_field` reads.
+const TEMPLATE_FILTERS: &[&str] = &["launch-template-name", "create-time"];
+
 fn template_field(t: &LaunchTemplateRecord, name: &str) -> Option<Vec<String>> {
     match name {
         "launch-template-name" => Some(vec![t.launch_template_name.clone()]),
@@ -203,7 +206,7 @@ pub async fn describe(
 ) -> Result<shapes::DescribeLaunchTemplatesResult, AwsError> {
     let ids = req.launch_template_ids.unwrap_or_default();
     let names = req.launch_template_names.unwrap_or_default();
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, TEMPLATE_FILTERS)?;
     let mut out = Vec::new();
     for doc in documents::list::<LaunchTemplateRecord>(store(&ctx), keys::EC2_LAUNCH_TEMPLATES).await? {
         let t = doc.value;

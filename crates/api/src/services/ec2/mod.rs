@@ -79,13 +79,16 @@ fn store(ctx: &Ctx) -> &dyn Store {
     ctx.api.store.as_ref()
 }
 
-/// The request's filters in berth-model's form.
-fn filters(given: Option<Vec<shapes::Filter>>) -> Vec<Filter> {
-    given
+/// The request's filters in berth-model's form, refused up front (InvalidParameterValue) when one
+/// names none of the `known` filters of the resource kind (nor a tag filter).
+fn filters(given: Option<Vec<shapes::Filter>>, known: &[&str]) -> Result<Vec<Filter>, AwsError> {
+    let filters: Vec<Filter> = given
         .unwrap_or_default()
         .into_iter()
         .map(|f| Filter { name: f.name.unwrap_or_default(), values: f.values.unwrap_or_default() })
-        .collect()
+        .collect();
+    berth_model::ec2::filters::check_names(&filters, known).map_err(unknown_filter)?;
+    Ok(filters)
 }
 
 /// The tags a TagSpecifications list puts on resources of `resource_type`.

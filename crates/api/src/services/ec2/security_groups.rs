@@ -157,6 +157,9 @@ fn group_shape(ctx: &Ctx, g: &SecurityGroupRecord) -> shapes::SecurityGroup {
     }
 }
 
+/// The filter names `group_field` reads.
+const GROUP_FILTERS: &[&str] = &["group-id", "group-name", "vpc-id", "description", "owner-id"];
+
 fn group_field(g: &SecurityGroupRecord, name: &str) -> Option<Vec<String>> {
     let one = |v: &str| Some(vec![v.to_string()]);
     match name {
@@ -180,8 +183,8 @@ pub async fn describe(
         }
     }
     let names = req.group_names.unwrap_or_default();
+    let filters = filters(req.filters, GROUP_FILTERS)?;
     let default_vpc = default_vpc::ensure(store(&ctx), &ctx.api.scope).await?;
-    let filters = filters(req.filters);
     let mut out = Vec::new();
     for doc in documents::list::<SecurityGroupRecord>(store(&ctx), keys::EC2_SECURITY_GROUPS).await? {
         let g = doc.value;
@@ -512,6 +515,9 @@ async fn source_group(
     }
 }
 
+/// The filter names `rule_field` reads.
+const RULE_FILTERS: &[&str] = &["group-id", "security-group-rule-id"];
+
 fn rule_field(pair: &(SecurityGroupRecord, SecurityGroupRule), name: &str) -> Option<Vec<String>> {
     let (g, r) = pair;
     match name {
@@ -526,7 +532,7 @@ pub async fn describe_rules(
     req: shapes::DescribeSecurityGroupRulesRequest,
 ) -> Result<shapes::DescribeSecurityGroupRulesResult, AwsError> {
     let ids = req.security_group_rule_ids.unwrap_or_default();
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, RULE_FILTERS)?;
     let mut out = Vec::new();
     for doc in documents::list::<SecurityGroupRecord>(store(&ctx), keys::EC2_SECURITY_GROUPS).await? {
         for rule in &doc.value.rules {

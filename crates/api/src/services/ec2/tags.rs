@@ -146,6 +146,9 @@ struct Described {
     tag: Tag,
 }
 
+/// The filter names `tag_field` reads (`key` and `value` besides the shared tag filters).
+const TAG_FILTERS: &[&str] = &["resource-id", "resource-type", "key", "value"];
+
 fn tag_field(d: &Described, name: &str) -> Option<Vec<String>> {
     match name {
         "resource-id" => Some(vec![d.resource_id.clone()]),
@@ -208,7 +211,7 @@ pub async fn describe(ctx: Ctx, req: shapes::DescribeTagsRequest) -> Result<shap
         &mut all,
     )
     .await?;
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, TAG_FILTERS)?;
     let mut out = Vec::new();
     for d in all {
         let own = [d.tag.clone()];

@@ -42,6 +42,20 @@ fn vpc_shape(v: &VpcRecord) -> shapes::Vpc {
     }
 }
 
+/// The filter names `vpc_field` reads.
+const VPC_FILTERS: &[&str] = &[
+    "vpc-id",
+    "is-default",
+    "isDefault",
+    "cidr",
+    "cidr-block",
+    "cidrBlock",
+    "cidr-block-association.cidr-block",
+    "state",
+    "owner-id",
+    "dhcp-options-id",
+];
+
 fn vpc_field(v: &VpcRecord, name: &str) -> Option<Vec<String>> {
     let one = |s: &str| Some(vec![s.to_string()]);
     match name {
@@ -57,7 +71,7 @@ fn vpc_field(v: &VpcRecord, name: &str) -> Option<Vec<String>> {
 
 pub async fn describe_vpcs(ctx: Ctx, req: shapes::DescribeVpcsRequest) -> Result<shapes::DescribeVpcsResult, AwsError> {
     let wanted = req.vpc_ids.unwrap_or_default();
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, VPC_FILTERS)?;
     let mut out = Vec::new();
     for doc in documents::list::<VpcRecord>(store(&ctx), keys::EC2_VPCS).await? {
         let v = doc.value;
@@ -168,6 +182,27 @@ fn subnet_shape(ctx: &Ctx, s: &SubnetRecord) -> shapes::Subnet {
     }
 }
 
+/// The filter names `subnet_field` reads.
+const SUBNET_FILTERS: &[&str] = &[
+    "subnet-id",
+    "subnetId",
+    "vpc-id",
+    "vpcId",
+    "default-for-az",
+    "defaultForAz",
+    "availability-zone",
+    "availabilityZone",
+    "availability-zone-id",
+    "availabilityZoneId",
+    "cidr-block",
+    "cidrBlock",
+    "cidr",
+    "map-public-ip-on-launch",
+    "state",
+    "owner-id",
+    "available-ip-address-count",
+];
+
 fn subnet_field(s: &SubnetRecord, name: &str) -> Option<Vec<String>> {
     let one = |v: &str| Some(vec![v.to_string()]);
     match name {
@@ -195,7 +230,7 @@ pub async fn describe_subnets(
             return Err(Ec2Error::malformed("InvalidSubnetID.Malformed", id).into());
         }
     }
-    let filters = filters(req.filters);
+    let filters = filters(req.filters, SUBNET_FILTERS)?;
     let mut out = Vec::new();
     for doc in documents::list::<SubnetRecord>(store(&ctx), keys::EC2_SUBNETS).await? {
         let s = doc.value;

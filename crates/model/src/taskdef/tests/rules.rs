@@ -325,3 +325,15 @@ fn only_an_essential_containers_health_check_makes_a_task_health_checked() {
     assert!(!has_health_checks(&registered(&definition(vec![container("web"), sidecar], json!({})))));
     assert!(!has_health_checks(&registered(&one(container("web")))));
 }
+
+#[test]
+fn only_an_existing_service_starts_tasks_from_a_deregistered_or_deleted_revision() {
+    use crate::ecs::TaskDefinitionStatus::{Active, DeleteInProgress, Inactive};
+    use crate::taskdef::startable;
+    for existing in [false, true] {
+        assert!(startable(Some(Active), existing));
+        assert_eq!(startable(Some(Inactive), existing), existing);
+        assert_eq!(startable(Some(DeleteInProgress), existing), existing);
+        assert!(!startable(None, existing));
+    }
+}
