@@ -281,13 +281,13 @@ mod tests {
         );
         let data: serde_json::Value = serde_json::from_str(&out.reason_data).unwrap();
         assert_eq!(data["recentDatapoints"], serde_json::json!([91.0, 91.0, 91.0]));
-        let data: serde_json::Value =
-            serde_json::from_str(&evaluate(&alarm(3, 3, "missing"), &periods("X0-"), "Average", 0).reason_data)
-                .unwrap();
-        assert_eq!(data["recentDatapoints"], serde_json::json!([91.0, 10.0]), "oldest first, as AWS lists them");
-        assert_eq!(data["startDate"], "2026-12-01T02:03:00.000+0000");
         assert_eq!(data["evaluatedDatapoints"][0]["timestamp"], "2026-12-01T02:05:00.000+0000");
         assert_eq!(data["threshold"], 70.0);
+        let gap: serde_json::Value =
+            serde_json::from_str(&evaluate(&alarm(3, 3, "missing"), &periods("X0-"), "Average", 0).reason_data)
+                .unwrap();
+        assert_eq!(gap["recentDatapoints"], serde_json::json!([91.0, 10.0]), "oldest first, as AWS lists them");
+        assert_eq!(gap["startDate"], "2026-12-01T02:03:00.000+0000");
         let out = evaluate(&alarm(3, 1, "missing"), &periods("00X"), "Average", 0);
         assert_eq!(
             out.reason,
