@@ -212,8 +212,7 @@ def test_step_scaling_acts_from_a_user_alarm(server, service):
         "--statistic", "Average", "--period", "60", "--evaluation-periods", "1", "--threshold", "100",
         "--comparison-operator", "GreaterThanThreshold", "--alarm-actions", arn,
     )
-    # The alarm breaches on real data (a state set by set-alarm-state alone is re-evaluated within a fraction
-    # of a second with the fast clock, before the scaler's next tick).
+    # The alarm breaches on real data (set-alarm-state is the next test's).
     with feeding(server, "App", "Backlog", [], [150.0], seconds=120):
         wait_for(lambda: desired(server, cluster, name) == 3, 90, "the step's +2")
     acts = activities(server, resource)
@@ -223,6 +222,53 @@ def test_step_scaling_acts_from_a_user_alarm(server, service):
     wait_for(lambda: running(server, cluster, name) == 3, 120, "three running tasks")
     time.sleep(3)
     assert desired(server, cluster, name) == 3, "the policy's cooldown holds it"
+    server.aws("cloudwatch", "delete-alarms", "--alarm-names", alarm)
+
+
+def test_set_alarm_state_alarm_runs_a_step_policy_on_the_transition(server, service):
+    cluster, name = service
+    resource = f"service/{cluster}/{name}"
+    register_target(server, resource, 1, 5)
+    arn = server.aws(
+        "application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
+        "--scalable-dimension", DIMENSION, "--resource-id", resource, "--policy-name", "step-out",
+        "--policy-type", "StepScaling", "--step-scaling-policy-configuration",
+        json.dumps({"AdjustmentType": "ChangeInCapacity", "Cooldown": 600, "MetricAggregationType": "Average",
+                    "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 2}]}),
+    )["PolicyARN"]
+    alarm = unique("manual")
+    # A metric nobody puts: the evaluator holds the alarm in INSUFFICIENT_DATA, and moves it back there
+    # within a fraction of a second of the fast clock after set-alarm-state; the transition alone acts.
+    server.aws(
+        "cloudwatch", "put-metric-alarm", "--alarm-name", alarm, "--namespace", unique("Quiet"),
+        "--metric-name", "Nothing", "--statistic", "Average", "--period", "60", "--evaluation-periods", "1",
+        "--threshold", "100", "--comparison-operator", "GreaterThanThreshold", "--alarm-actions", arn,
+    )
+    wait_for(lambda: desired(server, cluster, name) == 1 and server.aws(
+        "cloudwatch", "describe-alarms", "--alarm-names", alarm)["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA",
+        30, "the alarm evaluated")  # fmt: skip
+    server.aws("cloudwatch", "set-alarm-state", "--alarm-name", alarm, "--state-value", "ALARM",
+               "--state-reason", "testing the step policy")  # fmt: skip
+    wait_for(lambda: desired(server, cluster, name) == 3, 30, "the step's +2 from the transition")
+    acts = activities(server, resource)
+    assert acts[0]["Description"] == "Setting desired count to 3."
+    assert acts[0]["Cause"] == f"monitor alarm {alarm} in state ALARM triggered policy step-out"
+    assert acts[0]["StatusCode"] == "Successful"
+    history = server.aws("cloudwatch", "describe-alarm-history", "--alarm-name", alarm)["AlarmHistoryItems"]
+    summaries = [h["HistorySummary"] for h in history]
+    assert "Alarm updated from INSUFFICIENT_DATA to ALARM" in summaries, summaries
+    executed = [h for h in history if h["HistoryItemType"] == "Action"]
+    assert [h["HistorySummary"] for h in executed] == [f"Successfully executed action {arn}"], summaries
+    assert json.loads(executed[0]["HistoryData"])["actionState"] == "Succeeded"
+    wait_for(lambda: running(server, cluster, name) == 3, 120, "three running tasks")
+
+    # Another transition within the policy's cooldown does nothing.
+    wait_for(lambda: server.aws("cloudwatch", "describe-alarms", "--alarm-names", alarm)["MetricAlarms"][0][
+        "StateValue"] == "INSUFFICIENT_DATA", 30, "the alarm re-evaluated")  # fmt: skip
+    server.aws("cloudwatch", "set-alarm-state", "--alarm-name", alarm, "--state-value", "ALARM", "--state-reason", "again")
+    time.sleep(3)
+    assert desired(server, cluster, name) == 3, "the policy's cooldown holds it"
+    assert len(activities(server, resource)) == len(acts)
     server.aws("cloudwatch", "delete-alarms", "--alarm-names", alarm)
 
 
@@ -283,7 +329,7 @@ def test_target_tracking_on_a_customized_metric_scales_out_and_back_in(server, s
 BURN = ["sh", "-c", "end=$(( $(date +%s) + 240 )); while [ $(date +%s) -lt $end ]; do :; done; exec sleep 600"]
 
 
-def test_seed_cpu70_scales_a_cpu_burning_service_out(server, service):
+def test_seed_cpu70_scales_a_cpu_burning_service_out_and_back_in(server, service):
     cluster, name = service
     resource = f"service/{cluster}/{name}"
     ecs = server.client("ecs")
@@ -305,9 +351,23 @@ def test_seed_cpu70_scales_a_cpu_burning_service_out(server, service):
     assert out["Cause"].startswith(f"monitor alarm TargetTracking-{resource}-AlarmHigh-"), out
     assert out["Cause"].endswith("in state ALARM triggered policy cpu70")
     assert desired(server, cluster, name) <= 4, "within max"
-    # The load stops (the scale-in through AlarmLow is the customized-metric test's; on CPU it is not yet
-    # reliable within a bounded wait on a loaded machine: see the status).
+    peak = desired(server, cluster, name)
+
+    # The load stops: the service's tasks are replaced by idle ones, its CPU falls below 90 % of the
+    # target, AlarmLow goes to ALARM and the service scales back in to min.
     ecs.update_service(cluster=cluster, service=name, taskDefinition=idle)
+    wait_for(lambda: desired(server, cluster, name) == 1, 240, "a scale-in back to min once the load stopped")
+    acts = activities(server, resource)
+    ins = [a for a in acts if "-AlarmLow-" in a["Cause"]]
+    outs = [a for a in acts if "-AlarmHigh-" in a["Cause"]]
+    assert ins and outs, acts
+    assert ins[0]["Description"] == "Setting desired count to 1.", ins[0]
+    assert ins[0]["Cause"].startswith(f"monitor alarm TargetTracking-{resource}-AlarmLow-")
+    assert ins[0]["Cause"].endswith("in state ALARM triggered policy cpu70")
+    assert all(a["StatusCode"] == "Successful" for a in ins + outs)
+    assert acts.index(ins[-1]) < acts.index(outs[0]), "the scale-in came after the scale-out (newest first)"
+    assert peak > 1
+    wait_for(lambda: running(server, cluster, name) == 1, 120, "one running task")
 
 
 def test_alb_request_count_per_target_scales_a_service_behind_a_load_balancer(server, tmp_path):

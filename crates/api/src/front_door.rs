@@ -32,13 +32,15 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     let json_content_type = json::content_type_for(&parts.headers);
     let query_compatible = json::query_compatible(&parts.headers);
     let result = async {
-        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
+        let raw = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
+        // The signature covers the bytes as sent; everything else reads them inflated (a
+        // gzip'd query-protocol form names its Action only once inflated).
+        let body = crate::protocol::encoding::decode(&parts.headers, raw.clone(), MAX_BODY)?;
         // Routing reads only public names (target prefixes, Actions, Versions), so it may come
         // before authentication, which needs the route to know what the signature must cover.
         let route = Route::of(&parts, &body)?;
         ec2_wire = route.service.wire.is_ec2();
-        let caller = auth::authenticate(&api, &parts, &body, &route).await?;
-        let body = crate::protocol::encoding::decode(&parts.headers, body, MAX_BODY)?;
+        let caller = auth::authenticate(&api, &parts, &raw, &route).await?;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         authorize::authorize(&api, &caller, &route, &body, peer).await?;
         let writes_iam = route.service.signing_name == "iam" && !route.operation.starts_with(['G', 'L']);

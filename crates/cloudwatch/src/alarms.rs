@@ -2,6 +2,7 @@
 //! item in the same store transaction.
 
 use crate::history;
+use berth_model::cloudwatch::action::{self, Invocation};
 use berth_model::cloudwatch::alarm::{AlarmRecord, AlarmState, HistoryRecord};
 use berth_model::cloudwatch::{CwError, keys};
 use berth_store::documents::{self, Doc, DocumentError};
@@ -70,12 +71,13 @@ pub async fn update_alarm(
         if !change(&mut alarm)? {
             return Ok(old);
         }
-        let items: Vec<HistoryRecord> = if alarm.state.value != old.state.value {
-            vec![history::state_change(name, &old.state, &alarm.state)]
-        } else {
-            vec![]
-        };
-        if commit(store, &key, mod_revision, &alarm, &items).await? {
+        let mut items: Vec<HistoryRecord> = vec![];
+        if alarm.state.value != old.state.value {
+            items.push(history::state_change(name, &old.state, &alarm.state));
+        }
+        let invocations = action::invocations(old.state.value, &alarm);
+        items.extend(invocations.iter().map(history::invoked));
+        if commit_with(store, &key, mod_revision, &alarm, &items, &invocations).await? {
             return Ok(alarm);
         }
     }
@@ -130,12 +132,43 @@ async fn commit(
     alarm: &AlarmRecord,
     items: &[HistoryRecord],
 ) -> Result<bool, AlarmsError> {
+    commit_with(store, key, seen, alarm, items, &[]).await
+}
+
+/// `commit`, with the alarm actions the change invokes (for their runner to take).
+async fn commit_with(
+    store: &dyn Store,
+    key: &str,
+    seen: berth_store::Revision,
+    alarm: &AlarmRecord,
+    items: &[HistoryRecord],
+    invocations: &[Invocation],
+) -> Result<bool, AlarmsError> {
     let mut txn = Txn::new().when(Compare::ModRevision(key.to_string(), seen)).put(key, documents::encode(alarm)?);
     for item in items {
         let (k, v) = history::entry(item)?;
         txn = txn.put(k, v);
     }
+    for i in invocations {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        txn = txn.put(keys::invocation(i.timestamp_ms, &unique[..12]), documents::encode(i)?);
+    }
     Ok(store.txn(txn).await?.succeeded)
+}
+
+/// The alarm actions invoked and not yet taken, oldest first, with their keys (one that
+/// does not decode has None, to be taken all the same).
+pub async fn pending_invocations(store: &dyn Store) -> Result<Vec<(String, Option<Invocation>)>, AlarmsError> {
+    let (kvs, _) = store.range(keys::INVOCATIONS).await?;
+    Ok(kvs.iter().map(|kv| (kv.key.clone(), documents::decodable::<Invocation>(kv).map(|d| d.value))).collect())
+}
+
+/// Forgets invocations once their runner has taken them.
+pub async fn take_invocations(store: &dyn Store, taken: &[String]) -> Result<(), AlarmsError> {
+    for chunk in taken.chunks(100) {
+        store.txn(chunk.iter().fold(Txn::new(), |t, k| t.delete(k.clone()))).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,12 +13,14 @@ use berth_model::metric_clock::MetricClock;
 use berth_store::Store;
 use std::time::Duration;
 
-/// The alarm's evaluated periods at `now_ms`, oldest first, and the statistic's name.
+/// The periods of the alarm's evaluation range at `now_ms`, oldest first, and the
+/// statistic's name.
 pub fn periods(metrics: &MetricStore, alarm: &AlarmRecord, clock: MetricClock, now_ms: i64) -> (Vec<Period>, String) {
     let period_ms = clock.real_ms(i64::from(alarm.period()));
-    let (start, end) = evaluate::window(now_ms, period_ms, alarm.evaluation_periods);
+    let range = evaluate::range_periods(alarm.evaluation_periods);
+    let (start, end) = evaluate::window(now_ms, period_ms, range);
     let grid = |value_at: &dyn Fn(i64) -> (Option<f64>, f64)| -> Vec<Period> {
-        (0..alarm.evaluation_periods.max(1))
+        (0..range)
             .map(|i| {
                 let t = start + period_ms * i64::from(i);
                 let (value, sample_count) = value_at(t);

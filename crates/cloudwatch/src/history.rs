@@ -1,6 +1,7 @@
 //! An alarm's history items (DescribeAlarmHistory), in the store under
 //! `cloudwatch/alarm-history/`, in the words and JSON AWS writes them.
 
+use berth_model::cloudwatch::action::Invocation;
 use berth_model::cloudwatch::alarm::{AlarmRecord, AlarmState, HistoryRecord};
 use berth_model::cloudwatch::{HistoryItemType, keys};
 use berth_store::documents;
@@ -53,4 +54,14 @@ pub fn action(name: &str, now_ms: i64, summary: String, data: serde_json::Value)
         summary,
         data: data.to_string(),
     }
+}
+
+/// "Successfully executed action ARN": a scaling policy handed its invocation.
+pub fn invoked(i: &Invocation) -> HistoryRecord {
+    let data = serde_json::json!({
+        "actionState": "Succeeded",
+        "stateUpdateTimestamp": berth_model::cloudwatch::evaluate::reason_date(i.timestamp_ms),
+        "notificationResource": i.action_arn,
+    });
+    action(&i.alarm_name, i.timestamp_ms, format!("Successfully executed action {}", i.action_arn), data)
 }

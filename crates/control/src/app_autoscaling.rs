@@ -2,9 +2,11 @@
 //! the service's desired count and the alarms the target's policies act on, asks the pure
 //! `berth_model::application_autoscaling::plan::step` what to do, sets the desired count
 //! through `berth_ecs::desired_count` (UpdateService's path) and records the activities,
-//! cooldowns and scheduled runs with compare-and-swap. Level-triggered: an alarm still in
-//! ALARM acts again once its cooldown allows, as CloudWatch re-invokes a scaling action
-//! each period while the alarm stays in ALARM.
+//! cooldowns and scheduled runs with compare-and-swap. Edge-triggered: a policy an alarm
+//! invoked on its change to ALARM (`berth_model::cloudwatch::action`; the evaluator's or
+//! SetAlarmState's) acts on the next step even if the alarm has left ALARM since. And
+//! level-triggered: an alarm still in ALARM acts again once its cooldown allows, as
+//! CloudWatch re-invokes a scaling action each period while the alarm stays in ALARM.
 
 use berth_metric_store::{MetricId, MetricStore};
 use berth_model::Timestamp;
@@ -13,6 +15,7 @@ use berth_model::application_autoscaling::records::TargetRecord;
 use berth_model::application_autoscaling::resource::ServiceId;
 use berth_model::application_autoscaling::zone::{self, Zone};
 use berth_model::application_autoscaling::{ScalingActivity, ScalingActivityStatusCode, keys};
+use berth_model::cloudwatch::action::{self, Invocation};
 use berth_model::cloudwatch::alarm::{AlarmMetric, AlarmRecord, AlarmStat};
 use berth_model::cloudwatch::{StateValue, Statistic};
 use berth_model::metric_clock::MetricClock;
@@ -42,23 +45,25 @@ impl Scaler {
     pub async fn step_all(&self) -> Result<(), documents::DocumentError> {
         let prefix = keys::TARGETS;
         let targets = documents::list_decodable::<TargetRecord>(self.store.as_ref(), prefix).await?;
-        if targets.is_empty() {
-            return Ok(());
-        }
-        let alarms = berth_cloudwatch::list_alarms(self.store.as_ref()).await.map_err(|e| match e {
-            berth_cloudwatch::AlarmsError::Store(e) => e,
-            other => documents::DocumentError::Contended { key: other.to_string() },
-        })?;
-        let mut views = Vec::with_capacity(alarms.len());
-        for a in &alarms {
-            if a.alarm_actions.iter().any(|arn| arn.starts_with("arn:aws:autoscaling:")) {
-                views.push(self.view(a).await);
+        // The policies alarms invoked since the last step (a state change to ALARM, by the
+        // evaluator or SetAlarmState), taken even when no target is left to run them.
+        let invoked =
+            berth_cloudwatch::alarms::pending_invocations(self.store.as_ref()).await.map_err(document_error)?;
+        let mut views: Vec<AlarmView> = invoked.iter().filter_map(|(_, i)| i.as_ref()).map(invoked_view).collect();
+        if !targets.is_empty() {
+            // Level-triggered too: an alarm still in ALARM acts again once its cooldown allows.
+            let alarms = berth_cloudwatch::list_alarms(self.store.as_ref()).await.map_err(document_error)?;
+            for a in &alarms {
+                if a.alarm_actions.iter().any(|arn| action::is_scaling_policy(arn)) {
+                    views.push(self.view(a).await);
+                }
+            }
+            for doc in targets {
+                self.step(&doc.value, &views).await?;
             }
         }
-        for doc in targets {
-            self.step(&doc.value, &views).await?;
-        }
-        Ok(())
+        let taken: Vec<String> = invoked.into_iter().map(|(key, _)| key).collect();
+        berth_cloudwatch::alarms::take_invocations(self.store.as_ref(), &taken).await.map_err(document_error)
     }
 
     async fn step(&self, rec: &TargetRecord, alarms: &[AlarmView]) -> Result<(), documents::DocumentError> {
@@ -137,6 +142,26 @@ impl Scaler {
             threshold: a.threshold.unwrap_or(0.0),
             values,
         }
+    }
+}
+
+fn document_error(e: berth_cloudwatch::AlarmsError) -> documents::DocumentError {
+    match e {
+        berth_cloudwatch::AlarmsError::Store(e) => e,
+        other => documents::DocumentError::Contended { key: other.to_string() },
+    }
+}
+
+/// An invoked policy as the plan sees its alarm: in ALARM, with the datapoints of the
+/// state change that invoked it.
+fn invoked_view(i: &Invocation) -> AlarmView {
+    AlarmView {
+        name: i.alarm_name.clone(),
+        in_alarm: true,
+        actions_enabled: true,
+        alarm_actions: vec![i.action_arn.clone()],
+        threshold: i.threshold.unwrap_or(0.0),
+        values: recent_datapoints(i.reason_data.as_deref()),
     }
 }
 

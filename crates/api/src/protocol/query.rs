@@ -188,16 +188,44 @@ fn escape_into(out: &mut String, text: &str) {
 
 /// Decodes an operation's input from the form (see `Params::tree`). A required member
 /// that is absent, or one that does not fit the shape, is a ValidationError naming it.
+/// `Name=` is how the query protocol sends an empty list (`Params::tree` keeps it as the
+/// empty string, not knowing the shape): where the shape wants a list there, it is one.
 pub fn decode<T: DeserializeOwned>(params: &Params) -> Result<T, AwsError> {
-    serde_path_to_error::deserialize(params.tree()).map_err(|e| {
+    let mut tree = params.tree();
+    loop {
+        let e = match serde_path_to_error::deserialize::<_, T>(tree.clone()) {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
         let path = e.path().to_string();
         let msg = e.into_inner().to_string();
-        match super::json::missing_field(&msg) {
+        if msg.starts_with("invalid type: string \"\", expected a sequence")
+            && let Some(slot) = at_path(&mut tree, &path).filter(|v| v.as_str() == Some(""))
+        {
+            *slot = serde_json::Value::Array(vec![]);
+            continue;
+        }
+        return Err(match super::json::missing_field(&msg) {
             Some(field) if path == "." => AwsError::validation(format!("The parameter {field} is required")),
             Some(field) => AwsError::validation(format!("The parameter {field} is required in {path}")),
             None => AwsError::validation(format!("Invalid value at '{path}': {msg}")),
+        });
+    }
+}
+
+/// The value at a serde path (`A.B[0].C`) in `tree`.
+fn at_path<'a>(tree: &'a mut serde_json::Value, path: &str) -> Option<&'a mut serde_json::Value> {
+    let mut at = tree;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (name, indexes) = segment.split_once('[').map_or((segment, ""), |(n, rest)| (n, rest));
+        if !name.is_empty() {
+            at = at.get_mut(name)?;
         }
-    })
+        for index in indexes.split('[').filter(|i| !i.is_empty()) {
+            at = at.get_mut(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(at)
 }
 
 /// An operation's output as the children of `<OpResult>`: the typed output becomes a
@@ -268,6 +296,28 @@ mod tests {
                 "Tags": {"k": "v"}
             })
         );
+    }
+
+    #[test]
+    fn an_empty_form_value_is_an_empty_list_where_the_shape_wants_one() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Inner {
+            #[serde(rename = "Values")]
+            values: Vec<String>,
+        }
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Input {
+            #[serde(rename = "Actions")]
+            actions: Option<Vec<String>>,
+            #[serde(rename = "Name")]
+            name: String,
+            #[serde(rename = "Items")]
+            items: Vec<Inner>,
+        }
+        let got: Input = decode(&Params::parse(b"Actions=&Name=&Items.member.1.Values=")).unwrap();
+        assert_eq!(got, Input { actions: Some(vec![]), name: String::new(), items: vec![Inner { values: vec![] }] });
+        let err = decode::<Input>(&Params::parse(b"Actions=x&Name=n&Items=")).unwrap_err();
+        assert!(err.message.starts_with("Invalid value at 'Actions'"), "{}", err.message);
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub const ALL: &[&Service] = &[
     &ec2::SERVICE.authorized_by(ec2::access::asks),
     &application_autoscaling::SERVICE.authorized_by(application_autoscaling::access::asks),
     &cloudwatch::SERVICE.authorized_by(cloudwatch::access::asks),
+    &cloudwatch::QUERY_SERVICE.authorized_by(cloudwatch::access::asks),
 ];
 
 /// Runs the operation `route` names with the request's `body` (JSON) or form (query) and

@@ -1,9 +1,12 @@
 //! Alarm evaluation, the pure rule: given an alarm's most recent periods' datapoints,
 //! the state it should be in, with StateReason and StateReasonData in AWS's words.
 //!
-//! Missing data (a period without a datapoint) is treated as TreatMissingData says:
-//! `breaching` / `notBreaching` count it as such; `missing` and `ignore` leave it out.
-//! Then, over the N = EvaluationPeriods most recent periods: ALARM when at least M =
+//! As on AWS, an evaluation reads an *evaluation range* longer than EvaluationPeriods
+//! (berth's: twice as many periods, `range_periods`) and evaluates the N =
+//! EvaluationPeriods most recent datapoints the range holds, so a late or skipped
+//! datapoint does not hold an alarm up. Only when the range holds fewer than N are the
+//! missing ones filled as TreatMissingData says: `breaching` / `notBreaching` count them
+//! as such; `missing` and `ignore` leave them out. Then: ALARM when at least M =
 //! DatapointsToAlarm breach; OK when more than N − M do not (ALARM is then impossible,
 //! whatever the missing periods held); INSUFFICIENT_DATA (`missing`) or the current state
 //! (`ignore`) when every period is missing; otherwise the state stays as it is.
@@ -35,6 +38,11 @@ pub fn window(now_ms: i64, period_ms: i64, n: i32) -> (i64, i64) {
     let period = period_ms.max(1);
     let end = now_ms.div_euclid(period) * period;
     (end - period * i64::from(n.max(1)), end)
+}
+
+/// How many periods an alarm of `evaluation_periods` reads (its evaluation range).
+pub fn range_periods(evaluation_periods: i32) -> i32 {
+    evaluation_periods.max(1).saturating_mul(2)
 }
 
 pub fn breaches(op: ComparisonOperator, value: f64, threshold: f64) -> bool {
@@ -84,18 +92,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Evaluates `alarm` over `periods` (oldest first; the last EvaluationPeriods are used),
-/// at `now_ms`, with `stat` naming the statistic in StateReasonData.
+/// Evaluates `alarm` over `periods` (its evaluation range, oldest first), at `now_ms`,
+/// with `stat` naming the statistic in StateReasonData.
 pub fn evaluate(alarm: &AlarmRecord, periods: &[Period], stat: &str, now_ms: i64) -> Outcome {
     let n = alarm.evaluation_periods.max(1) as usize;
     let m = alarm.datapoints_to_alarm().max(1) as usize;
-    let window = &periods[periods.len().saturating_sub(n)..];
     let threshold = alarm.threshold.unwrap_or(0.0);
     let op = alarm.comparison_operator;
     let treat = alarm.treat_missing_data;
-    // (period, value, breaching) for what counts, newest first as AWS lists them.
+    // The N most recent datapoints of the range, newest first as AWS lists them; when
+    // there are fewer, the N most recent periods with their missing ones.
+    let known: Vec<&Period> = periods.iter().rev().filter(|p| p.value.is_some()).take(n).collect();
+    let window: Vec<&Period> = if known.len() == n { known } else { periods.iter().rev().take(n).collect() };
     let mut counted: Vec<(&Period, Option<f64>, bool)> = vec![];
-    for p in window.iter().rev() {
+    for &p in &window {
         match (p.value, treat) {
             (Some(v), _) => counted.push((p, Some(v), breaches(op, v, threshold))),
             (None, TreatMissingData::Breaching) => counted.push((p, None, true)),
@@ -104,16 +114,17 @@ pub fn evaluate(alarm: &AlarmRecord, periods: &[Period], stat: &str, now_ms: i64
         }
     }
     let breaching: Vec<_> = counted.iter().filter(|c| c.2).collect();
+    // recentDatapoints are oldest first (AWS's order); evaluatedDatapoints newest first.
     let recent: Vec<f64> = window.iter().rev().filter_map(|p| p.value).collect();
     let data = serde_json::json!({
         "version": "1.0",
         "queryDate": reason_date(now_ms),
-        "startDate": window.first().map(|p| reason_date(p.timestamp_ms)),
+        "startDate": window.last().map(|p| reason_date(p.timestamp_ms)),
         "statistic": stat,
         "period": alarm.period(),
         "recentDatapoints": recent,
         "threshold": threshold,
-        "evaluatedDatapoints": window.iter().rev().filter(|p| p.value.is_some()).map(|p| serde_json::json!({
+        "evaluatedDatapoints": window.iter().filter(|p| p.value.is_some()).map(|p| serde_json::json!({
             "timestamp": reason_date(p.timestamp_ms),
             "sampleCount": p.sample_count,
             "value": p.value,
@@ -237,6 +248,24 @@ mod tests {
     }
 
     #[test]
+    fn the_most_recent_datapoints_of_the_range_are_evaluated_across_gaps() {
+        use StateValue::*;
+        assert_eq!(range_periods(15), 30);
+        // 15 of 15: a late (newest) and a skipped period do not hold the alarm up.
+        let low = "XXXXX0000000-000000000-";
+        assert_eq!(state(15, 15, "missing", &low.replace('X', "0")), Some(Ok));
+        let mut a = alarm(15, 15, "missing");
+        a.comparison_operator = ComparisonOperator::LessThanThreshold;
+        assert_eq!(evaluate(&a, &periods(low), "Average", 0).value, Some(Alarm), "15 known, all below");
+        // Only 14 known: the 15 most recent periods with their missing ones decide (undecided here).
+        assert_eq!(evaluate(&a, &periods("000000-00000000-"), "Average", 0).value, None);
+        // Older breaching datapoints beyond the N most recent known ones do not count.
+        assert_eq!(state(3, 3, "missing", "XXX-000"), Some(Ok));
+        assert_eq!(state(3, 3, "missing", "0X0-XX"), Some(Ok));
+        assert_eq!(state(3, 3, "missing", "00XX-X-"), Some(Alarm));
+    }
+
+    #[test]
     fn the_window_is_the_last_complete_periods() {
         assert_eq!(window(185_000, 60_000, 3), (0, 180_000));
         assert_eq!(window(180_000, 60_000, 1), (120_000, 180_000));
@@ -254,6 +283,11 @@ mod tests {
         assert_eq!(data["recentDatapoints"], serde_json::json!([91.0, 91.0, 91.0]));
         assert_eq!(data["evaluatedDatapoints"][0]["timestamp"], "2026-12-01T02:05:00.000+0000");
         assert_eq!(data["threshold"], 70.0);
+        let gap: serde_json::Value =
+            serde_json::from_str(&evaluate(&alarm(3, 3, "missing"), &periods("X0-"), "Average", 0).reason_data)
+                .unwrap();
+        assert_eq!(gap["recentDatapoints"], serde_json::json!([91.0, 10.0]), "oldest first, as AWS lists them");
+        assert_eq!(gap["startDate"], "2026-12-01T02:03:00.000+0000");
         let out = evaluate(&alarm(3, 1, "missing"), &periods("00X"), "Average", 0);
         assert_eq!(
             out.reason,

@@ -15,3 +15,11 @@ pub fn history(timestamp_ms: i64, unique: &str) -> String {
 }
 
 pub const HISTORY: &str = "cloudwatch/alarm-history/";
+
+/// `cloudwatch/action-invocations/{timestamp_ms:015}-{unique}`: an alarm action waiting
+/// to run (`action::Invocation`), in time order; its runner deletes it.
+pub fn invocation(timestamp_ms: i64, unique: &str) -> String {
+    format!("cloudwatch/action-invocations/{:015}-{unique}", timestamp_ms.max(0))
+}
+
+pub const INVOCATIONS: &str = "cloudwatch/action-invocations/";

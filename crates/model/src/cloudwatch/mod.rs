@@ -2,6 +2,7 @@
 //! model (`crate::generated::cloudwatch`), the stored alarm records and PutMetricAlarm's
 //! rules (`alarm`), and where they live in the store (`keys`).
 
+pub mod action;
 pub mod alarm;
 pub mod evaluate;
 pub mod keys;
