@@ -140,8 +140,10 @@ impl ServiceTasks {
             let mut existing: BTreeMap<String, u32> = BTreeMap::new();
             for t in load::tasks(ecs, &self.cluster).await? {
                 let task = &t.value.task;
+                // Tasks being stopped (an interrupted spot task) are what is replaced: not counted.
                 if task.group.as_deref() == Some(group.as_str())
                     && TaskStatus::of(task) != TaskStatus::Stopped
+                    && task.desired_status.as_deref() != Some("STOPPED")
                     && let Some(p) = &task.capacity_provider_name
                 {
                     *existing.entry(p.clone()).or_default() += 1;
