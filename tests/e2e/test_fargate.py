@@ -191,3 +191,35 @@ def test_what_fargate_cannot_run_is_refused_with_ecs_messages(berth, members, me
     request.update(members)
     with raises_aws("ClientException", message):
         ecs.register_task_definition(**request)
+
+
+def test_a_fargate_service_behind_an_ip_target_group(berth, cluster):
+    import requests
+
+    ecs, elbv2 = berth.client("ecs"), berth.client("elbv2")
+    tg = elbv2.create_target_group(Name=unique("fgtg"), Protocol="HTTP", Port=80, VpcId="vpc-1", TargetType="ip",
+                                   HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                   HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+    lb = elbv2.create_load_balancer(Name=unique("fglb"), Subnets=["subnet-fargate1", "subnet-fargate2"])
+    lb = lb["LoadBalancers"][0]
+    try:
+        elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])  # fmt: skip
+        hostname = ["sh", "-c", "trap 'exit 0' TERM; hostname > /www/index.html; httpd -f -p 80 -h /www & wait"]
+        td = fargate_family(ecs, command=hostname, portMappings=[{"containerPort": 80}])
+        name = unique("fgweb")
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=2, launchType="FARGATE",
+                           networkConfiguration=VPC,
+                           loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}])  # fmt: skip
+        service = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+        assert service["launchType"] == "FARGATE" and service["platformVersion"] == "LATEST"
+        ecs.get_waiter("services_stable").wait(cluster=cluster, services=[name], WaiterConfig=WAIT)
+        elbv2.get_waiter("target_in_service").wait(TargetGroupArn=tg, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        tasks = ecs.describe_tasks(cluster=cluster, tasks=ecs.list_tasks(cluster=cluster, serviceName=name)["taskArns"])
+        ips = {eni_details(t)["privateIPv4Address"] for t in tasks["tasks"]}
+        targets = elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        assert {(t["Target"]["Id"], t["Target"]["Port"]) for t in targets} == {(ip, 80) for ip in ips}
+        seen = {requests.get(f"http://{lb['DNSName']}/", timeout=10).text.strip() for _ in range(10)}
+        assert len(seen) == 2, "both Fargate tasks answer through the load balancer"
+    finally:
+        elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])

@@ -15,8 +15,8 @@ use crate::task_secrets;
 use berth_model::Timestamp;
 use berth_model::agent_protocol::{ReportTaskStateRequest, RoleCredentials, TaskAssignment, labels};
 use berth_model::ecs::{
-    Attachment, Container, ContainerDefinition, HealthStatus, NetworkBinding, NetworkInterface,
-    NetworkMode, Task, TaskStopCode, TransportProtocol,
+    Attachment, Container, ContainerDefinition, HealthStatus, NetworkBinding, NetworkInterface, NetworkMode, Task,
+    TaskStopCode, TransportProtocol,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -245,7 +245,9 @@ impl Host {
                     let name = cluster.clone();
                     let handle = tokio::spawn(async move {
                         match agent.run().await {
-                            Ok(arn) => tracing::info!(cluster = %name, container_instance = %arn, "Fargate pool agent ended"),
+                            Ok(arn) => {
+                                tracing::info!(cluster = %name, container_instance = %arn, "Fargate pool agent ended")
+                            }
                             Err(e) => tracing::warn!(cluster = %name, error = %e, "Fargate pool agent stopped"),
                         }
                     });

@@ -31,8 +31,12 @@ pub struct SpotArgs {
 
 pub async fn run(args: SpotArgs) -> anyhow::Result<()> {
     let (access_key_id, secret_access_key) = crate::agent_cmd::credentials(&args.credentials_file)?;
-    let client =
-        ApiClient::new(ClientConfig { endpoint: args.endpoint_url, access_key_id, secret_access_key, region: args.region })?;
+    let client = ApiClient::new(ClientConfig {
+        endpoint: args.endpoint_url,
+        access_key_id,
+        secret_access_key,
+        region: args.region,
+    })?;
     let request = InterruptSpotTasksRequest { cluster: args.cluster, tasks: args.tasks };
     let answer: InterruptSpotTasksResponse = client
         .call(TARGET_PREFIX, "InterruptSpotTasks", &request)

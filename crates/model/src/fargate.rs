@@ -76,7 +76,8 @@ mod tests {
             reservations: Default::default(),
             private_ip: None,
         };
-        let attribute = |name: &str| Attribute { name: name.into(), value: Some("h-1".into()), target_type: None, target_id: None };
+        let attribute =
+            |name: &str| Attribute { name: name.into(), value: Some("h-1".into()), target_type: None, target_id: None };
         assert!(!is_pool(&rec(vec![attribute("ecs.os-type")])));
         assert!(is_pool(&rec(vec![attribute(POOL_ATTRIBUTE)])));
     }

@@ -76,8 +76,13 @@ pub fn launch_type(
             ));
         }
         (Some(LaunchType::Fargate), None) => {
-            let fargate = CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(1), base: None };
-            return Ok(Capacity { launch_type: Some(LaunchType::Fargate), capacity_provider: None, strategy: vec![fargate] });
+            let fargate =
+                CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(1), base: None };
+            return Ok(Capacity {
+                launch_type: Some(LaunchType::Fargate),
+                capacity_provider: None,
+                strategy: vec![fargate],
+            });
         }
         (Some(lt), None) => return Ok(Capacity { launch_type: Some(lt), ..Default::default() }),
         (None, None) if cluster_default.is_empty() => {
@@ -190,9 +195,15 @@ mod tests {
         assert!(launch_type(None, &[fargate.clone(), item("mine")], &[], &["mine".into()]).is_err(), "one kind");
         // Fargate's tasks are shared out over its providers; launchType FARGATE is FARGATE alone.
         let spot = item("FARGATE_SPOT");
-        assert_eq!(launch_type(None, &[fargate.clone(), spot.clone()], &[], &[]).unwrap().strategy, [fargate.clone(), spot]);
+        assert_eq!(
+            launch_type(None, &[fargate.clone(), spot.clone()], &[], &[]).unwrap().strategy,
+            [fargate.clone(), spot]
+        );
         let given = launch_type(Some(LaunchType::Fargate), &[], &[], &[]).unwrap();
-        assert_eq!((given.launch_type, given.capacity_provider, given.strategy), (Some(LaunchType::Fargate), None, vec![fargate]));
+        assert_eq!(
+            (given.launch_type, given.capacity_provider, given.strategy),
+            (Some(LaunchType::Fargate), None, vec![fargate])
+        );
     }
 
     #[test]

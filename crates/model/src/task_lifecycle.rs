@@ -15,8 +15,8 @@ use crate::Timestamp;
 use crate::agent_protocol::ReportTaskStateRequest;
 use crate::demand::Resources;
 use crate::ecs::{
-    Attachment, Attribute, AwsVpcConfiguration, EphemeralStorage, Connectivity, Container, ContainerOverride, HealthStatus, KeyValuePair,
-    LaunchType, Tag, Task, TaskDefinition, TaskOverride, TaskStopCode,
+    Attachment, Attribute, AwsVpcConfiguration, Connectivity, Container, ContainerOverride, EphemeralStorage,
+    HealthStatus, KeyValuePair, LaunchType, Tag, Task, TaskDefinition, TaskOverride, TaskStopCode,
 };
 
 /// The task statuses in lifecycle order (`Ord` follows it).
@@ -372,7 +372,8 @@ pub fn eni_details(subnet_id: Option<&str>, eni_id: &str, ip: Option<&str>, regi
     if let Some(v4) = ip.and_then(|ip| ip.parse::<std::net::Ipv4Addr>().ok()) {
         let [a, b, c, d] = v4.octets();
         out.push(pair("macAddress", format!("02:42:{a:02x}:{b:02x}:{c:02x}:{d:02x}")));
-        let domain = if region == "us-east-1" { "ec2.internal".to_string() } else { format!("{region}.compute.internal") };
+        let domain =
+            if region == "us-east-1" { "ec2.internal".to_string() } else { format!("{region}.compute.internal") };
         out.push(pair("privateDnsName", format!("ip-{a}-{b}-{c}-{d}.{domain}")));
         out.push(pair("privateIPv4Address", v4.to_string()));
     }

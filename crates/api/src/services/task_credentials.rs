@@ -19,8 +19,8 @@ use berth_store::documents;
 
 pub async fn get(ctx: Ctx, req: GetTaskCredentialsRequest) -> Result<GetTaskCredentialsResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
-    let instance =
-        names::instance_id(ctx.scope(), &cluster, &req.container_instance).ok_or_else(AwsError::ecs_instance_not_found)?;
+    let instance = names::instance_id(ctx.scope(), &cluster, &req.container_instance)
+        .ok_or_else(AwsError::ecs_instance_not_found)?;
     let id = names::task_id(ctx.scope(), &cluster, &req.task_arn).ok_or_else(AwsError::ecs_task_not_found)?;
     let task = documents::get::<TaskRecord>(ctx.store(), &keys::task(&cluster, &id))
         .await?

@@ -18,11 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub type Members = BTreeMap<String, BTreeSet<String>>;
 
 /// The group members of each provider of `strategy` in `cluster`.
-pub async fn members(
-    ecs: &Ecs,
-    cluster: &str,
-    strategy: &[CapacityProviderStrategyItem],
-) -> Result<Members, EcsError> {
+pub async fn members(ecs: &Ecs, cluster: &str, strategy: &[CapacityProviderStrategyItem]) -> Result<Members, EcsError> {
     let mut out = Members::new();
     for item in strategy {
         let name = &item.capacity_provider;

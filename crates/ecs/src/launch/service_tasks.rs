@@ -59,13 +59,16 @@ impl ServiceTasks {
             deployment_id: deployment.id.clone().unwrap_or_default(),
             launch_type: service.launch_type.or_else(|| {
                 let strategy = service.capacity_provider_strategy.as_ref().filter(|s| !s.is_empty())?;
-                let fargate = strategy.iter().all(|i| berth_model::capacity_provider::is_built_in(&i.capacity_provider));
+                let fargate =
+                    strategy.iter().all(|i| berth_model::capacity_provider::is_built_in(&i.capacity_provider));
                 Some(if fargate { LaunchType::Fargate } else { LaunchType::Ec2 })
             }),
             capacity_provider_strategy: match service.capacity_provider_strategy.as_deref() {
                 Some(s) if !s.is_empty() => s.to_vec(),
                 _ if service.launch_type == Some(LaunchType::Fargate) => {
-                    launch::launch_type(Some(LaunchType::Fargate), &[], &[], &[]).map(|c| c.strategy).unwrap_or_default()
+                    launch::launch_type(Some(LaunchType::Fargate), &[], &[], &[])
+                        .map(|c| c.strategy)
+                        .unwrap_or_default()
                 }
                 _ => vec![],
             },

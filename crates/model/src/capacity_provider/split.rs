@@ -23,10 +23,7 @@ pub fn assign(strategy: &[CapacityProviderStrategyItem], existing: &BTreeMap<Str
             // compared as fractions by cross-multiplying.
             (0..strategy.len()).filter(|&i| weight(i) > 0).min_by(|&a, &b| {
                 let next = |i: usize| counts[i].saturating_sub(base(i)) + 1;
-                (next(a) * weight(b))
-                    .cmp(&(next(b) * weight(a)))
-                    .then(weight(b).cmp(&weight(a)))
-                    .then(a.cmp(&b))
+                (next(a) * weight(b)).cmp(&(next(b) * weight(a))).then(weight(b).cmp(&weight(a))).then(a.cmp(&b))
             })
         });
         let Some(i) = chosen else { break };
@@ -63,7 +60,10 @@ mod tests {
         // the fifth task goes back to FARGATE (beyond the base 1:3).
         let s = [item("FARGATE", 1, 1), item("FARGATE_SPOT", 3, 0)];
         assert_eq!(counts(&s, 4), [("FARGATE".into(), 1), ("FARGATE_SPOT".into(), 3)]);
-        assert_eq!(assign(&s, &BTreeMap::new(), 5), ["FARGATE", "FARGATE_SPOT", "FARGATE_SPOT", "FARGATE_SPOT", "FARGATE"]);
+        assert_eq!(
+            assign(&s, &BTreeMap::new(), 5),
+            ["FARGATE", "FARGATE_SPOT", "FARGATE_SPOT", "FARGATE_SPOT", "FARGATE"]
+        );
         assert_eq!(counts(&s, 9), [("FARGATE".into(), 3), ("FARGATE_SPOT".into(), 6)]);
         // A service's replacement of an interrupted spot task goes back to spot.
         let existing = BTreeMap::from([("FARGATE".into(), 1), ("FARGATE_SPOT".into(), 2)]);

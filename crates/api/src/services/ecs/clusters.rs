@@ -14,8 +14,8 @@ use berth_model::ecs::*;
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord};
 use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
-use berth_store::documents::{self, Change};
 use berth_store::Txn;
+use berth_store::documents::{self, Change};
 
 pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateClusterResponse, AwsError> {
     let name = names::cluster_name(ctx.scope(), req.cluster_name.as_deref())?;
