@@ -6,8 +6,9 @@
 //!   overrides applied (override environment merged over the definition's by name), as
 //!   do `cpu`, `memory` and `memoryReservation`.
 //! - cpu units become Docker CPU shares 1:1, with Docker's floor of 2 (what the ECS agent
-//!   gives a container with 0 or no cpu units). Task-level `cpu`/`memory` are not enforced
-//!   per container (ECS does that with a task cgroup; berth does not yet).
+//!   gives a container with 0 or no cpu units). A container without its own hard memory
+//!   limit is limited to the task-level `memory` (ECS limits the task's cgroup as a whole;
+//!   berth limits each such container to it); task-level `cpu` is not enforced.
 //! - Labels: the definition's `dockerLabels`, then the ECS agent's five labels and
 //!   berth's container-instance label, which win on a clash because a restarted agent
 //!   finds its containers by them.
@@ -98,6 +99,15 @@ const PAUSE_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// without cpu units.
 const MIN_CPU_SHARES: i64 = 2;
 
+/// The task-level memory (MiB), overrides first: the hard limit of a container without one.
+fn task_memory(ctx: &TaskContext) -> Option<i64> {
+    ctx.overrides
+        .and_then(|o| o.memory.as_deref())
+        .or(ctx.task_definition.memory.as_deref())
+        .and_then(|m| m.trim().parse::<i64>().ok())
+        .filter(|m| *m > 0)
+}
+
 /// The spec of one container of the task.
 ///
 /// `host_ports` are this container's published ports, fully resolved (fixed host ports
@@ -145,7 +155,7 @@ pub fn container_spec(
         hostname: if own_namespace { container.hostname.clone() } else { None },
         labels,
         cpu_shares: Some(i64::from(cpu.unwrap_or(0)).max(MIN_CPU_SHARES)),
-        memory_mib: memory.filter(|m| *m > 0).map(i64::from),
+        memory_mib: memory.filter(|m| *m > 0).map(i64::from).or_else(|| task_memory(ctx)),
         memory_reservation_mib: memory_reservation.filter(|m| *m > 0).map(i64::from),
         ulimits: container
             .ulimits
@@ -503,6 +513,18 @@ mod tests {
         assert_eq!(untouched.env, vec!["A=1", "B=2"]);
         assert_eq!(untouched.cpu_shares, Some(256));
         assert_eq!(untouched.name, "ecs-sidecar-0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn a_container_without_a_limit_gets_the_task_memory() {
+        let c = ContainerDefinition { name: Some("app".into()), image: Some("busybox".into()), ..Default::default() };
+        let mut td = task_def(NetworkMode::Awsvpc, vec![c.clone()]);
+        td.memory = Some("512".into());
+        assert_eq!(container_spec(&ctx(&td, None), &c, &TaskNetwork::None, &[]).memory_mib, Some(512));
+        let overrides = TaskOverride { memory: Some("1024".into()), ..Default::default() };
+        assert_eq!(container_spec(&ctx(&td, Some(&overrides)), &c, &TaskNetwork::None, &[]).memory_mib, Some(1024));
+        let own = ContainerDefinition { memory: Some(300), ..c };
+        assert_eq!(container_spec(&ctx(&td, None), &own, &TaskNetwork::None, &[]).memory_mib, Some(300));
     }
 
     #[test]

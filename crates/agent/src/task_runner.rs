@@ -15,8 +15,8 @@ use crate::task_secrets;
 use berth_model::Timestamp;
 use berth_model::agent_protocol::{ReportTaskStateRequest, RoleCredentials, TaskAssignment, labels};
 use berth_model::ecs::{
-    Attachment, Container, ContainerDefinition, HealthStatus, KeyValuePair, NetworkBinding, NetworkInterface,
-    NetworkMode, Task, TaskStopCode, TransportProtocol,
+    Attachment, Container, ContainerDefinition, HealthStatus, NetworkBinding, NetworkInterface, NetworkMode, Task,
+    TaskStopCode, TransportProtocol,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -567,13 +567,13 @@ impl Run {
     /// awsvpc: the task's network interface, as ECS shows its ENI attachment.
     fn attachment(&self, last_status: &str) -> Attachment {
         let status = if last_status == STOPPED { "DELETED" } else { "ATTACHED" };
-        let mut details = vec![KeyValuePair {
-            name: Some("networkInterfaceId".into()),
-            value: Some(format!("eni-{}", &self.attachment_id.chars().take(17).collect::<String>())),
-        }];
-        if let Some(ip) = &self.ip {
-            details.push(KeyValuePair { name: Some("privateIPv4Address".into()), value: Some(ip.clone()) });
-        }
+        let given = self.task.attachments.as_deref().and_then(|a| a.first()).and_then(|a| a.details.as_deref());
+        let subnet = given
+            .and_then(|d| d.iter().find(|p| p.name.as_deref() == Some("subnetId")))
+            .and_then(|p| p.value.as_deref());
+        let eni = format!("eni-{}", &self.attachment_id.chars().take(17).collect::<String>());
+        let region = self.task.task_arn.as_deref().and_then(|a| a.split(':').nth(3)).unwrap_or("us-east-1");
+        let details = berth_model::task_lifecycle::eni_details(subnet, &eni, self.ip.as_deref(), region);
         Attachment {
             id: Some(self.attachment_id.clone()),
             r#type: Some("ElasticNetworkInterface".into()),

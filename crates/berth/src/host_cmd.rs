@@ -11,6 +11,11 @@
 //! connection and one host-port book. Each keeps its state under
 //! `<data-dir>/instances/<id>`, so a restarted host re-adopts every instance's containers
 //! into the agent they belong to.
+//!
+//! The host is also Fargate's capacity: in every cluster that runs Fargate tasks it runs
+//! a pool agent (state under `<data-dir>/fargate/<cluster>`), a container instance with
+//! the host's capacity that registers with `berth.fargate-pool` and signs with the host's
+//! own key; ECS shows it nowhere, and only Fargate tasks are placed on it.
 
 use crate::agent_cmd::address_toward;
 use anyhow::Context;
@@ -118,6 +123,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<()> {
     let runtime = Arc::new(DockerRuntime::connect().await.context("connecting to the Docker engine")?);
     let real_gpus = berth_agent::gpu::detect();
     let capacity = capacity(&config.options, real_gpus.len());
+    let offered = capacity;
     let name = std::fs::read_to_string("/etc/hostname").map_or_else(|_| host_id.clone(), |n| n.trim().to_string());
     let request = RegisterHostRequest { host_id: host_id.clone(), name, capacity, real_gpus: !real_gpus.is_empty() };
     let registered: RegisterHostResponse =
@@ -132,7 +138,9 @@ pub async fn start(config: HostConfig) -> anyhow::Result<()> {
         real_gpus,
         advertise,
         config,
+        capacity: offered,
         agents: BTreeMap::new(),
+        pools: BTreeMap::new(),
     };
     host.run().await
 }
@@ -165,7 +173,10 @@ struct Host {
     real_gpus: Vec<String>,
     advertise: Option<IpAddr>,
     config: HostConfig,
+    capacity: Capacity,
     agents: BTreeMap<String, InstanceAgent>,
+    /// The Fargate pool agent of each cluster that runs Fargate tasks.
+    pools: BTreeMap<String, JoinHandle<()>>,
 }
 
 /// The agent of one instance (None: the instance cannot run one, e.g. no profile).
@@ -218,7 +229,79 @@ impl Host {
                 self.end_agent(&id);
                 self.remove_instance(&id).await;
             }
+            self.reconcile_pools(&state.fargate_clusters);
         }
+    }
+
+    /// A Fargate pool agent in each of `clusters` (started again if it ended); those of
+    /// clusters no longer listed (deleted) end, and their state goes.
+    fn reconcile_pools(&mut self, clusters: &[String]) {
+        for cluster in clusters {
+            if self.pools.get(cluster).is_some_and(|h| !h.is_finished()) {
+                continue;
+            }
+            match self.pool_agent(cluster) {
+                Ok(agent) => {
+                    let name = cluster.clone();
+                    let handle = tokio::spawn(async move {
+                        match agent.run().await {
+                            Ok(arn) => {
+                                tracing::info!(cluster = %name, container_instance = %arn, "Fargate pool agent ended")
+                            }
+                            Err(e) => tracing::warn!(cluster = %name, error = %e, "Fargate pool agent stopped"),
+                        }
+                    });
+                    self.pools.insert(cluster.clone(), handle);
+                }
+                Err(e) => tracing::warn!(cluster = %cluster, error = %e, "the Fargate pool agent cannot start"),
+            }
+        }
+        let gone: Vec<String> = self.pools.keys().filter(|c| !clusters.contains(c)).cloned().collect();
+        for cluster in gone {
+            if let Some(handle) = self.pools.remove(&cluster) {
+                handle.abort();
+            }
+            let dir = self.pool_dir(&cluster);
+            if let Err(e) = std::fs::remove_dir_all(&dir)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(cluster = %cluster, error = %e, "removing the Fargate pool agent's state failed");
+            }
+        }
+    }
+
+    /// The Fargate pool agent of `cluster`: the host's capacity, its own key.
+    fn pool_agent(&self, cluster: &str) -> anyhow::Result<Agent> {
+        let data_dir = self.pool_dir(cluster);
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        let attributes = BTreeMap::from([
+            (berth_model::fargate::POOL_ATTRIBUTE.to_string(), self.host_id.clone()),
+            ("ecs.os-type".to_string(), "linux".to_string()),
+        ]);
+        let profile = MachineProfile {
+            cpu_units: fleet::registered_cpu(self.capacity.vcpus),
+            memory_mib: i32::try_from(self.capacity.memory_mib).unwrap_or(i32::MAX),
+            instance_id: format!("fargate-{}", self.host_id),
+            instance_type: "fargate".into(),
+            availability_zone: format!("{}a", self.config.region),
+            cpu_architecture: std::env::consts::ARCH.to_string(),
+            attributes,
+            private_ip: self.advertise,
+            gpus: vec![],
+            tags: BTreeMap::new(),
+        };
+        let config = AgentConfig {
+            cluster: cluster.to_string(),
+            data_dir,
+            profile,
+            pause_image: self.config.pause_image.clone(),
+            awsvpc_network: self.config.awsvpc_network.clone(),
+        };
+        Ok(Agent::new(config, Arc::new(self.client.clone()), self.runtime.clone(), self.ports.clone()))
+    }
+
+    fn pool_dir(&self, cluster: &str) -> PathBuf {
+        self.config.data_dir.join("fargate").join(cluster)
     }
 
     async fn reconcile(&mut self, a: HostAssignment) {

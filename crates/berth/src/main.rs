@@ -8,6 +8,7 @@ mod credentials;
 mod host_cmd;
 mod logs_tail_cmd;
 mod server;
+mod spot_cmd;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Host(host_cmd::HostArgs),
     /// Prints a log group's events as `aws logs tail` does (optionally following them).
     Logs(logs_tail_cmd::LogsArgs),
+    /// Reclaims FARGATE_SPOT capacity: a cluster's spot tasks get ECS's interruption (SpotInterruption).
+    FargateSpotInterrupt(spot_cmd::SpotArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         Command::Agent(args) => runtime.block_on(agent_cmd::run(args)),
         Command::Host(args) => runtime.block_on(host_cmd::run(args)),
         Command::Logs(args) => runtime.block_on(logs_tail_cmd::run(args)),
+        Command::FargateSpotInterrupt(args) => runtime.block_on(spot_cmd::run(args)),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod load;
 pub mod names;
 pub mod placement_view;
 pub mod report;
+pub mod spot;
 pub mod stop;
 pub mod task_definitions;
 

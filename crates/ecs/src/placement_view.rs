@@ -54,7 +54,7 @@ pub async fn snapshots(
     ecs: &Ecs,
     cluster: &str,
 ) -> Result<(Vec<Doc<ContainerInstanceRecord>>, Vec<InstanceSnapshot>), EcsError> {
-    let records = load::instances(ecs, cluster).await?;
+    let records = load::all_instances(ecs, cluster).await?;
     let stats = by_instance(ecs, cluster).await?;
     let snapshots = records.iter().map(|d| snapshot(ecs, &d.value, &stats)).collect();
     Ok((records, snapshots))

@@ -100,6 +100,19 @@ fn assignment(i: InstanceRecord, released: bool) -> HostAssignment {
     }
 }
 
+/// The ACTIVE clusters that run Fargate tasks (every host runs a pool agent in each).
+pub async fn fargate_clusters(store: &dyn Store) -> Result<Vec<String>, FleetError> {
+    let marks = documents::list_decodable::<String>(store, fleet_keys::FARGATE_CLUSTERS).await?;
+    let mut out = vec![];
+    for cluster in marks.into_iter().map(|d| d.value) {
+        let rec = documents::get::<berth_model::ecs::Cluster>(store, &keys::cluster(&cluster)).await?;
+        if rec.is_some_and(|c| c.value.is_active()) {
+            out.push(cluster);
+        }
+    }
+    Ok(out)
+}
+
 /// The instance `instance_id` if `host_id` runs it (and it is not terminated).
 pub async fn instance_of(store: &dyn Store, host_id: &str, instance_id: &str) -> Result<InstanceRecord, FleetError> {
     documents::get::<InstanceRecord>(store, &keys::ec2_instance(instance_id))

@@ -18,6 +18,13 @@ pub mod keys {
     pub fn host(id: &str) -> String {
         format!("{HOSTS}{id}")
     }
+
+    /// Clusters that run Fargate tasks: every host runs a Fargate pool agent in each.
+    pub const FARGATE_CLUSTERS: &str = "fleet/fargate-clusters/";
+
+    pub fn fargate_cluster(cluster: &str) -> String {
+        format!("{FARGATE_CLUSTERS}{cluster}")
+    }
 }
 
 /// A host that has not polled for this long is lost: its instances fail their status
@@ -216,6 +223,10 @@ pub struct PollHostAssignmentsRequest {
 pub struct PollHostAssignmentsResponse {
     pub revision: i64,
     pub instances: Vec<HostAssignment>,
+    /// The ACTIVE clusters that run Fargate tasks: the host runs a Fargate pool agent
+    /// (a hidden container instance) in each.
+    #[serde(rename = "fargateClusters", default)]
+    pub fargate_clusters: Vec<String>,
 }
 
 /// An instance a host runs, with what its agent needs.

@@ -47,9 +47,10 @@ pub fn check_client_token(token: &str, max: usize) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// What a launch runs on: its launch type, and either Fargate's provider (a strategy of
-/// FARGATE/FARGATE_SPOT only) or the strategy over the cluster's Auto Scaling group
-/// providers that shares its tasks out (`strategy`, empty for none).
+/// What a launch runs on: its launch type, Fargate's provider when one is named, and the
+/// strategy that shares its tasks out (`strategy`, empty for none): over FARGATE and
+/// FARGATE_SPOT (launchType FARGATE is FARGATE alone), or over the cluster's Auto
+/// Scaling group providers.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Capacity {
     pub launch_type: Option<LaunchType>,
@@ -74,6 +75,15 @@ pub fn launch_type(
                     .into(),
             ));
         }
+        (Some(LaunchType::Fargate), None) => {
+            let fargate =
+                CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(1), base: None };
+            return Ok(Capacity {
+                launch_type: Some(LaunchType::Fargate),
+                capacity_provider: None,
+                strategy: vec![fargate],
+            });
+        }
         (Some(lt), None) => return Ok(Capacity { launch_type: Some(lt), ..Default::default() }),
         (None, None) if cluster_default.is_empty() => {
             return Ok(Capacity { launch_type: Some(LaunchType::Ec2), ..Default::default() });
@@ -89,7 +99,7 @@ pub fn launch_type(
         return Ok(Capacity {
             launch_type: Some(LaunchType::Fargate),
             capacity_provider: chosen.or(strategy.first()).map(|i| i.capacity_provider.clone()),
-            strategy: vec![],
+            strategy: strategy.to_vec(),
         });
     }
     if strategy.iter().any(|i| !cluster_providers.contains(&i.capacity_provider)) {
@@ -182,7 +192,18 @@ mod tests {
         let default = [item("mine")];
         assert_eq!(launch_type(None, &[], &default, &["mine".into()]).unwrap().strategy, default);
         assert!(launch_type(Some(LaunchType::Ec2), &[], &default, &["mine".into()]).unwrap().strategy.is_empty());
-        assert!(launch_type(None, &[fargate, item("mine")], &[], &["mine".into()]).is_err(), "one kind");
+        assert!(launch_type(None, &[fargate.clone(), item("mine")], &[], &["mine".into()]).is_err(), "one kind");
+        // Fargate's tasks are shared out over its providers; launchType FARGATE is FARGATE alone.
+        let spot = item("FARGATE_SPOT");
+        assert_eq!(
+            launch_type(None, &[fargate.clone(), spot.clone()], &[], &[]).unwrap().strategy,
+            [fargate.clone(), spot]
+        );
+        let given = launch_type(Some(LaunchType::Fargate), &[], &[], &[]).unwrap();
+        assert_eq!(
+            (given.launch_type, given.capacity_provider, given.strategy),
+            (Some(LaunchType::Fargate), None, vec![fargate])
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod ec2;
 pub mod ecs_config;
 pub mod ecs_metrics;
 pub mod elbv2;
+pub mod fargate;
 pub mod fleet;
 #[allow(clippy::all, non_camel_case_types)]
 pub mod generated;

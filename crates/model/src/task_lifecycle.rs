@@ -15,8 +15,8 @@ use crate::Timestamp;
 use crate::agent_protocol::ReportTaskStateRequest;
 use crate::demand::Resources;
 use crate::ecs::{
-    Attachment, Attribute, AwsVpcConfiguration, Connectivity, Container, ContainerOverride, HealthStatus, KeyValuePair,
-    LaunchType, Tag, Task, TaskDefinition, TaskOverride, TaskStopCode,
+    Attachment, Attribute, AwsVpcConfiguration, Connectivity, Container, ContainerOverride, EphemeralStorage,
+    HealthStatus, KeyValuePair, LaunchType, Tag, Task, TaskDefinition, TaskOverride, TaskStopCode,
 };
 
 /// The task statuses in lifecycle order (`Ord` follows it).
@@ -270,6 +270,7 @@ pub struct Provision<'a> {
 /// `new_id` makes the ids of containers and attachments.
 pub fn provision(p: Provision, mut new_id: impl FnMut() -> String) -> Task {
     let td = p.task_definition;
+    let fargate = crate::fargate::is_fargate(p.launch_type);
     let definitions = td.container_definitions.as_deref().unwrap_or_default();
     let given = |name: Option<&str>| {
         p.overrides
@@ -351,9 +352,32 @@ pub fn provision(p: Provision, mut new_id: impl FnMut() -> String) -> Task {
         task_arn: Some(p.task_arn),
         task_definition_arn: td.task_definition_arn.clone(),
         version: Some(1),
-        ephemeral_storage: td.ephemeral_storage.clone(),
+        // Fargate shows its platform family and the task's storage (20 GiB unless asked).
+        platform_family: fargate.then(|| crate::fargate::PLATFORM_FAMILY.to_string()),
+        ephemeral_storage: td.ephemeral_storage.clone().or_else(|| {
+            fargate.then_some(EphemeralStorage { size_in_gi_b: crate::fargate::DEFAULT_EPHEMERAL_STORAGE_GIB })
+        }),
         ..Default::default()
     }
+}
+
+/// An awsvpc task's ENI attachment details as ECS shows them once ATTACHED: subnetId,
+/// networkInterfaceId, macAddress, privateDnsName, privateIPv4Address. The MAC is derived
+/// from the address as Docker derives its containers' (02:42 and the four IPv4 bytes);
+/// the DNS name is EC2's `ip-A-B-C-D.<region>.compute.internal` (`ec2.internal` in us-east-1).
+pub fn eni_details(subnet_id: Option<&str>, eni_id: &str, ip: Option<&str>, region: &str) -> Vec<KeyValuePair> {
+    let pair = |n: &str, v: String| KeyValuePair { name: Some(n.into()), value: Some(v) };
+    let mut out: Vec<KeyValuePair> = subnet_id.map(|s| pair("subnetId", s.into())).into_iter().collect();
+    out.push(pair("networkInterfaceId", eni_id.into()));
+    if let Some(v4) = ip.and_then(|ip| ip.parse::<std::net::Ipv4Addr>().ok()) {
+        let [a, b, c, d] = v4.octets();
+        out.push(pair("macAddress", format!("02:42:{a:02x}:{b:02x}:{c:02x}:{d:02x}")));
+        let domain =
+            if region == "us-east-1" { "ec2.internal".to_string() } else { format!("{region}.compute.internal") };
+        out.push(pair("privateDnsName", format!("ip-{a}-{b}-{c}-{d}.{domain}")));
+        out.push(pair("privateIPv4Address", v4.to_string()));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -532,5 +556,23 @@ mod tests {
         apply_report(&mut t, &r, T0).unwrap();
         assert_eq!(t.containers.as_ref().unwrap()[0].last_status.as_deref(), Some("RUNNING"));
         assert_eq!(t.containers.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn eni_details_are_ecs_names() {
+        let d = eni_details(Some("subnet-1"), "eni-abc", Some("172.18.0.5"), "eu-west-1");
+        let got: Vec<(String, String)> =
+            d.into_iter().map(|p| (p.name.unwrap_or_default(), p.value.unwrap_or_default())).collect();
+        let want = [
+            ("subnetId", "subnet-1"),
+            ("networkInterfaceId", "eni-abc"),
+            ("macAddress", "02:42:ac:12:00:05"),
+            ("privateDnsName", "ip-172-18-0-5.eu-west-1.compute.internal"),
+            ("privateIPv4Address", "172.18.0.5"),
+        ];
+        assert_eq!(got, want.map(|(n, v)| (n.to_string(), v.to_string())));
+        let east = eni_details(None, "eni-abc", Some("10.0.0.1"), "us-east-1");
+        assert_eq!(east[2].value.as_deref(), Some("ip-10-0-0-1.ec2.internal"));
+        assert_eq!(eni_details(None, "eni-abc", None, "us-east-1").len(), 1, "no address yet");
     }
 }

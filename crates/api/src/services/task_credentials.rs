@@ -11,7 +11,6 @@ use berth_ecs::names;
 use berth_model::agent_protocol::{
     GetTaskCredentialsRequest, GetTaskCredentialsResponse, RoleCredentials, TaskRoleKind,
 };
-use berth_model::arn::EcsResource;
 use berth_model::keys;
 use berth_model::records::{TaskDefinitionRecord, TaskRecord};
 use berth_model::task_lifecycle::TaskStatus;
@@ -21,14 +20,14 @@ use berth_store::documents;
 pub async fn get(ctx: Ctx, req: GetTaskCredentialsRequest) -> Result<GetTaskCredentialsResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), Some(&req.cluster))?;
     let instance = names::instance_id(ctx.scope(), &cluster, &req.container_instance)
-        .map(|id| ctx.scope().ecs(&EcsResource::ContainerInstance { cluster: cluster.clone(), id }))
         .ok_or_else(AwsError::ecs_instance_not_found)?;
     let id = names::task_id(ctx.scope(), &cluster, &req.task_arn).ok_or_else(AwsError::ecs_task_not_found)?;
     let task = documents::get::<TaskRecord>(ctx.store(), &keys::task(&cluster, &id))
         .await?
+        // Only the agent running the task gets its credentials, and only while it runs
+        // (a Fargate task shows no container instance: its placement names the pool agent).
+        .filter(|doc| doc.value.placement.container_instance_id == instance)
         .map(|doc| doc.value.task)
-        // Only the agent running the task gets its credentials, and only while it runs.
-        .filter(|task| task.container_instance_arn.as_deref() == Some(instance.as_str()))
         .filter(|task| TaskStatus::of(task) != TaskStatus::Stopped)
         .ok_or_else(AwsError::ecs_task_not_found)?;
     let td_arn = task.task_definition_arn.clone().unwrap_or_default();

@@ -8,7 +8,7 @@ use berth_model::arn::EcsResource;
 use berth_model::ecs::{Attribute, Failure, Task};
 use berth_model::records::{ClientTokenRecord, ContainerInstanceRecord, Placement, TaskRecord};
 use berth_model::task_lifecycle::{self, Provision};
-use berth_model::{Timestamp, keys};
+use berth_model::{Timestamp, fargate, keys};
 use berth_scheduler::{InstanceSnapshot, PlacementFailure};
 use berth_store::documents::{self, Doc};
 use berth_store::{Compare, Txn};
@@ -74,6 +74,9 @@ pub(super) async fn commit(
     mut decide: impl FnMut(&[Doc<ContainerInstanceRecord>], &mut [InstanceSnapshot]) -> Result<Decisions, EcsError>,
 ) -> Result<(Vec<Task>, Vec<Failure>), EcsError> {
     let store = ecs.store();
+    if fargate::is_fargate(spec.launch_type) {
+        ensure_fargate_pool(ecs, &spec.cluster).await?;
+    }
     for _ in 0..documents::MAX_ATTEMPTS {
         if let Some(key) = token_key
             && let Some(earlier) = documents::get::<ClientTokenRecord>(store, key).await?
@@ -140,6 +143,18 @@ pub(super) async fn commit(
     Err(EcsError::Contended(format!("placing tasks in {}", spec.cluster)))
 }
 
+/// Marks `cluster` as one that runs Fargate tasks, so that every host starts its Fargate
+/// pool agent there (the first Fargate tasks wait in PROVISIONING until one registers).
+async fn ensure_fargate_pool(ecs: &Ecs, cluster: &str) -> Result<(), EcsError> {
+    let key = berth_model::fleet::keys::fargate_cluster(cluster);
+    if ecs.store().get(&key).await?.is_none() {
+        let mark = Txn::new().when(Compare::ModRevision(key.clone(), 0)).put(key, documents::encode(&cluster)?);
+        // Lost to a concurrent launch: the mark is there either way.
+        ecs.store().txn(mark).await?;
+    }
+    Ok(())
+}
+
 /// A new task of the launch `spec`, placed `on` an instance (its record and ARN) or
 /// waiting for capacity (`None`: no container instance, lastStatus PROVISIONING).
 #[allow(clippy::too_many_arguments)]
@@ -185,7 +200,8 @@ pub(super) fn new_task(
         },
         names::new_id,
     );
-    if on.is_none() {
+    // Waiting for capacity, or on Fargate (whose pool agents ECS does not show).
+    if on.is_none() || fargate::is_fargate(spec.launch_type) {
         task.container_instance_arn = None;
     }
     give_gpus(&mut task, &spec.gpus, gpus);

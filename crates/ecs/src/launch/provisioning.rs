@@ -13,7 +13,7 @@ use berth_model::agent_protocol::ReportTaskStateRequest;
 use berth_model::ecs::{Attribute, CapacityProviderStrategyItem, TaskStopCode};
 use berth_model::records::TaskRecord;
 use berth_model::task_lifecycle::{self, TaskStatus};
-use berth_model::{Timestamp, demand, keys};
+use berth_model::{Timestamp, demand, fargate, keys};
 use berth_scheduler::{Demand, Policy};
 use berth_store::documents::{self, Doc};
 use berth_store::{Compare, Txn};
@@ -70,7 +70,7 @@ pub async fn place_waiting(ecs: &Ecs, cluster: &str, timeout: Duration) -> Resul
             .map(|p| CapacityProviderStrategyItem { capacity_provider: p, weight: None, base: None })
             .collect()
     };
-    let members = capacity::members(ecs, &providers).await?;
+    let members = capacity::members(ecs, cluster, &providers).await?;
     for doc in live {
         if place_one(ecs, cluster, &doc, &members).await? {
             out.placed += 1;
@@ -121,7 +121,8 @@ async fn place_one(
     let mut reserved = rec.placement.reserved.clone();
     reserved.gpus = placed.gpus.iter().cloned().collect();
     let instance = &instance_doc.value;
-    rec.task.container_instance_arn = Some(arn);
+    // A Fargate task's pool agent is not shown (ECS shows Fargate tasks on no instance).
+    rec.task.container_instance_arn = Some(arn).filter(|_| !fargate::is_fargate(rec.task.launch_type));
     rec.task.availability_zone = instance.attribute("ecs.availability-zone").map(Into::into);
     if let Some(arch) = instance.attribute("ecs.cpu-architecture") {
         rec.task.attributes = Some(vec![Attribute {

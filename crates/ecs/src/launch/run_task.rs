@@ -56,7 +56,7 @@ pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<T
     let mut spec = prepare(ecs, cluster, common!(req), launch_type).await?;
     spec.capacity_provider_name = capacity.capacity_provider;
     let providers = split::assign(&capacity.strategy, &BTreeMap::new(), count as usize);
-    let members = capacity::members(ecs, &capacity.strategy).await?;
+    let members = capacity::members(ecs, cluster, &capacity.strategy).await?;
     // The task definition's own constraints apply to every task of it.
     let mut policy =
         Policy::from_ecs(&strategy, &constraints, spec.td.placement_constraints.as_deref().unwrap_or_default())
@@ -71,6 +71,7 @@ pub async fn run(ecs: &Ecs, cluster: &str, req: RunTaskRequest) -> Result<(Vec<T
         if !providers.is_empty() {
             return Ok(capacity::place(snapshots, &spec.demand, &policy, &providers, &members));
         }
+        capacity::ec2_only(snapshots);
         let placed = berth_scheduler::place_in(snapshots, &demands, &policy);
         if placed.iter().any(|r| r == &Err(PlacementFailure::NoActiveInstances)) {
             return Err(EcsError::NoContainerInstances);

@@ -27,7 +27,8 @@ pub struct ServiceTasks {
     /// The deployment id: the tasks' startedBy.
     pub deployment_id: String,
     pub launch_type: Option<LaunchType>,
-    /// The service's strategy over Auto Scaling group capacity providers (empty: none).
+    /// The service's capacity provider strategy (empty: none): over Auto Scaling group
+    /// providers, or over FARGATE and FARGATE_SPOT (launchType FARGATE: FARGATE alone).
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     pub platform_version: Option<String>,
     pub network_configuration: Option<NetworkConfiguration>,
@@ -57,15 +58,20 @@ impl ServiceTasks {
             task_definition: deployment.task_definition.clone().unwrap_or_default(),
             deployment_id: deployment.id.clone().unwrap_or_default(),
             launch_type: service.launch_type.or_else(|| {
-                service.capacity_provider_strategy.as_ref().filter(|s| !s.is_empty()).map(|_| LaunchType::Ec2)
+                let strategy = service.capacity_provider_strategy.as_ref().filter(|s| !s.is_empty())?;
+                let fargate =
+                    strategy.iter().all(|i| berth_model::capacity_provider::is_built_in(&i.capacity_provider));
+                Some(if fargate { LaunchType::Fargate } else { LaunchType::Ec2 })
             }),
-            capacity_provider_strategy: service
-                .capacity_provider_strategy
-                .iter()
-                .flatten()
-                .filter(|i| !berth_model::capacity_provider::is_built_in(&i.capacity_provider))
-                .cloned()
-                .collect(),
+            capacity_provider_strategy: match service.capacity_provider_strategy.as_deref() {
+                Some(s) if !s.is_empty() => s.to_vec(),
+                _ if service.launch_type == Some(LaunchType::Fargate) => {
+                    launch::launch_type(Some(LaunchType::Fargate), &[], &[], &[])
+                        .map(|c| c.strategy)
+                        .unwrap_or_default()
+                }
+                _ => vec![],
+            },
             platform_version: service.platform_version.clone(),
             network_configuration: service.network_configuration.clone(),
             placement_constraints: service.placement_constraints.clone().unwrap_or_default(),
@@ -137,21 +143,24 @@ impl ServiceTasks {
             let mut existing: BTreeMap<String, u32> = BTreeMap::new();
             for t in load::tasks(ecs, &self.cluster).await? {
                 let task = &t.value.task;
+                // Tasks being stopped (an interrupted spot task) are what is replaced: not counted.
                 if task.group.as_deref() == Some(group.as_str())
                     && TaskStatus::of(task) != TaskStatus::Stopped
+                    && task.desired_status.as_deref() != Some("STOPPED")
                     && let Some(p) = &task.capacity_provider_name
                 {
                     *existing.entry(p.clone()).or_default() += 1;
                 }
             }
             let providers = split::assign(&self.capacity_provider_strategy, &existing, count);
-            (providers, capacity::members(ecs, &self.capacity_provider_strategy).await?)
+            (providers, capacity::members(ecs, &self.cluster, &self.capacity_provider_strategy).await?)
         };
         let (tasks, _) = commit(ecs, &spec, None, |_, snapshots| {
             why.clear();
             if !providers.is_empty() {
                 return Ok(capacity::place(snapshots, &spec.demand, &policy, &providers, &members));
             }
+            capacity::ec2_only(snapshots);
             Ok(berth_scheduler::place_in(snapshots, &demands, &policy)
                 .into_iter()
                 .map(|r| {
@@ -170,7 +179,8 @@ impl ServiceTasks {
     /// constraints (and its task definition's): where a DAEMON service runs a task.
     pub async fn eligible(&self, ecs: &Ecs) -> Result<Vec<String>, EcsError> {
         let (_, policy) = self.prepare(ecs).await?;
-        let (records, snapshots) = placement_view::snapshots(ecs, &self.cluster).await?;
+        let (records, mut snapshots) = placement_view::snapshots(ecs, &self.cluster).await?;
+        capacity::ec2_only(&mut snapshots);
         Ok(records
             .iter()
             .zip(&snapshots)

@@ -7,7 +7,9 @@ use crate::ecs::CapacityProviderStrategyItem;
 use std::collections::BTreeMap;
 
 /// The provider of each of `n` new tasks, given how many tasks each provider already
-/// runs (`existing`, by provider name). Ties go to the provider listed first. A strategy
+/// runs (`existing`, by provider name). Ties go to the heavier weight, then to the
+/// provider listed first (FARGATE base 1 weight 1 and FARGATE_SPOT weight 3 run four
+/// tasks as 1 + 3, as ECS does). A strategy
 /// whose weights are all zero gives tasks only up to the base.
 pub fn assign(strategy: &[CapacityProviderStrategyItem], existing: &BTreeMap<String, u32>, n: usize) -> Vec<String> {
     let mut counts: Vec<u64> =
@@ -21,7 +23,7 @@ pub fn assign(strategy: &[CapacityProviderStrategyItem], existing: &BTreeMap<Str
             // compared as fractions by cross-multiplying.
             (0..strategy.len()).filter(|&i| weight(i) > 0).min_by(|&a, &b| {
                 let next = |i: usize| counts[i].saturating_sub(base(i)) + 1;
-                (next(a) * weight(b)).cmp(&(next(b) * weight(a))).then(a.cmp(&b))
+                (next(a) * weight(b)).cmp(&(next(b) * weight(a))).then(weight(b).cmp(&weight(a))).then(a.cmp(&b))
             })
         });
         let Some(i) = chosen else { break };
@@ -50,6 +52,22 @@ mod tests {
 
     fn counts(strategy: &[CapacityProviderStrategyItem], n: usize) -> Vec<(String, u32)> {
         tally(&assign(strategy, &BTreeMap::new(), n)).into_iter().collect()
+    }
+
+    #[test]
+    fn fargate_base_one_then_spot_three_to_one() {
+        // The brief's service of 4: FARGATE base 1 weight 1, FARGATE_SPOT weight 3 → 1 + 3;
+        // the fifth task goes back to FARGATE (beyond the base 1:3).
+        let s = [item("FARGATE", 1, 1), item("FARGATE_SPOT", 3, 0)];
+        assert_eq!(counts(&s, 4), [("FARGATE".into(), 1), ("FARGATE_SPOT".into(), 3)]);
+        assert_eq!(
+            assign(&s, &BTreeMap::new(), 5),
+            ["FARGATE", "FARGATE_SPOT", "FARGATE_SPOT", "FARGATE_SPOT", "FARGATE"]
+        );
+        assert_eq!(counts(&s, 9), [("FARGATE".into(), 3), ("FARGATE_SPOT".into(), 6)]);
+        // A service's replacement of an interrupted spot task goes back to spot.
+        let existing = BTreeMap::from([("FARGATE".into(), 1), ("FARGATE_SPOT".into(), 2)]);
+        assert_eq!(assign(&s, &existing, 1), ["FARGATE_SPOT"]);
     }
 
     #[test]

@@ -24,20 +24,6 @@ pub(crate) fn is_fargate_size(cpu: u32, memory: u32) -> bool {
     (low..=high).contains(&memory) && (memory - low).is_multiple_of(step)
 }
 
-/// The memory sizes Fargate offers for a cpu value, to say what would be accepted.
-fn fargate_memory_choices(cpu: u32) -> Option<&'static str> {
-    Some(match cpu {
-        256 => "512, 1024 or 2048",
-        512 => "1024 to 4096 in steps of 1024",
-        1024 => "2048 to 8192 in steps of 1024",
-        2048 => "4096 to 16384 in steps of 1024",
-        4096 => "8192 to 30720 in steps of 1024",
-        8192 => "16384 to 61440 in steps of 4096",
-        16384 => "32768 to 122880 in steps of 8192",
-        _ => return None,
-    })
-}
-
 /// requiresCompatibilities FARGATE: awsvpc, a task size Fargate offers, and nothing
 /// only an EC2 host can provide.
 pub(crate) fn fargate_rules(
@@ -56,13 +42,10 @@ pub(crate) fn fargate_rules(
         return fail("Fargate requires that 'memory' be defined at the task level.");
     };
     if !is_fargate_size(cpu, memory) {
-        let hint = match fargate_memory_choices(cpu) {
-            Some(choices) => format!("With {cpu} CPU, Fargate's memory is {choices}."),
-            None => "Fargate's cpu values are 256, 512, 1024, 2048, 4096, 8192 and 16384.".into(),
-        };
+        // ECS's own words (its table is in the developer guide, "Task CPU and memory").
         return fail(format!(
             "No Fargate configuration exists for given values: {cpu} CPU, {memory} memory. \
-             See the Amazon ECS documentation for the valid values. {hint}"
+             See the Amazon ECS documentation for the valid values."
         ));
     }
     if let Some(feature) = fargate_unsupported(req) {

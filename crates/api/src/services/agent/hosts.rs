@@ -3,7 +3,8 @@
 //!
 //! - `RegisterHost`: the host and its capacity (again after a restart, same id).
 //! - `PollHostAssignments`: its long poll and heartbeat; answers with the instances
-//!   assigned to it at once without `afterRevision`, else when an instance changed after
+//!   assigned to it and the clusters that run Fargate tasks (the host runs a Fargate pool
+//!   agent in each) at once without `afterRevision`, else when an instance changed after
 //!   it or after `waitSeconds` (at most 20; 1 while an instance waits to be released).
 //! - `ReportInstanceState`: an instance's agent started (`running`) or ended.
 //! - `GetInstanceCredentials`: an instance profile's role, assumed as `ec2.amazonaws.com`
@@ -44,21 +45,25 @@ pub async fn poll(ctx: Ctx, req: PollHostAssignmentsRequest) -> Result<PollHostA
         berth_fleet::hosts::heartbeat(ctx.store(), &req.host_id, berth_ec2::now_ms()).await?;
     }
     let (revision, instances) = berth_fleet::hosts::assignments(ctx.ecs(), &req.host_id).await?;
-    Ok(PollHostAssignmentsResponse { revision, instances })
+    let fargate_clusters = berth_fleet::hosts::fargate_clusters(ctx.store()).await?;
+    Ok(PollHostAssignmentsResponse { revision, instances, fargate_clusters })
 }
 
 fn leaving(a: &HostAssignment) -> bool {
     a.state == "stopping" || a.state == "shutting-down"
 }
 
-/// Returns when an instance record changed after `after`, after `wait`, or at shutdown.
+/// Returns when an instance record (or the set of Fargate clusters) changed after
+/// `after`, after `wait`, or at shutdown.
 async fn wait_for_instances(ctx: &Ctx, after: i64, wait: Duration) -> Result<(), AwsError> {
     if after > ctx.store().revision().await? {
         return Ok(());
     }
     let mut events = ctx.store().watch(keys::EC2_INSTANCES, after).await?;
+    let mut fargate = ctx.store().watch(berth_model::fleet::keys::FARGATE_CLUSTERS, after).await?;
     tokio::select! {
         _ = events.recv() => {}
+        _ = fargate.recv() => {}
         _ = tokio::time::sleep(wait) => {}
         _ = ctx.api.shutdown_begun() => {}
     }

@@ -1,7 +1,8 @@
 //! The berth agent protocol (`X-Amz-Target: BerthAgent_V1.<Op>`, see
 //! `berth_model::agent_protocol`): PollTasks, the agent's long poll and heartbeat, and
 //! ReportTaskState, what it observed of a task; ResolveSecrets (`secrets.rs`), the values
-//! a task's containers are created with; ReportTaskMetrics (`metrics.rs`), its tasks' usage.
+//! a task's containers are created with; ReportTaskMetrics (`metrics.rs`), its tasks' usage;
+//! InterruptSpotTasks (`spot.rs`), an administrator reclaiming FARGATE_SPOT capacity.
 //! Errors use ECS's codes.
 //!
 //! PollTasks is level-triggered: each answer is the whole desired state of the
@@ -13,6 +14,7 @@
 mod hosts;
 mod metrics;
 mod secrets;
+mod spot;
 
 use super::ecs::clusters;
 use crate::context::Ctx;
@@ -48,6 +50,7 @@ pub async fn call(ctx: Ctx, op: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> 
         "PollHostAssignments" => hosts::poll,
         "ReportInstanceState" => hosts::report,
         "GetInstanceCredentials" => hosts::credentials,
+        "InterruptSpotTasks" => spot::interrupt,
     })
 }
 

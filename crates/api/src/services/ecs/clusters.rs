@@ -14,6 +14,7 @@ use berth_model::ecs::*;
 use berth_model::records::{ContainerInstanceRecord, ServiceRecord};
 use berth_model::task_lifecycle::TaskStatus;
 use berth_model::{keys, tags};
+use berth_store::Txn;
 use berth_store::documents::{self, Change};
 
 pub async fn create(ctx: Ctx, req: CreateClusterRequest) -> Result<CreateClusterResponse, AwsError> {
@@ -120,7 +121,21 @@ pub async fn delete(ctx: Ctx, req: DeleteClusterRequest) -> Result<DeleteCluster
         Ok(())
     })
     .await?;
+    forget_fargate_pool(&ctx, &name).await?;
     Ok(DeleteClusterResponse { cluster: Some(shown(&ctx, cluster, &[]).await?) })
+}
+
+/// A deleted cluster's Fargate pool: the hosts end their pool agents there (the mark
+/// goes) and the agents' hidden container instances go with it.
+async fn forget_fargate_pool(ctx: &Ctx, name: &str) -> Result<(), AwsError> {
+    let mut txn = Txn::new().delete(berth_model::fleet::keys::fargate_cluster(name));
+    for doc in load::all_instances(ctx.ecs(), name).await? {
+        if berth_model::fargate::is_pool(&doc.value) {
+            txn = txn.delete(keys::instance(name, &doc.value.id()));
+        }
+    }
+    ctx.store().txn(txn).await?;
+    Ok(())
 }
 
 pub async fn update(ctx: Ctx, req: UpdateClusterRequest) -> Result<UpdateClusterResponse, AwsError> {

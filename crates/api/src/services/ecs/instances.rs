@@ -54,7 +54,7 @@ pub async fn register(
     let existing = match &req.container_instance_arn {
         Some(arn) => Some(names::instance_id(ctx.scope(), &cluster, arn).ok_or_else(AwsError::ecs_instance_not_found)?),
         None => match &identity.instance_id {
-            Some(ec2) => load::instances(ctx.ecs(), &cluster)
+            Some(ec2) => load::all_instances(ctx.ecs(), &cluster)
                 .await?
                 .into_iter()
                 .find(|d| !d.value.is_inactive() && d.value.container_instance.ec2_instance_id.as_ref() == Some(ec2))

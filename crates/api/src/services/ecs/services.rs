@@ -51,7 +51,7 @@ pub async fn create(ctx: Ctx, req: CreateServiceRequest) -> Result<CreateService
     )?;
     // A service of Auto Scaling group providers keeps its strategy (the cluster's default
     // when it gave none) and shows no launch type, as on ECS.
-    let (launch_type, capacity_provider_strategy) = if capacity.strategy.is_empty() {
+    let (launch_type, capacity_provider_strategy) = if capacity.strategy.is_empty() || req.launch_type.is_some() {
         (capacity.launch_type, req.capacity_provider_strategy.clone())
     } else {
         (None, Some(capacity.strategy))

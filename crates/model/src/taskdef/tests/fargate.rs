@@ -39,7 +39,7 @@ fn fargate_task_sizes_come_from_the_table() {
     assert_eq!(
         reject(&fargate(container("web"), json!({"memory": "4096"}))),
         "No Fargate configuration exists for given values: 256 CPU, 4096 memory. See the Amazon ECS \
-         documentation for the valid values. With 256 CPU, Fargate's memory is 512, 1024 or 2048."
+         documentation for the valid values."
     );
     assert_rejects(
         &fargate(container("web"), json!({"cpu": "300"})),
