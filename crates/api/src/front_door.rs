@@ -32,7 +32,7 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     let json_content_type = json::content_type_for(&parts.headers);
     let query_compatible = json::query_compatible(&parts.headers);
     let result = async {
-        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
+        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(body_error)?;
         // Routing reads only public names (target prefixes, Actions, Versions), so it may come
         // before authentication, which needs the route to know what the signature must cover.
         let route = Route::of(&parts, &body)?;
@@ -78,6 +78,19 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             resp
         }
     }
+}
+
+/// Why a body could not be read: over the limit (413), or not a well-formed body at all
+/// (a malformed chunk size, a body that stopped arriving: 400).
+fn body_error(e: axum::Error) -> AwsError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return AwsError::body_too_large(MAX_BODY);
+        }
+        source = err.source();
+    }
+    AwsError::serialization(format!("The request body could not be read: {e}"))
 }
 
 fn log_error(err: &AwsError, request_id: &str) {

@@ -10,6 +10,7 @@ mod context;
 pub mod error;
 mod front_door;
 mod instance_changes;
+pub mod listener;
 pub mod protocol;
 mod route;
 mod services;

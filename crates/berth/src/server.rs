@@ -55,6 +55,9 @@ pub struct ServerArgs {
     /// The capacity this machine offers EC2 instances (`berth host`'s --cpu, --memory, --gpus).
     #[command(flatten)]
     pub host: crate::host_cmd::HostOptions,
+    /// The API listener's timeouts and connection limits.
+    #[command(flatten)]
+    pub listener: crate::listener_args::ListenerArgs,
 }
 
 #[derive(Args, Clone)]
@@ -194,9 +197,7 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         crate::shutdown_signal().await;
         stopping.begin_shutdown();
     };
-    // The peer's address is aws:SourceIp in IAM policies.
-    let app = berth_api::router(api).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    berth_api::listener::serve(listener, berth_api::router(api), args.listener.limits(), shutdown).await?;
     tracing::info!("berth stopped");
     Ok(())
 }
