@@ -18,11 +18,11 @@ pub struct ListenerArgs {
     pub body_timeout_seconds: u64,
     /// Connections served at once; more are closed on arrival (and logged).
     #[arg(long, default_value_t = listener::DEFAULT_MAX_CONNECTIONS, env = "BERTH_MAX_CONNECTIONS",
-          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections: usize,
     /// Connections served at once from one source address.
     #[arg(long, default_value_t = listener::DEFAULT_MAX_PER_SOURCE, env = "BERTH_MAX_CONNECTIONS_PER_SOURCE",
-          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections_per_source: usize,
 }
 
