@@ -57,6 +57,21 @@ impl AwsError {
         Self::new(StatusCode::BAD_REQUEST, code, "The security token included in the request is expired")
     }
 
+    /// Query protocol: the form itself is malformed (a repeated parameter, a bad list index).
+    /// AWS's common errors name this code.
+    pub fn malformed_query(message: impl Into<String>) -> Self {
+        Self::bad_request("MalformedQueryString", message)
+    }
+
+    /// An HTTP method no AWS protocol serves operations on (JSON: POST; query: POST, GET).
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The HTTP method {method} is not allowed: send API requests with POST (or GET for query APIs)."),
+        )
+    }
+
     pub fn missing_action() -> Self {
         Self::bad_request("MissingAction", "The request must contain the parameter Action.")
     }

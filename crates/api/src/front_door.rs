@@ -32,7 +32,7 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     let json_content_type = json::content_type_for(&parts.headers);
     let query_compatible = json::query_compatible(&parts.headers);
     let result = async {
-        let raw = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AwsError::body_too_large(MAX_BODY))?;
+        let raw = axum::body::to_bytes(body, MAX_BODY).await.map_err(body_error)?;
         // The signature covers the bytes as sent; everything else reads them inflated (a
         // gzip'd query-protocol form names its Action only once inflated).
         let body = crate::protocol::encoding::decode(&parts.headers, raw.clone(), MAX_BODY)?;
@@ -80,6 +80,19 @@ pub async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             resp
         }
     }
+}
+
+/// Why a body could not be read: over the limit (413), or not a well-formed body at all
+/// (a malformed chunk size, a body that stopped arriving: 400).
+fn body_error(e: axum::Error) -> AwsError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return AwsError::body_too_large(MAX_BODY);
+        }
+        source = err.source();
+    }
+    AwsError::serialization(format!("The request body could not be read: {e}"))
 }
 
 fn log_error(err: &AwsError, request_id: &str) {

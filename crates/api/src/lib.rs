@@ -11,6 +11,7 @@ pub mod error;
 mod front_door;
 pub mod in_process;
 mod instance_changes;
+pub mod listener;
 pub mod protocol;
 mod route;
 mod services;

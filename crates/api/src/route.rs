@@ -127,7 +127,14 @@ impl Route {
     }
 
     fn among(services: &[&'static Service], parts: &http::request::Parts, body: &[u8]) -> Result<Route, AwsError> {
-        match Protocol::of(&parts.headers) {
+        let protocol = Protocol::of(&parts.headers);
+        // AWS runs JSON operations only on POST, query ones on POST or GET: a DELETE
+        // carrying `Action=DeleteLoadBalancer` is not a request to delete anything.
+        let method = &parts.method;
+        if !(method == http::Method::POST || (method == http::Method::GET && protocol == Protocol::Query)) {
+            return Err(AwsError::method_not_allowed(method.as_str()));
+        }
+        match protocol {
             Protocol::Json => {
                 let raw = parts.headers.get(TARGET).map(|v| v.as_bytes()).unwrap_or_default();
                 let unknown = || AwsError::unknown_operation(&String::from_utf8_lossy(raw));
@@ -161,6 +168,7 @@ impl Route {
                         matches!(s.wire, Wire::Query { version: v, .. } | Wire::Ec2 { version: v, .. } if Some(v) == version)
                     })
                     .ok_or_else(|| AwsError::invalid_action(&action))?;
+                form.check(service.wire.is_ec2())?;
                 Ok(Route { service, operation: action, form, operation_headers })
             }
         }

@@ -6,6 +6,7 @@
 mod agent_cmd;
 mod credentials;
 mod host_cmd;
+mod listener_args;
 mod logs_tail_cmd;
 mod server;
 mod spot_cmd;

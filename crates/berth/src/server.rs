@@ -55,6 +55,9 @@ pub struct ServerArgs {
     /// The capacity this machine offers EC2 instances (`berth host`'s --cpu, --memory, --gpus).
     #[command(flatten)]
     pub host: crate::host_cmd::HostOptions,
+    /// The API listener's timeouts and connection limits.
+    #[command(flatten)]
+    pub listener: crate::listener_args::ListenerArgs,
 }
 
 #[derive(Args, Clone)]
@@ -195,12 +198,9 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
         crate::shutdown_signal().await;
         stopping.begin_shutdown();
     };
-    // The peer's address is aws:SourceIp in IAM policies.
     // The console's routes are matched before the API's fallback (which dispatches AWS calls).
-    let app = berth_api::router(api.clone())
-        .merge(berth_console::router(api))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let app = berth_api::router(api.clone()).merge(berth_console::router(api));
+    berth_api::listener::serve(listener, app, args.listener.limits(), shutdown).await?;
     tracing::info!("berth stopped");
     Ok(())
 }

@@ -230,35 +230,8 @@ pub fn template_version<'a>(
     Ok(templates::resolve(template, version)?)
 }
 
-/// EC2's tag rules: at most 50, keys 1–128 characters not starting with `aws:`, values
-/// up to 256, no key twice.
+/// AWS's tag rules (`berth_model::tags`), refused as EC2's InvalidParameterValue.
 pub fn tags(tags: &[Tag]) -> Result<(), Ec2Error> {
-    if tags.len() > 50 {
-        return Err(Ec2Error::invalid_parameter_value("The number of tags specified exceeds the limit of 50."));
-    }
-    for (i, tag) in tags.iter().enumerate() {
-        let chars = tag.key.chars().count();
-        if chars == 0 || chars > 128 {
-            return Err(Ec2Error::invalid_parameter_value(format!(
-                "Tag key '{}' must be 1 to 128 characters long.",
-                tag.key
-            )));
-        }
-        if tag.key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(Ec2Error::invalid_parameter_value(format!(
-                "Tag key '{}' is invalid: tag keys starting with 'aws:' are reserved for internal use",
-                tag.key
-            )));
-        }
-        if tag.value.chars().count() > 256 {
-            return Err(Ec2Error::invalid_parameter_value(format!(
-                "Tag value for key '{}' must be at most 256 characters long.",
-                tag.key
-            )));
-        }
-        if tags[..i].iter().any(|t| t.key == tag.key) {
-            return Err(Ec2Error::invalid_parameter_value(format!("Duplicate tag key '{}' specified.", tag.key)));
-        }
-    }
-    Ok(())
+    berth_model::tags::check(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))
+        .map_err(|e| Ec2Error::invalid_parameter_value(e.to_string()))
 }

@@ -162,11 +162,21 @@ impl Registry {
             return Err(Error::DigestInvalid(format!("the manifest's digest is {digest}, not {expected}")));
         }
         let parsed = manifest::parse(bytes, media_type).map_err(Error::ManifestInvalid)?;
+        let mut stored = Vec::with_capacity(parsed.blobs.len());
         for (blob, _) in &parsed.blobs {
-            if self.blobs.size(blob).await?.is_none() {
-                return Err(Error::ManifestBlobUnknown(blob.to_string()));
-            }
+            stored.push(self.blobs.size(blob).await?);
         }
+        // The config is read only when every blob is there (so it is small: its descriptor's size).
+        let config = match parsed.blobs.first() {
+            Some((config, _)) if parsed.has_image_config() && stored.iter().all(Option::is_some) => {
+                self.blobs.read(config).await?
+            }
+            _ => None,
+        };
+        parsed.check_blobs(&stored, config.as_deref()).map_err(|e| match e {
+            manifest::Inconsistent::BlobUnknown(d) => Error::ManifestBlobUnknown(d.to_string()),
+            manifest::Inconsistent::Invalid(m) => Error::ManifestInvalid(m),
+        })?;
         for child in &parsed.manifests {
             if meta::resolve(self.store.as_ref(), repository, child.as_str()).await?.is_none() {
                 return Err(Error::ManifestBlobUnknown(child.to_string()));

@@ -19,9 +19,60 @@ pub struct Manifest {
     pub manifests: Vec<Digest>,
     /// The OCI `artifactType` or config media type, when it is not a plain image.
     pub artifact_media_type: Option<String>,
+    /// The layers' media types, in the order of `blobs[1..]` (image manifests).
+    pub layer_media_types: Vec<String>,
 }
 
+/// The image configuration media types whose `rootfs.diff_ids` the layers must match.
+const IMAGE_CONFIGS: [&str; 2] =
+    ["application/vnd.docker.container.image.v1+json", "application/vnd.oci.image.config.v1+json"];
+
 impl Manifest {
+    /// Whether `blobs[0]` is an image configuration (not an artifact's config).
+    pub fn has_image_config(&self) -> bool {
+        !self.is_list() && self.artifact_media_type.is_none()
+    }
+
+    /// Checks the manifest against what the registry stores for it: `stored[i]` is the
+    /// size of `blobs[i]` on disk (None: not stored), `config` the config blob's bytes
+    /// when it is an image configuration. Each descriptor's size must be its blob's;
+    /// an image's layers must be as many as its config's `rootfs.diff_ids`, and an
+    /// uncompressed layer (whose digest is its diff_id) must be at its diff_id's place.
+    /// (Distribution's errors: a missing blob is MANIFEST_BLOB_UNKNOWN, the rest MANIFEST_INVALID.)
+    pub fn check_blobs(&self, stored: &[Option<u64>], config: Option<&[u8]>) -> Result<(), Inconsistent> {
+        for ((digest, size), on_disk) in self.blobs.iter().zip(stored) {
+            match on_disk {
+                None => return Err(Inconsistent::BlobUnknown(digest.clone())),
+                Some(actual) if actual != size => {
+                    return Err(Inconsistent::Invalid(format!(
+                        "the descriptor of {digest} says {size} bytes; the stored blob has {actual}"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let Some(config) = config else { return Ok(()) };
+        let diff_ids = diff_ids(config).map_err(Inconsistent::Invalid)?;
+        let layers = &self.blobs[1.min(self.blobs.len())..];
+        if layers.len() != diff_ids.len() {
+            return Err(Inconsistent::Invalid(format!(
+                "the manifest has {} layers; its image configuration's rootfs has {} diff_ids",
+                layers.len(),
+                diff_ids.len()
+            )));
+        }
+        for (i, (((digest, _), media_type), diff_id)) in
+            layers.iter().zip(&self.layer_media_types).zip(&diff_ids).enumerate()
+        {
+            if is_uncompressed(media_type) && digest.as_str() != diff_id {
+                return Err(Inconsistent::Invalid(format!(
+                    "layer {i} ({digest}) is uncompressed, so its diff_id must be its digest; the configuration says {diff_id}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_list(&self) -> bool {
         self.media_type == DOCKER_MANIFEST_LIST || self.media_type == OCI_INDEX
     }
@@ -30,6 +81,33 @@ impl Manifest {
     pub fn size(&self, manifest_len: usize) -> u64 {
         if self.is_list() { manifest_len as u64 } else { self.blobs.iter().map(|(_, size)| size).sum() }
     }
+}
+
+/// How a manifest disagrees with the blobs it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inconsistent {
+    BlobUnknown(Digest),
+    Invalid(String),
+}
+
+/// A layer stored as a plain tar: its digest is its diff_id.
+fn is_uncompressed(media_type: &str) -> bool {
+    matches!(media_type, "application/vnd.oci.image.layer.v1.tar" | "application/vnd.docker.image.rootfs.diff.tar")
+}
+
+/// An image configuration's `rootfs.diff_ids`.
+pub fn diff_ids(config: &[u8]) -> Result<Vec<String>, String> {
+    #[derive(Deserialize)]
+    struct Config {
+        rootfs: RootFs,
+    }
+    #[derive(Deserialize)]
+    struct RootFs {
+        diff_ids: Vec<String>,
+    }
+    let c: Config =
+        serde_json::from_slice(config).map_err(|e| format!("the image configuration has no valid rootfs: {e}"))?;
+    Ok(c.rootfs.diff_ids)
 }
 
 #[derive(Deserialize)]
@@ -91,20 +169,25 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Manifest, Strin
                 blobs.push(descriptor(layer)?);
             }
             let config_type = config.media_type.clone().unwrap_or_default();
-            let image_config =
-                ["application/vnd.docker.container.image.v1+json", "application/vnd.oci.image.config.v1+json"];
             let artifact_media_type = raw
                 .artifact_type
                 .clone()
-                .or_else(|| (!image_config.contains(&config_type.as_str())).then_some(config_type))
+                .or_else(|| (!IMAGE_CONFIGS.contains(&config_type.as_str())).then_some(config_type))
                 .filter(|t| !t.is_empty());
-            Ok(Manifest { media_type, blobs, manifests: vec![], artifact_media_type })
+            let layer_media_types = layers.iter().map(|l| l.media_type.clone().unwrap_or_default()).collect();
+            Ok(Manifest { media_type, blobs, manifests: vec![], artifact_media_type, layer_media_types })
         }
         DOCKER_MANIFEST_LIST | OCI_INDEX => {
             let children = raw.manifests.as_deref().ok_or("the index has no manifests")?;
             let manifests =
                 children.iter().map(|d| descriptor(d).map(|(digest, _)| digest)).collect::<Result<_, _>>()?;
-            Ok(Manifest { media_type, blobs: vec![], manifests, artifact_media_type: raw.artifact_type })
+            Ok(Manifest {
+                media_type,
+                blobs: vec![],
+                manifests,
+                artifact_media_type: raw.artifact_type,
+                layer_media_types: vec![],
+            })
         }
         other => Err(format!("unsupported manifest media type {other}")),
     }
@@ -147,5 +230,49 @@ mod tests {
         assert!(parse(br#"{"schemaVersion":1}"#, None).is_err());
         assert!(parse(br#"{"schemaVersion":2,"config":{"digest":"sha256:zz","size":1}}"#, None).is_err());
         assert!(parse(br#"{"schemaVersion":2,"mediaType":"text/plain"}"#, None).is_err());
+    }
+
+    fn image(layers: &[(&str, &str, u64)]) -> String {
+        let layers: Vec<String> = layers
+            .iter()
+            .map(|(t, content, size)| format!(r#"{{"mediaType":"{t}","digest":"{}","size":{size}}}"#, d(content)))
+            .collect();
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"{}","digest":"{}","size":2}},"layers":[{}]}}"#,
+            IMAGE_CONFIGS[1],
+            d("cfg"),
+            layers.join(",")
+        )
+    }
+
+    fn config(diff_ids: &[&str]) -> Vec<u8> {
+        let ids: Vec<String> = diff_ids.iter().map(|c| format!("\"{}\"", d(c))).collect();
+        format!(r#"{{"rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#, ids.join(",")).into_bytes()
+    }
+
+    const TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+    const GZ: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+    #[test]
+    fn a_manifest_must_match_its_blobs() {
+        let m = parse(image(&[(TAR, "a", 1), (GZ, "b", 7)]).as_bytes(), None).unwrap();
+        assert!(m.has_image_config());
+        let sizes = [Some(2), Some(1), Some(7)];
+        assert_eq!(m.check_blobs(&sizes, Some(&config(&["a", "b-uncompressed"]))), Ok(()));
+        // A blob that is not stored, or stored with another size.
+        assert_eq!(m.check_blobs(&[Some(2), None, Some(7)], None), Err(Inconsistent::BlobUnknown(Digest::of(b"a"))));
+        assert!(
+            matches!(m.check_blobs(&[Some(2), Some(1), Some(8)], None), Err(Inconsistent::Invalid(e)) if e.contains("7 bytes"))
+        );
+        // One layer for a two-layer configuration, or three.
+        for ids in [&["a"][..], &["a", "b", "c"]] {
+            let e = m.check_blobs(&sizes, Some(&config(ids))).unwrap_err();
+            assert!(matches!(&e, Inconsistent::Invalid(m) if m.contains("diff_ids")), "{e:?}");
+        }
+        // An uncompressed layer out of its diff_id's place (the layers reordered).
+        let e = m.check_blobs(&sizes, Some(&config(&["x", "a"]))).unwrap_err();
+        assert!(matches!(&e, Inconsistent::Invalid(m) if m.contains("layer 0")), "{e:?}");
+        assert!(m.check_blobs(&sizes, Some(b"{}")).is_err());
+        assert!(m.check_blobs(&sizes, Some(b"not json")).is_err());
     }
 }

@@ -163,10 +163,11 @@ pub async fn resolve(store: &dyn Store, repository: &str, reference: &str) -> Re
     Ok(documents::get(store, &keys::ecr_image(repository, &digest)).await?.map(|image| image.value))
 }
 
-/// Whether a tag is what ECR accepts: 1–300 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
+/// Whether a tag follows the distribution spec's grammar `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`
+/// (which docker enforces too): 1–128 characters, not starting with `.` or `-`.
 pub fn valid_tag(tag: &str) -> bool {
     !tag.is_empty()
-        && tag.len() <= 300
+        && tag.len() <= 128
         && !tag.starts_with(['.', '-'])
         && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
 }
@@ -366,7 +367,8 @@ mod tests {
         assert!(!valid_tag(""));
         assert!(!valid_tag("-x"));
         assert!(!valid_tag("a:b"));
-        assert!(!valid_tag(&"a".repeat(301)));
+        assert!(valid_tag(&"a".repeat(128)));
+        assert!(!valid_tag(&"a".repeat(129)));
         assert!(valid_repository_name("team/app-1.x_y"));
         for bad in ["a", "App", "a//b", "a/", "-a", "a--b", "a..b/c", "a/_b"] {
             assert!(!valid_repository_name(bad), "{bad}");

@@ -32,7 +32,7 @@ pub(crate) fn lists(value: Value) -> Value {
 /// Decodes an operation's input from the form. A required member that is absent is
 /// EC2's MissingParameter; one that does not fit, InvalidParameterValue.
 pub fn decode<T: DeserializeOwned>(params: &Params) -> Result<T, AwsError> {
-    serde_path_to_error::deserialize(tree(params)).map_err(|e| {
+    serde_path_to_error::deserialize(super::strict::Strict::new(tree(params), super::query::RULES)).map_err(|e| {
         let path = e.path().to_string();
         let msg = e.into_inner().to_string();
         match super::json::missing_field(&msg) {

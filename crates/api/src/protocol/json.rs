@@ -2,6 +2,7 @@
 //! `X-Amz-Target: <Prefix>.<Operation>`, the response is the output shape as JSON and
 //! an error is `{"__type": CODE, "message": ...}` (botocore reads the code only there).
 
+use super::strict::{Rules, Strict};
 use crate::error::AwsError;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -41,8 +42,13 @@ pub fn split_target(target: &str) -> Option<(&str, &str)> {
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
     let de = &mut serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
+    match serde_path_to_error::deserialize::<_, T>(Strict::new(&mut *de, Rules::default())) {
+        // Nothing but whitespace may follow the object: `{..} {..}` is not one input.
+        Ok(v) => de.end().map(|()| v).map_err(|e| {
+            AwsError::serialization(format!(
+                "The request body is not valid JSON: trailing characters after the input ({e})"
+            ))
+        }),
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -130,6 +136,32 @@ mod tests {
             let e = decode::<Input>(body).unwrap_err();
             assert_eq!(e.code, "SerializationException", "{:?}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn trailing_input_is_refused() {
+        for body in [&br#"{"family":"a"} {"family":"b"}"#[..], br#"{"family":"x"} }}}garbage"#, br#"{"family":"x"}{}"#]
+        {
+            let e = decode::<Input>(body).unwrap_err();
+            assert_eq!(e.code, "SerializationException", "{:?}", String::from_utf8_lossy(body));
+            assert!(e.message.contains("trailing"), "{}", e.message);
+        }
+        assert_eq!(decode::<Input>(b" {\"family\":\"f\"} \n").unwrap().family, "f");
+    }
+
+    #[test]
+    fn arrays_are_not_structures() {
+        let e = decode::<Input>(br#"{"family":"f","items":[[80]]}"#).unwrap_err();
+        assert_eq!(e.code, "SerializationException");
+        assert!(e.message.contains("items[0]") && e.message.contains("sequence"), "{}", e.message);
+        let e = decode::<Input>(br#"["f"]"#).unwrap_err();
+        assert_eq!(e.code, "SerializationException", "{}", e.message);
+        let e =
+            decode::<berth_model::ecs::TagResourceRequest>(br#"{"resourceArn":"a","tags":[["k","v"]]}"#).unwrap_err();
+        assert!(e.message.contains("'tags[0]'"), "{}", e.message);
+        // Strings stay strings, lists stay lists: an empty string is not an empty list in JSON.
+        assert!(decode::<Input>(br#"{"family":"f","items":""}"#).is_err());
+        assert_eq!(decode::<Input>(br#"{"family":"f","items":[{"port":1}]}"#).unwrap().items.unwrap().len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod ec2;
 pub mod encoding;
 pub mod json;
 pub mod query;
+pub mod strict;
 
 /// A service's operation table: each wire name runs its handler, an
 /// `async fn(Ctx, <Op>Input) -> Result<<Op>Output, AwsError>`, with the input decoded

@@ -3,6 +3,7 @@
 //! `<OpResponse><OpResult>..</OpResult><ResponseMetadata>..</ResponseMetadata></OpResponse>`
 //! and errors as `<ErrorResponse><Error>..</Error><RequestId>..</RequestId></ErrorResponse>`.
 
+use super::strict::{Rules, Strict};
 use crate::error::AwsError;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -19,6 +20,34 @@ impl Params {
 
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Refuses a form AWS does not read as one request: a parameter named twice (a
+    /// second `Action=`) and, unless `flat` (EC2's lists), a list or map index that is
+    /// not a number from 1 up (`Names.member.0`, `.member.-1`, `.member.99999999999999999999`).
+    pub fn check(&self, flat: bool) -> Result<(), AwsError> {
+        let mut seen = std::collections::HashSet::new();
+        for (k, _) in &self.0 {
+            if !seen.insert(k.as_str()) {
+                return Err(AwsError::malformed_query(format!("The parameter {k} appears more than once.")));
+            }
+            if flat {
+                continue;
+            }
+            let mut segments = k.split('.').peekable();
+            while let Some(seg) = segments.next() {
+                if (seg == "member" || seg == "entry")
+                    && let Some(index) = segments.peek()
+                    && index_of(index).is_none()
+                {
+                    return Err(AwsError::malformed_query(format!(
+                        "The parameter {k} has an invalid list index '{index}': indexes are numbers from 1 to {}.",
+                        u32::MAX
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn action(&self) -> Option<&str> {
@@ -100,10 +129,15 @@ impl Node {
     }
 }
 
-/// The children of a `member`/`entry` node in numeric index order (non-numeric indexes dropped).
+/// A list or map index as the query protocol writes it: 1, 2, ... (no sign, no zero).
+fn index_of(text: &str) -> Option<u32> {
+    text.bytes().all(|b| b.is_ascii_digit()).then(|| text.parse().ok()).flatten().filter(|i| *i >= 1)
+}
+
+/// The children of a `member`/`entry` node in numeric index order (indexes `Params::check`
+/// refuses are dropped).
 fn indexed(node: Node) -> impl Iterator<Item = Node> {
-    let mut items: Vec<(u32, Node)> =
-        node.children.into_iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect();
+    let mut items: Vec<(u32, Node)> = node.children.into_iter().filter_map(|(k, n)| Some((index_of(&k)?, n))).collect();
     items.sort_by_key(|(i, _)| *i);
     items.into_iter().map(|(_, n)| n)
 }
@@ -186,46 +220,21 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// The protocol's reading of a shape: `Name=` is an empty list (botocore's `[]`).
+pub const RULES: Rules = Rules { empty_text_is_empty_list: true };
+
 /// Decodes an operation's input from the form (see `Params::tree`). A required member
 /// that is absent, or one that does not fit the shape, is a ValidationError naming it.
-/// `Name=` is how the query protocol sends an empty list (`Params::tree` keeps it as the
-/// empty string, not knowing the shape): where the shape wants a list there, it is one.
 pub fn decode<T: DeserializeOwned>(params: &Params) -> Result<T, AwsError> {
-    let mut tree = params.tree();
-    loop {
-        let e = match serde_path_to_error::deserialize::<_, T>(tree.clone()) {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
+    serde_path_to_error::deserialize(Strict::new(params.tree(), RULES)).map_err(|e| {
         let path = e.path().to_string();
         let msg = e.into_inner().to_string();
-        if msg.starts_with("invalid type: string \"\", expected a sequence")
-            && let Some(slot) = at_path(&mut tree, &path).filter(|v| v.as_str() == Some(""))
-        {
-            *slot = serde_json::Value::Array(vec![]);
-            continue;
-        }
-        return Err(match super::json::missing_field(&msg) {
+        match super::json::missing_field(&msg) {
             Some(field) if path == "." => AwsError::validation(format!("The parameter {field} is required")),
             Some(field) => AwsError::validation(format!("The parameter {field} is required in {path}")),
             None => AwsError::validation(format!("Invalid value at '{path}': {msg}")),
-        });
-    }
-}
-
-/// The value at a serde path (`A.B[0].C`) in `tree`.
-fn at_path<'a>(tree: &'a mut serde_json::Value, path: &str) -> Option<&'a mut serde_json::Value> {
-    let mut at = tree;
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (name, indexes) = segment.split_once('[').map_or((segment, ""), |(n, rest)| (n, rest));
-        if !name.is_empty() {
-            at = at.get_mut(name)?;
         }
-        for index in indexes.split('[').filter(|i| !i.is_empty()) {
-            at = at.get_mut(index.trim_end_matches(']').parse::<usize>().ok()?)?;
-        }
-    }
-    Some(at)
+    })
 }
 
 /// An operation's output as the children of `<OpResult>`: the typed output becomes a
@@ -296,6 +305,69 @@ mod tests {
                 "Tags": {"k": "v"}
             })
         );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Input {
+        #[serde(rename = "Names", default)]
+        names: Option<Vec<String>>,
+        #[serde(rename = "Tags", default)]
+        tags: Option<Vec<Tag>>,
+        #[serde(rename = "Attributes", default)]
+        attributes: Option<std::collections::BTreeMap<String, String>>,
+        #[serde(rename = "Name", default)]
+        name: Option<String>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Tag {
+        #[serde(rename = "Key")]
+        key: String,
+    }
+
+    #[test]
+    fn an_empty_parameter_is_an_empty_list() {
+        let input: Input = decode(&Params::parse(b"Action=A&Names=&Tags=&Attributes=&Name=")).unwrap();
+        assert_eq!(input.names, Some(vec![]));
+        assert_eq!(input.tags.map(|t| t.len()), Some(0));
+        assert_eq!(input.attributes, Some(Default::default()));
+        // A scalar stays the empty string; a non-empty one is not a list.
+        assert_eq!(input.name.as_deref(), Some(""));
+        let e = decode::<Input>(&Params::parse(b"Names=x")).unwrap_err();
+        assert_eq!(e.code, "ValidationError");
+        assert!(e.message.contains("'Names'"), "{}", e.message);
+        let input: Input = decode(&Params::parse(b"Names.member.2=b&Names.member.1=a")).unwrap();
+        assert_eq!(input.names, Some(vec!["a".into(), "b".into()]));
+    }
+
+    #[test]
+    fn a_list_is_not_a_structure() {
+        let e = decode::<Input>(&Params::parse(b"Tags.member.1.member.1=k")).unwrap_err();
+        assert_eq!(e.code, "ValidationError");
+        assert!(e.message.contains("Tags[0]"), "{}", e.message);
+    }
+
+    #[test]
+    fn malformed_indexes_and_repeated_parameters_are_refused() {
+        for form in [
+            &b"Action=DescribeLoadBalancers&Names.member.-1=a"[..],
+            b"Names.member.0=a",
+            b"Names.member.99999999999999999999=a",
+            b"Names.member.+1=a",
+            b"Names.member.=a",
+            b"Names.member.x=a",
+            b"Attributes.entry.0.key=a",
+            b"Action=DescribeLoadBalancers&Action=DeleteLoadBalancer",
+            b"Names.member.1=a&Names.member.1=b",
+        ] {
+            let e = Params::parse(form).check(false).unwrap_err();
+            assert_eq!(e.code, "MalformedQueryString", "{}", String::from_utf8_lossy(form));
+        }
+        assert!(Params::parse(b"Action=A&Names.member.1=a&Names.member.4294967295=b&Tags=").check(false).is_ok());
+        // EC2's flattened lists have no `member`; its indexes are checked by its decoder.
+        assert!(Params::parse(b"Action=A&InstanceId.0=i").check(true).is_ok());
+        assert!(Params::parse(b"Action=A&Action=B").check(true).is_err());
     }
 
     #[test]

@@ -104,3 +104,28 @@ fn no_two_services_claim_the_same_name_on_the_wire() {
     names.dedup();
     assert_eq!(names.len(), count, "{names:?}");
 }
+
+#[test]
+fn only_the_methods_aws_serves_reach_a_service() {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let body = b"Action=DeleteLoadBalancer&Version=2015-12-01&LoadBalancerArn=x";
+    for method in ["DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"] {
+        let e = Route::of(&parts(method, "/", &form), body).err().unwrap_or_else(|| panic!("{method} was routed"));
+        assert_eq!((e.code.as_ref(), e.status.as_u16()), ("MethodNotAllowed", 405), "{method}");
+    }
+    let target = [("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters")];
+    assert_eq!(Route::of(&parts("GET", "/", &target), b"{}").err().unwrap().code, "MethodNotAllowed");
+    assert!(Route::of(&parts("POST", "/", &form), body).is_ok());
+}
+
+#[test]
+fn malformed_forms_are_refused_before_they_reach_a_service() {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    for body in [
+        &b"Action=DescribeLoadBalancers&Version=2015-12-01&Action=DeleteLoadBalancer"[..],
+        b"Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.-1=a",
+    ] {
+        let e = Route::of(&parts("POST", "/", &form), body).err().unwrap();
+        assert_eq!(e.code, "MalformedQueryString", "{}", String::from_utf8_lossy(body));
+    }
+}

@@ -399,15 +399,8 @@ async fn filter_events(ctx: Ctx, req: FilterLogEventsRequest) -> Result<FilterLo
 // ---- tags ----
 
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
-    if tags.len() > 50 {
-        return Err(AwsError::logs_invalid_parameter("A resource can have at most 50 tags."));
-    }
-    for (k, v) in tags {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
-            return Err(AwsError::logs_invalid_parameter(format!("Invalid tag: '{k}'.")));
-        }
-    }
-    Ok(())
+    berth_model::tags::check(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| AwsError::logs_invalid_parameter(e.to_string()))
 }
 
 fn arn_group(arn: &str) -> Result<String, AwsError> {

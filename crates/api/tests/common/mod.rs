@@ -28,6 +28,11 @@ pub struct Server {
 }
 
 pub async fn start() -> Server {
+    start_with(berth_api::listener::Limits::default()).await
+}
+
+/// A server whose listener has `limits` (timeouts, connection caps).
+pub async fn start_with(limits: berth_api::listener::Limits) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let sealer = Sealer::load_or_create(&dir.path().join("master.key")).unwrap();
@@ -35,7 +40,10 @@ pub async fn start() -> Server {
     ensure_root(&api.keyring, api.store.as_ref(), &api.scope, Some((AKID.into(), SECRET.into()))).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, berth_api::router(api)).await.unwrap() });
+    let router = berth_api::router(api);
+    tokio::spawn(
+        async move { berth_api::listener::serve(listener, router, limits, std::future::pending()).await.unwrap() },
+    );
     Server { addr, store, _dir: dir }
 }
 

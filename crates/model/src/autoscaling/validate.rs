@@ -128,7 +128,7 @@ pub fn subnet_list(value: &str) -> Vec<String> {
 }
 
 /// Tags as given to CreateAutoScalingGroup or CreateOrUpdateTags, for the group `group`:
-/// each names that group as a group resource, keys 1-128 and values at most 256 characters.
+/// each names that group as a group resource and follows AWS's tag rules (`crate::tags`).
 pub fn tags_for(group: &str, tags: &[Tag]) -> Result<Vec<TagDescription>, AsgError> {
     tags.iter()
         .map(|t| {
@@ -144,22 +144,8 @@ pub fn tags_for(group: &str, tags: &[Tag]) -> Result<Vec<TagDescription>, AsgErr
                     t.resource_id.as_deref().unwrap_or_default()
                 )));
             }
-            let len = t.key.chars().count();
-            if len == 0 || len > 128 {
-                return Err(AsgError::validation("Tag key must be between 1 and 128 characters long.".to_string()));
-            }
-            if t.key.starts_with("aws:") {
-                return Err(AsgError::validation(format!(
-                    "Tag keys starting with 'aws:' are reserved for AWS use (key '{}').",
-                    t.key
-                )));
-            }
-            if t.value.as_deref().is_some_and(|v| v.chars().count() > 256) {
-                return Err(AsgError::validation(format!(
-                    "Tag value for key '{}' must be at most 256 characters long.",
-                    t.key
-                )));
-            }
+            crate::tags::check([(t.key.as_str(), t.value.as_deref().unwrap_or_default())])
+                .map_err(|e| AsgError::validation(e.to_string()))?;
             Ok(TagDescription {
                 resource_id: Some(group.to_string()),
                 resource_type: Some(GROUP_RESOURCE_TYPE.to_string()),

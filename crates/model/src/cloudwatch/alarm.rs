@@ -445,28 +445,9 @@ fn actions(field: &str, given: &Option<Vec<String>>) -> Result<Vec<String>, CwEr
     Ok(list)
 }
 
-/// CloudWatch's tag rules: at most 50, keys 1-128, values 0-256, no `aws:` prefix.
+/// AWS's tag rules (`crate::tags`), refused as CloudWatch's InvalidParameterValue.
 pub fn validate_tags(tags: &[Tag]) -> Result<(), CwError> {
-    if tags.len() > 50 {
-        return Err(invalid(format!("A resource can have at most 50 tags; this request gives {}.", tags.len())));
-    }
-    let mut keys = std::collections::HashSet::new();
-    for t in tags {
-        let n = t.key.chars().count();
-        if n == 0 || n > 128 {
-            return Err(invalid(format!("Tag key '{}' must be 1 to 128 characters long.", t.key)));
-        }
-        if t.key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
-            return Err(invalid(format!("Tag key '{}': keys beginning with aws: are reserved for AWS use.", t.key)));
-        }
-        if t.value.chars().count() > 256 {
-            return Err(invalid(format!("The value of tag '{}' must be at most 256 characters long.", t.key)));
-        }
-        if !keys.insert(t.key.as_str()) {
-            return Err(invalid(format!("Tag key '{}' is given twice.", t.key)));
-        }
-    }
-    Ok(())
+    crate::tags::check(tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))).map_err(|e| invalid(e.to_string()))
 }
 
 /// One DescribeAlarmHistory item as stored.

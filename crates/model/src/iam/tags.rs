@@ -43,6 +43,8 @@ pub fn check(tags: &[Tag]) -> Result<(), IamError> {
     for (i, tag) in tags.iter().enumerate() {
         super::validate::length(&tag.key, "tags.member.key", 1, 128)?;
         super::validate::length(&tag.value, "tags.member.value", 0, 256)?;
+        crate::tags::check([(tag.key.as_str(), tag.value.as_str())])
+            .map_err(|e| IamError::InvalidInput(e.to_string()))?;
         if tags.iter().skip(i + 1).any(|t| t.key.eq_ignore_ascii_case(&tag.key)) {
             return Err(IamError::InvalidInput(
                 "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),

@@ -9,24 +9,14 @@ use berth_model::application_autoscaling::*;
 use berth_store::documents::{self, Change};
 use std::collections::BTreeMap;
 
-/// At most 50 tags, keys 1-128 and values 0-256 characters, no `aws:` prefix.
+/// At most 50 tags on the target (with `adding` more), and AWS's tag rules (`berth_model::tags`).
 pub(super) fn check(tags: Option<&BTreeMap<String, String>>, adding: usize) -> Result<(), AwsError> {
     let Some(tags) = tags else { return Ok(()) };
     if tags.len() + adding > 50 {
         return Err(AasError::TooManyTags("A scalable target can have at most 50 tags.".into()).into());
     }
-    for (k, v) in tags {
-        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
-            return Err(AasError::Validation(format!(
-                "Invalid tag {k}: keys have 1 to 128 characters and values at most 256"
-            ))
-            .into());
-        }
-        if k.to_ascii_lowercase().starts_with("aws:") {
-            return Err(AasError::Validation(format!("Invalid tag key {k}: the aws: prefix is reserved")).into());
-        }
-    }
-    Ok(())
+    berth_model::tags::check(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| AasError::Validation(e.to_string()).into())
 }
 
 /// The key of the target whose ARN is `arn`.

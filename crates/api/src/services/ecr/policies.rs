@@ -190,23 +190,10 @@ pub async fn delete_repository_policy(
     })
 }
 
-/// ECR's tag rules: at most 50, keys 1–128 characters, values up to 256.
+/// AWS's tag rules (`berth_model::tags`), refused as ECR's InvalidTagParameterException.
 pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
-    if tags.len() > 50 {
-        return Err(AwsError::ecr_invalid_tag_parameter("A resource can have at most 50 tags."));
-    }
-    for t in tags {
-        if t.key.is_empty() || t.key.chars().count() > 128 || t.value.chars().count() > 256 {
-            return Err(AwsError::ecr_invalid_tag_parameter(format!(
-                "Invalid tag '{}': keys are 1 to 128 characters, values at most 256.",
-                t.key
-            )));
-        }
-        if t.key.starts_with("aws:") {
-            return Err(AwsError::ecr_invalid_tag_parameter("Tag keys may not start with 'aws:'."));
-        }
-    }
-    Ok(())
+    berth_model::tags::check(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))
+        .map_err(|e| AwsError::ecr_invalid_tag_parameter(e.to_string()))
 }
 
 /// The repository an ECR ARN of this account names.

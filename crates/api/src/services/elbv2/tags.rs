@@ -4,17 +4,22 @@
 use super::{Ctx, edit_list, read_list, required};
 use crate::error::AwsError;
 use berth_model::elbv2::*;
+use berth_model::tags;
 
 pub async fn add(ctx: Ctx, input: AddTagsInput) -> Result<AddTagsOutput, AwsError> {
     if input.resource_arns.is_empty() || input.tags.is_empty() {
         return Err(AwsError::validation("ResourceArns and Tags must each have at least one member"));
     }
-    for (i, t) in input.tags.iter().enumerate() {
+    for t in &input.tags {
         required(&t.key, "Tags.Key")?;
-        if input.tags[..i].iter().any(|o| o.key == t.key) {
-            return Err(AwsError::elbv2("DuplicateTagKeys", format!("Tag key '{}' is given twice", t.key)));
-        }
     }
+    tags::check(input.tags.iter().map(|t| (t.key.as_str(), t.value.as_deref().unwrap_or_default()))).map_err(|e| {
+        match e {
+            tags::TagError::Duplicate(_) => AwsError::elbv2("DuplicateTagKeys", e.to_string()),
+            tags::TagError::TooMany(_) => AwsError::elbv2("TooManyTags", e.to_string()),
+            _ => AwsError::validation(e.to_string()),
+        }
+    })?;
     for resource in &input.resource_arns {
         edit_list(&ctx, resource, "tags", |tags: &mut Vec<Tag>| {
             for t in &input.tags {

@@ -20,19 +20,12 @@ pub async fn untag(ctx: Ctx, req: UntagResourceRequest) -> Result<(), AwsError> 
     .await
 }
 
-/// Keys of 1 to 128 characters, values of at most 256, at most 50 tags (`total`).
+/// AWS's tag rules (`berth_model::tags`), and at most 50 tags on the secret (`total`).
 pub(super) fn check(tags: &[Tag], total: usize) -> Result<(), AwsError> {
-    let bad = |t: &Tag| {
-        let key = t.key.as_deref().unwrap_or_default();
-        key.is_empty() || key.len() > 128 || t.value.as_deref().unwrap_or_default().len() > 256
-    };
-    if let Some(t) = tags.iter().find(|t| bad(t)) {
-        return Err(SmError::InvalidParameter(format!(
-            "The tag {:?} is not valid: keys have 1 to 128 characters, values at most 256.",
-            t.key.as_deref().unwrap_or_default()
-        ))
-        .into());
-    }
+    berth_model::tags::check(
+        tags.iter().map(|t| (t.key.as_deref().unwrap_or_default(), t.value.as_deref().unwrap_or_default())),
+    )
+    .map_err(|e| SmError::InvalidParameter(e.to_string()))?;
     if total > MAX_TAGS {
         return Err(SmError::InvalidParameter(format!("A secret can have at most {MAX_TAGS} tags.")).into());
     }

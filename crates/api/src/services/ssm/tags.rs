@@ -64,14 +64,12 @@ fn not_found_as_resource(id: &str) -> impl Fn(AwsError) -> AwsError + '_ {
     move |e| if e.code == "ParameterNotFound" { SsmError::InvalidResourceId(id.to_string()).into() } else { e }
 }
 
-/// Tag keys of 1 to 128 characters, values of at most 256, at most 50 tags (`total`).
+/// AWS's tag rules (`berth_model::tags`), and at most 50 tags on the parameter (`total`).
 pub(super) fn check(tags: &[Tag], total: usize) -> Result<(), SsmError> {
-    if let Some(t) = tags.iter().find(|t| t.key.is_empty() || t.key.len() > 128 || t.value.len() > 256) {
-        return Err(SsmError::Validation(format!(
-            "The tag {:?} is not valid: keys have 1 to 128 characters, values at most 256.",
-            t.key
-        )));
-    }
+    berth_model::tags::check(tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))).map_err(|e| match e {
+        berth_model::tags::TagError::TooMany(n) => SsmError::TooManyTags(n),
+        e => SsmError::Validation(e.to_string()),
+    })?;
     if total > MAX_TAGS {
         return Err(SsmError::TooManyTags(total));
     }
