@@ -424,6 +424,7 @@ impl From<berth_ecs::EcsError> for AwsError {
         match e {
             E::InvalidParameter(message) => AwsError::ecs_invalid_parameter(message),
             E::Client(message) => AwsError::ecs_client(message),
+            E::ClusterNotFound => AwsError::ecs_cluster_not_found(),
             E::TaskNotFound => AwsError::ecs_task_not_found(),
             E::InstanceNotFound => AwsError::ecs_instance_not_found(),
             E::NoContainerInstances => AwsError::ecs_no_container_instances(),

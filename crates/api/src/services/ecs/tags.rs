@@ -52,10 +52,16 @@ pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsF
 
 /// The ECS resource an ARN names, if it is one of this account's.
 fn resource(ctx: &Ctx, arn: &str) -> Result<EcsResource, AwsError> {
-    let parsed =
-        Arn::parse(arn).filter(|a| a.account == ctx.scope().account).and_then(|a| a.ecs_resource()).ok_or_else(
-            || AwsError::ecs_invalid_parameter(format!("'{arn}' is not the ARN of an ECS resource in this account.")),
-        )?;
+    let parsed = match ctx.scope().ecs_resource(arn) {
+        Some(parsed) => parsed,
+        // An ECS ARN of another region, partition or account names nothing here.
+        None if Arn::parse(arn).and_then(|a| a.ecs_resource()).is_some() => return Err(not_found(arn)),
+        None => {
+            return Err(AwsError::ecs_invalid_parameter(format!(
+                "'{arn}' is not the ARN of an ECS resource in this account."
+            )));
+        }
+    };
     match &parsed {
         EcsResource::Cluster(name) => {
             names::cluster_name(ctx.scope(), Some(name))?;

@@ -1,0 +1,114 @@
+"""Where clients notice the difference: ARNs of other regions, partitions and accounts name
+nothing here; optional members are optional; defaults and batch failures as AWS shows them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from berth_harness import raises_aws, register, unique
+
+
+def elsewhere(arn: str, region: str) -> list[str]:
+    """`arn` moved to another region, another partition and another account."""
+    parts = arn.split(":")
+    other_region = ":".join(parts[:3] + ["eu-west-3"] + parts[4:])
+    other_partition = ":".join(parts[:1] + ["aws-cn"] + parts[2:])
+    other_account = ":".join(parts[:4] + ["999999999999"] + parts[5:])
+    assert region != "eu-west-3"
+    return [other_region, other_partition, other_account]
+
+
+def test_cluster_arns_of_elsewhere_are_not_found(berth, ecs):
+    name = unique("exact-arn")
+    arn = ecs.create_cluster(clusterName=name)["cluster"]["clusterArn"]
+    for other in elsewhere(arn, berth.region):
+        got = ecs.describe_clusters(clusters=[other])
+        assert got["clusters"] == []
+        assert got["failures"] == [{"arn": other, "reason": "MISSING"}]
+        with raises_aws("ClusterNotFoundException"):
+            ecs.list_services(cluster=other)
+        with raises_aws("InvalidParameterException", "does not exist"):
+            ecs.tag_resource(resourceArn=other, tags=[{"key": "k", "value": "v"}])
+    # The cluster itself is untouched: still there, untagged.
+    assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == []
+    ecs.delete_cluster(cluster=name)
+
+
+def test_log_group_arns_of_elsewhere_are_not_found(berth):
+    logs = berth.client("logs")
+    group = f"/exact/{unique('g')}"
+    logs.create_log_group(logGroupName=group)
+    arn = f"arn:aws:logs:{berth.region}:{berth.account_id}:log-group:{group}"
+    logs.tag_resource(resourceArn=arn, tags={"k": "v"})
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"k": "v"}
+    for other in elsewhere(arn, berth.region):
+        with raises_aws("ResourceNotFoundException"):
+            logs.list_tags_for_resource(resourceArn=other)
+        with raises_aws("ResourceNotFoundException"):
+            logs.tag_resource(resourceArn=other, tags={"k": "changed"})
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"k": "v"}
+    logs.delete_log_group(logGroupName=group)
+
+
+def test_parameter_arns_of_elsewhere_are_not_found(berth):
+    ssm = berth.client("ssm")
+    name = f"/exact/{unique('p')}"
+    ssm.put_parameter(Name=name, Value="here", Type="String")
+    arn = ssm.get_parameter(Name=name)["Parameter"]["ARN"]
+    assert ssm.get_parameter(Name=arn)["Parameter"]["Value"] == "here"
+    for other in elsewhere(arn, berth.region):
+        with raises_aws("ParameterNotFound"):
+            ssm.get_parameter(Name=other)
+    ssm.delete_parameter(Name=name)
+
+
+def test_register_container_instance_without_total_resources(berth, ecs):
+    cluster = unique("exact-ci")
+    ecs.create_cluster(clusterName=cluster)
+    identity = {
+        "instanceId": f"i-{unique('x').replace('-', '')[:17]}",
+        "imageId": "ami-0123456789abcdef0",
+        "availabilityZone": f"{berth.region}a",
+        "instanceType": "m4.large",
+        "architecture": "x86_64",
+    }
+    ci = ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(identity))[
+        "containerInstance"
+    ]
+    try:
+        registered = {r["name"]: r for r in ci["registeredResources"]}
+        # An m4.large: 2 vCPUs (2048 units) and the 7985 MiB of its 8 GiB that its agent registers.
+        assert registered["CPU"]["integerValue"] == 2048
+        assert registered["MEMORY"]["integerValue"] == 7985
+        attrs = {a["name"]: a.get("value") for a in ci["attributes"]}
+        assert attrs["ecs.ami-id"] == "ami-0123456789abcdef0"
+        assert attrs["ecs.instance-type"] == "m4.large"
+        assert attrs["ecs.availability-zone"] == f"{berth.region}a"
+        assert attrs["ecs.cpu-architecture"] == "x86_64"
+        assert attrs["ecs.os-type"] == "linux"
+        assert attrs["ecs.os-family"] == "LINUX"
+    finally:
+        ecs.deregister_container_instance(cluster=cluster, containerInstance=ci["containerInstanceArn"], force=True)
+        ecs.delete_cluster(cluster=cluster)
+
+
+def test_register_container_instance_names_what_is_missing(berth, ecs):
+    cluster = unique("exact-ci-bare")
+    ecs.create_cluster(clusterName=cluster)
+    with raises_aws("InvalidParameterException", "totalResources"):
+        ecs.register_container_instance(cluster=cluster)
+    assert ecs.list_container_instances(cluster=cluster)["containerInstanceArns"] == []
+    ecs.delete_cluster(cluster=cluster)
+
+
+@pytest.mark.parametrize("bad", ["no spaces allowed:1", "family-without-revision", "arn:aws:ecs:eu-west-3:1:x"])
+def test_delete_task_definitions_lists_invalid_items_as_failures(ecs, bad):
+    family = unique("exact-td")
+    register(ecs, family)
+    ecs.deregister_task_definition(taskDefinition=f"{family}:1")
+    resp = ecs.delete_task_definitions(taskDefinitions=[bad, f"{family}:1"])
+    assert [td["family"] for td in resp["taskDefinitions"]] == [family]
+    assert [f["arn"] for f in resp["failures"]] == [bad]
+    assert resp["failures"][0]["reason"]
