@@ -71,7 +71,7 @@ def test_register_container_instance_without_total_resources(berth, ecs):
         "instanceId": f"i-{unique('x').replace('-', '')[:17]}",
         "imageId": "ami-0123456789abcdef0",
         "availabilityZone": f"{berth.region}a",
-        "instanceType": "m4.large",
+        "instanceType": "m5.large",
         "architecture": "x86_64",
     }
     ci = ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(identity))[
@@ -79,12 +79,12 @@ def test_register_container_instance_without_total_resources(berth, ecs):
     ]
     try:
         registered = {r["name"]: r for r in ci["registeredResources"]}
-        # An m4.large: 2 vCPUs (2048 units) and the 7985 MiB of its 8 GiB that its agent registers.
+        # An m5.large: 2 vCPUs (2048 units) and the 7985 MiB of its 8 GiB that its agent registers.
         assert registered["CPU"]["integerValue"] == 2048
         assert registered["MEMORY"]["integerValue"] == 7985
         attrs = {a["name"]: a.get("value") for a in ci["attributes"]}
         assert attrs["ecs.ami-id"] == "ami-0123456789abcdef0"
-        assert attrs["ecs.instance-type"] == "m4.large"
+        assert attrs["ecs.instance-type"] == "m5.large"
         assert attrs["ecs.availability-zone"] == f"{berth.region}a"
         assert attrs["ecs.cpu-architecture"] == "x86_64"
         assert attrs["ecs.os-type"] == "linux"
@@ -112,3 +112,19 @@ def test_delete_task_definitions_lists_invalid_items_as_failures(ecs, bad):
     assert [td["family"] for td in resp["taskDefinitions"]] == [family]
     assert [f["arn"] for f in resp["failures"]] == [bad]
     assert resp["failures"][0]["reason"]
+
+
+def test_empty_container_instances_list_is_client_exception(ecs):
+    cluster = unique("exact-empty")
+    ecs.create_cluster(clusterName=cluster)
+    with raises_aws("ClientException", "Container Instances cannot be empty."):
+        ecs.describe_container_instances(cluster=cluster, containerInstances=[])
+    with raises_aws("ClientException", "Container Instances cannot be empty."):
+        ecs.update_container_instances_state(cluster=cluster, containerInstances=[], status="DRAINING")
+    ecs.delete_cluster(cluster=cluster)
+
+
+def test_unknown_launch_type_lists_the_allowed_values(ecs):
+    # boto3 sends what it is given (it validates types, not enum values).
+    with raises_aws("InvalidParameterException", "Member must satisfy enum value set: [EC2, FARGATE"):
+        ecs.run_task(taskDefinition=f"{unique('exact-none')}:1", launchType="EC3")

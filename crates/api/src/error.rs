@@ -26,13 +26,18 @@ impl AwsError {
 
     // ---- protocol-level errors, shared by every service ----
 
-    /// The body is not valid JSON, or a member has the wrong type or an unknown enum value.
+    /// The body is not valid JSON, or a member has the wrong type.
     pub fn serialization(message: impl Into<String>) -> Self {
         Self::bad_request("SerializationException", message)
     }
 
     /// A member the operation requires is absent.
     pub fn missing_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidParameterException", message)
+    }
+
+    /// A member's value is not one of its enum's (the message lists the allowed values).
+    pub fn invalid_enum(message: impl Into<String>) -> Self {
         Self::bad_request("InvalidParameterException", message)
     }
 

@@ -193,13 +193,16 @@ mod tests {
 
     #[test]
     fn parses_what_the_agent_registers() {
-        let r = parse_total_resources(&[
-            int("CPU", 2048),
-            int("MEMORY", 3900),
-            set("PORTS", &["22", "2375", "51678"]),
-            set("PORTS_UDP", &[]),
-            set("GPU", &["gpu0"]),
-        ], None)
+        let r = parse_total_resources(
+            &[
+                int("CPU", 2048),
+                int("MEMORY", 3900),
+                set("PORTS", &["22", "2375", "51678"]),
+                set("PORTS_UDP", &[]),
+                set("GPU", &["gpu0"]),
+            ],
+            None,
+        )
         .unwrap();
         assert_eq!((r.resources.cpu, r.resources.memory), (2048, 3900));
         assert_eq!(r.resources.ports_tcp.len(), 3);
@@ -232,10 +235,10 @@ mod tests {
 
     #[test]
     fn absent_resources_are_the_instance_types() {
-        // An m4.large (2 vCPU, 8 GiB): 2048 units and the 7985 MiB its agent registers.
-        let r = parse_total_resources(&[], Some("m4.large")).unwrap();
+        // An m5.large (2 vCPU, 8 GiB): 2048 units and the 7985 MiB its agent registers.
+        let r = parse_total_resources(&[], Some("m5.large")).unwrap();
         assert_eq!((r.resources.cpu, r.resources.memory), (2048, 7985));
-        let r = parse_total_resources(&[int("MEMORY", 1000)], Some("m4.large")).unwrap();
+        let r = parse_total_resources(&[int("MEMORY", 1000)], Some("m5.large")).unwrap();
         assert_eq!((r.resources.cpu, r.resources.memory), (2048, 1000));
         assert!(parse_total_resources(&[], None).is_err());
         assert!(parse_total_resources(&[], Some("no.such-type")).is_err());

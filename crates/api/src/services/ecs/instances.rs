@@ -175,7 +175,10 @@ pub async fn describe(
 ) -> Result<DescribeContainerInstancesResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    if req.container_instances.is_empty() || req.container_instances.len() > 100 {
+    if req.container_instances.is_empty() {
+        return Err(no_instances_named());
+    }
+    if req.container_instances.len() > 100 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 100 container instances to describe."));
     }
     let include = req.include.unwrap_or_default();
@@ -205,7 +208,10 @@ pub async fn update_state(
             )));
         }
     };
-    if req.container_instances.is_empty() || req.container_instances.len() > 10 {
+    if req.container_instances.is_empty() {
+        return Err(no_instances_named());
+    }
+    if req.container_instances.len() > 10 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 10 container instances to update."));
     }
     let (mut updated, mut failures) = (vec![], vec![]);
@@ -313,4 +319,9 @@ fn missing(ctx: &Ctx, cluster: &str, given: &str) -> Failure {
         reason: Some("MISSING".into()),
         detail: None,
     }
+}
+
+/// An empty containerInstances list, in AWS's code and words.
+fn no_instances_named() -> AwsError {
+    AwsError::ecs_client("Container Instances cannot be empty.")
 }

@@ -166,10 +166,10 @@ pub async fn delete(ctx: Ctx, req: DeleteTaskDefinitionsRequest) -> Result<Delet
 /// Marks an INACTIVE revision DELETE_IN_PROGRESS (an ACTIVE one is refused).
 async fn delete_one(ctx: &Ctx, family: &str, revision: i32) -> Result<TaskDefinition, AwsError> {
     change(ctx, family, revision, |td| match td.status {
-            Some(TaskDefinitionStatus::Active) => Err(AwsError::ecs_client(
-                "The specified task definition is still in ACTIVE status. Please deregister the target and try again.",
-            )),
-            Some(TaskDefinitionStatus::DeleteInProgress) => Ok(()),
+        Some(TaskDefinitionStatus::Active) => Err(AwsError::ecs_client(
+            "The specified task definition is still in ACTIVE status. Please deregister the target and try again.",
+        )),
+        Some(TaskDefinitionStatus::DeleteInProgress) => Ok(()),
         _ => {
             td.status = Some(TaskDefinitionStatus::DeleteInProgress);
             td.delete_requested_at = Some(Timestamp::now());
