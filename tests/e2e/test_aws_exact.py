@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from berth_harness import raises_aws, register, unique
+from agent_harness import TEST_IMAGE, AgentProcess
+from berth_harness import raises_aws, register, tags_dict, unique
 
 
 def elsewhere(arn: str, region: str) -> list[str]:
@@ -128,3 +129,32 @@ def test_unknown_launch_type_lists_the_allowed_values(ecs):
     # boto3 sends what it is given (it validates types, not enum values).
     with raises_aws("InvalidParameterException", "Member must satisfy enum value set: [EC2, FARGATE"):
         ecs.run_task(taskDefinition=f"{unique('exact-none')}:1", launchType="EC3")
+
+
+def test_tasks_are_taggable(berth, ecs, tmp_path, test_image):
+    cluster = unique("exact-task-tags")
+    ecs.create_cluster(clusterName=cluster)
+    agent = AgentProcess(berth, cluster, tmp_path / "agent").start()
+    try:
+        sleep = {"name": "app", "image": TEST_IMAGE, "memory": 32, "command": ["sleep", "600"]}
+        td = ecs.register_task_definition(family=unique("exact-tagged"), containerDefinitions=[sleep])
+        run = ecs.run_task(cluster=cluster, taskDefinition=td["taskDefinition"]["taskDefinitionArn"],
+                           tags=[{"key": "team", "value": "core"}])  # fmt: skip
+        assert not run["failures"], run["failures"]
+        arn = run["tasks"][0]["taskArn"]
+        assert tags_dict(ecs.list_tags_for_resource(resourceArn=arn)["tags"]) == {"team": "core"}
+        ecs.tag_resource(resourceArn=arn, tags=[{"key": "stage", "value": "dev"}])
+        ecs.untag_resource(resourceArn=arn, tagKeys=["team"])
+        assert tags_dict(ecs.list_tags_for_resource(resourceArn=arn)["tags"]) == {"stage": "dev"}
+        shown = ecs.describe_tasks(cluster=cluster, tasks=[arn], include=["TAGS"])["tasks"][0]
+        assert tags_dict(shown["tags"]) == {"stage": "dev"}
+        for other in elsewhere(arn, berth.region):
+            with raises_aws("InvalidParameterException", "does not exist"):
+                ecs.tag_resource(resourceArn=other, tags=[{"key": "k", "value": "v"}])
+        ghost = arn.rsplit("/", 1)[0] + "/" + "0" * 32
+        with raises_aws("InvalidParameterException", "does not exist"):
+            ecs.list_tags_for_resource(resourceArn=ghost)
+        ecs.stop_task(cluster=cluster, task=arn)
+        ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[arn], WaiterConfig={"Delay": 1, "MaxAttempts": 90})
+    finally:
+        agent.close()
