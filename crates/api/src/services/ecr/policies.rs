@@ -212,11 +212,11 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
 /// The repository an ECR ARN of this account names.
 fn repository_of(ctx: &Ctx, arn: &str) -> Result<String, AwsError> {
     let repository = |a: Arn<'_>| a.resource.strip_prefix("repository/").map(str::to_owned);
-    if let Some(elsewhere) = Arn::parse(arn).filter(|a| a.service == "ecr").and_then(repository) {
-        if ctx.scope().resolve(arn, "ecr").is_none() {
-            // Another region's, partition's or account's repository: none such here.
-            return Err(AwsError::ecr(berth_registry::Error::RepositoryNotFound(elsewhere)));
-        }
+    if let Some(elsewhere) = Arn::parse(arn).filter(|a| a.service == "ecr").and_then(repository)
+        && ctx.scope().resolve(arn, "ecr").is_none()
+    {
+        // Another region's, partition's or account's repository: none such here.
+        return Err(AwsError::ecr(berth_registry::Error::RepositoryNotFound(elsewhere)));
     }
     let name = ctx
         .scope()
