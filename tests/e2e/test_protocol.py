@@ -63,17 +63,7 @@ WRONG_TYPES = {
         lambda n: {"clusterName": n, "tags": [{"key": 1, "value": "v"}]},
         ["tags", "key"],
     ),
-    "cluster-setting-unknown-enum": (
-        "CreateCluster",
-        lambda n: {"clusterName": n, "settings": [{"name": "noSuchSetting", "value": "x"}]},
-        ["settings", "name"],
-    ),
     "max-results-string": ("ListClusters", lambda n: {"maxResults": "10"}, ["maxResults"]),
-    "describe-include-unknown-enum": (
-        "DescribeClusters",
-        lambda n: {"clusters": [n], "include": ["BOGUS"]},
-        ["include"],
-    ),
     "memory-string": ("RegisterTaskDefinition", lambda n: _td(n, memory="abc"), ["containerDefinitions", "memory"]),
     "memory-float": ("RegisterTaskDefinition", lambda n: _td(n, memory=1.5), ["containerDefinitions", "memory"]),
     "essential-string": (
@@ -81,26 +71,55 @@ WRONG_TYPES = {
         lambda n: _td(n, essential="yes"),
         ["containerDefinitions", "essential"],
     ),
-    "port-protocol-unknown-enum": (
-        "RegisterTaskDefinition",
-        lambda n: _td(n, portMappings=[{"containerPort": 80, "protocol": "sctp"}]),
-        ["portMappings", "protocol"],
-    ),
-    "network-mode-unknown-enum": (
-        "RegisterTaskDefinition",
-        lambda n: {**_td(n), "networkMode": "bogus"},
-        ["networkMode"],
-    ),
     "container-definitions-object": (
         "RegisterTaskDefinition",
         lambda n: {"family": n, "containerDefinitions": {"name": "app"}},
         ["containerDefinitions"],
     ),
     "task-cpu-number": ("RegisterTaskDefinition", lambda n: {**_td(n), "cpu": 256}, ["cpu"]),
-    "list-sort-unknown-enum": ("ListTaskDefinitions", lambda n: {"sort": "UP"}, ["sort"]),
-    "list-status-unknown-enum": ("ListTaskDefinitions", lambda n: {"status": "GONE"}, ["status"]),
-    "families-status-unknown-enum": ("ListTaskDefinitionFamilies", lambda n: {"status": "GONE"}, ["status"]),
 }
+
+# A value outside a member's enum is InvalidParameterException naming the allowed values.
+UNKNOWN_ENUMS = {
+    "list-sort": ("ListTaskDefinitions", lambda n: {"sort": "UP"}, "'sort'", "[ASC, DESC]"),
+    "list-status": (
+        "ListTaskDefinitions",
+        lambda n: {"status": "GONE"},
+        "'status'",
+        "[ACTIVE, INACTIVE, DELETE_IN_PROGRESS]",
+    ),
+    "families-status": ("ListTaskDefinitionFamilies", lambda n: {"status": "GONE"}, "'status'", "[ACTIVE, INACTIVE, ALL]"),
+    "run-launch-type": ("RunTask", lambda n: {"taskDefinition": f"{n}:1", "launchType": "EC3"}, "'launchType'", "EC2"),
+    "cluster-setting": (
+        "CreateCluster",
+        lambda n: {"clusterName": n, "settings": [{"name": "noSuchSetting", "value": "x"}]},
+        "'settings[0].name'",
+        "[containerInsights]",
+    ),
+    "describe-include": ("DescribeClusters", lambda n: {"clusters": [n], "include": ["BOGUS"]}, "'include[0]'", "TAGS"),
+    "port-protocol": (
+        "RegisterTaskDefinition",
+        lambda n: _td(n, portMappings=[{"containerPort": 80, "protocol": "sctp"}]),
+        "portMappings[0].protocol'",
+        "[tcp, udp]",
+    ),
+    "network-mode": (
+        "RegisterTaskDefinition",
+        lambda n: {**_td(n), "networkMode": "bogus"},
+        "'networkMode'",
+        "[bridge, host, awsvpc, none]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNKNOWN_ENUMS))
+def test_unknown_enum_value_is_invalid_parameter(berth, case):
+    operation, build, member, allowed = UNKNOWN_ENUMS[case]
+    name = unique("proto-enum")
+    message = assert_aws_error(berth.raw(operation, build(name)), "InvalidParameterException")["message"]
+    assert member in message and allowed in message, message
+    assert not family_exists(berth, name)
+    assert not cluster_exists(berth, name)
 
 
 @pytest.mark.parametrize("case", sorted(WRONG_TYPES))

@@ -26,13 +26,18 @@ impl AwsError {
 
     // ---- protocol-level errors, shared by every service ----
 
-    /// The body is not valid JSON, or a member has the wrong type or an unknown enum value.
+    /// The body is not valid JSON, or a member has the wrong type.
     pub fn serialization(message: impl Into<String>) -> Self {
         Self::bad_request("SerializationException", message)
     }
 
     /// A member the operation requires is absent.
     pub fn missing_parameter(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidParameterException", message)
+    }
+
+    /// A member's value is not one of its enum's (the message lists the allowed values).
+    pub fn invalid_enum(message: impl Into<String>) -> Self {
         Self::bad_request("InvalidParameterException", message)
     }
 
@@ -442,6 +447,7 @@ impl From<berth_ecs::EcsError> for AwsError {
         match e {
             E::InvalidParameter(message) => AwsError::ecs_invalid_parameter(message),
             E::Client(message) => AwsError::ecs_client(message),
+            E::ClusterNotFound => AwsError::ecs_cluster_not_found(),
             E::TaskNotFound => AwsError::ecs_task_not_found(),
             E::InstanceNotFound => AwsError::ecs_instance_not_found(),
             E::NoContainerInstances => AwsError::ecs_no_container_instances(),

@@ -12,6 +12,9 @@ pub enum EcsError {
     /// ECS's ClientException with this message (task definitions named badly or missing).
     #[error("{0}")]
     Client(String),
+    /// A cluster ARN of another region, partition or account.
+    #[error("Cluster not found.")]
+    ClusterNotFound,
     /// A task id or ARN the cluster does not have.
     #[error("The referenced task was not found.")]
     TaskNotFound,

@@ -13,8 +13,11 @@ pub fn is_valid_name(name: &str) -> bool {
 pub fn cluster_name(scope: &Scope, given: Option<&str>) -> Result<String, EcsError> {
     let given = given.unwrap_or("default");
     let name = if given.starts_with("arn:") {
-        match Arn::parse(given).and_then(|a| a.ecs_resource().map(|r| (a, r))) {
-            Some((arn, EcsResource::Cluster(name))) if arn.account == scope.account => name,
+        let parsed = Arn::parse(given).and_then(|a| a.ecs_resource());
+        match (scope.ecs_resource(given), parsed) {
+            (Some(EcsResource::Cluster(name)), _) => name,
+            // A cluster ARN of another region, partition or account: no such cluster here.
+            (None, Some(EcsResource::Cluster(_))) => return Err(EcsError::ClusterNotFound),
             _ => {
                 return Err(EcsError::InvalidParameter(format!(
                     "'{given}' is not a cluster ARN of this account \
@@ -50,7 +53,7 @@ pub fn task_definition(scope: &Scope, given: &str) -> Result<TaskDefinitionRef, 
         ))
     };
     let spec = if given.starts_with("arn:") {
-        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == scope.account);
+        let arn = scope.resolve(given, "ecs");
         arn.and_then(|a| a.resource.strip_prefix("task-definition/")).ok_or_else(invalid)?
     } else {
         given
@@ -70,7 +73,7 @@ pub fn task_definition(scope: &Scope, given: &str) -> Result<TaskDefinitionRef, 
 
 /// A container instance named by its id or ARN (the cluster-qualified form, or the
 /// older `container-instance/ID`), as the id its key is made of. None when it cannot be
-/// one of `cluster`'s: malformed, or another cluster's or account's ARN.
+/// one of `cluster`'s: malformed, or another cluster's, region's, partition's or account's ARN.
 pub fn instance_id(scope: &Scope, cluster: &str, given: &str) -> Option<String> {
     object_id(scope, cluster, given, "container-instance")
 }
@@ -82,7 +85,7 @@ pub fn task_id(scope: &Scope, cluster: &str, given: &str) -> Option<String> {
 
 fn object_id(scope: &Scope, cluster: &str, given: &str, kind: &str) -> Option<String> {
     let id = if given.starts_with("arn:") {
-        let arn = Arn::parse(given).filter(|a| a.service == "ecs" && a.account == scope.account)?;
+        let arn = scope.resolve(given, "ecs")?;
         let rest = arn.resource.strip_prefix(kind)?.strip_prefix('/')?;
         match rest.split_once('/') {
             Some((c, id)) if c == cluster => id,

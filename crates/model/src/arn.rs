@@ -18,7 +18,30 @@ impl Scope {
     pub fn ecs(&self, resource: &EcsResource) -> String {
         format!("arn:aws:ecs:{}:{}:{}", self.region, self.account, resource)
     }
+
+    /// The ARN `given`, when it names a resource of `service` that could exist here: this
+    /// partition (`aws`), this region (none for IAM and STS, whose ARNs carry no region)
+    /// and this account. Every service resolves the ARNs it is given through this one
+    /// function and answers its own not-found error for None: an ARN of another region,
+    /// partition or account names a resource that does not exist here.
+    pub fn resolve<'a>(&self, given: &'a str, service: &str) -> Option<Arn<'a>> {
+        let arn = Arn::parse(given)?;
+        let region = if GLOBAL_SERVICES.contains(&service) { "" } else { self.region.as_str() };
+        (arn.partition == PARTITION && arn.service == service && arn.region == region && arn.account == self.account)
+            .then_some(arn)
+    }
+
+    /// The ECS resource `given` names, when it is an ECS ARN of this scope (`resolve`).
+    pub fn ecs_resource(&self, given: &str) -> Option<EcsResource> {
+        self.resolve(given, "ecs")?.ecs_resource()
+    }
 }
+
+/// The partition every ARN berth writes is in.
+pub const PARTITION: &str = "aws";
+
+/// Services whose ARNs name no region.
+const GLOBAL_SERVICES: [&str; 2] = ["iam", "sts"];
 
 /// The ECS resources that have ARNs, with the parts their ARNs carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +186,27 @@ mod tests {
             assert_eq!((parsed.region, parsed.account), ("eu-west-1", "123456789012"));
             assert_eq!(parsed.ecs_resource(), Some(r));
         }
+    }
+
+    #[test]
+    fn resolves_only_this_partition_region_and_account() {
+        let scope = Scope::new("us-east-1", "123456789012");
+        let here = "arn:aws:ecs:us-east-1:123456789012:cluster/x";
+        assert_eq!(scope.ecs_resource(here), Some(EcsResource::Cluster("x".into())));
+        for elsewhere in [
+            "arn:aws:ecs:eu-west-1:123456789012:cluster/x",
+            "arn:aws-cn:ecs:us-east-1:123456789012:cluster/x",
+            "arn:aws-us-gov:ecs:us-east-1:123456789012:cluster/x",
+            "arn:aws:ecs:us-east-1:999999999999:cluster/x",
+            "arn:aws:ecs::123456789012:cluster/x",
+            "arn:aws:ecr:us-east-1:123456789012:cluster/x",
+        ] {
+            assert_eq!(scope.ecs_resource(elsewhere), None, "{elsewhere}");
+        }
+        assert!(scope.resolve("arn:aws:iam::123456789012:role/r", "iam").is_some());
+        assert!(scope.resolve("arn:aws:iam:us-east-1:123456789012:role/r", "iam").is_none());
+        assert!(scope.resolve("arn:aws:logs:us-east-1:123456789012:log-group:g", "logs").is_some());
+        assert!(scope.resolve("arn:aws:logs:us-west-2:123456789012:log-group:g", "logs").is_none());
     }
 
     #[test]

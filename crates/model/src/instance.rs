@@ -20,8 +20,10 @@ pub struct Registered {
     pub gpus: Vec<String>,
 }
 
-/// Reads totalResources; the error is InvalidParameterException's message.
-pub fn parse_total_resources(total: &[Resource]) -> Result<Registered, String> {
+/// Reads totalResources; the error is InvalidParameterException's message. totalResources
+/// is optional: CPU and MEMORY it does not name are the instance's own, from the EC2
+/// instance type its identity document names (as ECS's agent registers them).
+pub fn parse_total_resources(total: &[Resource], instance_type: Option<&str>) -> Result<Registered, String> {
     let mut out = Registered::default();
     let (mut cpu, mut memory) = (None, None);
     for r in total {
@@ -54,13 +56,18 @@ pub fn parse_total_resources(total: &[Resource]) -> Result<Registered, String> {
             _ => {}
         }
     }
+    let own = instance_type.and_then(crate::ec2::instance_types::lookup);
+    let cpu = cpu.or_else(|| own.map(|t| i64::from(crate::fleet::registered_cpu(t.vcpus))));
+    let memory = memory.or_else(|| own.map(|t| i64::from(crate::fleet::registered_memory(t.memory_mib, 0))));
     match (cpu, memory) {
         (Some(cpu), Some(memory)) => {
             out.resources.cpu = cpu;
             out.resources.memory = memory;
             Ok(out)
         }
-        _ => Err("totalResources must include CPU and MEMORY (type INTEGER).".into()),
+        _ => Err("totalResources must include CPU and MEMORY (type INTEGER) unless the instanceIdentityDocument \
+                  names an EC2 instance type."
+            .into()),
     }
 }
 
@@ -135,6 +142,26 @@ pub struct IdentityDocument {
     /// Where load balancers reach the tasks' host ports on this instance.
     #[serde(rename = "privateIp", default)]
     pub private_ip: Option<std::net::IpAddr>,
+    #[serde(rename = "imageId", default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub architecture: Option<String>,
+}
+
+/// The standard attributes ECS shows on every container instance, as ECS's agent
+/// registers them: what the identity document says of the instance, and the operating
+/// system (berth runs Linux containers only). Attributes the request names win.
+pub fn standard_attributes(identity: &IdentityDocument) -> Vec<(&'static str, String)> {
+    let from_identity = [
+        ("ecs.ami-id", &identity.image_id),
+        ("ecs.availability-zone", &identity.availability_zone),
+        ("ecs.instance-type", &identity.instance_type),
+        ("ecs.cpu-architecture", &identity.architecture),
+    ];
+    let mut out: Vec<(&'static str, String)> =
+        from_identity.into_iter().filter_map(|(name, value)| Some((name, value.clone()?))).collect();
+    out.extend([("ecs.os-type", "linux".to_string()), ("ecs.os-family", "LINUX".to_string())]);
+    out
 }
 
 pub fn parse_identity_document(text: &str) -> Result<IdentityDocument, String> {
@@ -166,25 +193,60 @@ mod tests {
 
     #[test]
     fn parses_what_the_agent_registers() {
-        let r = parse_total_resources(&[
-            int("CPU", 2048),
-            int("MEMORY", 3900),
-            set("PORTS", &["22", "2375", "51678"]),
-            set("PORTS_UDP", &[]),
-            set("GPU", &["gpu0"]),
-        ])
+        let r = parse_total_resources(
+            &[
+                int("CPU", 2048),
+                int("MEMORY", 3900),
+                set("PORTS", &["22", "2375", "51678"]),
+                set("PORTS_UDP", &[]),
+                set("GPU", &["gpu0"]),
+            ],
+            None,
+        )
         .unwrap();
         assert_eq!((r.resources.cpu, r.resources.memory), (2048, 3900));
         assert_eq!(r.resources.ports_tcp.len(), 3);
         assert_eq!(r.gpus, ["gpu0"]);
-        assert!(parse_total_resources(&[int("CPU", 1)]).is_err());
-        assert!(parse_total_resources(&[int("CPU", 1), int("MEMORY", 1), set("PORTS", &["http"])]).is_err());
-        assert!(parse_total_resources(&[int("CPU", -1), int("MEMORY", 1)]).is_err());
+        assert!(parse_total_resources(&[int("CPU", 1)], None).is_err());
+        assert!(parse_total_resources(&[int("CPU", 1), int("MEMORY", 1), set("PORTS", &["http"])], None).is_err());
+        assert!(parse_total_resources(&[int("CPU", -1), int("MEMORY", 1)], None).is_err());
+    }
+
+    #[test]
+    fn standard_attributes_come_from_the_identity_document() {
+        let doc = parse_identity_document(
+            r#"{"instanceId":"i-1","imageId":"ami-0abc","availabilityZone":"us-east-1a","instanceType":"m4.large","architecture":"x86_64"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            standard_attributes(&doc),
+            [
+                ("ecs.ami-id", "ami-0abc".to_string()),
+                ("ecs.availability-zone", "us-east-1a".to_string()),
+                ("ecs.instance-type", "m4.large".to_string()),
+                ("ecs.cpu-architecture", "x86_64".to_string()),
+                ("ecs.os-type", "linux".to_string()),
+                ("ecs.os-family", "LINUX".to_string()),
+            ]
+        );
+        let names: Vec<_> = standard_attributes(&IdentityDocument::default()).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["ecs.os-type", "ecs.os-family"]);
+    }
+
+    #[test]
+    fn absent_resources_are_the_instance_types() {
+        // An m5.large (2 vCPU, 8 GiB): 2048 units and the 7985 MiB its agent registers.
+        let r = parse_total_resources(&[], Some("m5.large")).unwrap();
+        assert_eq!((r.resources.cpu, r.resources.memory), (2048, 7985));
+        let r = parse_total_resources(&[int("MEMORY", 1000)], Some("m5.large")).unwrap();
+        assert_eq!((r.resources.cpu, r.resources.memory), (2048, 1000));
+        assert!(parse_total_resources(&[], None).is_err());
+        assert!(parse_total_resources(&[], Some("no.such-type")).is_err());
     }
 
     #[test]
     fn remaining_subtracts_reservations_and_adds_held_ports() {
-        let r = parse_total_resources(&[int("CPU", 1024), int("MEMORY", 512), set("PORTS", &["22"])]).unwrap();
+        let r = parse_total_resources(&[int("CPU", 1024), int("MEMORY", 512), set("PORTS", &["22"])], None).unwrap();
         let reserved =
             Resources { cpu: 256, memory: 600, ports_tcp: [80].into(), ports_udp: [53].into(), ..Default::default() };
         let rem = remaining_resources(&r, &reserved);

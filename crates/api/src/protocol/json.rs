@@ -57,6 +57,13 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
                 let at = if path == "." { String::new() } else { format!(" in {path}") };
                 return Err(AwsError::missing_parameter(format!("The required parameter '{field}' is missing{at}.")));
             }
+            if let Some((value, allowed)) = unknown_variant(&msg) {
+                return Err(AwsError::invalid_enum(format!(
+                    "1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: \
+                     Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                )));
+            }
             if inner.is_syntax() || inner.is_eof() {
                 return Err(AwsError::serialization(format!("The request body is not valid JSON: {msg}")));
             }
@@ -69,6 +76,16 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
 pub(super) fn missing_field(msg: &str) -> Option<&str> {
     let rest = msg.strip_prefix("missing field `")?;
     rest.split_once('`').map(|(name, _)| name)
+}
+
+/// serde reports a value outside an enum as "unknown variant `V`, expected one of `A`,
+/// `B` at line .." (or "expected `A` or `B`"): the value and the allowed ones.
+fn unknown_variant(msg: &str) -> Option<(&str, Vec<&str>)> {
+    let (value, rest) = msg.strip_prefix("unknown variant `")?.split_once('`')?;
+    let expected = rest.strip_prefix(", expected ")?;
+    let expected = expected.split(" at line ").next().unwrap_or(expected);
+    let allowed = expected.split('`').skip(1).step_by(2).collect();
+    Some((value, allowed))
 }
 
 pub fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, AwsError> {
@@ -128,6 +145,36 @@ mod tests {
         let e = decode::<Input>(br#"{"family":"f","items":[{"port":"80"}]}"#).unwrap_err();
         assert_eq!(e.code, "SerializationException");
         assert!(e.message.contains("items[0].port"), "{}", e.message);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Launch {
+        #[serde(rename = "launchType", default)]
+        launch_type: Option<Kind>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Kind {
+        #[serde(rename = "EC2")]
+        Ec2,
+        #[serde(rename = "FARGATE")]
+        Fargate,
+        #[serde(rename = "EXTERNAL")]
+        External,
+    }
+
+    #[test]
+    fn unknown_enum_values_list_the_allowed_ones() {
+        let e = decode::<Launch>(br#"{"launchType":"EC3"}"#).unwrap_err();
+        assert_eq!(e.code, "InvalidParameterException");
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value 'EC3' at 'launchType' failed to satisfy constraint: \
+             Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL]"
+        );
+        assert_eq!(unknown_variant("unknown variant `x`, expected `A` or `B`"), Some(("x", vec!["A", "B"])));
+        assert_eq!(unknown_variant("invalid type: integer `1`"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::protocol::dispatch;
 use crate::route::Service;
 use berth_log_store::pattern::Pattern;
 use berth_log_store::{EngineError, EventKey, FilterQuery, GetQuery, LogEngine, StreamToken};
+use berth_model::arn::{Arn, Scope};
 use berth_model::generated::logs::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -112,21 +113,20 @@ fn group_arn(ctx: &Ctx, name: &str) -> String {
 }
 
 /// `logGroupName` or `logGroupIdentifier` (a name or an ARN).
-fn group_from(name: Option<String>, identifier: Option<String>) -> Result<String, AwsError> {
+fn group_from(ctx: &Ctx, name: Option<String>, identifier: Option<String>) -> Result<String, AwsError> {
     match (name, identifier) {
         (Some(_), Some(_)) => {
             Err(AwsError::logs_invalid_parameter("LogGroup name and LogGroup ARN are mutually exclusive parameters."))
         }
         (Some(n), None) => Ok(n),
-        (None, Some(id)) => Ok(group_of_arn(&id).unwrap_or(id)),
+        (None, Some(id)) => Ok(group_of_arn(ctx.scope(), &id).unwrap_or(id)),
         (None, None) => Err(AwsError::logs_invalid_parameter("Either logGroupName or logGroupIdentifier is required.")),
     }
 }
 
-/// The group named by `arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`.
-pub fn group_of_arn(arn: &str) -> Option<String> {
-    let rest = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
-    let name = rest.strip_prefix("log-group:")?;
+/// The group named by `arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]` of this scope.
+pub fn group_of_arn(scope: &Scope, arn: &str) -> Option<String> {
+    let name = scope.resolve(arn, "logs")?.resource.strip_prefix("log-group:")?;
     let name = name.strip_suffix(":*").unwrap_or(name);
     (!name.is_empty() && !name.contains(':')).then(|| name.to_string())
 }
@@ -250,7 +250,7 @@ async fn delete_stream(ctx: Ctx, req: DeleteLogStreamRequest) -> Result<Empty, A
 }
 
 async fn describe_streams(ctx: Ctx, req: DescribeLogStreamsRequest) -> Result<DescribeLogStreamsResponse, AwsError> {
-    let group = group_from(req.log_group_name, req.log_group_identifier)?;
+    let group = group_from(&ctx, req.log_group_name, req.log_group_identifier)?;
     let limit = page_limit(req.limit, 50, 50)?;
     let offset = offset_from(req.next_token.as_deref())?;
     let by_time = req.order_by == Some(OrderBy::LastEventTime);
@@ -310,7 +310,7 @@ async fn put_events(ctx: Ctx, req: PutLogEventsRequest) -> Result<PutLogEventsRe
 const MAX_RESPONSE_BYTES: usize = 1_048_576;
 
 async fn get_events(ctx: Ctx, req: GetLogEventsRequest) -> Result<GetLogEventsResponse, AwsError> {
-    let group = group_from(req.log_group_name, req.log_group_identifier)?;
+    let group = group_from(&ctx, req.log_group_name, req.log_group_identifier)?;
     let limit = page_limit(req.limit, 10_000, 10_000)?;
     let token = match req.next_token.as_deref() {
         None => None,
@@ -343,7 +343,7 @@ async fn get_events(ctx: Ctx, req: GetLogEventsRequest) -> Result<GetLogEventsRe
 }
 
 async fn filter_events(ctx: Ctx, req: FilterLogEventsRequest) -> Result<FilterLogEventsResponse, AwsError> {
-    let group = group_from(req.log_group_name, req.log_group_identifier)?;
+    let group = group_from(&ctx, req.log_group_name, req.log_group_identifier)?;
     if req.log_stream_names.is_some() && req.log_stream_name_prefix.is_some() {
         return Err(AwsError::logs_invalid_parameter(
             "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.",
@@ -403,17 +403,26 @@ fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
         .map_err(|e| AwsError::logs_invalid_parameter(e.to_string()))
 }
 
-fn arn_group(arn: &str) -> Result<String, AwsError> {
-    group_of_arn(arn).ok_or_else(|| AwsError::logs_invalid_parameter(format!("Invalid resourceArn: '{arn}'.")))
+fn arn_group(ctx: &Ctx, arn: &str) -> Result<String, AwsError> {
+    if let Some(group) = group_of_arn(ctx.scope(), arn) {
+        return Ok(group);
+    }
+    match Arn::parse(arn) {
+        // A log group ARN of another region, partition or account: no such group here.
+        Some(a) if a.service == "logs" && a.resource.starts_with("log-group:") => {
+            Err(AwsError::logs_not_found("The specified log group does not exist."))
+        }
+        _ => Err(AwsError::logs_invalid_parameter(format!("Invalid resourceArn: '{arn}'."))),
+    }
 }
 
 async fn tag_resource(ctx: Ctx, req: TagResourceRequest) -> Result<Empty, AwsError> {
-    let group = arn_group(&req.resource_arn)?;
+    let group = arn_group(&ctx, &req.resource_arn)?;
     tag_group(ctx, TagLogGroupRequest { log_group_name: group, tags: req.tags }).await
 }
 
 async fn untag_resource(ctx: Ctx, req: UntagResourceRequest) -> Result<Empty, AwsError> {
-    let group = arn_group(&req.resource_arn)?;
+    let group = arn_group(&ctx, &req.resource_arn)?;
     untag_group(ctx, UntagLogGroupRequest { log_group_name: group, tags: req.tag_keys }).await
 }
 
@@ -421,7 +430,7 @@ async fn list_tags_for_resource(
     ctx: Ctx,
     req: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResponse, AwsError> {
-    let group = arn_group(&req.resource_arn)?;
+    let group = arn_group(&ctx, &req.resource_arn)?;
     let tags = blocking(&ctx, move |e| e.tags(&group)).await?;
     Ok(ListTagsForResourceResponse { tags: Some(tags) })
 }
@@ -467,13 +476,14 @@ mod tests {
 
     #[test]
     fn arns_name_groups() {
-        assert_eq!(
-            group_of_arn("arn:aws:logs:us-east-1:000000000000:log-group:/ecs/app:*").as_deref(),
-            Some("/ecs/app")
-        );
-        assert_eq!(group_of_arn("arn:aws:logs:us-east-1:000000000000:log-group:/ecs/app").as_deref(), Some("/ecs/app"));
-        assert_eq!(group_of_arn("arn:aws:ecs:us-east-1:000000000000:cluster/x"), None);
-        assert_eq!(group_of_arn("/ecs/app"), None);
+        let scope = Scope::new("us-east-1", "000000000000");
+        let group = |arn| group_of_arn(&scope, arn);
+        assert_eq!(group("arn:aws:logs:us-east-1:000000000000:log-group:/ecs/app:*").as_deref(), Some("/ecs/app"));
+        assert_eq!(group("arn:aws:logs:us-east-1:000000000000:log-group:/ecs/app").as_deref(), Some("/ecs/app"));
+        assert_eq!(group("arn:aws:logs:eu-west-1:000000000000:log-group:/ecs/app"), None);
+        assert_eq!(group("arn:aws-cn:logs:us-east-1:000000000000:log-group:/ecs/app"), None);
+        assert_eq!(group("arn:aws:ecs:us-east-1:000000000000:cluster/x"), None);
+        assert_eq!(group("/ecs/app"), None);
     }
 
     #[test]

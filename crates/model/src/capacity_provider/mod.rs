@@ -89,9 +89,11 @@ pub fn with_defaults(given: Option<ManagedScaling>) -> ManagedScaling {
 }
 
 /// The group name an `autoScalingGroupArn` names (ECS takes the ARN, or the name).
-pub fn group_name(arn_or_name: &str) -> Option<&str> {
+/// An ARN of another region, partition or account names no group here.
+pub fn group_name<'a>(scope: &crate::arn::Scope, arn_or_name: &'a str) -> Option<&'a str> {
     if arn_or_name.starts_with("arn:") {
-        let name = arn_or_name.split_once(":autoScalingGroupName/")?.1;
+        let arn = scope.resolve(arn_or_name, "autoscaling")?;
+        let name = arn.resource.split_once(":autoScalingGroupName/")?.1;
         (!name.is_empty()).then_some(name)
     } else {
         (!arn_or_name.is_empty()).then_some(arn_or_name)
@@ -105,10 +107,12 @@ mod tests {
     #[test]
     fn group_names_come_from_arns_or_names() {
         let arn = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0b6e5e6a-1b2c-4d5e-8f90-1234567890ab:autoScalingGroupName/gpu-asg";
-        assert_eq!(group_name(arn), Some("gpu-asg"));
-        assert_eq!(group_name("gpu-asg"), Some("gpu-asg"));
-        assert_eq!(group_name("arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x"), None);
-        assert_eq!(group_name(""), None);
+        let scope = crate::arn::Scope::new("us-east-1", "123456789012");
+        assert_eq!(group_name(&scope, arn), Some("gpu-asg"));
+        assert_eq!(group_name(&scope, "gpu-asg"), Some("gpu-asg"));
+        assert_eq!(group_name(&scope, "arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x"), None);
+        assert_eq!(group_name(&scope, &arn.replace("us-east-1", "eu-west-1")), None);
+        assert_eq!(group_name(&scope, ""), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, the name without its leading `/`).
 
 use super::SsmError;
+use crate::arn::Scope;
 
 const NAME_RULES: &str = "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
 
@@ -77,11 +78,14 @@ pub struct Reference {
 }
 
 impl Reference {
-    pub fn parse(text: &str) -> Result<Self, SsmError> {
+    /// `text` as `scope` reads it: an ARN of another region, partition or account names
+    /// (as itself, which no parameter's name can be) a parameter that does not exist here.
+    pub fn parse(scope: &Scope, text: &str) -> Result<Self, SsmError> {
         let (names, rest) = match text.strip_prefix("arn:") {
             Some(_) => {
-                let (names, selector) = split_selector(arn_resource(text)?);
-                (names_of_arn_path(names), selector)
+                let (path, selector) = split_selector(arn_resource(text)?);
+                let here = scope.resolve(text, "ssm").is_some() || is_public_arn(scope, text);
+                (if here { names_of_arn_path(path) } else { vec![text.to_string()] }, selector)
             }
             None => {
                 let (name, selector) = split_selector(text);
@@ -128,6 +132,12 @@ fn arn_resource(arn: &str) -> Result<&str, SsmError> {
     }
 }
 
+/// AWS's public parameters' ARNs name no account: `arn:aws:ssm:REGION::parameter/aws/...`.
+fn is_public_arn(scope: &Scope, text: &str) -> bool {
+    let here = Scope::new(scope.region.clone(), "");
+    here.resolve(text, "ssm").is_some_and(|a| a.resource.starts_with("parameter/aws/"))
+}
+
 /// A hierarchical name is `/` + the ARN's path; a one-level name may be either.
 fn names_of_arn_path(path: &str) -> Vec<String> {
     if path.contains('/') { vec![format!("/{path}")] } else { vec![path.to_string(), format!("/{path}")] }
@@ -147,6 +157,10 @@ pub fn is_public(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_scope() -> Scope {
+        Scope::new("us-east-1", "123456789012")
+    }
 
     #[test]
     fn names_follow_aws_rules() {
@@ -168,19 +182,30 @@ mod tests {
     }
 
     #[test]
+    fn arns_of_elsewhere_name_nothing_here() {
+        let scope = Scope::new("us-east-1", "123456789012");
+        let r = Reference::parse(&scope, "arn:aws:ssm:eu-west-1:123456789012:parameter/app/db").unwrap();
+        assert_eq!(r.names, ["arn:aws:ssm:eu-west-1:123456789012:parameter/app/db"]);
+        let r = Reference::parse(&scope, "arn:aws:ssm:us-east-1:999999999999:parameter/app").unwrap();
+        assert_eq!(r.names, ["arn:aws:ssm:us-east-1:999999999999:parameter/app"]);
+        let r = Reference::parse(&scope, "arn:aws:ssm:us-east-1::parameter/aws/service/x").unwrap();
+        assert_eq!(r.names, ["/aws/service/x"]);
+    }
+
+    #[test]
     fn references_carry_selectors_and_arns() {
-        let r = Reference::parse("/app/db:3").unwrap();
+        let r = Reference::parse(&test_scope(), "/app/db:3").unwrap();
         assert_eq!((r.names, r.selector), (vec!["/app/db".to_string()], Some(Selector::Version(3))));
-        let r = Reference::parse("name:prod").unwrap();
+        let r = Reference::parse(&test_scope(), "name:prod").unwrap();
         assert_eq!(r.selector, Some(Selector::Label("prod".into())));
         assert_eq!(r.selector.unwrap().text(), ":prod");
-        let r = Reference::parse("arn:aws:ssm:us-east-1:123456789012:parameter/app/db:2").unwrap();
+        let r = Reference::parse(&test_scope(), "arn:aws:ssm:us-east-1:123456789012:parameter/app/db:2").unwrap();
         assert_eq!((r.names, r.selector), (vec!["/app/db".to_string()], Some(Selector::Version(2))));
-        let r = Reference::parse("arn:aws:ssm:us-east-1:123456789012:parameter/top").unwrap();
+        let r = Reference::parse(&test_scope(), "arn:aws:ssm:us-east-1:123456789012:parameter/top").unwrap();
         assert_eq!(r.names, vec!["top".to_string(), "/top".to_string()]);
-        assert!(Reference::parse("arn:aws:s3:::bucket").is_err());
-        assert!(Reference::parse("name:").is_err());
-        assert!(Reference::parse("bad name").is_err());
+        assert!(Reference::parse(&test_scope(), "arn:aws:s3:::bucket").is_err());
+        assert!(Reference::parse(&test_scope(), "name:").is_err());
+        assert!(Reference::parse(&test_scope(), "bad name").is_err());
     }
 
     #[test]

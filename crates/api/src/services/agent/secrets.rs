@@ -114,7 +114,7 @@ async fn read(ctx: &Ctx, task: &TaskRecord, execution_role: Option<&str>, from: 
     };
     match source {
         Source::Parameter(name) => {
-            let reference = Reference::parse(&name).map_err(|e| fail("ssm", e.into()))?;
+            let reference = Reference::parse(ctx.scope(), &name).map_err(|e| fail("ssm", e.into()))?;
             let p = crate::services::ssm::resolve(ctx, &reference, true).await.map_err(|e| fail("ssm", e))?;
             Ok(p.value.unwrap_or_default())
         }

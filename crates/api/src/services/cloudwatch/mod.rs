@@ -84,7 +84,10 @@ where
         Input::Json(body) => {
             let input = json::decode::<I>(body).map_err(|mut e| {
                 match e.code.as_ref() {
-                    "InvalidParameterException" => e.code = "MissingParameter".into(),
+                    "InvalidParameterException" if e.message.starts_with("The required parameter") => {
+                        e.code = "MissingParameter".into();
+                    }
+                    "InvalidParameterException" => e.code = "InvalidParameterValue".into(),
                     "SerializationException" if !e.message.starts_with("The request body is not valid JSON") => {
                         e.code = "InvalidParameterValue".into();
                     }

@@ -4,6 +4,7 @@
 use super::Ctx;
 use super::data::Empty;
 use crate::error::AwsError;
+use berth_model::arn::Arn;
 use berth_model::cloudwatch::alarm::validate_tags;
 use berth_model::cloudwatch::{
     CwError, ListTagsForResourceInput, ListTagsForResourceOutput, Tag, TagResourceInput, UntagResourceInput,
@@ -11,10 +12,16 @@ use berth_model::cloudwatch::{
 
 /// The alarm a ResourceARN names in this account and region.
 fn alarm_name<'a>(ctx: &Ctx, arn: &'a str) -> Result<&'a str, CwError> {
+    let alarm = |a: Arn<'a>| a.resource.strip_prefix("alarm:").filter(|n| !n.is_empty());
+    if let Some(name) = ctx.scope().resolve(arn, "cloudwatch").and_then(alarm) {
+        return Ok(name);
+    }
+    if Arn::parse(arn).filter(|a| a.service == "cloudwatch").and_then(alarm).is_some() {
+        // Another region's, partition's or account's alarm: none such here.
+        return Err(not_found(arn));
+    }
     let prefix = format!("arn:aws:cloudwatch:{}:{}:alarm:", ctx.scope().region, ctx.scope().account);
-    arn.strip_prefix(&prefix).filter(|n| !n.is_empty()).ok_or_else(|| {
-        CwError::InvalidParameterValue(format!("The ARN {arn} is not an alarm ARN of this account ({prefix}NAME)."))
-    })
+    Err(CwError::InvalidParameterValue(format!("The ARN {arn} is not an alarm ARN of this account ({prefix}NAME).")))
 }
 
 fn not_found(arn: &str) -> CwError {

@@ -198,9 +198,17 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
 
 /// The repository an ECR ARN of this account names.
 fn repository_of(ctx: &Ctx, arn: &str) -> Result<String, AwsError> {
-    let name = Arn::parse(arn)
-        .filter(|a| a.service == "ecr" && a.account == ctx.scope().account)
-        .and_then(|a| a.resource.strip_prefix("repository/").map(str::to_owned))
+    let repository = |a: Arn<'_>| a.resource.strip_prefix("repository/").map(str::to_owned);
+    if let Some(elsewhere) = Arn::parse(arn).filter(|a| a.service == "ecr").and_then(repository)
+        && ctx.scope().resolve(arn, "ecr").is_none()
+    {
+        // Another region's, partition's or account's repository: none such here.
+        return Err(AwsError::ecr(berth_registry::Error::RepositoryNotFound(elsewhere)));
+    }
+    let name = ctx
+        .scope()
+        .resolve(arn, "ecr")
+        .and_then(repository)
         .ok_or_else(|| {
             AwsError::ecr_invalid_parameter(format!(
                 "Invalid parameter at 'resourceArn' failed to satisfy constraint: '{arn}' is not an ECR repository ARN of this account"

@@ -7,7 +7,7 @@
 use super::paging;
 use crate::context::Ctx;
 use crate::error::AwsError;
-use berth_model::arn::EcsResource;
+use berth_model::arn::{EcsResource, Scope};
 use berth_model::autoscaling::AutoScalingGroupRecord;
 use berth_model::capacity_provider::validate::{self, Refused};
 use berth_model::capacity_provider::{self as cp, CapacityProviderRecord};
@@ -40,7 +40,7 @@ pub async fn create(ctx: Ctx, req: CreateCapacityProviderRequest) -> Result<Crea
     if let Some(m) = &asg.managed_scaling {
         validate::managed_scaling(m)?;
     }
-    let group_name = cp::group_name(&asg.auto_scaling_group_arn)
+    let group_name = cp::group_name(ctx.scope(), &asg.auto_scaling_group_arn)
         .ok_or_else(|| invalid_group(&asg.auto_scaling_group_arn))?
         .to_string();
     let group =
@@ -99,7 +99,7 @@ pub async fn update(ctx: Ctx, req: UpdateCapacityProviderRequest) -> Result<Upda
     if let Some(m) = &change.managed_scaling {
         validate::managed_scaling(m)?;
     }
-    let name = provider_name(&req.name);
+    let name = provider_name(ctx.scope(), &req.name);
     let current = active(&ctx, &name).await?;
     let mut asg = current.provider.auto_scaling_group_provider.clone().unwrap_or_else(|| AutoScalingGroupProvider {
         auto_scaling_group_arn: String::new(),
@@ -138,7 +138,7 @@ pub async fn update(ctx: Ctx, req: UpdateCapacityProviderRequest) -> Result<Upda
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteCapacityProviderRequest) -> Result<DeleteCapacityProviderResponse, AwsError> {
-    let name = provider_name(&req.capacity_provider);
+    let name = provider_name(ctx.scope(), &req.capacity_provider);
     if cp::is_built_in(&name) {
         return Err(AwsError::ecs_client(format!(
             "The {name} capacity provider is managed by ECS and cannot be deleted."
@@ -199,7 +199,7 @@ pub async fn describe(
             }
             let (mut found, mut failures) = (vec![], vec![]);
             for given in wanted {
-                let name = provider_name(&given);
+                let name = provider_name(ctx.scope(), &given);
                 match all.iter().find(|p| p.name.as_deref() == Some(name.as_str())) {
                     Some(p) => found.push(shown(p.clone(), with_tags)),
                     None => failures.push(Failure {
@@ -304,8 +304,12 @@ fn built_in(ctx: &Ctx, name: &str) -> CapacityProvider {
 }
 
 /// The name a caller gives: a name, or the provider's ARN.
-pub fn provider_name(given: &str) -> String {
-    given.rsplit_once(":capacity-provider/").map_or(given, |(_, n)| n).to_string()
+pub fn provider_name(scope: &Scope, given: &str) -> String {
+    match scope.ecs_resource(given) {
+        Some(EcsResource::CapacityProvider(name)) => name,
+        // A name, or an ARN that names nothing here (no provider's name holds a colon).
+        _ => given.to_string(),
+    }
 }
 
 fn not_found(name: &str) -> AwsError {

@@ -27,22 +27,22 @@ pub async fn register(
 ) -> Result<RegisterContainerInstanceResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    let registered = instance::parse_total_resources(req.total_resources.as_deref().unwrap_or_default())
-        .map_err(AwsError::ecs_invalid_parameter)?;
     let identity = match req.instance_identity_document.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(doc) => instance::parse_identity_document(doc).map_err(AwsError::ecs_invalid_parameter)?,
         None => Default::default(),
     };
+    let registered = instance::parse_total_resources(
+        req.total_resources.as_deref().unwrap_or_default(),
+        identity.instance_type.as_deref(),
+    )
+    .map_err(AwsError::ecs_invalid_parameter)?;
     let mut sent = req.attributes.clone().unwrap_or_default();
     for a in &sent {
         attributes::validate(a).map_err(AwsError::ecs_invalid_parameter)?;
     }
-    // ECS reads these two from the identity document.
-    for (name, value) in
-        [("ecs.availability-zone", &identity.availability_zone), ("ecs.instance-type", &identity.instance_type)]
-    {
-        if let Some(value) = value.as_ref().filter(|_| !sent.iter().any(|a| a.name == name)) {
-            sent.push(Attribute { name: name.into(), value: Some(value.clone()), target_type: None, target_id: None });
+    for (name, value) in instance::standard_attributes(&identity) {
+        if !sent.iter().any(|a| a.name == name) {
+            sent.push(Attribute { name: name.into(), value: Some(value), target_type: None, target_id: None });
         }
     }
     if let Some(t) = &req.tags {
@@ -175,7 +175,10 @@ pub async fn describe(
 ) -> Result<DescribeContainerInstancesResponse, AwsError> {
     let cluster = names::cluster_name(ctx.scope(), req.cluster.as_deref())?;
     clusters::active(&ctx, &cluster).await?;
-    if req.container_instances.is_empty() || req.container_instances.len() > 100 {
+    if req.container_instances.is_empty() {
+        return Err(no_instances_named());
+    }
+    if req.container_instances.len() > 100 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 100 container instances to describe."));
     }
     let include = req.include.unwrap_or_default();
@@ -205,7 +208,10 @@ pub async fn update_state(
             )));
         }
     };
-    if req.container_instances.is_empty() || req.container_instances.len() > 10 {
+    if req.container_instances.is_empty() {
+        return Err(no_instances_named());
+    }
+    if req.container_instances.len() > 10 {
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 10 container instances to update."));
     }
     let (mut updated, mut failures) = (vec![], vec![]);
@@ -313,4 +319,9 @@ fn missing(ctx: &Ctx, cluster: &str, given: &str) -> Failure {
         reason: Some("MISSING".into()),
         detail: None,
     }
+}
+
+/// An empty containerInstances list, in AWS's code and words.
+fn no_instances_named() -> AwsError {
+    AwsError::ecs_client("Container Instances cannot be empty.")
 }

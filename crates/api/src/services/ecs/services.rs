@@ -12,7 +12,7 @@ use crate::error::AwsError;
 use crate::services::elbv2;
 use berth_ecs::launch::ServiceTasks;
 use berth_ecs::{names, task_definitions};
-use berth_model::arn::{Arn, EcsResource};
+use berth_model::arn::EcsResource;
 use berth_model::ecs::*;
 use berth_model::records::ServiceRecord;
 use berth_model::service::{self as rules, NewDeployment};
@@ -431,8 +431,7 @@ pub async fn describe_deployments(
     }
     let (mut found, mut failures) = (vec![], vec![]);
     for given in &req.service_deployment_arns {
-        let parsed = Arn::parse(given).filter(|a| a.account == ctx.scope().account).and_then(|a| a.ecs_resource());
-        let hit = match parsed {
+        let hit = match ctx.scope().ecs_resource(given) {
             Some(EcsResource::ServiceDeployment { cluster, service, .. })
                 if names::is_valid_name(&cluster) && names::is_valid_name(&service) =>
             {
@@ -466,7 +465,7 @@ async fn find(ctx: &Ctx, cluster: &str, name: &str) -> Result<Doc<ServiceRecord>
 /// A service given by name or ARN (of this cluster) as the name its key is made of.
 fn service_name(ctx: &Ctx, cluster: &str, given: &str) -> Result<String, AwsError> {
     let name = if given.starts_with("arn:") {
-        match Arn::parse(given).filter(|a| a.account == ctx.scope().account).and_then(|a| a.ecs_resource()) {
+        match ctx.scope().ecs_resource(given) {
             Some(EcsResource::Service { cluster: c, name }) if c == cluster => name,
             _ => return Err(AwsError::ecs_service_not_found()),
         }

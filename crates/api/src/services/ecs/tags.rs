@@ -6,7 +6,7 @@ use crate::error::AwsError;
 use berth_ecs::names;
 use berth_model::arn::{Arn, EcsResource};
 use berth_model::ecs::*;
-use berth_model::records::{ServiceRecord, TaskDefinitionRecord};
+use berth_model::records::{ServiceRecord, TaskDefinitionRecord, TaskRecord};
 use berth_model::{keys, tags};
 use berth_store::documents::{self, Change};
 
@@ -45,6 +45,16 @@ pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsF
                 .tags
                 .unwrap_or_default()
         }
+        EcsResource::Task { cluster, id } => {
+            let id = names::task_id(ctx.scope(), &cluster, &id).ok_or_else(|| not_found(&req.resource_arn))?;
+            documents::get::<TaskRecord>(ctx.store(), &keys::task(&cluster, &id))
+                .await?
+                .ok_or_else(|| not_found(&req.resource_arn))?
+                .value
+                .task
+                .tags
+                .unwrap_or_default()
+        }
         _ => return Err(unsupported(&req.resource_arn)),
     };
     Ok(ListTagsForResourceResponse { tags: Some(tags) })
@@ -52,10 +62,16 @@ pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsF
 
 /// The ECS resource an ARN names, if it is one of this account's.
 fn resource(ctx: &Ctx, arn: &str) -> Result<EcsResource, AwsError> {
-    let parsed =
-        Arn::parse(arn).filter(|a| a.account == ctx.scope().account).and_then(|a| a.ecs_resource()).ok_or_else(
-            || AwsError::ecs_invalid_parameter(format!("'{arn}' is not the ARN of an ECS resource in this account.")),
-        )?;
+    let parsed = match ctx.scope().ecs_resource(arn) {
+        Some(parsed) => parsed,
+        // An ECS ARN of another region, partition or account names nothing here.
+        None if Arn::parse(arn).and_then(|a| a.ecs_resource()).is_some() => return Err(not_found(arn)),
+        None => {
+            return Err(AwsError::ecs_invalid_parameter(format!(
+                "'{arn}' is not the ARN of an ECS resource in this account."
+            )));
+        }
+    };
     match &parsed {
         EcsResource::Cluster(name) => {
             names::cluster_name(ctx.scope(), Some(name))?;
@@ -65,6 +81,9 @@ fn resource(ctx: &Ctx, arn: &str) -> Result<EcsResource, AwsError> {
             if !names::is_valid_name(name) {
                 return Err(not_found(arn));
             }
+        }
+        EcsResource::Task { cluster, .. } => {
+            names::cluster_name(ctx.scope(), Some(cluster))?;
         }
         _ => {}
     }
@@ -108,6 +127,15 @@ async fn update(ctx: &Ctx, arn: &str, mut f: impl FnMut(&[Tag]) -> Result<Vec<Ta
             documents::modify(ctx.store(), &keys::service(&cluster, &name), |current: Option<ServiceRecord>| {
                 let mut record = current.ok_or_else(|| not_found(arn))?;
                 record.service.tags = Some(f(record.service.tags.as_deref().unwrap_or_default())?);
+                Ok((Change::Put(record), ()))
+            })
+            .await
+        }
+        EcsResource::Task { cluster, id } => {
+            let id = names::task_id(ctx.scope(), &cluster, &id).ok_or_else(|| not_found(arn))?;
+            documents::modify(ctx.store(), &keys::task(&cluster, &id), |current: Option<TaskRecord>| {
+                let mut record = current.ok_or_else(|| not_found(arn))?;
+                record.task.tags = Some(f(record.task.tags.as_deref().unwrap_or_default())?);
                 Ok((Change::Put(record), ()))
             })
             .await

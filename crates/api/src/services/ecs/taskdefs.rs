@@ -142,31 +142,41 @@ pub async fn delete(ctx: Ctx, req: DeleteTaskDefinitionsRequest) -> Result<Delet
         return Err(AwsError::ecs_invalid_parameter("Name 1 to 10 task definitions to delete."));
     }
     let (mut deleted, mut failures) = (vec![], vec![]);
+    // Each item fails on its own, in failures[] (a revision by its ARN, an invalid name
+    // as given); only server faults fail the call.
     for given in &req.task_definitions {
-        let (family, revision) = exact(&ctx, given)?;
-        let result = change(&ctx, &family, revision, |td| match td.status {
-            Some(TaskDefinitionStatus::Active) => Err(AwsError::ecs_client(
-                "The specified task definition is still in ACTIVE status. Please deregister the target and try again.",
-            )),
-            Some(TaskDefinitionStatus::DeleteInProgress) => Ok(()),
-            _ => {
-                td.status = Some(TaskDefinitionStatus::DeleteInProgress);
-                td.delete_requested_at = Some(Timestamp::now());
-                Ok(())
-            }
-        })
-        .await;
+        let (arn, result) = match exact(&ctx, given) {
+            Ok((family, revision)) => (
+                ctx.scope().ecs(&berth_model::arn::EcsResource::TaskDefinition { family: family.clone(), revision }),
+                delete_one(&ctx, &family, revision).await,
+            ),
+            Err(e) => (given.clone(), Err(e)),
+        };
         match result {
             Ok(td) => deleted.push(td),
-            Err(e) if e.status.is_client_error() => failures.push(Failure {
-                arn: Some(ctx.scope().ecs(&berth_model::arn::EcsResource::TaskDefinition { family, revision })),
-                reason: Some(e.message),
-                detail: None,
-            }),
+            Err(e) if e.status.is_client_error() => {
+                failures.push(Failure { arn: Some(arn), reason: Some(e.message), detail: None })
+            }
             Err(e) => return Err(e),
         }
     }
     Ok(DeleteTaskDefinitionsResponse { task_definitions: Some(deleted), failures: Some(failures) })
+}
+
+/// Marks an INACTIVE revision DELETE_IN_PROGRESS (an ACTIVE one is refused).
+async fn delete_one(ctx: &Ctx, family: &str, revision: i32) -> Result<TaskDefinition, AwsError> {
+    change(ctx, family, revision, |td| match td.status {
+        Some(TaskDefinitionStatus::Active) => Err(AwsError::ecs_client(
+            "The specified task definition is still in ACTIVE status. Please deregister the target and try again.",
+        )),
+        Some(TaskDefinitionStatus::DeleteInProgress) => Ok(()),
+        _ => {
+            td.status = Some(TaskDefinitionStatus::DeleteInProgress);
+            td.delete_requested_at = Some(Timestamp::now());
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// A task definition named with its revision (deregistering and deleting need one).

@@ -48,7 +48,11 @@ fn seal_context(arn: &str, version_id: &str) -> String {
 /// The secret `id` names (name, full or partial ARN), whether or not it is scheduled
 /// for deletion; one past its recovery window does not exist any more.
 async fn find(ctx: &Ctx, id: &str) -> Result<Doc<SecretRecord>, AwsError> {
+    let elsewhere = id.starts_with("arn:") && ctx.scope().resolve(id, "secretsmanager").is_none();
     let id = SecretId::parse(id)?;
+    if elsewhere {
+        return Err(SmError::NotFound.into());
+    }
     for name in id.candidates() {
         let Some(doc) = documents::get::<SecretRecord>(ctx.store(), &keys::secret(name)).await? else { continue };
         if id.is(&doc.value.name, &doc.value.arn) && !doc.value.is_purged(Timestamp::now()) {

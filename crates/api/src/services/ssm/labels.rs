@@ -42,7 +42,7 @@ pub(super) async fn edit<R>(
     name: &str,
     mut change: impl FnMut(&mut ParameterRecord) -> Result<R, SsmError>,
 ) -> Result<R, AwsError> {
-    let reference = Reference::parse(name)?;
+    let reference = Reference::parse(ctx.scope(), name)?;
     let Some(doc) = super::find(ctx, &reference.names).await? else {
         return Err(SsmError::NotFound(reference.name().to_string()).into());
     };

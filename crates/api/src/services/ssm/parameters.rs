@@ -45,7 +45,7 @@ pub async fn put(ctx: Ctx, req: PutParameterRequest) -> Result<PutParameterResul
 }
 
 pub async fn delete(ctx: Ctx, req: DeleteParameterRequest) -> Result<DeleteParameterResult, AwsError> {
-    let reference = Reference::parse(&req.name)?;
+    let reference = Reference::parse(ctx.scope(), &req.name)?;
     if !remove(&ctx, &reference.names).await? {
         return Err(SsmError::NotFound(reference.name().to_string()).into());
     }
@@ -58,7 +58,7 @@ pub async fn delete_many(ctx: Ctx, req: DeleteParametersRequest) -> Result<Delet
     }
     let (mut deleted, mut invalid) = (vec![], vec![]);
     for name in req.names {
-        let gone = match Reference::parse(&name) {
+        let gone = match Reference::parse(ctx.scope(), &name) {
             Ok(r) => remove(&ctx, &r.names).await?,
             Err(_) => false,
         };
@@ -105,7 +105,7 @@ pub async fn describe(ctx: Ctx, req: DescribeParametersRequest) -> Result<Descri
 
 pub async fn history(ctx: Ctx, req: GetParameterHistoryRequest) -> Result<GetParameterHistoryResult, AwsError> {
     let size = max_results(req.max_results, 50, 50)?;
-    let reference = Reference::parse(&req.name)?;
+    let reference = Reference::parse(ctx.scope(), &req.name)?;
     let Some(Doc { value: record, .. }) = find(&ctx, &reference.names).await? else {
         return Err(SsmError::NotFound(reference.name().to_string()).into());
     };

@@ -12,7 +12,7 @@ use berth_model::ssm::*;
 use berth_store::documents;
 
 pub async fn get(ctx: Ctx, req: GetParameterRequest) -> Result<GetParameterResult, AwsError> {
-    let reference = Reference::parse(&req.name)?;
+    let reference = Reference::parse(ctx.scope(), &req.name)?;
     let parameter = resolve(&ctx, &reference, req.with_decryption.unwrap_or(false)).await?;
     Ok(GetParameterResult { parameter: Some(parameter) })
 }
@@ -28,7 +28,7 @@ pub async fn get_many(ctx: Ctx, req: GetParametersRequest) -> Result<GetParamete
     let decrypt = req.with_decryption.unwrap_or(false);
     let (mut found, mut invalid) = (vec![], vec![]);
     for name in &req.names {
-        let answer = match Reference::parse(name) {
+        let answer = match Reference::parse(ctx.scope(), name) {
             Ok(reference) => resolve(&ctx, &reference, decrypt).await,
             Err(e) => Err(e.into()),
         };

@@ -27,7 +27,7 @@ pub async fn add(ctx: Ctx, req: AddTagsToResourceRequest) -> Result<AddTagsToRes
 
 pub async fn list(ctx: Ctx, req: ListTagsForResourceRequest) -> Result<ListTagsForResourceResult, AwsError> {
     let name = parameter_of(req.resource_type, &req.resource_id)?;
-    let reference = Reference::parse(&name)?;
+    let reference = Reference::parse(ctx.scope(), &name)?;
     let Some(doc) = super::find(&ctx, &reference.names).await? else {
         return Err(SsmError::InvalidResourceId(req.resource_id).into());
     };
