@@ -41,7 +41,7 @@ pub fn leader_key(namespace: &str) -> Vec<u8> {
 /// The current leader's id, if there is one.
 pub async fn current_leader(store: &EtcdStore) -> Option<String> {
     let mut kv = store.client().kv_client();
-    let key = leader_key(&String::from_utf8_lossy(&store.inner.namespace));
+    let key = leader_key(store.namespace());
     let response = store.timed("reading the leader", kv.get(key, None)).await.ok()?;
     response.kvs().first().map(|kv| String::from_utf8_lossy(kv.value()).into_owned())
 }
@@ -50,7 +50,7 @@ impl Election {
     /// `id` names this server in the leader key (its API URL, say); `ttl` is how long a
     /// dead leader keeps the key (whole seconds, at least one).
     pub fn new(store: &EtcdStore, id: String, ttl: Duration) -> Self {
-        let key = leader_key(&String::from_utf8_lossy(&store.inner.namespace));
+        let key = leader_key(store.namespace());
         Self { client: store.client(), key, id, ttl: ttl.max(Duration::from_secs(1)) }
     }
 

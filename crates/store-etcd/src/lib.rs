@@ -113,6 +113,11 @@ impl EtcdStore {
         Ok(store)
     }
 
+    /// The prefix of berth's keys in etcd.
+    pub fn namespace(&self) -> &str {
+        std::str::from_utf8(&self.inner.namespace).unwrap_or_default()
+    }
+
     /// The raw client, for the leader election and `berth cluster status`.
     pub fn client(&self) -> Client {
         self.inner.client.clone()
