@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 class EtcdMember:
-    def __init__(self, name: str, workdir: Path, client: int, peer: int, cluster: str):
+    def __init__(self, name: str, workdir: Path, client: int, peer: int, cluster: str, token: str):
         self.name, self.client, self.peer = name, client, peer
         self.data_dir = workdir / f"etcd-{name}"
         self.log_path = workdir / f"etcd-{name}.log"
@@ -43,7 +43,7 @@ class EtcdMember:
             "etcd", "--name", name, "--data-dir", str(self.data_dir),
             "--listen-client-urls", f"http://127.0.0.1:{client}", "--advertise-client-urls", f"http://127.0.0.1:{client}",
             "--listen-peer-urls", f"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-            "--initial-cluster", cluster, "--initial-cluster-state", "new", "--initial-cluster-token", name + "-t",
+            "--initial-cluster", cluster, "--initial-cluster-state", "new", "--initial-cluster-token", token,
             "--heartbeat-interval", "100", "--election-timeout", "1000", "--max-txn-ops", "10000",
         ]  # fmt: skip
         self.proc: subprocess.Popen | None = None
@@ -76,7 +76,7 @@ class HaCluster:
         # etcd's data on tmpfs when there is one: its fsyncs are what make a commit slow.
         shm = Path("/dev/shm")
         self.etcd_dir = Path(tempfile.mkdtemp(prefix="berth-ha-", dir=shm if shm.is_dir() else None))
-        self.members = [EtcdMember(f"e{i}", self.etcd_dir, c, p, initial) for i, (c, p) in enumerate(ports)]
+        self.members = [EtcdMember(f"e{i}", self.etcd_dir, c, p, initial, self.etcd_dir.name) for i, (c, p) in enumerate(ports)]
         self.url = "etcd://" + ",".join(f"127.0.0.1:{m.client}" for m in self.members)
         self.servers: list[Berth] = []
         self.agents: list[AgentProcess] = []
@@ -115,9 +115,11 @@ class HaCluster:
 
 @pytest.fixture
 def ha(tmp_path):
-    cluster = HaCluster(tmp_path).start()
-    yield cluster
-    cluster.close()
+    cluster = HaCluster(tmp_path)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.close()
 
 
 def wait_for(predicate, timeout: float = 90.0, what: str = "condition"):

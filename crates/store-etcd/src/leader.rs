@@ -40,9 +40,8 @@ pub fn leader_key(namespace: &str) -> Vec<u8> {
 
 /// The current leader's id, if there is one.
 pub async fn current_leader(store: &EtcdStore) -> Option<String> {
-    let mut kv = store.client().kv_client();
     let key = leader_key(store.namespace());
-    let response = store.timed("reading the leader", kv.get(key, None)).await.ok()?;
+    let response = store.etcd_get("reading the leader", &key, None).await.ok()?;
     response.kvs().first().map(|kv| String::from_utf8_lossy(kv.value()).into_owned())
 }
 
@@ -116,9 +115,10 @@ impl Election {
     }
 }
 
-/// Renews the lease every third of the TTL. The term is lost (the signal set) when a
-/// renewal has not succeeded for a TTL minus a margin, when etcd says the lease is gone,
-/// or when the leader key no longer has the term's revision.
+/// Renews the lease every third of the TTL (retrying at once, every 100 ms, when a
+/// renewal fails: etcd's balancer may have picked a member that is down). The term is
+/// lost (the signal set) when no renewal succeeded for the TTL minus a margin, when etcd
+/// says the lease is gone, or when the leader key no longer has the term's revision.
 async fn keep_alive(
     client: Client,
     key: Vec<u8>,
@@ -130,10 +130,11 @@ async fn keep_alive(
 ) {
     let margin = ttl / 4;
     let mut valid_until = granted + ttl - margin;
-    let mut tick = tokio::time::interval(ttl / 3);
     let mut keeper = None;
+    let mut wait = ttl / 3;
     loop {
-        tick.tick().await;
+        tokio::time::sleep(wait).await;
+        wait = Duration::from_millis(100);
         if Instant::now() >= valid_until {
             break;
         }
@@ -142,15 +143,21 @@ async fn keep_alive(
         }
         let Some((k, stream)) = keeper.as_mut() else { continue };
         let sent = Instant::now();
-        let answer = tokio::time::timeout(ttl / 3, async {
+        let answer = tokio::time::timeout(valid_until - sent, async {
             k.keep_alive().await?;
             stream.message().await
         })
         .await;
         match answer {
-            Ok(Ok(Some(r))) if r.ttl() > 0 => valid_until = sent + ttl - margin,
+            Ok(Ok(Some(r))) if r.ttl() > 0 => {
+                valid_until = sent + ttl - margin;
+                wait = ttl / 3;
+            }
             Ok(Ok(Some(_))) => break,
-            _ => keeper = None,
+            _ => {
+                keeper = None;
+                continue;
+            }
         }
         let held = client.kv_client().get(key.clone(), None).await;
         if let Ok(held) = held

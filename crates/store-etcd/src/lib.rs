@@ -130,16 +130,44 @@ impl EtcdStore {
         Self { inner: self.inner.clone(), fence: Some(Fence { key: key.to_vec(), mod_revision }) }
     }
 
+    async fn etcd_get(&self, what: &str, key: &[u8], options: Option<GetOptions>) -> Result<etcd_client::GetResponse> {
+        self.timed(what, || {
+            let (mut kv, key, options) = (self.inner.client.kv_client(), key.to_vec(), options.clone());
+            async move { kv.get(key, options).await }
+        })
+        .await
+    }
+
+    async fn commit(&self, txn: &etcd_client::Txn) -> Result<etcd_client::TxnResponse> {
+        self.timed("a transaction", || {
+            let (mut kv, txn) = (self.inner.client.kv_client(), txn.clone());
+            async move { kv.txn(txn).await }
+        })
+        .await
+    }
+
     fn key(&self, key: &str) -> Vec<u8> {
         let mut k = self.inner.namespace.clone();
         k.extend_from_slice(key.as_bytes());
         k
     }
 
-    async fn timed<T>(&self, what: &str, call: impl Future<Output = Result<T, etcd_client::Error>>) -> Result<T> {
-        match tokio::time::timeout(self.inner.timeout, call).await {
-            Ok(result) => result.map_err(backend),
-            Err(_) => Err(backend(format!("{what} got no answer within {:?} (is a majority of etcd up?)", self.inner.timeout))),
+    /// Runs `call` (again while etcd's balancer picks a member it cannot connect to: such
+    /// a request never left, so repeating it is safe) and fails once the request timeout
+    /// has passed.
+    async fn timed<T, F: Future<Output = Result<T, etcd_client::Error>>>(&self, what: &str, mut call: impl FnMut() -> F) -> Result<T> {
+        let deadline = tokio::time::Instant::now() + self.inner.timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, call()).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(e)) if never_sent(&e) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Ok(Err(e)) => return Err(backend(e)),
+                Err(_) => {
+                    return Err(backend(format!("{what} got no answer within {:?} (is a majority of etcd up?)", self.inner.timeout)));
+                }
+            }
         }
     }
 
@@ -183,6 +211,11 @@ impl EtcdStore {
     }
 }
 
+/// Whether the request failed before reaching etcd (the member picked was unreachable).
+fn never_sent(e: &etcd_client::Error) -> bool {
+    matches!(e, etcd_client::Error::GRpcStatus(status) if status.message().contains("connect error"))
+}
+
 fn op_key(op: &Op) -> &str {
     match op {
         Op::Put(key, _) | Op::Delete(key) => key,
@@ -196,14 +229,14 @@ fn header_revision(header: Option<&etcd_client::ResponseHeader>) -> Result<Revis
 #[async_trait]
 impl Store for EtcdStore {
     async fn revision(&self) -> Result<Revision> {
-        let mut kv = self.inner.client.kv_client();
-        let response = self.timed("reading the revision", kv.get(self.key(""), Some(GetOptions::new().with_count_only()))).await?;
+        let key = self.key("");
+        let response = self.etcd_get("reading the revision", &key, Some(GetOptions::new().with_count_only())).await?;
         header_revision(response.header())
     }
 
     async fn get(&self, key: &str) -> Result<Option<KeyValue>> {
-        let mut kv = self.inner.client.kv_client();
-        let response = self.timed("a read", kv.get(self.key(key), None)).await?;
+        let key = self.key(key);
+        let response = self.etcd_get("a read", &key, None).await?;
         Ok(response.kvs().first().and_then(|kv| self.from_kv(kv)))
     }
 
@@ -218,30 +251,28 @@ impl Store for EtcdStore {
             }
             _ => full,
         };
-        let mut kv = self.inner.client.kv_client();
         if limit == 0 || (end != [0] && start >= end) {
             return Ok((vec![], self.revision().await?));
         }
         // etcd reads a limit of 0 as "no limit".
         let limit = if limit == usize::MAX { 0 } else { i64::try_from(limit).unwrap_or(i64::MAX) };
         let options = GetOptions::new().with_range(end).with_limit(limit);
-        let response = self.timed("a range read", kv.get(start, Some(options))).await?;
+        let response = self.etcd_get("a range read", &start, Some(options)).await?;
         let kvs = response.kvs().iter().filter_map(|kv| self.from_kv(kv)).collect();
         Ok((kvs, header_revision(response.header())?))
     }
 
     async fn txn(&self, txn: Txn) -> Result<TxnResult> {
         let inner_txn = self.etcd_txn(&txn);
-        let mut kv = self.inner.client.kv_client();
         let Some(fence) = &self.fence else {
-            let response = self.timed("a transaction", kv.txn(inner_txn)).await?;
+            let response = self.commit(&inner_txn).await?;
             return Ok(TxnResult { succeeded: response.succeeded(), revision: header_revision(response.header())? });
         };
         // Fenced: the caller's transaction nested in one that requires the fence key.
         let guarded = etcd_client::Txn::new()
             .when([EtcdCompare::mod_revision(fence.key.clone(), CompareOp::Equal, fence.mod_revision)])
             .and_then([TxnOp::txn(inner_txn)]);
-        let response = self.timed("a transaction", kv.txn(guarded)).await?;
+        let response = self.commit(&guarded).await?;
         if !response.succeeded() {
             return Err(StoreError::Backend("fenced: this server is no longer the leader".into()));
         }

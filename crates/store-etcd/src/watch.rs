@@ -44,14 +44,15 @@ pub async fn start(store: EtcdStore, prefix: &str, after: Revision) -> Result<mp
 /// A range read at the start revision fails once compaction removed it; the watch would
 /// then only be cancelled after it was created, so the error is raised up front.
 async fn check_not_compacted(store: &EtcdStore, after: Revision, start: i64) -> Result<()> {
-    let mut kv = store.client().kv_client();
-    let current = store.timed("reading the revision", kv.get(store.key(""), Some(GetOptions::new().with_count_only())));
-    let current = current.await?.header().map_or(0, |h| h.revision());
+    let root = store.key("");
+    let count = GetOptions::new().with_count_only();
+    let current = store.etcd_get("reading the revision", &root, Some(count.clone())).await?;
+    let current = current.header().map_or(0, |h| h.revision());
     if start > current {
         return Ok(());
     }
-    let at = GetOptions::new().with_count_only().with_revision(start);
-    match store.timed("a read", kv.get(store.key(""), Some(at))).await {
+    let at = count.with_revision(start);
+    match store.etcd_get("a read", &root, Some(at)).await {
         Ok(_) => Ok(()),
         Err(e) if e.to_string().contains("compacted") => {
             let oldest = compaction_floor(store).await?;
@@ -64,10 +65,12 @@ async fn check_not_compacted(store: &EtcdStore, after: Revision, start: i64) -> 
 /// The oldest berth revision etcd still has history for: the revision of the latest
 /// compaction, which a watch from revision 1 is told.
 async fn compaction_floor(store: &EtcdStore) -> Result<Revision> {
-    let mut watch = store.client().watch_client();
-    let mut stream = store.timed("a watch", watch.watch(store.key(""), Some(WatchOptions::new().with_start_revision(1)))).await?;
+    let (root, from_one) = (store.key(""), WatchOptions::new().with_start_revision(1));
+    let mut stream =
+        store.timed("a watch", || { let mut w = store.client().watch_client(); let (root, from_one) = (root.clone(), from_one.clone()); async move { w.watch(root, Some(from_one)).await } }).await?;
     loop {
-        match store.timed("a watch", stream.message()).await? {
+        let message = tokio::time::timeout(store.inner.timeout, stream.message()).await.map_err(|_| backend("no answer from a watch"))?;
+        match message.map_err(backend)? {
             Some(r) if r.compact_revision() > 0 => return Ok(from_etcd(r.compact_revision())),
             Some(r) if r.canceled() => return Err(backend(r.cancel_reason())),
             Some(_) => continue,
