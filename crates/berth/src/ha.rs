@@ -34,12 +34,19 @@ fn now_ms() -> u64 {
 }
 
 /// Runs the controllers whenever this server is the leader, forever.
-pub async fn lead(etcd: EtcdStore, ecs: Ecs, id: String, ttl: Duration, start: impl Fn(Ecs) -> Vec<tokio::task::JoinHandle<()>>) {
+pub async fn lead(
+    etcd: EtcdStore,
+    ecs: Ecs,
+    id: String,
+    ttl: Duration,
+    start: impl Fn(Ecs) -> Vec<tokio::task::JoinHandle<()>>,
+) {
     let election = Election::new(&etcd, id.clone(), ttl);
     loop {
         let mut term = election.campaign().await;
         tracing::info!(server = %id, term = term.mod_revision, "elected leader: the controllers run here");
-        let fenced: Arc<dyn Store> = Arc::new(etcd.fenced(&berth_store_etcd::leader::leader_key(etcd.namespace()), term.mod_revision));
+        let fenced: Arc<dyn Store> =
+            Arc::new(etcd.fenced(&berth_store_etcd::leader::leader_key(etcd.namespace()), term.mod_revision));
         let controllers = start(Ecs { store: fenced, ..ecs.clone() });
         term.lost().await;
         tracing::warn!(server = %id, "leadership lost: the controllers stop here");
@@ -57,8 +64,12 @@ pub async fn share_heartbeats(store: Arc<dyn Store>, ecs: Ecs, id: String) {
     loop {
         tick.tick().await;
         let now = now_ms();
-        let agents =
-            ecs.heartbeats.snapshot().into_iter().map(|(arn, age)| (arn, now.saturating_sub(age.as_millis() as u64))).collect();
+        let agents = ecs
+            .heartbeats
+            .snapshot()
+            .into_iter()
+            .map(|(arn, age)| (arn, now.saturating_sub(age.as_millis() as u64)))
+            .collect();
         let record = ServerRecord { id: id.clone(), published_ms: now, agents };
         let written = match encode(&record) {
             Ok(value) => store.txn(Txn::new().put(key.clone(), value)).await.map_err(|e| e.to_string()),

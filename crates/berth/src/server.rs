@@ -252,7 +252,8 @@ impl Controllers {
             )),
             tokio::spawn(berth_control::service_controller::run(ecs.clone(), std::time::Duration::from_secs(1))),
         ];
-        let scaler = berth_control::app_autoscaling::Scaler { store: store.clone(), metrics: self.metrics.clone(), clock };
+        let scaler =
+            berth_control::app_autoscaling::Scaler { store: store.clone(), metrics: self.metrics.clone(), clock };
         tasks.push(tokio::spawn(scaler.run(std::time::Duration::from_secs(1))));
         if let Some(metrics) = self.metrics.clone() {
             tasks.push(tokio::spawn(berth_control::alarms::run(store.clone(), metrics.clone(), clock)));

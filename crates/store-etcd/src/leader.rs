@@ -81,7 +81,8 @@ impl Election {
         let revision = response.header().map_or(0, |h| h.revision());
         if response.succeeded() {
             let (tx, lost) = signal::channel(false);
-            let keeper = tokio::spawn(keep_alive(self.client.clone(), self.key.clone(), lease, self.ttl, granted, revision, tx));
+            let keeper =
+                tokio::spawn(keep_alive(self.client.clone(), self.key.clone(), lease, self.ttl, granted, revision, tx));
             return Ok(Some(Term { mod_revision: revision, lease, lost, client: self.client.clone(), keeper }));
         }
         let _ = self.client.lease_client().revoke(lease).await;

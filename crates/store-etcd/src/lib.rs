@@ -103,11 +103,18 @@ impl EtcdStore {
             .with_require_leader(true);
         let client = tokio::time::timeout(config.request_timeout, Client::connect(&config.endpoints, Some(options)))
             .await
-            .map_err(|_| backend(format!("no answer from {} within {:?}", config.endpoints.join(","), config.request_timeout)))?
+            .map_err(|_| {
+                backend(format!("no answer from {} within {:?}", config.endpoints.join(","), config.request_timeout))
+            })?
             .map_err(backend)?;
         let (tx, rx) = tokio::sync::watch::channel(());
-        let inner =
-            Inner { client, namespace: config.namespace.clone().into_bytes(), timeout: config.request_timeout, _alive: tx, alive: rx };
+        let inner = Inner {
+            client,
+            namespace: config.namespace.clone().into_bytes(),
+            timeout: config.request_timeout,
+            _alive: tx,
+            alive: rx,
+        };
         let store = Self { inner: Arc::new(inner), fence: None };
         store.revision().await?;
         Ok(store)
@@ -155,7 +162,11 @@ impl EtcdStore {
     /// Runs `call` (again while etcd's balancer picks a member it cannot connect to: such
     /// a request never left, so repeating it is safe) and fails once the request timeout
     /// has passed.
-    async fn timed<T, F: Future<Output = Result<T, etcd_client::Error>>>(&self, what: &str, mut call: impl FnMut() -> F) -> Result<T> {
+    async fn timed<T, F: Future<Output = Result<T, etcd_client::Error>>>(
+        &self,
+        what: &str,
+        mut call: impl FnMut() -> F,
+    ) -> Result<T> {
         let deadline = tokio::time::Instant::now() + self.inner.timeout;
         loop {
             match tokio::time::timeout_at(deadline, call()).await {
@@ -165,7 +176,10 @@ impl EtcdStore {
                 }
                 Ok(Err(e)) => return Err(backend(e)),
                 Err(_) => {
-                    return Err(backend(format!("{what} got no answer within {:?} (is a majority of etcd up?)", self.inner.timeout)));
+                    return Err(backend(format!(
+                        "{what} got no answer within {:?} (is a majority of etcd up?)",
+                        self.inner.timeout
+                    )));
                 }
             }
         }
@@ -186,7 +200,9 @@ impl EtcdStore {
             .compares
             .iter()
             .map(|c| match c {
-                Compare::ModRevision(key, rev) => EtcdCompare::mod_revision(self.key(key), CompareOp::Equal, to_etcd(*rev)),
+                Compare::ModRevision(key, rev) => {
+                    EtcdCompare::mod_revision(self.key(key), CompareOp::Equal, to_etcd(*rev))
+                }
                 Compare::Exists(key) => EtcdCompare::create_revision(self.key(key), CompareOp::Greater, 0),
             })
             .collect();

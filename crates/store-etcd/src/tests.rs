@@ -109,7 +109,10 @@ mod conformance {
 #[test]
 fn etcd_urls_parse() {
     let c = EtcdConfig::parse("etcd://a:2379,b:2380").unwrap().unwrap();
-    assert_eq!((c.endpoints, c.namespace.as_str()), (vec!["http://a:2379".to_owned(), "http://b:2380".to_owned()], "berth/"));
+    assert_eq!(
+        (c.endpoints, c.namespace.as_str()),
+        (vec!["http://a:2379".to_owned(), "http://b:2380".to_owned()], "berth/")
+    );
     assert_eq!(EtcdConfig::parse("etcd://a:1/prod").unwrap().unwrap().namespace, "prod/");
     assert!(EtcdConfig::parse("/var/lib/berth").is_none());
     assert!(EtcdConfig::parse("etcd://").unwrap().is_err());

@@ -66,10 +66,17 @@ async fn check_not_compacted(store: &EtcdStore, after: Revision, start: i64) -> 
 /// compaction, which a watch from revision 1 is told.
 async fn compaction_floor(store: &EtcdStore) -> Result<Revision> {
     let (root, from_one) = (store.key(""), WatchOptions::new().with_start_revision(1));
-    let mut stream =
-        store.timed("a watch", || { let mut w = store.client().watch_client(); let (root, from_one) = (root.clone(), from_one.clone()); async move { w.watch(root, Some(from_one)).await } }).await?;
+    let mut stream = store
+        .timed("a watch", || {
+            let mut w = store.client().watch_client();
+            let (root, from_one) = (root.clone(), from_one.clone());
+            async move { w.watch(root, Some(from_one)).await }
+        })
+        .await?;
     loop {
-        let message = tokio::time::timeout(store.inner.timeout, stream.message()).await.map_err(|_| backend("no answer from a watch"))?;
+        let message = tokio::time::timeout(store.inner.timeout, stream.message())
+            .await
+            .map_err(|_| backend("no answer from a watch"))?;
         match message.map_err(backend)? {
             Some(r) if r.compact_revision() > 0 => return Ok(from_etcd(r.compact_revision())),
             Some(r) if r.canceled() => return Err(backend(r.cancel_reason())),

@@ -119,10 +119,7 @@ pub async fn delete_then_recreate_gets_a_new_create_revision(store: Arc<dyn Stor
 
 pub async fn ops_of_one_txn_share_one_revision(store: Arc<dyn Store>) {
     put(&*store, "gone", b"x").await; // 1
-    let txn = Txn::new()
-        .put("a", b"1".to_vec())
-        .put("b", b"2".to_vec())
-        .delete("gone");
+    let txn = Txn::new().put("a", b"1".to_vec()).put("b", b"2".to_vec()).delete("gone");
     let result = store.txn(txn).await.unwrap();
     assert_eq!(result.revision, 2);
     assert_eq!(store.revision().await.unwrap(), 2);
@@ -137,14 +134,7 @@ pub async fn ops_of_one_txn_share_one_revision(store: Arc<dyn Store>) {
         assert_eq!(event.revision(), 2);
         got.push((matches!(event, Event::Put(_)), event.key().to_owned()));
     }
-    assert_eq!(
-        got,
-        [
-            (true, "a".to_owned()),
-            (true, "b".to_owned()),
-            (false, "gone".to_owned()),
-        ]
-    );
+    assert_eq!(got, [(true, "a".to_owned()), (true, "b".to_owned()), (false, "gone".to_owned()),]);
     assert_quiet(&mut rx).await;
 }
 
