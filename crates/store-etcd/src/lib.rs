@@ -227,9 +227,14 @@ impl EtcdStore {
     }
 }
 
-/// Whether the request failed before reaching etcd (the member picked was unreachable).
+/// Whether the request failed without taking effect, so that repeating it is safe: it
+/// never reached etcd (the member picked was unreachable), the member had no leader to
+/// propose it to, or a read lost its leader mid-way ("leader changed" is what etcd's
+/// linearizable reads answer; proposals whose fate is unknown answer "request timed
+/// out", which is not repeated).
 fn never_sent(e: &etcd_client::Error) -> bool {
-    matches!(e, etcd_client::Error::GRpcStatus(status) if status.message().contains("connect error"))
+    const UNDONE: [&str; 3] = ["connect error", "etcdserver: no leader", "etcdserver: leader changed"];
+    matches!(e, etcd_client::Error::GRpcStatus(status) if UNDONE.iter().any(|m| status.message().contains(m)))
 }
 
 fn op_key(op: &Op) -> &str {
