@@ -5,6 +5,7 @@
 
 mod agent_cmd;
 mod credentials;
+mod ha;
 mod host_cmd;
 mod listener_args;
 mod logs_tail_cmd;

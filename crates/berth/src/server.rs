@@ -7,6 +7,7 @@ use berth_api::Api;
 use berth_api::auth::keyring::Keyring;
 use berth_api::auth::sealer::Sealer;
 use berth_model::arn::Scope;
+use berth_store_etcd::{EtcdConfig, EtcdStore};
 use berth_store_sqlite::SqliteStore;
 use clap::Args;
 use std::net::SocketAddr;
@@ -49,6 +50,21 @@ pub struct ServerArgs {
     /// it is stopped (ECS: 30 minutes).
     #[arg(long, default_value_t = berth_control::managed_scaling::DEFAULT_PROVISIONING_TIMEOUT.as_secs(), env = "BERTH_CAPACITY_PROVISIONING_TIMEOUT_SECONDS")]
     pub capacity_provisioning_timeout_seconds: u64,
+    /// Where the state lives: `etcd://host:2379,host:2379[/namespace]` for an etcd
+    /// cluster that several servers share (docs/architecture.md, "HA control plane");
+    /// by default a SQLite database in the data dir.
+    #[arg(long, env = "BERTH_STORE")]
+    pub store: Option<String>,
+    /// With an etcd store: the leader's lease, in seconds. When the leader dies, another
+    /// server's controllers take over within about this long.
+    #[arg(long, default_value_t = 3, env = "BERTH_LEADER_LEASE_SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub leader_lease_seconds: u64,
+    /// The directory that servers sharing one store must share (a network file system):
+    /// the key sealing secrets (`master.key`) and the image registry (`registry/`).
+    /// By default the data dir.
+    #[arg(long, env = "BERTH_SHARED_DIR")]
+    pub shared_dir: Option<PathBuf>,
     /// Do not run EC2 instances on this machine (by default the server is a host too).
     #[arg(long, env = "BERTH_NO_HOST")]
     pub no_host: bool,
@@ -77,18 +93,18 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
     let _lock = lock_data_dir(&args.data_dir)?;
-    let store_path = args.data_dir.join("state.db");
-    let store = SqliteStore::open(&store_path)
-        .with_context(|| format!("opening the state store at {}", store_path.display()))?;
-    let sealer = Sealer::load_or_create(&args.data_dir.join("master.key"))?;
-    let store: Arc<dyn berth_store::Store> = Arc::new(store);
+    let (store, etcd) = open_store(&args).await?;
+    let shared_dir = args.shared_dir.clone().unwrap_or_else(|| args.data_dir.clone());
+    std::fs::create_dir_all(&shared_dir)
+        .with_context(|| format!("creating the shared dir {}", shared_dir.display()))?;
+    let sealer = Sealer::load_or_create(&shared_dir.join("master.key"))?;
     let api = Api::new(store.clone(), Scope::new(&args.region, &args.account_id), Keyring::new(sealer));
     if let Some(seconds) = args.test_session_lifetime_seconds {
         tracing::warn!(seconds, "test-only: STS sessions are cut short");
         api.keyring.cap_session_lifetime_for_tests(seconds);
     }
-    let registry = berth_registry::Registry::open(&args.data_dir, store)
-        .with_context(|| format!("opening the image registry in {}", args.data_dir.join("registry").display()))?;
+    let registry = berth_registry::Registry::open(&shared_dir, store)
+        .with_context(|| format!("opening the image registry in {}", shared_dir.join("registry").display()))?;
     registry.spawn_janitor();
     api.attach_registry(registry);
     let root = credentials::ensure_root(&api, &args.data_dir).await?;
@@ -120,36 +136,24 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     println!("berth: console at http://{addr}{} (sign in with the root credential's access key)", berth_console::PATH);
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth API server started");
 
-    tokio::spawn(berth_control::task_reaper::run(
-        api.store.clone(),
-        berth_control::task_reaper::RETENTION,
-        std::time::Duration::from_secs(60),
-    ));
-    tokio::spawn(berth_control::service_controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
-    let scaler =
-        berth_control::app_autoscaling::Scaler { store: api.store.clone(), metrics: api.metrics().cloned(), clock };
-    tokio::spawn(scaler.run(std::time::Duration::from_secs(1)));
-    let published = api.metrics().cloned();
-    if let Some(metrics) = published.clone() {
-        tokio::spawn(berth_control::alarms::run(api.store.clone(), metrics.clone(), clock));
-        let samples = api.ecs_metrics.clone();
-        tokio::spawn(berth_control::ecs_metrics::run(api.store.clone(), samples, clock, metrics));
+    let settings = Controllers {
+        clock,
+        metrics: api.metrics().cloned(),
+        samples: api.ecs_metrics.clone(),
+        scope: api.scope.clone(),
+        scale_in_after: std::time::Duration::from_secs(args.capacity_scale_in_after_seconds),
+        provisioning_timeout: std::time::Duration::from_secs(args.capacity_provisioning_timeout_seconds),
+    };
+    match etcd {
+        None => drop(settings.start(api.ecs.clone())),
+        Some(etcd) => {
+            let id = format!("http://{addr}");
+            tokio::spawn(crate::ha::share_heartbeats(api.store.clone(), api.ecs.clone(), id.clone()));
+            let ttl = std::time::Duration::from_secs(args.leader_lease_seconds);
+            tokio::spawn(crate::ha::lead(etcd, api.ecs.clone(), id, ttl, move |ecs| settings.start(ecs)));
+        }
     }
-    let lb_metrics = published.map(|m| (clock.minute(), berth_control::ecs_metrics::publish_to(m)));
-    tokio::spawn(berth_fleet::controller::run(api.ecs.clone(), std::time::Duration::from_secs(1)));
-    tokio::spawn(berth_control::managed_scaling::run(
-        api.ecs.clone(),
-        berth_control::managed_scaling::Settings {
-            tick: std::time::Duration::from_secs(1),
-            scale_in_after: std::time::Duration::from_secs(args.capacity_scale_in_after_seconds),
-            provisioning_timeout: std::time::Duration::from_secs(args.capacity_provisioning_timeout_seconds),
-        },
-    ));
-    tokio::spawn(berth_control::auto_scaling_groups::run(
-        api.store.clone(),
-        api.scope.clone(),
-        std::time::Duration::from_secs(2),
-    ));
+    let lb_metrics = api.metrics().cloned().map(|m| (clock.minute(), berth_control::ecs_metrics::publish_to(m)));
     // The load balancers' listeners, on their own loopback addresses (docs/architecture.md),
     // on a runtime of their own with one thread: a proxied request then never hops between
     // threads (listener task, pooled target connection), which costs more than the proxying.
@@ -203,6 +207,79 @@ pub async fn serve(args: ServerArgs, local_agent: Option<AgentOptions>) -> anyho
     berth_api::listener::serve(listener, app, args.listener.limits(), shutdown).await?;
     tracing::info!("berth stopped");
     Ok(())
+}
+
+/// Opens the store `--store` names (SQLite in the data dir by default); the etcd store
+/// is returned a second time, as itself, for the leader election.
+async fn open_store(args: &ServerArgs) -> anyhow::Result<(Arc<dyn berth_store::Store>, Option<EtcdStore>)> {
+    match args.store.as_deref().map(EtcdConfig::parse) {
+        Some(Some(config)) => {
+            let config = config.map_err(anyhow::Error::msg)?;
+            let etcd = EtcdStore::connect(&config)
+                .await
+                .with_context(|| format!("connecting to etcd at {}", config.endpoints.join(",")))?;
+            Ok((Arc::new(etcd.clone()), Some(etcd)))
+        }
+        Some(None) => anyhow::bail!(
+            "--store {}: name an etcd cluster as etcd://host:2379,host:2379 (or leave --store out for SQLite in the data dir)",
+            args.store.as_deref().unwrap_or_default()
+        ),
+        None => {
+            let path = args.data_dir.join("state.db");
+            let store =
+                SqliteStore::open(&path).with_context(|| format!("opening the state store at {}", path.display()))?;
+            Ok((Arc::new(store), None))
+        }
+    }
+}
+
+/// The control loops: on the one server of a SQLite store, on the elected leader of an
+/// etcd one (given an `Ecs` over the fenced store then).
+struct Controllers {
+    clock: berth_model::metric_clock::MetricClock,
+    metrics: Option<Arc<berth_metric_store::MetricStore>>,
+    /// The usage samples agents report to this server.
+    samples: Arc<std::sync::Mutex<berth_model::ecs_metrics::Minutes>>,
+    scope: Scope,
+    scale_in_after: std::time::Duration,
+    provisioning_timeout: std::time::Duration,
+}
+
+impl Controllers {
+    fn start(&self, ecs: berth_ecs::Ecs) -> Vec<tokio::task::JoinHandle<()>> {
+        let (store, clock) = (ecs.store.clone(), self.clock);
+        let mut tasks = vec![
+            tokio::spawn(berth_control::task_reaper::run(
+                store.clone(),
+                berth_control::task_reaper::RETENTION,
+                std::time::Duration::from_secs(60),
+            )),
+            tokio::spawn(berth_control::service_controller::run(ecs.clone(), std::time::Duration::from_secs(1))),
+        ];
+        let scaler =
+            berth_control::app_autoscaling::Scaler { store: store.clone(), metrics: self.metrics.clone(), clock };
+        tasks.push(tokio::spawn(scaler.run(std::time::Duration::from_secs(1))));
+        if let Some(metrics) = self.metrics.clone() {
+            tasks.push(tokio::spawn(berth_control::alarms::run(store.clone(), metrics.clone(), clock)));
+            let samples = self.samples.clone();
+            tasks.push(tokio::spawn(berth_control::ecs_metrics::run(store.clone(), samples, clock, metrics)));
+        }
+        tasks.push(tokio::spawn(berth_fleet::controller::run(ecs.clone(), std::time::Duration::from_secs(1))));
+        tasks.push(tokio::spawn(berth_control::managed_scaling::run(
+            ecs.clone(),
+            berth_control::managed_scaling::Settings {
+                tick: std::time::Duration::from_secs(1),
+                scale_in_after: self.scale_in_after,
+                provisioning_timeout: self.provisioning_timeout,
+            },
+        )));
+        tasks.push(tokio::spawn(berth_control::auto_scaling_groups::run(
+            store,
+            self.scope.clone(),
+            std::time::Duration::from_secs(2),
+        )));
+        tasks
+    }
 }
 
 /// Checkpoints the metric store (rolling old data up, dropping what is past retention)

@@ -28,6 +28,20 @@ impl Heartbeats {
         last.get(instance_arn).is_some_and(|t| t.elapsed() < Self::CONNECTED_WITHIN)
     }
 
+    /// Every instance heard from, and how long ago its agent last polled.
+    pub fn snapshot(&self) -> Vec<(String, Duration)> {
+        let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        last.iter().map(|(arn, t)| (arn.clone(), t.elapsed())).collect()
+    }
+
+    /// Records a poll `age` ago (one another server saw), unless a later one is known.
+    pub fn beat_ago(&self, instance_arn: &str, age: Duration) {
+        let Some(at) = Instant::now().checked_sub(age) else { return };
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = last.entry(instance_arn.to_string()).or_insert(at);
+        *seen = (*seen).max(at);
+    }
+
     /// Forgets an instance (deregistered).
     pub fn forget(&self, instance_arn: &str) {
         self.last.lock().unwrap_or_else(PoisonError::into_inner).remove(instance_arn);

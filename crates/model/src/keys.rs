@@ -240,6 +240,14 @@ pub fn capacity_provider(name: &str) -> String {
 /// Every capacity provider.
 pub const CAPACITY_PROVIDERS: &str = "ecs/capacity-providers/";
 
+/// `ha/servers/{id}`: a `berth server` sharing an etcd store, as it last published
+/// itself (the agents polling it, for the leader's placement; `berth cluster status`).
+pub fn ha_server(id: &str) -> String {
+    format!("ha/servers/{id}")
+}
+
+pub const HA_SERVERS: &str = "ha/servers/";
+
 #[cfg(test)]
 mod tests {
     use super::*;

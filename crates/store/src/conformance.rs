@@ -49,6 +49,7 @@ macro_rules! conformance_tests {
             txns::delete_of_absent_key_is_a_noop_without_event,
             txns::delete_then_recreate_gets_a_new_create_revision,
             txns::ops_of_one_txn_share_one_revision,
+            txns::the_last_write_of_a_key_in_one_txn_wins,
             ranges::range_prefix_edge_cases,
             ranges::range_pages_walk_a_prefix_in_key_order,
             watches::watch_prefix_filter_matches_range_semantics,

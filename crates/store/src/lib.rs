@@ -50,6 +50,9 @@ pub enum Op {
 
 /// All compares are checked, then either every op of `success` or every op of
 /// `failure` is applied atomically, in one commit.
+/// A branch that writes one key more than once leaves it as the last write says; which
+/// of the earlier writes watchers see is backend-specific (etcd refuses duplicate keys in
+/// a branch, so its backend sends only the last).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Txn {
     pub compares: Vec<Compare>,
