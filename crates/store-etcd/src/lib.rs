@@ -185,7 +185,7 @@ impl EtcdStore {
         }
     }
 
-    fn from_kv(&self, kv: &etcd_client::KeyValue) -> Option<KeyValue> {
+    fn decode_kv(&self, kv: &etcd_client::KeyValue) -> Option<KeyValue> {
         let key = kv.key().strip_prefix(self.inner.namespace.as_slice())?;
         Some(KeyValue {
             key: String::from_utf8(key.to_vec()).ok()?,
@@ -258,7 +258,7 @@ impl Store for EtcdStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>> {
         let key = self.key(key);
         let response = self.etcd_get("a read", &key, None).await?;
-        Ok(response.kvs().first().and_then(|kv| self.from_kv(kv)))
+        Ok(response.kvs().first().and_then(|kv| self.decode_kv(kv)))
     }
 
     async fn range_page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<(Vec<KeyValue>, Revision)> {
@@ -279,7 +279,7 @@ impl Store for EtcdStore {
         let limit = if limit == usize::MAX { 0 } else { i64::try_from(limit).unwrap_or(i64::MAX) };
         let options = GetOptions::new().with_range(end).with_limit(limit);
         let response = self.etcd_get("a range read", &start, Some(options)).await?;
-        let kvs = response.kvs().iter().filter_map(|kv| self.from_kv(kv)).collect();
+        let kvs = response.kvs().iter().filter_map(|kv| self.decode_kv(kv)).collect();
         Ok((kvs, header_revision(response.header())?))
     }
 
