@@ -187,8 +187,10 @@ def test_a_presigned_identity_url_cannot_become_a_create_cluster(server):
     name = unique("presigned")
     body = json.dumps({"clusterName": name}).encode()
     attack = dict(headers, **{"X-Amz-Target": f"{ECS}.CreateCluster", "Content-Type": JSON_TYPE})
+    # A JSON-protocol target reaches no handler by GET (JSON APIs take POST only); by POST, the signature
+    # (scoped to sts) is what refuses it.
     resp = requests.get(url, headers=attack, data=body, timeout=30)
-    assert_aws_error(resp, "InvalidSignatureException", status=403, message="scoped to correct service: 'ecs'")
+    assert_aws_error(resp, "MethodNotAllowed", status=405, message="The HTTP method GET is not allowed")
     resp = requests.post(url, headers=attack, data=body, timeout=30)
     assert_aws_error(resp, "InvalidSignatureException", status=403, message="scoped to correct service: 'ecs'")
     assert name not in cluster_names(server)
@@ -212,6 +214,11 @@ def test_a_presigned_json_request_is_refused_even_when_it_covers_the_target(serv
     SigV4QueryAuth(CREDS, "ecs", server.region, expires=300).add_auth(req)
     assert "content-type%3Bhost%3Bx-amz-target" in req.url
     resp = requests.get(req.url, headers=dict(req.headers.items()), data=body, timeout=30)
+    # A JSON API takes only POST: the presigned GET is refused before its signature is read.
+    assert_aws_error(resp, "MethodNotAllowed", status=405, message="The HTTP method GET is not allowed")
+    assert name not in cluster_names(server)
+    # Presigned as a POST (the query string carrying the signature), the signature check refuses it.
+    resp = requests.post(req.url, headers=dict(req.headers.items()), data=body, timeout=30)
     assert_aws_error(resp, "IncompleteSignatureException", message="Presigned URLs are accepted only for query-protocol")
     assert name not in cluster_names(server)
 
